@@ -1,0 +1,84 @@
+"""Entry point of the ``jaicp-pipeline`` command.
+
+Each command group lives in its own module under :mod:`pipeline.cli` and is registered here.
+Library errors (:class:`~pipeline.errors.PipelineError`) become a one-paragraph message on
+stderr and the exit code the error class declares; nothing else prints a traceback unless
+``--log-level DEBUG`` is given.
+
+Usage::
+
+    jaicp-pipeline --help
+    python -m pipeline campaign info --config configs/example.yaml
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from pipeline import __version__
+from pipeline.errors import PipelineError
+
+# (module, attribute) of every command; a group's module is imported only when it is needed,
+# so `jaicp-pipeline --help` stays fast and one broken group cannot hide the others.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "emulator": ("pipeline.cli.emulator_cmd", "emulator"),
+    "campaign": ("pipeline.cli.campaign_cmd", "campaign"),
+    "demo": ("pipeline.cli.demo_cmd", "demo"),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a command's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module = importlib.import_module(target[0])
+        command = getattr(module, target[1])
+        assert isinstance(command, click.Command)
+        return command
+
+    def invoke(self, ctx: click.Context) -> object:
+        # Here rather than in main() so that click's CliRunner sees the same exit codes.
+        try:
+            return super().invoke(ctx)
+        except PipelineError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="jaicp-pipeline")
+@click.option(
+    "--log-level",
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    default="WARNING",
+    show_default=True,
+    help="Logging verbosity (logs go to stderr).",
+)
+@click.pass_context
+def cli(ctx: click.Context, log_level: str) -> None:
+    """Load CRM phone exports into JAICP call campaigns exactly once."""
+    from pipeline.redact import install_redaction
+
+    logging.basicConfig(
+        level=log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    install_redaction()
+    ctx.ensure_object(dict)
+    ctx.obj["log_level"] = log_level.upper()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the CLI (``standalone_mode``: click prints usage errors and exits with code 2)."""
+    cli.main(args=argv, prog_name="jaicp-pipeline")

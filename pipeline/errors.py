@@ -1,0 +1,185 @@
+"""The one exception tree of jaicp-pipeline.
+
+Every error the library raises on purpose is a :class:`PipelineError`; third-party exceptions
+(requests, SQLAlchemy, pydantic, file readers) are translated into it at the module that talks
+to the third party, so callers never need to know which library failed.
+
+::
+
+    PipelineError                      exit code 1 unless a subclass says otherwise
+    ├── ConfigError                    4  config file/key/env is wrong (also a missing token)
+    ├── InputFileError                 6  an input file cannot be read or lacks mapped columns
+    ├── LedgerError                    1  the ledger database failed or is inconsistent
+    │   ├── LeaseHeldError             5  another run holds the campaign's lease
+    │   └── StaleLeaseError            5  our lease was taken over; our write was refused
+    └── ApiError                       1  talking to the Calls API failed
+        ├── TransientApiError          3  may succeed if retried with the same key and body
+        │   ├── ApiConnectionError         connection refused/reset/dropped reply
+        │   ├── ApiTimeoutError            no reply within the configured timeout
+        │   ├── ServerError                HTTP 5xx
+        │   └── RateLimitedError           HTTP 429 (``retry_after`` seconds when sent)
+        ├── BadRequestError            1  HTTP 400 with the server's ``type`` / ``error`` code
+        │   ├── CampaignStateError         ``invalid.call.task.state`` or a refused control action
+        │   └── IdempotenceConflictError   the same key was used with a different body
+        ├── InvalidTokenError          4  HTTP 404 ``invalid.token``: unknown campaign or token
+        └── UnexpectedResponseError    1  redirect, unknown status, or a body we cannot parse
+
+Usage::
+
+    try:
+        client.add_phones(items, idempotence_key=key)
+    except TransientApiError as exc:
+        ...  # retry later with the same key and the same bytes
+    except PipelineError as exc:
+        raise SystemExit(exc.exit_code) from exc
+
+Messages say what happened, where, and what to do next. They never contain the campaign token:
+API errors carry URLs that have already been redacted (see :mod:`pipeline.redact`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ExitCode:
+    """Process exit codes a scheduler can act on (documented in README)."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2  # click's own code for bad command-line usage
+    PENDING = 3  # work is left for the next run (transient failures, budget spent)
+    CONFIG = 4  # configuration or authentication problem: a human must act
+    LEASE_HELD = 5  # another run holds the campaign's lease; nothing was sent
+    INPUT = 6  # an input file is unreadable or lacks the mapped columns
+    VERIFY_FAILED = 7  # `ledger verify` found a broken invariant
+
+
+class PipelineError(Exception):
+    """Base of every error raised on purpose by jaicp-pipeline."""
+
+    exit_code: int = ExitCode.FAILED
+
+
+class ConfigError(PipelineError):
+    """The configuration (file, key, environment variable) is invalid or missing."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class InputFileError(PipelineError):
+    """An input file cannot be read, or it lacks a column the config maps."""
+
+    exit_code = ExitCode.INPUT
+
+
+class LedgerError(PipelineError):
+    """The ledger database failed, or its content breaks an invariant."""
+
+
+class LeaseHeldError(LedgerError):
+    """Another run holds the lease for this campaign; this run must not send."""
+
+    exit_code = ExitCode.LEASE_HELD
+
+
+class StaleLeaseError(LedgerError):
+    """Our lease expired and another run took it over; our write was refused (fencing)."""
+
+    exit_code = ExitCode.LEASE_HELD
+
+
+class ApiError(PipelineError):
+    """A Calls API request failed.
+
+    ``url`` is always redacted (the token replaced by ``***``); ``status`` is the HTTP status
+    when a reply arrived; ``body`` is the parsed JSON error body when there was one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str = "",
+        status: int | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.url = url
+        self.status = status
+        self.body = body
+
+
+class TransientApiError(ApiError):
+    """A failure that may go away: retry with the same key and byte-identical body."""
+
+    exit_code = ExitCode.PENDING
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str = "",
+        status: int | None = None,
+        body: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, url=url, status=status, body=body)
+        self.retry_after = retry_after
+
+
+class ApiConnectionError(TransientApiError):
+    """The connection failed or was closed before a complete reply arrived."""
+
+
+class ApiTimeoutError(TransientApiError):
+    """No reply arrived within the configured timeout."""
+
+
+class ServerError(TransientApiError):
+    """The server answered with HTTP 5xx."""
+
+
+class RateLimitedError(TransientApiError):
+    """The server answered with HTTP 429; ``retry_after`` holds its ``Retry-After`` in seconds."""
+
+
+class BadRequestError(ApiError):
+    """HTTP 400: the server refused the request and created nothing.
+
+    ``error_type`` is the server's machine code (``type`` or ``error`` field, e.g.
+    ``phone.bad.format``); ``phone`` is the offending phone when the server named one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str = "",
+        status: int | None = 400,
+        body: Any = None,
+        error_type: str = "",
+        phone: str | None = None,
+    ) -> None:
+        super().__init__(message, url=url, status=status, body=body)
+        self.error_type = error_type
+        self.phone = phone
+
+
+class CampaignStateError(BadRequestError):
+    """The campaign's state forbids the request (stopped campaign, illegal control action)."""
+
+
+class IdempotenceConflictError(BadRequestError):
+    """The idempotence key was already used with a different request body."""
+
+
+class InvalidTokenError(ApiError):
+    """HTTP 404 ``invalid.token``: the campaign token is unknown, or the campaign was deleted."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class UnexpectedResponseError(ApiError):
+    """A reply we cannot interpret: a redirect, an undocumented status, or a malformed body."""

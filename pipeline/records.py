@@ -1,0 +1,82 @@
+"""Plain data records passed between the stages (extract → transform → plan → report).
+
+They hold no behaviour and import nothing from the rest of the package, so every stage can
+depend on them without depending on each other.
+
+Usage::
+
+    for chunk in read_table(path, options):          # extract yields RowChunk
+        for number, cells in zip(chunk.row_numbers, chunk.rows):
+            ...                                     # cells[i] is the text under header[i]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """What the reader found out about one input file (stored on the run record)."""
+
+    path: str
+    format: str  # "csv" | "xlsx"
+    header: tuple[str, ...]  # header cells as written in the file (BOM stripped)
+    encoding: str | None = None  # csv only: "utf-8", "utf-8-sig" or "cp1251"
+    delimiter: str | None = None  # csv only
+    sheet: str | None = None  # xlsx only: the sheet's name
+    header_row: int = 1  # 1-based line (csv) or sheet row (xlsx) of the header
+
+
+@dataclass(slots=True)
+class RowChunk:
+    """A run of consecutive data records, every cell as text.
+
+    ``row_numbers[i]`` is the 1-based number of the data record after the header (blank
+    records included, a quoted multi-line record counted once): the number an operator finds in
+    the file. ``rows[i]`` has exactly ``len(header)`` cells; missing cells are ``""``.
+    """
+
+    row_numbers: list[int]
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why one input row will not be sent. ``code`` is a stable reason code (see README)."""
+
+    row: int
+    column: str | None
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """A row that repeats an earlier accepted row (same phone, payload and policy)."""
+
+    row: int
+    duplicate_of: int
+
+
+@dataclass(slots=True)
+class CallItem:
+    """One accepted row in the API's form, ready to be planned into a batch.
+
+    ``phone`` is digits with country code and no ``+``; ``payload`` and ``policy`` hold JSON
+    values under the API's field names (``policy`` keys: gmtZone, startDateTime, ...).
+    """
+
+    row: int
+    phone: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    policy: dict[str, Any] = field(default_factory=dict)
+
+    def to_api(self) -> dict[str, Any]:
+        """The element of the ``addPhones`` JSON array for this row."""
+        item: dict[str, Any] = {"phone": self.phone}
+        if self.payload:
+            item["payload"] = self.payload
+        item.update(self.policy)
+        return item

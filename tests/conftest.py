@@ -1,0 +1,1 @@
+"""Shared fixtures. Feature areas add their own conftest.py in their test folders."""
