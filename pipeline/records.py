@@ -80,3 +80,12 @@ class CallItem:
             item["payload"] = self.payload
         item.update(self.policy)
         return item
+
+
+def header_key(text: str) -> str:
+    """The form of a header used for matching config names to file headers.
+
+    Strips a BOM and surrounding spaces, folds runs of inner white space to one space, and
+    case-folds, so ``"\\ufeffPhone "``, ``"phone"`` and ``"PHONE"`` all match ``phone``.
+    """
+    return " ".join(text.replace("\ufeff", "").split()).casefold()
