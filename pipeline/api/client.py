@@ -1,0 +1,335 @@
+"""The Calls API client: one typed method per endpoint.
+
+The client never retries: the uploader owns the retry policy together with its ledger. What a
+retry loop needs is in the exceptions (:class:`~pipeline.errors.TransientApiError` and its
+``retry_after``) and in :meth:`CallsApiClient.add_phones_body`, which sends stored bytes as they
+are.
+
+Usage::
+
+    client = CallsApiClient.from_config(cfg, campaign_token())
+    ids = client.add_phones([{"phone": "79001234567", "payload": {"name": "Anna"}}],
+                            idempotence_key=str(uuid.uuid4()))
+    body = encode_add_phones(items)                    # stored in the ledger first, then:
+    ids = client.add_phones_body(body, idempotence_key=key)
+    [r.job_status for r in client.job_report(ids=ids)]
+    client.campaign_status()                           # CampaignStatus.RUNNING
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+
+from pipeline.api.encoding import encode_add_phones
+from pipeline.api.filters import AttemptReportFilter, JobReportFilter, json_bytes
+from pipeline.api.models import (
+    CallAttemptReport,
+    CallJobReport,
+    CampaignInfo,
+    CampaignStatus,
+    Page,
+    ResponseShapeError,
+    parse_id,
+)
+from pipeline.api.transport import Reply, Transport
+from pipeline.config import Config
+from pipeline.errors import UnexpectedResponseError
+
+T = TypeVar("T")
+_RESERVED_QUERY = {"phone", "gmtZone", "Idempotence-Key"}
+
+
+def _parse(reply: Reply, what: str, parse: Callable[[Any], T]) -> T:
+    """Parse a JSON reply; a malformed one is an UnexpectedResponseError, not a crash."""
+    try:
+        return parse(json.loads(reply.content))
+    except (ValueError, TypeError, KeyError) as exc:
+        detail = str(exc) if isinstance(exc, ResponseShapeError) else type(exc).__name__
+        raise UnexpectedResponseError(
+            f"{reply.url}: the {what} reply is not what the API documents ({detail}); "
+            f"check api.base_url points at the JAICP Calls API.",
+            url=reply.url,
+            status=reply.status,
+        ) from None
+
+
+def _id_list(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise ResponseShapeError("expected a JSON array of call job ids")
+    return [parse_id(v) for v in value]
+
+
+def _text_value(reply: Reply) -> str:
+    """A "string" reply: a JSON string (or number), or bare text; both are in the wild."""
+    try:
+        value = json.loads(reply.content)
+    except ValueError:
+        return reply.content.decode("utf-8", "replace").strip()
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return str(value)
+    raise UnexpectedResponseError(
+        f"{reply.url}: expected a string reply, got JSON {type(value).__name__}.",
+        url=reply.url,
+        status=reply.status,
+    )
+
+
+def _selector(phones: Iterable[str | int] | None, ids: Iterable[str | int] | None) -> bytes:
+    """The ``{phones, ids}`` body of cancel and getReport; phones and ids sent as strings."""
+    body: dict[str, list[str]] = {}
+    if phones is not None:
+        body["phones"] = [str(p) for p in phones]
+    if ids is not None:
+        body["ids"] = [str(i) for i in ids]
+    return json_bytes(body)
+
+
+def _with_string_phones(items: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    if all(isinstance(item.get("phone"), str) for item in items):
+        return items  # the common case: no copy of a large batch
+    return [{**item, "phone": str(item["phone"])} if "phone" in item else item for item in items]
+
+
+class CallsApiClient:
+    """A client for one campaign (one token). Every method raises ApiError subclasses only."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        session: requests.Session | None = None,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 30.0,
+        clock: Callable[[], float] = time.time,
+        ca_bundle: str | Path | None = None,
+    ) -> None:
+        self._t = Transport(
+            base_url,
+            token,
+            session=session,
+            timeouts=(connect_timeout, read_timeout),
+            clock=clock,
+            ca_bundle=ca_bundle,
+        )
+
+    @classmethod
+    def from_config(
+        cls, cfg: Config, token: str, *, session: requests.Session | None = None
+    ) -> CallsApiClient:
+        """Build from the ``api:`` section (``JAICP_BASE_URL`` overrides the base URL)."""
+        return cls(
+            cfg.effective_base_url(),
+            token,
+            session=session,
+            connect_timeout=cfg.api.connect_timeout_s,
+            read_timeout=cfg.api.timeout_s,
+            ca_bundle=cfg.api.ca_bundle,
+        )
+
+    def __repr__(self) -> str:
+        return f"CallsApiClient({self._t.base_url!r}, token='***')"
+
+    @property
+    def session(self) -> requests.Session:
+        """The HTTP session in use (injected or created)."""
+        return self._t.session
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock the client uses (for a retry loop sharing the same notion of now)."""
+        return self._t.clock
+
+    # --- adding numbers ---------------------------------------------------------------
+
+    def add_phones(
+        self, items: Sequence[Mapping[str, Any]], *, idempotence_key: str | None = None
+    ) -> list[str]:
+        """``POST addPhones``: create one call job per item; return their ids in item order."""
+        items = _with_string_phones(items)
+        ids = self.add_phones_body(encode_add_phones(items), idempotence_key=idempotence_key)
+        if len(ids) != len(items):
+            raise UnexpectedResponseError(
+                f"{self._t.url('calls', '/addPhones', safe=True)}: sent {len(items)} numbers "
+                f"but got {len(ids)} ids back; look the phones up with job_report().",
+                status=200,
+            )
+        return ids
+
+    def add_phones_body(self, body: bytes, *, idempotence_key: str | None) -> list[str]:
+        """``POST addPhones`` with a body already encoded (sent byte for byte, as stored)."""
+        reply = self._t.send(
+            "POST", "calls", "/addPhones", body=body, idempotence_key=idempotence_key
+        )
+        return _parse(reply, "addPhones", _id_list)
+
+    def _crm_params(
+        self, phone: str | int, gmt_zone: str | None, payload: Mapping[str, Any] | None
+    ) -> dict[str, str]:
+        params = {"phone": str(phone)}
+        if gmt_zone is not None:
+            params["gmtZone"] = gmt_zone
+        for key, value in (payload or {}).items():
+            if key in _RESERVED_QUERY:
+                raise ValueError(f"payload key {key!r} clashes with a crmCalls parameter")
+            params[key] = str(value)
+        return params
+
+    def add_phone(
+        self,
+        phone: str | int,
+        *,
+        gmt_zone: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+        idempotence_key: str | None = None,
+    ) -> str:
+        """``GET crmCalls/.../addPhone``: add one number; extra params become the payload."""
+        params = self._crm_params(phone, gmt_zone, payload)
+        reply = self._t.send(
+            "GET", "crmCalls", "/addPhone", params=params, idempotence_key=idempotence_key
+        )
+        return _text_value(reply)
+
+    def add_phone_post(
+        self,
+        phone: str | int,
+        *,
+        gmt_zone: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+        idempotence_key: str | None = None,
+    ) -> str:
+        """``POST crmCalls/.../addPhone`` with a form body; same meaning as :meth:`add_phone`."""
+        form = self._crm_params(phone, gmt_zone, payload)
+        reply = self._t.send(
+            "POST", "crmCalls", "/addPhone", form=form, idempotence_key=idempotence_key
+        )
+        return _text_value(reply)
+
+    def test_add_phone(
+        self,
+        phone: str | int,
+        *,
+        gmt_zone: str | None = None,
+        payload: Mapping[str, Any] | None = None,
+        idempotence_key: str | None = None,
+    ) -> str:
+        """``GET crmCalls/.../test/addPhone``: like add_phone, without the duplicate check."""
+        params = self._crm_params(phone, gmt_zone, payload)
+        reply = self._t.send(
+            "GET", "crmCalls", "/test/addPhone", params=params, idempotence_key=idempotence_key
+        )
+        return _text_value(reply)
+
+    # --- jobs and reports ---------------------------------------------------------------
+
+    def cancel_jobs(
+        self,
+        *,
+        phones: Iterable[str | int] | None = None,
+        ids: Iterable[str | int] | None = None,
+        idempotence_key: str | None = None,
+    ) -> list[str]:
+        """``POST callJob/cancel``: return the ids of the jobs actually cancelled."""
+        reply = self._t.send(
+            "POST",
+            "calls",
+            "/callJob/cancel",
+            body=_selector(phones, ids),
+            idempotence_key=idempotence_key,
+        )
+        return _parse(reply, "callJob/cancel", _id_list)
+
+    def job_report(
+        self, *, phones: Iterable[str | int] | None = None, ids: Iterable[str | int] | None = None
+    ) -> list[CallJobReport]:
+        """``POST callJob/getReport``: every job of the given phones and/or ids."""
+        reply = self._t.send("POST", "calls", "/callJob/getReport", body=_selector(phones, ids))
+        return _parse(reply, "callJob/getReport", lambda v: _list_of(v, CallJobReport.parse))
+
+    def attempt_report(
+        self, *, phones: Iterable[str | int] | None = None, ids: Iterable[str | int] | None = None
+    ) -> list[CallAttemptReport]:
+        """``POST callAttempt/getReport``: every attempt of the given phones and/or job ids."""
+        reply = self._t.send("POST", "calls", "/callAttempt/getReport", body=_selector(phones, ids))
+        return _parse(
+            reply, "callAttempt/getReport", lambda v: _list_of(v, CallAttemptReport.parse)
+        )
+
+    def job_report_by_date(
+        self, filter: JobReportFilter, page: int = 0, page_size: int = 20
+    ) -> Page[CallJobReport]:
+        """``POST callJob/getReportByDate``: one page (page 0..199, size 1..200)."""
+        body = json_bytes({"filter": filter.to_json(), "pagination": _pagination(page, page_size)})
+        reply = self._t.send("POST", "calls", "/callJob/getReportByDate", body=body)
+        return _parse(
+            reply,
+            "callJob/getReportByDate",
+            lambda v: Page.parse(v, CallJobReport.parse, page, page_size),
+        )
+
+    def unfinished_jobs(self, page: int = 0, page_size: int = 20) -> Page[CallJobReport]:
+        """``POST callJob/getUnfinished``: one page of jobs whose ``finishedAt`` is null."""
+        body = json_bytes(_pagination(page, page_size))
+        reply = self._t.send("POST", "calls", "/callJob/getUnfinished", body=body)
+        return _parse(
+            reply,
+            "callJob/getUnfinished",
+            lambda v: Page.parse(v, CallJobReport.parse, page, page_size),
+        )
+
+    def attempt_report_by_date(
+        self, filter: AttemptReportFilter, page: int = 0, page_size: int = 20
+    ) -> Page[CallAttemptReport]:
+        """``POST callAttempt/getReportByDate``: one page of attempts."""
+        body = json_bytes({"filter": filter.to_json(), "pagination": _pagination(page, page_size)})
+        reply = self._t.send("POST", "calls", "/callAttempt/getReportByDate", body=body)
+        return _parse(
+            reply,
+            "callAttempt/getReportByDate",
+            lambda v: Page.parse(v, CallAttemptReport.parse, page, page_size),
+        )
+
+    # --- the campaign -------------------------------------------------------------------
+
+    def campaign_info(self) -> CampaignInfo:
+        """``GET /api/calls/campaign/{token}``: settings, status and counters."""
+        return _parse(self._t.send("GET", "calls", ""), "campaign", CampaignInfo.parse)
+
+    def campaign_status(self) -> CampaignStatus:
+        """``GET status``: the campaign status (JSON string or bare text accepted)."""
+        return CampaignStatus.parse(_text_value(self._t.send("GET", "calls", "/status")))
+
+    def pause(self, *, idempotence_key: str | None = None) -> None:
+        """``POST control/pause``: start no new attempts; calls in progress finish."""
+        self._control("pause", idempotence_key)
+
+    def resume(self, *, idempotence_key: str | None = None) -> None:
+        """``POST control/resume``: continue a paused campaign."""
+        self._control("resume", idempotence_key)
+
+    def stop(self, *, idempotence_key: str | None = None) -> None:
+        """``POST control/stop``: finish the campaign for good (pending jobs end as notDone)."""
+        self._control("stop", idempotence_key)
+
+    def _control(self, action: str, idempotence_key: str | None) -> None:
+        self._t.send(
+            "POST", "calls", f"/control/{action}", idempotence_key=idempotence_key, control=True
+        )
+
+
+def _list_of(value: Any, item: Callable[[object], T]) -> list[T]:
+    if not isinstance(value, list):
+        raise ResponseShapeError("expected a JSON array")
+    return [item(v) for v in value]
+
+
+def _pagination(page: int, page_size: int) -> dict[str, int]:
+    if not 0 <= page <= 199 or not 1 <= page_size <= 200:
+        raise ValueError(f"page must be 0..199 and page_size 1..200, got {page}, {page_size}")
+    return {"page": page, "pageSize": page_size}

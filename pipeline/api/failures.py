@@ -1,0 +1,212 @@
+"""Turn HTTP replies and ``requests`` exceptions into the exception tree of :mod:`pipeline.errors`.
+
+This is the one place that knows both error shapes of the Calls API (``{type, message, ...}``
+and the control endpoints' ``{error, message, args}``) and which failures are worth a retry.
+Nothing raised from here carries the token: URLs arrive already redacted, server texts and
+``Location`` headers are redacted again, and ``requests`` exceptions (whose text holds the full
+URL) are described by their class, never by their text.
+
+Usage::
+
+    raise error_from_reply(status, headers, content, url=safe_url, method="POST",
+                           now=clock(), control=False)
+    raise error_from_exception(exc, url=safe_url, method="POST", timeouts=(10, 30))
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+from pipeline.errors import (
+    ApiConnectionError,
+    ApiError,
+    ApiTimeoutError,
+    BadRequestError,
+    CampaignStateError,
+    IdempotenceConflictError,
+    InvalidTokenError,
+    RateLimitedError,
+    ServerError,
+    UnexpectedResponseError,
+)
+from pipeline.redact import redact
+
+_STATE_TYPES = {"invalid.call.task.state"}
+_CONFLICT_TYPES = {"idempotence.key.conflict"}
+
+
+def mask_phone(phone: str) -> str:
+    """Show a phone in messages as its country prefix and last digits: ``790*****567``."""
+    if len(phone) <= 6:
+        return "*" * len(phone)
+    return phone[:3] + "*" * (len(phone) - 6) + phone[-3:]
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP-date is GMT by definition
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+def _json_body(content: bytes) -> Any:
+    if not content:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
+
+
+def _describe(body: Any, content: bytes) -> tuple[str, str, str | None]:
+    """(error code, server message, phone) from either error shape."""
+    if isinstance(body, Mapping):
+        code = body.get("type") or body.get("error") or ""
+        message = body.get("message") or ""
+        phone = body.get("phone")
+        return str(code), str(message), None if phone is None else str(phone)
+    text = content[:200].decode("utf-8", "replace").strip()
+    return "", text, None
+
+
+def error_from_reply(  # noqa: PLR0911 - one return per documented status family
+    status: int,
+    headers: Mapping[str, str],
+    content: bytes,
+    *,
+    url: str,
+    method: str,
+    now: float,
+    control: bool = False,
+) -> ApiError:
+    """The exception for a reply that is not a success (``url`` already redacted)."""
+    where = f"{method} {url}"
+    body = _json_body(content)
+    code, server_message, phone = _describe(body, content)
+    if phone:
+        server_message = server_message.replace(phone, mask_phone(phone))
+    server_message = redact(server_message)
+    said = f"{code}: {server_message}" if code else server_message or "(no error body)"
+    retry_after = parse_retry_after(headers.get("Retry-After"), now)
+    kw: dict[str, Any] = {"url": url, "status": status, "body": body}
+
+    if 300 <= status < 400:
+        location = redact(headers.get("Location", "(none)"))
+        return UnexpectedResponseError(
+            f"{where}: HTTP {status} redirect to {location} was not followed (following it "
+            f"would send the campaign token to another address); set api.base_url to the "
+            f"final address, e.g. https:// instead of http://.",
+            **kw,
+        )
+    if status == 429:
+        wait = f"retry after {retry_after:g} s" if retry_after is not None else "retry later"
+        return RateLimitedError(
+            f"{where}: HTTP 429 rate limited ({said}); {wait} with the same key and body.",
+            retry_after=retry_after,
+            **kw,
+        )
+    if status >= 500:
+        return ServerError(
+            f"{where}: HTTP {status} server error ({said}); the request may or may not have "
+            f"taken effect: retry with the same idempotence key and the same body.",
+            retry_after=retry_after,
+            **kw,
+        )
+    if status == 408:
+        return ApiTimeoutError(
+            f"{where}: HTTP 408 the server timed out reading the request; retry with the same "
+            f"key and body.",
+            retry_after=retry_after,
+            **kw,
+        )
+    if status == 404 and code == "invalid.token":
+        return InvalidTokenError(
+            f"{where}: HTTP 404 invalid.token: no campaign has this token (or it was deleted); "
+            f"copy the API token of the campaign again into JAICP_TOKEN.",
+            **kw,
+        )
+    if code in _CONFLICT_TYPES or status == 409:
+        return IdempotenceConflictError(
+            f"{where}: HTTP {status} {said}; this idempotence key was already used with a "
+            f"different body; resend the original bytes or use a new key.",
+            error_type=code,
+            phone=phone,
+            **kw,
+        )
+    if status == 400:
+        cls = CampaignStateError if control or code in _STATE_TYPES else BadRequestError
+        where_phone = f" (phone {mask_phone(phone)})" if phone else ""
+        hint = (
+            "check the campaign's state (campaign status) before retrying"
+            if cls is CampaignStateError
+            else "nothing was created; fix the request and send it under a new key"
+        )
+        return cls(
+            f"{where}: HTTP 400 {said}{where_phone}; {hint}.",
+            error_type=code,
+            phone=phone,
+            **kw,
+        )
+    return UnexpectedResponseError(
+        f"{where}: unexpected HTTP {status} ({said}); check api.base_url and that the server "
+        f"is the JAICP Calls API.",
+        **kw,
+    )
+
+
+def error_from_exception(
+    exc: requests.RequestException,
+    *,
+    url: str,
+    method: str,
+    timeouts: tuple[float, float],
+) -> ApiError:
+    """Translate a ``requests`` exception by its class; its text (with the URL) is dropped."""
+    where = f"{method} {url}"
+    kind = type(exc).__name__
+    if isinstance(exc, requests.exceptions.SSLError):
+        # A certificate problem does not go away on retry: a human must fix trust.
+        return ApiError(
+            f"{where}: TLS verification failed ({kind}); if a proxy re-signs traffic, set "
+            f"api.ca_bundle to its CA certificate (PEM). Verification is never switched off.",
+            url=url,
+        )
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return ApiTimeoutError(
+            f"{where}: no connection within {timeouts[0]:g} s ({kind}); nothing was sent; "
+            f"retry later with the same key and body.",
+            url=url,
+        )
+    if isinstance(exc, requests.exceptions.Timeout):
+        return ApiTimeoutError(
+            f"{where}: no reply within {timeouts[1]:g} s ({kind}); the request may have taken "
+            f"effect: retry with the same key and body.",
+            url=url,
+        )
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return ApiError(f"{where}: the URL is invalid ({kind}); check api.base_url.", url=url)
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return UnexpectedResponseError(
+            f"{where}: the reply could not be decoded ({kind}).", url=url
+        )
+    return ApiConnectionError(
+        f"{where}: the connection failed or closed before a complete reply ({kind}); the "
+        f"request may have taken effect: retry with the same key and body.",
+        url=url,
+    )
