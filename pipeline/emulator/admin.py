@@ -1,0 +1,102 @@
+"""The admin API under ``/__emulator__/`` (contract): campaigns, jobs, log, clock, faults.
+
+Errors are 400 ``{"type": "emulator.admin.invalid", "message": ...}`` (ValueError/TypeError
+raised here) or 404 ``emulator.admin.not.found`` for an unknown admin path.
+
+Usage::
+
+    value = admin_request(emulator, "POST", "clock", [], {"advanceSeconds": 60})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pipeline.emulator.model import ApiError
+
+if TYPE_CHECKING:
+    from pipeline.emulator.app import Emulator
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("the admin request body must be a JSON object")
+    return value
+
+
+def _create_campaign(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+    body = _object(value)
+    token = body.get("token")
+    if not isinstance(token, str):
+        raise ValueError("'token' (a string) is required")
+    options = {
+        "name": ("name", str),
+        "status": ("status", str),
+        "maxSimultaneousCalls": ("max_simultaneous_calls", int),
+        "maxAttempts": ("max_attempts", int),
+        "retryIntervalInMinutes": ("retry_interval_min", int),
+    }
+    kwargs = {arg: kind(body[name]) for name, (arg, kind) in options.items() if name in body}
+    return emulator.create_campaign(token, **kwargs)
+
+
+def _jobs(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+    campaign = params.get("campaign")
+    return emulator.jobs(None if campaign is None else int(campaign))
+
+
+def _set_clock(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+    body = _object(value)
+    if "advanceSeconds" in body:
+        emulator.advance(float(body["advanceSeconds"]))
+    elif "setMs" in body:
+        emulator.set_clock_ms(int(body["setMs"]))
+    else:
+        raise ValueError("send {'advanceSeconds': float} or {'setMs': int}")
+    return {"nowMs": emulator.now_ms()}
+
+
+def _set_faults(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+    body = _object(value)
+    rules = body.get("faults", [])
+    if not isinstance(rules, list):
+        raise ValueError("'faults' must be a list of rules")
+    emulator.set_faults(rules, seed=body.get("seed"))
+    return emulator.faults.describe()
+
+
+def _clear_faults(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+    emulator.clear_faults()
+
+
+def _reset(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+    emulator.reset()
+
+
+Operation = Callable[["Emulator", dict[str, str], Any], Any]
+_OPERATIONS: dict[tuple[str, str], Operation] = {
+    ("POST", "campaigns"): _create_campaign,
+    ("GET", "campaigns"): lambda emulator, params, value: emulator.campaigns(),
+    ("GET", "jobs"): _jobs,
+    ("GET", "requests"): lambda emulator, params, value: emulator.requests_log(),
+    ("GET", "clock"): lambda emulator, params, value: {"nowMs": emulator.now_ms()},
+    ("POST", "clock"): _set_clock,
+    ("GET", "faults"): lambda emulator, params, value: emulator.faults.describe(),
+    ("POST", "faults"): _set_faults,
+    ("DELETE", "faults"): _clear_faults,
+    ("POST", "reset"): _reset,
+}
+
+
+def admin_request(
+    emulator: Emulator, method: str, path: str, query: list[tuple[str, str]], value: Any
+) -> Any:
+    """Run one admin call; returns its JSON value (None for an empty 200 reply)."""
+    operation = _OPERATIONS.get((method, path.strip("/")))
+    if operation is None:
+        raise ApiError(
+            404,
+            {"type": "emulator.admin.not.found", "message": f"no admin operation {method} /{path}"},
+        )
+    return operation(emulator, dict(query), value)

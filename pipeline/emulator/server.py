@@ -1,0 +1,210 @@
+"""The HTTP side: a threaded HTTP/1.1 server, fault application and the request log.
+
+Each connection gets a thread (``ThreadingHTTPServer``), keep-alive is on (HTTP/1.1) and
+Nagle is off (``TCP_NODELAY``) so that small request/reply pairs on one connection do not
+wait 40 ms for delayed ACKs. The default ``log_message`` is silenced because it would print
+the request line — and with it the campaign token — to stderr.
+
+Request-log entries (contract): ``ts`` (emulator clock, ms), ``method``, ``path`` (token
+replaced by ``***``, no query string: the query carries phone numbers), ``idempotenceKey``,
+``status`` (``null`` when the connection was dropped without a reply), ``bodySha256`` (of the
+bytes the idempotence fingerprint uses: the body, or the sorted query for GET/crmCalls),
+``replayed``, ``fault`` (the kind that decided the request, else ``null``).
+
+Usage: see :class:`pipeline.emulator.Emulator`; this module is its transport.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, urlsplit
+
+from pipeline.emulator.admin import admin_request
+from pipeline.emulator.core import Reply, json_reply
+from pipeline.emulator.model import ApiError
+from pipeline.emulator.routes import Request, fingerprint_bytes, handle, mask_path, match, sha256
+
+if TYPE_CHECKING:
+    from pipeline.emulator.app import Emulator
+
+log = logging.getLogger("pipeline.emulator")
+ADMIN_PREFIX = "/__emulator__/"
+
+
+class EmulatorHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # many parallel client connections in the benchmark
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+        self.emulator = emulator
+        super().__init__(address, Handler)
+
+
+def _fault_body(kind: str, status: int) -> dict[str, Any]:
+    done = "the request was carried out" if kind.endswith("after_commit") else "nothing was done"
+    return {"type": "emulator.fault", "message": f"injected {kind} (HTTP {status}); {done}"}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    server: EmulatorHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silenced: the stdlib version writes the request line, token included, to stderr."""
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_DELETE(self) -> None:
+        self._dispatch()
+
+    def do_PUT(self) -> None:
+        self._dispatch()
+
+    # ----------------------------------------------------------------- plumbing
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline().strip():
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _send(self, reply: Reply, headers: dict[str, str] | None = None) -> None:
+        self.send_response(reply.status)
+        content_type = reply.content_type
+        if content_type == "application/json":
+            content_type += "; charset=utf-8"
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if reply.body:
+            self.wfile.write(reply.body)
+
+    def _send_error(self, exc: ApiError) -> None:
+        self._send(json_reply(exc.status, exc.body), exc.headers)
+
+    def _drop(self) -> None:
+        # No bytes at all: the client sees the connection close before any reply.
+        self.close_connection = True
+
+    def _dispatch(self) -> None:
+        split = urlsplit(self.path)
+        try:
+            body = self._read_body()
+        except (ValueError, OSError):
+            self._send_error(ApiError(400, {"type": "request.body.invalid", "message": "bad body"}))
+            self.close_connection = True
+            return
+        query = parse_qsl(split.query, keep_blank_values=True)
+        if split.path.startswith(ADMIN_PREFIX):
+            self._admin(split.path.removeprefix(ADMIN_PREFIX), query, body)
+        else:
+            self._public(split.path, query, body)
+
+    # ----------------------------------------------------------------- public API
+    def _public(self, path: str, query: list[tuple[str, str]], body: bytes) -> None:
+        emulator = self.server.emulator
+        request = Request(self.command, query, body, self.headers.get("Idempotence-Key"))
+        entry: dict[str, Any] = {
+            "ts": emulator.clock.now_ms(),
+            "method": self.command,
+            "path": mask_path(path),
+            "idempotenceKey": request.key,
+            "status": None,
+            "bodySha256": sha256(body),
+            "replayed": False,
+            "fault": None,
+        }
+        try:
+            try:
+                route = match(self.command, path)
+            except ApiError as exc:
+                entry["status"] = exc.status
+                self._send_error(exc)
+                return
+            digest = sha256(fingerprint_bytes(route, request))
+            entry["bodySha256"] = digest
+            delays, rule = emulator.faults.pick(route.endpoint)
+            for delay in delays:
+                time.sleep(delay.delay_seconds)
+            if rule is not None:
+                entry["fault"] = rule.kind
+                if self._fault_before(rule.kind, rule, entry):
+                    return
+            try:
+                reply, replayed = handle(emulator.state, route, request, digest)
+                entry["replayed"] = replayed
+            except ApiError as exc:
+                reply, extra = json_reply(exc.status, exc.body), exc.headers
+            else:
+                extra = {}
+            if rule is not None and rule.kind == "error_after_commit":
+                reply, extra = json_reply(rule.status, _fault_body(rule.kind, rule.status)), {}
+            elif rule is not None and rule.kind == "drop_after_commit":
+                self._drop()
+                return
+            entry["status"] = reply.status
+            self._send(reply, extra)
+        except Exception:
+            # Never let a bug look like a dropped connection; the path is already masked.
+            log.exception("emulator failed on %s %s", self.command, entry["path"])
+            entry["status"] = 500
+            self._send(json_reply(500, {"type": "emulator.internal.error", "message": "bug"}))
+        finally:
+            emulator.record(entry)
+
+    def _fault_before(self, kind: str, rule: Any, entry: dict[str, Any]) -> bool:
+        """Apply a fault that answers before any work; True when the request is done."""
+        if kind == "error_before_commit":
+            entry["status"] = rule.status
+            self._send(json_reply(rule.status, _fault_body(kind, rule.status)))
+        elif kind == "drop_before_commit":
+            self._drop()
+        elif kind == "rate_limit":
+            entry["status"] = 429
+            seconds = rule.retry_after
+            shown = str(int(seconds)) if float(seconds).is_integer() else str(seconds)
+            body = {
+                "type": "rate.limit.exceeded",
+                "message": f"too many requests; retry in {shown} s",
+            }
+            self._send(json_reply(429, body), {"Retry-After": shown})
+        elif kind == "redirect":
+            entry["status"] = 307
+            self._send(Reply(307, b"", "text/plain"), {"Location": rule.location})
+        else:
+            return False
+        return True
+
+    # ----------------------------------------------------------------- admin API
+    def _admin(self, path: str, query: list[tuple[str, str]], body: bytes) -> None:
+        try:
+            value = json.loads(body) if body.strip() else None
+            result = admin_request(self.server.emulator, self.command, path, query, value)
+        except ApiError as exc:
+            self._send_error(exc)
+            return
+        except (ValueError, TypeError) as exc:
+            self._send_error(ApiError(400, {"type": "emulator.admin.invalid", "message": str(exc)}))
+            return
+        if result is None:
+            self._send(Reply(200, b"", "text/plain"))
+        else:
+            self._send(json_reply(200, result))
