@@ -43,6 +43,10 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self.emulator = emulator
         super().__init__(address, Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # The stdlib prints a traceback to stderr for every reset connection; log instead.
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
 
 def _fault_body(kind: str, status: int) -> dict[str, Any]:
     done = "the request was carried out" if kind.endswith("after_commit") else "nothing was done"
@@ -162,6 +166,9 @@ class Handler(BaseHTTPRequestHandler):
                 return
             entry["status"] = reply.status
             self._send(reply, extra)
+        except OSError:
+            # The client went away (it timed out during a delay fault, say): nobody to answer.
+            self.close_connection = True
         except Exception:
             # Never let a bug look like a dropped connection; the path is already masked.
             log.exception("emulator failed on %s %s", self.command, entry["path"])
