@@ -1,0 +1,219 @@
+"""Typing of payload cells and parsing of per-row call-policy cells.
+
+Each converter takes the stripped, non-empty cell text and returns the JSON value, or raises
+:class:`FieldError` with a reason code and a message. Accepted inputs (README "Validate"):
+
+* ``int``: ``-12``, ``1 000`` (spaces as thousands separators) → JSON number;
+* ``decimal``: ``1234.50``, ``1 234,50`` (one ``,`` or ``.`` is the decimal separator) → JSON
+  *string* ``"1234.50"``: a JSON number becomes a float in the bot's JavaScript and money must
+  not change by rounding; both separators at once (``1,234.50``) is ambiguous and refused;
+* ``date``: ``31.12.2024``, ``2024-12-31`` (also with a midnight time, as Excel cells arrive)
+  → ``2024-12-31``; slash dates (``01/02/2024``) read two ways and are refused;
+* ``datetime``: ``2024-12-31T10:00[:00][+03:00]``, ``2024-12-31 10:00``, ``31.12.2024 10:00``
+  → ISO-8601, with the offset only when the cell had one;
+* ``bool``: true/false, yes/no, 1/0, да/нет → JSON true/false; ``string``: the text.
+
+Usage::
+
+    to_json("decimal", "1 234,50")   # '1234.50'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pipeline.config import (
+    POLICY_INT_BOUNDS,
+    WEEKDAYS,
+    check_intervals,
+    normalize_gmt_zone,
+    parse_offset_datetime,
+)
+from pipeline.transform import codes
+
+
+class FieldError(ValueError):
+    """A cell does not fit its field: ``code`` is the reason code for the rejection."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+_SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'")
+_INT = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
+_DMY = re.compile(r"(\d{2})\.(\d{2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+_MIDNIGHT = re.compile(r"(\d{4}-\d{2}-\d{2})[ T]00:00(?::00(?:\.0+)?)?")
+_SLASH = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}")
+_TRUE = frozenset({"true", "yes", "y", "1", "да", "д", "истина"})
+_FALSE = frozenset({"false", "no", "n", "0", "нет", "н", "ложь"})
+_RANGE = re.compile(r"\s*(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})\s*")
+
+
+def _invalid(message: str) -> FieldError:
+    return FieldError(codes.PAYLOAD_INVALID, message)
+
+
+def _to_int(text: str) -> int:
+    compact = text.translate(_SPACES)
+    if not _INT.fullmatch(compact):
+        raise _invalid(f"{text!r} is not a whole number")
+    return int(compact)
+
+
+def _to_decimal(text: str) -> str:
+    compact = text.translate(_SPACES)
+    if "," in compact and "." in compact:
+        raise FieldError(
+            codes.PAYLOAD_AMBIGUOUS,
+            f"{text!r} has both ',' and '.'; write the amount without thousands separators",
+        )
+    if not _DECIMAL.fullmatch(compact):
+        raise _invalid(f"{text!r} is not a decimal amount such as 1234.50")
+    try:
+        return str(Decimal(compact.replace(",", ".")))
+    except InvalidOperation:  # pragma: no cover - the regex admits only valid literals
+        raise _invalid(f"{text!r} is not a decimal amount") from None
+
+
+def _to_date(text: str) -> str:
+    if _SLASH.fullmatch(text):
+        raise FieldError(
+            codes.PAYLOAD_AMBIGUOUS,
+            f"{text!r} reads as day/month or month/day; write 31.12.2024 or 2024-12-31",
+        )
+    midnight = _MIDNIGHT.fullmatch(text)
+    candidate = midnight.group(1) if midnight else text
+    dmy = _DMY.fullmatch(candidate)
+    try:
+        if dmy and dmy.group(4) is None:
+            return date(int(dmy.group(3)), int(dmy.group(2)), int(dmy.group(1))).isoformat()
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", candidate):
+            return date.fromisoformat(candidate).isoformat()
+    except ValueError:
+        raise _invalid(f"{text!r} is not a calendar date") from None
+    raise _invalid(f"{text!r} is not a date; write 31.12.2024 or 2024-12-31")
+
+
+def _to_datetime(text: str) -> str:
+    if _SLASH.match(text):
+        raise FieldError(codes.PAYLOAD_AMBIGUOUS, f"{text!r}: slash dates read two ways")
+    dmy = _DMY.fullmatch(text)
+    try:
+        if dmy and dmy.group(4) is not None:
+            day, month, year, hour, minute, second = (int(g or 0) for g in dmy.groups())
+            return datetime(year, month, day, hour, minute, second).isoformat()
+        if re.match(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", text):
+            return datetime.fromisoformat(text).isoformat()
+    except ValueError:
+        raise _invalid(f"{text!r} is not a valid date and time") from None
+    raise _invalid(f"{text!r} is not a date-time; write 2024-12-31T10:00 or 31.12.2024 10:00")
+
+
+def _to_bool(text: str) -> bool:
+    folded = text.casefold()
+    if folded in _TRUE:
+        return True
+    if folded in _FALSE:
+        return False
+    raise _invalid(f"{text!r} is not a yes/no value (true/false, yes/no, 1/0, да/нет)")
+
+
+CONVERTERS: dict[str, Callable[[str], Any]] = {
+    "string": str,
+    "int": _to_int,
+    "decimal": _to_decimal,
+    "date": _to_date,
+    "datetime": _to_datetime,
+    "bool": _to_bool,
+}
+
+
+def to_json(kind: str, text: str) -> Any:
+    """Convert a non-empty cell to the JSON value of payload type ``kind``."""
+    return CONVERTERS[kind](text)
+
+
+# ---- per-row call-policy cells --------------------------------------------------------------
+
+
+def _policy_error(message: str) -> FieldError:
+    return FieldError(codes.POLICY_INVALID, message)
+
+
+def _policy_int(field: str) -> Callable[[str], int]:
+    low, high = POLICY_INT_BOUNDS[field]
+
+    def convert(text: str) -> int:
+        if not _INT.fullmatch(text):
+            raise _policy_error(f"{field} {text!r} is not a whole number")
+        value = int(text)
+        if not low <= value <= high:
+            raise _policy_error(f"{field} {value} is outside {low}..{high}")
+        return value
+
+    return convert
+
+
+def _policy_zone(text: str) -> str:
+    try:
+        return normalize_gmt_zone(text)
+    except ValueError as exc:
+        raise _policy_error(f"gmtZone: {exc}") from None
+
+
+def _policy_datetime(field: str) -> Callable[[str], str]:
+    def convert(text: str) -> str:
+        try:
+            return parse_offset_datetime(text).isoformat()
+        except ValueError as exc:
+            raise _policy_error(f"{field}: {exc}") from None
+
+    return convert
+
+
+def _policy_days(text: str) -> list[str]:
+    """``mon,wed,fri`` (commas or spaces, any case) → ``["mon", "wed", "fri"]`` in week order."""
+    days = [d for d in re.split(r"[\s,;]+", text.casefold()) if d]
+    unknown = [d for d in days if d not in WEEKDAYS]
+    if unknown or not days or len(set(days)) != len(days):
+        raise _policy_error(
+            f"allowedDays {text!r}: list distinct days from mon, tue, wed, thu, fri, sat, sun"
+        )
+    return sorted(days, key=WEEKDAYS.index)
+
+
+def _policy_time(text: str) -> dict[str, list[dict[str, str]]]:
+    """``10:00-13:00, 14:00-18:00`` → ``{"default": [{localTimeFrom, localTimeTo}, ...]}``."""
+    windows = []
+    for part in text.split(","):
+        match = _RANGE.fullmatch(part)
+        if match is None:
+            raise _policy_error(
+                f"allowedTime {text!r}: write windows like 10:00-13:00, 14:00-18:00"
+            )
+        start, end = (t.zfill(5) for t in match.groups())
+        windows.append((start, end))
+    try:
+        check_intervals(windows)
+    except ValueError as exc:
+        raise _policy_error(f"allowedTime: {exc}") from None
+    return {"default": [{"localTimeFrom": a, "localTimeTo": b} for a, b in windows]}
+
+
+POLICY_CONVERTERS: dict[str, Callable[[str], Any]] = {
+    "gmtZone": _policy_zone,
+    "startDateTime": _policy_datetime("startDateTime"),
+    "finishDateTime": _policy_datetime("finishDateTime"),
+    "allowedDays": _policy_days,
+    "allowedTime": _policy_time,
+    "maxAttempts": _policy_int("maxAttempts"),
+    "retryIntervalInMinutes": _policy_int("retryIntervalInMinutes"),
+    "dialerPriority": _policy_int("dialerPriority"),
+}

@@ -1,0 +1,152 @@
+"""Phone normalization: one raw cell → digits with country code, or a precise problem.
+
+The policy comes from ``phone:`` in the config (README "Phone policy"). Every verdict equals
+what ``phonenumbers`` says about the cell: regular shapes go through :mod:`.fastpath` (derived
+from phonenumbers' metadata), everything else through ``phonenumbers.parse`` itself. Results
+are cached on the raw text, so a value repeated across the file costs one dict lookup.
+
+Usage::
+
+    norm = PhoneNormalizer(PhoneConfig(default_region="RU"))
+    norm.normalize("8 (916) 123-45-67")   # '79161234567'
+    norm.normalize("7,91612E+10")         # PhoneProblem('phone_lossy', ...)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import NumberParseException, ValidationResult
+
+from pipeline.config import PhoneConfig
+from pipeline.transform import codes
+from pipeline.transform.fastpath import TYPE_NAMES, FastPath
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneProblem:
+    """Why a phone cell cannot be called: a reason code and a message without the number."""
+
+    code: str
+    message: str
+
+
+# Digits that are already gone: scientific notation as Excel writes it (7,91612E+10, 7.9e10),
+# and masks (#, *, ?, XXX). They are rejected, never guessed: a guess calls a stranger.
+# The Cyrillic look-alikes of e/E and x/X are included: a spreadsheet shows them the same.
+_LOSSY = re.compile(r"[#*?]|[0-9]\s*[eE\u0435\u0415]\s*[+-]?\s*[0-9]|[xX\u0445\u0425]{2,}")
+# Separators between several numbers in one cell; a part counts as a number from 7 digits on.
+_SEVERAL = re.compile(r"[,;/|\n]|\s(?:или|or)\s", re.IGNORECASE)
+_NUMBERISH_DIGITS = 7
+_PARSE_CODES = {
+    NumberParseException.TOO_SHORT_NSN: codes.PHONE_TOO_SHORT,
+    NumberParseException.TOO_SHORT_AFTER_IDD: codes.PHONE_TOO_SHORT,
+    NumberParseException.TOO_LONG: codes.PHONE_TOO_LONG,
+}
+_LENGTH_CODES = {
+    ValidationResult.TOO_SHORT: codes.PHONE_TOO_SHORT,
+    # a local number without its area code is too short to dial from a campaign
+    ValidationResult.IS_POSSIBLE_LOCAL_ONLY: codes.PHONE_TOO_SHORT,
+    ValidationResult.TOO_LONG: codes.PHONE_TOO_LONG,
+}
+
+
+class PhoneNormalizer:
+    """Normalize phone cells under one :class:`PhoneConfig`; pure and cached.
+
+    ``fast=False`` switches the fast path off: the result is then plain phonenumbers on every
+    value, the reference the tests and the benchmark compare against.
+    """
+
+    def __init__(self, config: PhoneConfig, *, fast: bool = True, cache_size: int = 200_000):
+        self.config = config
+        self.region = config.default_region
+        self._fast = FastPath(self.region) if fast else None
+        self._regions = frozenset(config.allowed_regions)
+        self._types = frozenset(config.allowed_types)
+        self._cache: dict[str, str | PhoneProblem] = {}
+        # Bounded so memory stays flat on files of unique numbers; clearing is cheaper than LRU
+        # bookkeeping and repeated values cluster in practice (same export, same customers).
+        self._cache_size = cache_size
+
+    def normalize(self, raw: str) -> str | PhoneProblem:
+        """Digits with country code (no ``+``), or the :class:`PhoneProblem`."""
+        result = self._cache.get(raw)
+        if result is None:
+            result = self._compute(raw)
+            if len(self._cache) >= self._cache_size:
+                self._cache.clear()
+            self._cache[raw] = result
+        return result
+
+    def _compute(self, raw: str) -> str | PhoneProblem:
+        if self._fast is not None:
+            hit = self._fast.lookup(raw)
+            if hit is not None:
+                return self._admit(*hit)
+        text = raw.strip()
+        if not text:
+            return PhoneProblem(codes.PHONE_MISSING, "the phone cell is empty")
+        if _LOSSY.search(text):
+            return PhoneProblem(
+                codes.PHONE_LOSSY,
+                "the phone's digits are lost (scientific notation such as 7,91612E+10, or "
+                "masked digits); export the column as text from the CRM",
+            )
+        parts = [p for p in _SEVERAL.split(text) if _count_digits(p) >= _NUMBERISH_DIGITS]
+        if len(parts) > 1:
+            if self.config.multiple == "reject":
+                return PhoneProblem(
+                    codes.PHONE_MULTIPLE,
+                    f"the cell holds {len(parts)} numbers; keep one per row, or set "
+                    f"phone.multiple: first to call the first one",
+                )
+            text = parts[0].strip()
+        return self._parse(text)
+
+    def _parse(self, text: str) -> str | PhoneProblem:
+        try:
+            number = phonenumbers.parse(text, self.region)
+        except NumberParseException as exc:
+            code = _PARSE_CODES.get(exc.error_type, codes.PHONE_INVALID)
+            return PhoneProblem(code, f"not a phone number ({exc}); check the cell")
+        if number.extension and self.config.extensions == "reject":
+            return PhoneProblem(
+                codes.PHONE_EXTENSION,
+                "the number has an extension the dialer cannot dial; the main line may reach "
+                "someone else. Fix the cell, or set phone.extensions: strip",
+            )
+        if not phonenumbers.is_valid_number(number):
+            reason = phonenumbers.is_possible_number_with_reason(number)
+            code = _LENGTH_CODES.get(reason, codes.PHONE_INVALID)
+            what = {codes.PHONE_TOO_SHORT: "too short", codes.PHONE_TOO_LONG: "too long"}
+            return PhoneProblem(
+                code,
+                f"not a valid number ({what.get(code, 'no such number range')} for "
+                f"+{number.country_code}, read with default region {self.region}); check it",
+            )
+        nsn = phonenumbers.national_significant_number(number)
+        region = phonenumbers.region_code_for_number(number) or ""
+        kind = TYPE_NAMES.get(phonenumbers.number_type(number), "unknown")
+        return self._admit(f"{number.country_code}{nsn}", region, kind)
+
+    def _admit(self, digits: str, region: str, kind: str) -> str | PhoneProblem:
+        if self._regions and region not in self._regions:
+            return PhoneProblem(
+                codes.PHONE_REGION,
+                f"the number belongs to {region or 'no region'}, not to phone.allowed_regions "
+                f"({', '.join(sorted(self._regions))})",
+            )
+        if kind not in self._types:
+            return PhoneProblem(
+                codes.PHONE_TYPE,
+                f"the number is {kind}, not one of phone.allowed_types "
+                f"({', '.join(sorted(self._types))})",
+            )
+        return digits
+
+
+def _count_digits(text: str) -> int:
+    return sum(ch.isdigit() for ch in text)
