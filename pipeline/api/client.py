@@ -18,82 +18,30 @@ Usage::
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
 
 from pipeline.api.encoding import encode_add_phones
 from pipeline.api.filters import AttemptReportFilter, JobReportFilter, json_bytes
-from pipeline.api.models import (
-    CallAttemptReport,
-    CallJobReport,
-    CampaignInfo,
-    CampaignStatus,
-    Page,
-    ResponseShapeError,
-    parse_id,
+from pipeline.api.models import CallAttemptReport, CallJobReport, CampaignInfo, CampaignStatus, Page
+from pipeline.api.replies import (
+    id_list,
+    list_of,
+    pagination,
+    parse_reply,
+    selector,
+    text_value,
+    with_string_phones,
 )
-from pipeline.api.transport import Reply, Transport
+from pipeline.api.transport import Transport
 from pipeline.config import Config
 from pipeline.errors import UnexpectedResponseError
 
-T = TypeVar("T")
 _RESERVED_QUERY = {"phone", "gmtZone", "Idempotence-Key"}
-
-
-def _parse(reply: Reply, what: str, parse: Callable[[Any], T]) -> T:
-    """Parse a JSON reply; a malformed one is an UnexpectedResponseError, not a crash."""
-    try:
-        return parse(json.loads(reply.content))
-    except (ValueError, TypeError, KeyError) as exc:
-        detail = str(exc) if isinstance(exc, ResponseShapeError) else type(exc).__name__
-        raise UnexpectedResponseError(
-            f"{reply.url}: the {what} reply is not what the API documents ({detail}); "
-            f"check api.base_url points at the JAICP Calls API.",
-            url=reply.url,
-            status=reply.status,
-        ) from None
-
-
-def _id_list(value: Any) -> list[str]:
-    if not isinstance(value, list):
-        raise ResponseShapeError("expected a JSON array of call job ids")
-    return [parse_id(v) for v in value]
-
-
-def _text_value(reply: Reply) -> str:
-    """A "string" reply: a JSON string (or number), or bare text; both are in the wild."""
-    try:
-        value = json.loads(reply.content)
-    except ValueError:
-        return reply.content.decode("utf-8", "replace").strip()
-    if isinstance(value, str | int) and not isinstance(value, bool):
-        return str(value)
-    raise UnexpectedResponseError(
-        f"{reply.url}: expected a string reply, got JSON {type(value).__name__}.",
-        url=reply.url,
-        status=reply.status,
-    )
-
-
-def _selector(phones: Iterable[str | int] | None, ids: Iterable[str | int] | None) -> bytes:
-    """The ``{phones, ids}`` body of cancel and getReport; phones and ids sent as strings."""
-    body: dict[str, list[str]] = {}
-    if phones is not None:
-        body["phones"] = [str(p) for p in phones]
-    if ids is not None:
-        body["ids"] = [str(i) for i in ids]
-    return json_bytes(body)
-
-
-def _with_string_phones(items: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
-    if all(isinstance(item.get("phone"), str) for item in items):
-        return items  # the common case: no copy of a large batch
-    return [{**item, "phone": str(item["phone"])} if "phone" in item else item for item in items]
 
 
 class CallsApiClient:
@@ -152,7 +100,7 @@ class CallsApiClient:
         self, items: Sequence[Mapping[str, Any]], *, idempotence_key: str | None = None
     ) -> list[str]:
         """``POST addPhones``: create one call job per item; return their ids in item order."""
-        items = _with_string_phones(items)
+        items = with_string_phones(items)
         ids = self.add_phones_body(encode_add_phones(items), idempotence_key=idempotence_key)
         if len(ids) != len(items):
             raise UnexpectedResponseError(
@@ -167,7 +115,7 @@ class CallsApiClient:
         reply = self._t.send(
             "POST", "calls", "/addPhones", body=body, idempotence_key=idempotence_key
         )
-        return _parse(reply, "addPhones", _id_list)
+        return parse_reply(reply, "addPhones", id_list)
 
     def _crm_params(
         self, phone: str | int, gmt_zone: str | None, payload: Mapping[str, Any] | None
@@ -194,7 +142,7 @@ class CallsApiClient:
         reply = self._t.send(
             "GET", "crmCalls", "/addPhone", params=params, idempotence_key=idempotence_key
         )
-        return _text_value(reply)
+        return text_value(reply)
 
     def add_phone_post(
         self,
@@ -209,7 +157,7 @@ class CallsApiClient:
         reply = self._t.send(
             "POST", "crmCalls", "/addPhone", form=form, idempotence_key=idempotence_key
         )
-        return _text_value(reply)
+        return text_value(reply)
 
     def test_add_phone(
         self,
@@ -224,7 +172,7 @@ class CallsApiClient:
         reply = self._t.send(
             "GET", "crmCalls", "/test/addPhone", params=params, idempotence_key=idempotence_key
         )
-        return _text_value(reply)
+        return text_value(reply)
 
     # --- jobs and reports ---------------------------------------------------------------
 
@@ -240,34 +188,34 @@ class CallsApiClient:
             "POST",
             "calls",
             "/callJob/cancel",
-            body=_selector(phones, ids),
+            body=selector(phones, ids),
             idempotence_key=idempotence_key,
         )
-        return _parse(reply, "callJob/cancel", _id_list)
+        return parse_reply(reply, "callJob/cancel", id_list)
 
     def job_report(
         self, *, phones: Iterable[str | int] | None = None, ids: Iterable[str | int] | None = None
     ) -> list[CallJobReport]:
         """``POST callJob/getReport``: every job of the given phones and/or ids."""
-        reply = self._t.send("POST", "calls", "/callJob/getReport", body=_selector(phones, ids))
-        return _parse(reply, "callJob/getReport", lambda v: _list_of(v, CallJobReport.parse))
+        reply = self._t.send("POST", "calls", "/callJob/getReport", body=selector(phones, ids))
+        return parse_reply(reply, "callJob/getReport", lambda v: list_of(v, CallJobReport.parse))
 
     def attempt_report(
         self, *, phones: Iterable[str | int] | None = None, ids: Iterable[str | int] | None = None
     ) -> list[CallAttemptReport]:
         """``POST callAttempt/getReport``: every attempt of the given phones and/or job ids."""
-        reply = self._t.send("POST", "calls", "/callAttempt/getReport", body=_selector(phones, ids))
-        return _parse(
-            reply, "callAttempt/getReport", lambda v: _list_of(v, CallAttemptReport.parse)
+        reply = self._t.send("POST", "calls", "/callAttempt/getReport", body=selector(phones, ids))
+        return parse_reply(
+            reply, "callAttempt/getReport", lambda v: list_of(v, CallAttemptReport.parse)
         )
 
     def job_report_by_date(
         self, filter: JobReportFilter, page: int = 0, page_size: int = 20
     ) -> Page[CallJobReport]:
         """``POST callJob/getReportByDate``: one page (page 0..199, size 1..200)."""
-        body = json_bytes({"filter": filter.to_json(), "pagination": _pagination(page, page_size)})
+        body = json_bytes({"filter": filter.to_json(), "pagination": pagination(page, page_size)})
         reply = self._t.send("POST", "calls", "/callJob/getReportByDate", body=body)
-        return _parse(
+        return parse_reply(
             reply,
             "callJob/getReportByDate",
             lambda v: Page.parse(v, CallJobReport.parse, page, page_size),
@@ -275,9 +223,9 @@ class CallsApiClient:
 
     def unfinished_jobs(self, page: int = 0, page_size: int = 20) -> Page[CallJobReport]:
         """``POST callJob/getUnfinished``: one page of jobs whose ``finishedAt`` is null."""
-        body = json_bytes(_pagination(page, page_size))
+        body = json_bytes(pagination(page, page_size))
         reply = self._t.send("POST", "calls", "/callJob/getUnfinished", body=body)
-        return _parse(
+        return parse_reply(
             reply,
             "callJob/getUnfinished",
             lambda v: Page.parse(v, CallJobReport.parse, page, page_size),
@@ -287,9 +235,9 @@ class CallsApiClient:
         self, filter: AttemptReportFilter, page: int = 0, page_size: int = 20
     ) -> Page[CallAttemptReport]:
         """``POST callAttempt/getReportByDate``: one page of attempts."""
-        body = json_bytes({"filter": filter.to_json(), "pagination": _pagination(page, page_size)})
+        body = json_bytes({"filter": filter.to_json(), "pagination": pagination(page, page_size)})
         reply = self._t.send("POST", "calls", "/callAttempt/getReportByDate", body=body)
-        return _parse(
+        return parse_reply(
             reply,
             "callAttempt/getReportByDate",
             lambda v: Page.parse(v, CallAttemptReport.parse, page, page_size),
@@ -299,11 +247,11 @@ class CallsApiClient:
 
     def campaign_info(self) -> CampaignInfo:
         """``GET /api/calls/campaign/{token}``: settings, status and counters."""
-        return _parse(self._t.send("GET", "calls", ""), "campaign", CampaignInfo.parse)
+        return parse_reply(self._t.send("GET", "calls", ""), "campaign", CampaignInfo.parse)
 
     def campaign_status(self) -> CampaignStatus:
         """``GET status``: the campaign status (JSON string or bare text accepted)."""
-        return CampaignStatus.parse(_text_value(self._t.send("GET", "calls", "/status")))
+        return CampaignStatus.parse(text_value(self._t.send("GET", "calls", "/status")))
 
     def pause(self, *, idempotence_key: str | None = None) -> None:
         """``POST control/pause``: start no new attempts; calls in progress finish."""
@@ -321,15 +269,3 @@ class CallsApiClient:
         self._t.send(
             "POST", "calls", f"/control/{action}", idempotence_key=idempotence_key, control=True
         )
-
-
-def _list_of(value: Any, item: Callable[[object], T]) -> list[T]:
-    if not isinstance(value, list):
-        raise ResponseShapeError("expected a JSON array")
-    return [item(v) for v in value]
-
-
-def _pagination(page: int, page_size: int) -> dict[str, int]:
-    if not 0 <= page <= 199 or not 1 <= page_size <= 200:
-        raise ValueError(f"page must be 0..199 and page_size 1..200, got {page}, {page_size}")
-    return {"page": page, "pageSize": page_size}
