@@ -36,10 +36,13 @@ class RowChunk:
     ``row_numbers[i]`` is the 1-based number of the data record after the header (blank
     records included, a quoted multi-line record counted once): the number an operator finds in
     the file. ``rows[i]`` has exactly ``len(header)`` cells; missing cells are ``""``.
+    ``extra`` maps a row number to the cells found beyond the header when any of them is
+    non-empty (a shifted or over-long record): such a row should be rejected, not guessed.
     """
 
     row_numbers: list[int]
     rows: list[list[str]]
+    extra: dict[int, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
