@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +80,23 @@ def test_missing_token_is_a_config_exit(config_file: Path) -> None:
     result = run(config_file, "", "info")
     assert result.exit_code == ExitCode.CONFIG
     assert "JAICP_TOKEN" in result.output
+
+
+def test_debug_logs_of_a_real_process_hide_the_token(
+    config_file: Path, campaign: dict[str, Any]
+) -> None:
+    token = campaign["token"]
+    env = {**os.environ, "JAICP_TOKEN": token, "JAICP_BASE_URL": ""}
+    args = ["--log-level", "DEBUG", "campaign", "info", "--config", str(config_file), "--json"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "urllib3" in done.stderr and "campaign/***" in done.stderr
+    assert token not in done.stderr + done.stdout
+    assert token.rsplit(".", 1)[1] not in done.stderr + done.stdout
