@@ -1,0 +1,176 @@
+"""The XLSX/XLSM reader: python-calamine first, openpyxl (read-only, defusedxml) as fallback.
+
+The header is the first sheet row holding any text; the columns run from its first to its last
+non-empty cell (calamine reports only the used range, openpyxl every column from A, so cells
+left of the header's first named column are not part of the table). Row numbers are the sheet
+row minus the header row; trailing fully empty rows are dropped (see ``base.assemble``).
+Cell values become text by :func:`pipeline.extract.cells.cell_text`.
+
+calamine loads the chosen sheet's values into memory (an XLSX sheet holds at most 1,048,576
+rows); only the text rows handed on are chunked.
+
+Usage::
+
+    with XlsxTable(Path("export.xlsx"), ReadOptions(sheet="Данные")) as table:
+        table.info.sheet
+        for chunk in table.chunks():
+            ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from pipeline.errors import InputFileError
+from pipeline.extract.base import Table, assemble, check_header
+from pipeline.extract.cells import cell_text
+from pipeline.extract.options import ReadOptions
+from pipeline.records import RowChunk, SourceInfo
+
+
+def pick_sheet(path: Path, names: list[str], wanted: str | int | None) -> str:
+    """The sheet name for ``input.sheet`` (None → first sheet), or an InputFileError."""
+    if wanted is None:
+        if not names:
+            raise InputFileError(f"{path}: the workbook has no sheets.")
+        return names[0]
+    if isinstance(wanted, int):
+        if 0 <= wanted < len(names):
+            return names[wanted]
+        shown = ", ".join(f"{i}: {n!r}" for i, n in enumerate(names))
+        raise InputFileError(
+            f"{path}: there is no sheet with index {wanted} (indexes count from 0). The sheets "
+            f"are {shown}; set input.sheet to one of these indexes or names."
+        )
+    if wanted in names:
+        return wanted
+    folded = [n for n in names if n.strip().casefold() == wanted.strip().casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    raise InputFileError(
+        f"{path}: there is no sheet named {wanted!r}. The sheets are "
+        f"{', '.join(repr(n) for n in names)}; set input.sheet to one of them (or a 0-based index)."
+    )
+
+
+def _open_calamine(path: Path, wanted: str | int | None) -> tuple[str, Iterator[Any], Any]:
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    try:
+        name = pick_sheet(path, list(workbook.sheet_names), wanted)
+        # iter_rows starts at sheet row 1 (empty leading rows included), columns at the used
+        # range's first column; tests/extract compare both engines on such a sheet.
+        rows = iter(workbook.get_sheet_by_name(name).iter_rows())
+    except BaseException:
+        workbook.close()
+        raise
+    return name, rows, workbook
+
+
+def _open_openpyxl(path: Path, wanted: str | int | None) -> tuple[str, Iterator[Any], Any]:
+    import openpyxl
+
+    # openpyxl parses XML with the standard library unless defusedxml is installed; a crafted
+    # workbook could then expand entities without bound ("billion laughs"). Refuse instead.
+    if not getattr(openpyxl, "DEFUSEDXML", False):
+        raise InputFileError(
+            f"{path}: refusing to read with openpyxl because defusedxml is not active (install "
+            f"the defusedxml package and do not set OPENPYXL_DEFUSEDXML=False), or install "
+            f"python-calamine so openpyxl is not needed."
+        )
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        name = pick_sheet(path, list(workbook.sheetnames), wanted)
+        sheet = workbook[name]
+        if not hasattr(sheet, "iter_rows"):
+            raise InputFileError(f"{path}: sheet {name!r} is a chart, not a table of cells.")
+        rows = sheet.iter_rows(values_only=True)
+    except BaseException:
+        workbook.close()
+        raise
+    return name, rows, workbook
+
+
+class XlsxTable(Table):
+    """An open ``.xlsx`` / ``.xlsm`` workbook, one sheet of it."""
+
+    def __init__(self, path: Path, options: ReadOptions) -> None:
+        self._path = path
+        self._options = options
+        self.engine, sheet, self._rows, self._book = self._open(path, options)
+        try:
+            header, self._first_col, header_row = self._read_header(sheet)
+        except BaseException:
+            self.close()
+            raise
+        self.info = SourceInfo(
+            path=str(path), format="xlsx", header=tuple(header), sheet=sheet, header_row=header_row
+        )
+
+    @staticmethod
+    def _open(path: Path, options: ReadOptions) -> tuple[str, str, Iterator[Any], Any]:
+        engine = options.xlsx_engine
+        first_error: Exception | None = None
+        if engine in ("auto", "calamine"):
+            try:
+                return ("calamine", *_open_calamine(path, options.sheet))
+            except InputFileError:
+                raise
+            except Exception as exc:  # calamine's own errors, or the package is missing
+                if engine == "calamine":
+                    raise _unreadable(path, exc) from None
+                first_error = exc
+        try:
+            return ("openpyxl", *_open_openpyxl(path, options.sheet))
+        except InputFileError:
+            raise
+        except Exception as exc:  # zipfile/XML/KeyError: openpyxl has no common base
+            raise _unreadable(path, first_error or exc) from None
+
+    def _read_header(self, sheet: str) -> tuple[list[str], int, int]:
+        for number, raw in enumerate(self._rows, start=1):
+            cells = [cell_text(v) for v in raw]
+            filled = [i for i, cell in enumerate(cells) if cell.strip()]
+            if filled:
+                first, last = filled[0], filled[-1]
+                header = [cell.replace("\ufeff", "") for cell in cells[first : last + 1]]
+                check_header(str(self._path), header, f"sheet {sheet!r}, header on row {number}")
+                return header, first, number
+        raise InputFileError(
+            f"{self._path}: sheet {sheet!r} is empty. Point input.sheet at the sheet with the "
+            f"data (a name or a 0-based index)."
+        )
+
+    def chunks(self) -> Iterator[RowChunk]:
+        size, first, rows = self._options.chunk_size, self._first_col, self._rows
+
+        def batches() -> Iterator[list[list[str]]]:
+            while True:
+                try:
+                    raw = list(islice(rows, size))
+                except Exception as exc:
+                    raise _unreadable(self._path, exc) from None
+                if not raw:
+                    return
+                yield [
+                    [v if v.__class__ is str else cell_text(v) for v in row[first:]] for row in raw
+                ]
+
+        yield from assemble(batches(), len(self.info.header))
+
+    def close(self) -> None:
+        book, self._book = self._book, None
+        if book is not None:
+            book.close()
+
+
+def _unreadable(path: Path, exc: BaseException) -> InputFileError:
+    return InputFileError(
+        f"{path}: cannot read the workbook ({type(exc).__name__}: {exc}). It may be damaged, "
+        f"password-protected or not really an .xlsx file: open it in Excel and save it again as "
+        f"'Excel Workbook (*.xlsx)' or as 'CSV UTF-8'."
+    )
