@@ -69,6 +69,30 @@ class LedgerConfig(_Section):
     url: str = "sqlite:///ledger.sqlite3"
 
 
+class InputConfig(_Section):
+    """How input files are read (pipeline.extract); ``auto`` detects from the file."""
+
+    encoding: Literal["auto", "utf-8", "utf-8-sig", "cp1251"] = "auto"
+    delimiter: Literal["auto", ",", ";", "\t", "|"] = "auto"
+    sheet: str | int | None = None  # XLSX: sheet name or 0-based index; None = first sheet
+    chunk_size: int = Field(default=10_000, ge=100, le=1_000_000)
+    # auto: python-calamine, openpyxl only when calamine cannot open the workbook.
+    xlsx_engine: Literal["auto", "calamine", "openpyxl"] = "auto"
+
+    @field_validator("delimiter", mode="before")
+    @classmethod
+    def _tab_by_name(cls, value: Any) -> Any:
+        # A literal tab is easy to lose in YAML; accept the word too.
+        return "\t" if isinstance(value, str) and value.strip().lower() == "tab" else value
+
+    @field_validator("sheet")
+    @classmethod
+    def _check_sheet(cls, value: str | int | None) -> str | int | None:
+        if isinstance(value, int) and value < 0:
+            raise ValueError("a sheet index counts from 0 (the first sheet)")
+        return value
+
+
 # ---- Column mapping and the rules for call-policy values -------------------------------------
 # The call-policy rules live here (not in pipeline.transform) because config sits below
 # transform in the dependency order and fixed values must fail at load time, naming their key;
@@ -353,6 +377,7 @@ class Config(_Section):
     version: Literal[1] = 1
     api: ApiConfig = ApiConfig()
     ledger: LedgerConfig = LedgerConfig()
+    input: InputConfig = InputConfig()
     columns: ColumnsConfig = ColumnsConfig()
     phone: PhoneConfig = PhoneConfig()
     policy: PolicyConfig = PolicyConfig()
