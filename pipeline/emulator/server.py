@@ -147,6 +147,7 @@ class Handler(BaseHTTPRequestHandler):
             entry["bodySha256"] = digest
             delays, rule = emulator.faults.pick(route.endpoint)
             for delay in delays:
+                entry["fault"] = "delay"  # overwritten below if another rule decides
                 time.sleep(delay.delay_seconds)
             if rule is not None:
                 entry["fault"] = rule.kind
