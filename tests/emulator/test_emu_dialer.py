@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 from typing import Any
 
 from pipeline.emulator import Emulator
@@ -70,7 +71,7 @@ def test_attempts_honour_max_attempts_and_retry_interval(api: Api, emulator: Emu
         assert len(own) <= 2
         assert jobs[ident]["attemptsCount"] == len(own)
         assert jobs[ident]["callDuration"] == sum(a["callDuration"] for a in own)
-        for earlier, later in zip(own, own[1:], strict=False):
+        for earlier, later in pairwise(own):
             assert later["startedAt"] - earlier["finishedAt"] >= 45 * 60_000
             retried += 1
         if jobs[ident]["jobStatus"] == "noAnswer":
