@@ -54,8 +54,7 @@ _SPECIAL_TYPES = (
     "uan",
     "voicemail",
 )
-# Only ASCII digits, spaces, hyphens and parentheses, a '+' only directly before a digit.
-_SHAPE = re.compile(r"[ \t]*(\+(?=[0-9]))?[ (]*([0-9][0-9 ()\-]*)[ \t]*")
+# Regular shapes: ASCII digits, spaces, hyphens and parentheses; a '+' only before a digit.
 _DROP = str.maketrans("", "", " ()-")
 _MAX_SHAPE_LENGTH = 64
 
@@ -123,7 +122,8 @@ class FastPath:
         )
         if not self.enabled or meta is None:
             return
-        self._general = re.compile(_desc_regex(meta.general_desc) or "(?!)")
+        general = meta.general_desc
+        self._viable = re.compile((general.national_number_pattern if general else None) or "(?!)")
         self._national_prefix = national or ""
         self._idd = re.compile(meta.international_prefix) if meta.international_prefix else None
         self._leading = re.compile(meta.leading_digits) if meta.leading_digits else None
@@ -132,15 +132,20 @@ class FastPath:
         """``(digits with country code, region, type name)`` when certain, else ``None``."""
         if not self.enabled or len(raw) > _MAX_SHAPE_LENGTH:
             return None
-        shape = _SHAPE.fullmatch(raw)
-        if shape is None:
+        text = raw.strip(" \t")
+        plus = text[:1] == "+"
+        body = text[1:] if plus else text
+        if plus and not body[:1].isdigit():
             return None
-        digits = shape.group(2).translate(_DROP)
-        nsn = self._national_number(digits, plus=shape.group(1) is not None)
+        # str methods instead of a shape regex: this runs once per distinct cell of the file
+        digits = body.translate(_DROP)
+        if not (digits.isascii() and digits.isdigit()):
+            return None
+        nsn = self._national_number(digits, plus=plus)
         if not nsn or nsn[0] == "0":
             return None
         prefix = self._national_prefix
-        if prefix and nsn.startswith(prefix) and self._general.fullmatch(nsn[len(prefix) :]):
+        if prefix and nsn.startswith(prefix) and self._viable.fullmatch(nsn[len(prefix) :]):
             return None  # phonenumbers would strip a national prefix here
         match = self._types.fullmatch(nsn) if self._types else None
         if match is None or match.lastgroup is None:
@@ -150,6 +155,11 @@ class FastPath:
         return self.country_code + nsn, self.region, match.lastgroup
 
     def _national_number(self, digits: str, *, plus: bool) -> str | None:
+        """The national number phonenumbers would read from ``digits``, or None when unsure.
+
+        ``_viable`` is the bare general pattern, without lengths: the test phonenumbers applies
+        when it decides whether to strip a country code or a national prefix.
+        """
         code, prefix = self.country_code, self._national_prefix
         if plus:
             return digits[len(code) :] if digits.startswith(code) else None
@@ -157,7 +167,10 @@ class FastPath:
             return None  # phonenumbers reads a leading international prefix (810…) as IDD
         if digits.startswith(code):
             # phonenumbers strips the country code only when the whole is not itself national
-            return None if self._general.fullmatch(digits) else digits[len(code) :]
+            return None if self._viable.fullmatch(digits) else digits[len(code) :]
         if prefix and digits.startswith(prefix):
-            return None if self._general.fullmatch(digits) else digits[len(prefix) :]
+            if not self._viable.fullmatch(digits):
+                return digits[len(prefix) :]
+            # a viable number keeps its leading prefix digit unless the rest is viable too
+            return None if self._viable.fullmatch(digits[len(prefix) :]) else digits
         return digits

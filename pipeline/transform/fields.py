@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from pipeline.config import (
@@ -82,6 +83,8 @@ def _to_decimal(text: str) -> str:
         raise _invalid(f"{text!r} is not a decimal amount") from None
 
 
+# Dates repeat across a file (a few hundred distinct values), so their parse is cached.
+@lru_cache(maxsize=4096)
 def _to_date(text: str) -> str:
     if _SLASH.fullmatch(text):
         raise FieldError(
@@ -101,6 +104,7 @@ def _to_date(text: str) -> str:
     raise _invalid(f"{text!r} is not a date; write 31.12.2024 or 2024-12-31")
 
 
+@lru_cache(maxsize=4096)
 def _to_datetime(text: str) -> str:
     if _SLASH.match(text):
         raise FieldError(codes.PAYLOAD_AMBIGUOUS, f"{text!r}: slash dates read two ways")
