@@ -7,6 +7,7 @@ renamed; new situations get new codes.
 from __future__ import annotations
 
 EMPTY_ROW = "empty_row"  # every cell of the record is empty
+EXTRA_CELLS = "extra_cells"  # non-empty cells beyond the header: the columns may be shifted
 PHONE_MISSING = "phone_missing"  # the phone cell is empty
 PHONE_LOSSY = "phone_lossy"  # digits already lost: 7,91612E+10, 7.9e10, ###, XXX
 PHONE_INVALID = "phone_invalid"  # not a number phonenumbers accepts as valid
@@ -26,6 +27,7 @@ DUPLICATE = "duplicate"  # repeats an earlier row (see dedupe.key)
 
 ALL: tuple[str, ...] = (
     EMPTY_ROW,
+    EXTRA_CELLS,
     PHONE_MISSING,
     PHONE_LOSSY,
     PHONE_INVALID,

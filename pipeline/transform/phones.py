@@ -128,6 +128,13 @@ class PhoneNormalizer:
                 f"+{number.country_code}, read with default region {self.region}); check it",
             )
         nsn = phonenumbers.national_significant_number(number)
+        if not _in_order(nsn, text):
+            # phonenumbers reads letters as keypad digits (ABC → 222); we never call digits
+            # that are not written in the cell.
+            return PhoneProblem(
+                codes.PHONE_INVALID,
+                "the cell has letters where digits should be; write the number in digits",
+            )
         region = phonenumbers.region_code_for_number(number) or ""
         kind = TYPE_NAMES.get(phonenumbers.number_type(number), "unknown")
         return self._admit(f"{number.country_code}{nsn}", region, kind)
@@ -150,3 +157,9 @@ class PhoneNormalizer:
 
 def _count_digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
+
+
+def _in_order(digits: str, text: str) -> bool:
+    """Whether ``digits`` appear in ``text`` in this order (other characters between)."""
+    rest = iter(text)
+    return all(any(ch == d for ch in rest) for d in digits)

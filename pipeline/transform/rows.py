@@ -110,7 +110,19 @@ class RowTransformer:
         """Classify every row of ``chunk``."""
         result = ChunkResult()
         normalize = self._phones.normalize
+        extra = chunk.extra
         for row, cells in zip(chunk.row_numbers, chunk.rows, strict=True):
+            if extra and row in extra:
+                result.rejections.append(
+                    Rejection(
+                        row,
+                        None,
+                        codes.EXTRA_CELLS,
+                        f"the record has {len(extra[row])} non-empty cell(s) beyond the last "
+                        f"header column, so its columns may be shifted; fix the row in the file",
+                    )
+                )
+                continue
             phone = normalize(cells[self._phone_index])
             if not isinstance(phone, str):
                 if not any(c.strip() for c in cells):

@@ -62,6 +62,8 @@ def test_lossy_inputs_are_rejected_not_guessed(ru: PhoneNormalizer, raw: str) ->
         ("8916123", codes.PHONE_TOO_SHORT),
         ("+7 916 123 45 67 89 01 23", codes.PHONE_TOO_LONG),
         ("привет", codes.PHONE_INVALID),
+        ("+7 916 ABC-03-01", codes.PHONE_INVALID),  # keypad letters are not digits
+        ("8 800 FLOWERS", codes.PHONE_INVALID),
         ("+7 116 123 45 67", codes.PHONE_INVALID),
         ("8 800 555 35 35", codes.PHONE_TYPE),  # toll free is not in the default types
     ],
@@ -105,7 +107,7 @@ def test_cache_is_bounded_and_answers_stay_the_same() -> None:
     assert [norm.normalize(v) for v in values] == first
 
 
-_PHONE_CHARS = st.sampled_from([*"0123456789 +-()./,;#eExX", "доб", "ext"])
+_PHONE_CHARS = st.sampled_from([*"0123456789 +-()./,;#eExXABCDW", "доб", "ext"])
 
 
 @settings(max_examples=500, deadline=None)

@@ -164,3 +164,12 @@ def test_every_row_is_accounted_for_exactly_once(rows: list[list[str]]) -> None:
     assert sorted(seen) == list(range(1, len(rows) + 1))
     accepted = {i.row for i in result.items}
     assert all(d.duplicate_of in accepted and d.duplicate_of < d.row for d in result.duplicates)
+
+
+def test_a_row_with_cells_beyond_the_header_is_rejected_not_called() -> None:
+    rows = RowTransformer(_config(), HEADER, now=NOW)
+    chunk = _chunk(["89161234567", "A", "", "", ""], ["89161234568", "B", "", "", ""])
+    chunk.extra[2] = ["shifted"]
+    result = rows.transform(chunk)
+    assert [i.row for i in result.items] == [1]
+    assert [(r.row, r.code) for r in result.rejections] == [(2, codes.EXTRA_CELLS)]
