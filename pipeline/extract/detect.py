@@ -127,8 +127,8 @@ def _field_counts(text: str, delimiter: str, whole: bool) -> list[int]:
     counts: list[int] = []
     try:
         for record in reader:
-            if not any(record):
-                continue  # blank records say nothing about the layout
+            if not record:
+                continue  # an empty line says nothing; ",,," does show the delimiter
             counts.append(len(record))
             if len(counts) >= SAMPLE_RECORDS:
                 return counts
