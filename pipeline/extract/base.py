@@ -86,7 +86,7 @@ def assemble(batches: Iterable[list[list[str]]], width: int) -> Iterator[RowChun
     for rows in batches:
         extra: dict[int, list[str]] = {}
         first = next_row + held_blank  # row number of rows[0]
-        if any(len(row) != width for row in rows):
+        if set(map(len, rows)) != {width}:  # C-speed check; the fix-up loop is the rare path
             for index, row in enumerate(rows):
                 if len(row) < width:
                     rows[index] = row + [""] * (width - len(row))

@@ -14,13 +14,16 @@ Rules (documented in README under "Reading files"):
 
 Usage::
 
-    cell_text(79161234567.0)  # '79161234567'
+    cell_text(79161234567.0)        # '79161234567'
+    row_text(["a", 1.0, None])      # ['a', '1', '']
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable, Iterable
+from typing import Any
 
 
 def cell_text(value: object) -> str:  # noqa: PLR0911 - one flat dispatch on the type
@@ -52,3 +55,30 @@ def cell_text(value: object) -> str:  # noqa: PLR0911 - one flat dispatch on the
         hours, rest = divmod(abs(total), 3600)
         return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
     return str(value)
+
+
+def _float_text(value: float) -> str:
+    # is_integer() is False for inf and nan, so int() never sees them.
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _datetime_text(value: dt.datetime) -> str:
+    return value.date().isoformat() if value.time() == dt.time(0, 0) else value.isoformat()
+
+
+# The common types by exact class: one dict look-up per cell instead of an isinstance chain
+# (the per-cell cost dominates XLSX reading after calamine's own parse).
+_BY_CLASS: dict[type, Callable[[Any], str]] = {
+    float: _float_text,
+    int: str,
+    bool: lambda v: "TRUE" if v else "FALSE",
+    dt.date: dt.date.isoformat,
+    dt.datetime: _datetime_text,
+    type(None): lambda v: "",
+}
+
+
+def row_text(row: Iterable[object]) -> list[str]:
+    """Render a row of cell values; same result as ``[cell_text(v) for v in row]``."""
+    by_class = _BY_CLASS
+    return [v if v.__class__ is str else by_class.get(v.__class__, cell_text)(v) for v in row]

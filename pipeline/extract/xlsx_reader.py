@@ -26,7 +26,7 @@ from typing import Any
 
 from pipeline.errors import InputFileError
 from pipeline.extract.base import Table, assemble, check_header
-from pipeline.extract.cells import cell_text
+from pipeline.extract.cells import cell_text, row_text
 from pipeline.extract.options import ReadOptions
 from pipeline.records import RowChunk, SourceInfo
 
@@ -156,9 +156,7 @@ class XlsxTable(Table):
                     raise _unreadable(self._path, exc) from None
                 if not raw:
                     return
-                yield [
-                    [v if v.__class__ is str else cell_text(v) for v in row[first:]] for row in raw
-                ]
+                yield [row_text(row[first:]) for row in raw]
 
         yield from assemble(batches(), len(self.info.header))
 
