@@ -26,10 +26,19 @@ class Table(ABC):
     """An open input file. Use as a context manager; iterate :meth:`chunks` once."""
 
     info: SourceInfo
+    engine: str  # what parsed the file: "csv", "calamine" or "openpyxl"
+    _started = False
 
     @abstractmethod
     def chunks(self) -> Iterator[RowChunk]:
         """Yield the data records in order, in chunks of about ``chunk_size`` rows."""
+
+    def _start(self) -> None:
+        # The readers stream from one file position; a second pass would restart the row
+        # numbers mid-file, so it is refused rather than silently wrong.
+        if self._started:
+            raise RuntimeError("chunks() can be iterated once per opened table; open it again")
+        self._started = True
 
     @abstractmethod
     def close(self) -> None:

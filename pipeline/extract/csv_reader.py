@@ -33,6 +33,8 @@ from pipeline.records import RowChunk, SourceInfo
 class CsvTable(Table):
     """An open CSV file (``.csv``, ``.tsv``, ``.txt``)."""
 
+    engine = "csv"
+
     def __init__(self, path: Path, options: ReadOptions) -> None:
         self._path = path
         self._options = options
@@ -79,6 +81,7 @@ class CsvTable(Table):
         return header, line
 
     def chunks(self) -> Iterator[RowChunk]:
+        self._start()
         size = self._options.chunk_size
         reader = self._reader
 

@@ -146,6 +146,7 @@ class XlsxTable(Table):
         )
 
     def chunks(self) -> Iterator[RowChunk]:
+        self._start()
         size, first, rows = self._options.chunk_size, self._first_col, self._rows
 
         def batches() -> Iterator[list[list[str]]]:

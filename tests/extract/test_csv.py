@@ -198,3 +198,11 @@ def test_tsv_and_txt_extensions_are_csv(tmp_path: Path) -> None:
     for name in ("in.tsv", "in.TXT"):
         info, rows, _ = read_all(write_bytes(tmp_path, name, b"a\tb\n1\t2\n"))
         assert (info.format, info.delimiter, rows) == ("csv", "\t", [(1, ["1", "2"])])
+
+
+def test_chunks_can_be_iterated_once(tmp_path: Path) -> None:
+    with open_table(write_bytes(tmp_path, "in.csv", b"a,b\n1,2\n")) as table:
+        assert table.engine == "csv"
+        assert [c.rows for c in table.chunks()] == [[["1", "2"]]]
+        with pytest.raises(RuntimeError, match="once"):
+            next(table.chunks())

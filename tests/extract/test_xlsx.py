@@ -146,14 +146,14 @@ def test_auto_falls_back_to_openpyxl_when_calamine_is_missing(
 ) -> None:
     monkeypatch.setitem(sys.modules, "python_calamine", None)  # import now fails
     with open_table(SAMPLES / "xlsx_numeric_phones.xlsx") as table:
-        assert table.engine == "openpyxl"  # type: ignore[attr-defined]
+        assert table.engine == "openpyxl"
         first = next(table.chunks())
     assert first.rows[0][0] == "79160000901"
 
 
 def test_auto_uses_calamine_when_present() -> None:
     with open_table(SAMPLES / "xlsx_numeric_phones.xlsx") as table:
-        assert table.engine == "calamine"  # type: ignore[attr-defined]
+        assert table.engine == "calamine"
 
 
 def test_defusedxml_is_active_for_openpyxl() -> None:
