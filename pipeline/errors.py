@@ -11,7 +11,8 @@ to the third party, so callers never need to know which library failed.
     ├── InputFileError                 6  an input file cannot be read or lacks mapped columns
     ├── LedgerError                    1  the ledger database failed or is inconsistent
     │   ├── LeaseHeldError             5  another run holds the campaign's lease
-    │   └── StaleLeaseError            5  our lease was taken over; our write was refused
+    │   ├── StaleLeaseError            5  our lease was taken over; our write was refused
+    │   └── KeyExpiredError            1  a batch's request key may have expired: reconcile it
     └── ApiError                       1  talking to the Calls API failed
         ├── TransientApiError          3  may succeed if retried with the same key and body
         │   ├── ApiConnectionError         connection refused/reset/dropped reply
@@ -87,6 +88,10 @@ class StaleLeaseError(LedgerError):
     """Our lease expired and another run took it over; our write was refused (fencing)."""
 
     exit_code = ExitCode.LEASE_HELD
+
+
+class KeyExpiredError(LedgerError):
+    """A batch's request key may have expired on the server; it must be reconciled, not resent."""
 
 
 class ApiError(PipelineError):
