@@ -1,1 +1,89 @@
-"""ledger stage."""
+"""The ledger: what was planned, frozen, sent and confirmed — the memory that makes uploads
+exactly-once across crashes, and the audit trail that answers "why was X called twice?".
+
+Read this before writing the uploader. Every method below is ONE database transaction that
+also appends an audit event; every write of the uploader carries its :class:`Lease`, and a
+write with a lease that was taken over raises :class:`~pipeline.errors.StaleLeaseError` and
+changes nothing (the check runs inside the write's own transaction).
+
+The protocol, step by step
+--------------------------
+1. ``ledger = open_ledger(url, clock=clock, key_safety_margin_s=cfg.upload.key_safety_margin_s)``
+   (creates a SQLite file 0600 and applies the migrations).
+2. ``campaign = ledger.ensure_campaign(token)`` — stores a fingerprint, never the token.
+   ``run_id = ledger.start_run(command="upload", files=[InputFile(...)], config_digest=...)``.
+3. ``lease = ledger.acquire_lease(campaign.id, owner=..., ttl_s=..., run_id=run_id)``
+   (:class:`~pipeline.errors.LeaseHeldError` → exit 5, send nothing). Renew it well before
+   ``lease.expires_at`` (``renew_lease``); release it at the end (``release_lease``).
+4. Finish old work first: ``claim_expired`` → look the phones up on the server →
+   ``reconcile_batch`` (adopt what exists, refresh what is missing under a new key).
+5. Plan: ``state = begin_input(lease, name=, sha256=)``; unless ``state.complete``, feed the
+   transform's records in chunks to ``plan_chunk`` (rows ≤ ``state.planned_through`` are
+   skipped, so feeding the whole file again after a crash is correct), then
+   ``complete_input(lease, state.id, rows_total=n)``.
+6. Freeze: ``freeze_batches(lease, batch_size=, body_for=body_for)`` where ``body_for`` turns
+   the rows' :class:`~pipeline.records.CallItem` into the exact request bytes, i.e.
+   ``lambda items: encode_add_phones([i.to_api() for i in items])`` (the ledger stores its
+   sha256 and the rows' order, and never imports :mod:`pipeline.api`).
+7. Send: ``for work in claim_sendable(lease, limit=k)``: ``body = work.body(body_for)``
+   (digest checked) → ``mark_attempt`` (durable intent) → send OUTSIDE any transaction with
+   ``work.request_key`` → ``record_success`` / ``record_unknown`` / ``record_bad_row`` /
+   ``record_rejected``. Retry an unknown batch with the same ``work`` (same key, same bytes):
+   ``mark_attempt`` again, send again. After a bad row, call ``freeze_batches`` again.
+   ``claim_sendable`` never returns a batch whose key may have expired (24 h minus the
+   margin since its first send), and ``mark_attempt`` raises
+   :class:`~pipeline.errors.KeyExpiredError` if one expires meanwhile: reconcile it (step 4).
+8. ``finish_run(run_id, exit_status=..., stats=...)`` returns the counts per state
+   (sent / rejected / duplicate / pending).
+
+Example::
+
+    with open_ledger(cfg.ledger.url) as ledger:
+        campaign = ledger.ensure_campaign(token)
+        run_id = ledger.start_run(command="upload", files=files, config_digest=digest,
+                                  campaign_id=campaign.id)
+        lease = ledger.acquire_lease(campaign.id, owner=owner, ttl_s=300, run_id=run_id)
+        state = ledger.begin_input(lease, name=path.name, sha256=sha)
+        if not state.complete:
+            for chunk in chunks:
+                ledger.plan_chunk(lease, state.id, chunk)
+            ledger.complete_input(lease, state.id, rows_total=n)
+        ledger.freeze_batches(lease, batch_size=500, body_for=body_for)
+        while works := ledger.claim_sendable(lease, limit=16):
+            for work in works:
+                body = work.body(body_for)
+                ledger.mark_attempt(lease, work.id)
+                ids = client.add_phones_body(body, idempotence_key=work.request_key)
+                ledger.record_success(lease, work.id, ids)
+        ledger.release_lease(lease)
+        ledger.finish_run(run_id, exit_status=0)
+
+States are drawn in :mod:`pipeline.ledger.states`; audit queries and ``verify`` live in
+:mod:`pipeline.ledger.audit` and :mod:`pipeline.ledger.verify`.
+"""
+
+from pipeline.ledger.base import Clock, Lease, utc_now
+from pipeline.ledger.batches import BatchWork, BodyFor
+from pipeline.ledger.keys import canonical_json, row_key, token_fingerprint
+from pipeline.ledger.ledger import Ledger, open_ledger
+from pipeline.ledger.plan import DEFAULT_REPEAT_WINDOW_S, PlanCounts, split_batches
+from pipeline.ledger.runs import Campaign, InputFile, InputState
+
+__all__ = [
+    "DEFAULT_REPEAT_WINDOW_S",
+    "BatchWork",
+    "BodyFor",
+    "Campaign",
+    "Clock",
+    "InputFile",
+    "InputState",
+    "Lease",
+    "Ledger",
+    "PlanCounts",
+    "canonical_json",
+    "open_ledger",
+    "row_key",
+    "split_batches",
+    "token_fingerprint",
+    "utc_now",
+]

@@ -1,0 +1,82 @@
+"""Plan 1,000,000 rows into a fresh SQLite ledger; print rows/s, peak RSS and file size.
+
+Usage::
+
+    .venv/bin/python -m benchmarks.bench_ledger [--rows 1000000] [--chunk 20000] [--freeze]
+
+The records are built before the clock starts (they stand for the transform's output), so the
+number measures the ledger: row keys, canonical JSON, the inserts and their commits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks._common import Stage, peak_rss_mb
+from pipeline.ledger import InputFile, open_ledger
+from pipeline.records import CallItem, Duplicate, Rejection
+
+
+def body_for(items: Sequence[CallItem]) -> bytes:
+    return json.dumps(
+        [i.to_api() for i in items], ensure_ascii=False, separators=(",", ":"), sort_keys=True
+    ).encode("utf-8")
+
+
+def make_records(n: int) -> list[CallItem | Rejection | Duplicate]:
+    out: list[CallItem | Rejection | Duplicate] = []
+    for row in range(1, n + 1):
+        if row % 1000 == 0:
+            out.append(Rejection(row, "phone", "phone_invalid", "not a phone number"))
+        elif row % 1000 == 1 and row > 1:
+            out.append(Duplicate(row, row - 2))
+        else:
+            out.append(
+                CallItem(
+                    row=row,
+                    # Scattered like real numbers, so the phone index grows at random pages.
+                    phone=f"79{(row * 7_919_993) % 1_000_000_000:09d}",
+                    payload={"name": f"Client {row}", "debt": row % 5000, "due": "2026-03-01"},
+                    policy={"gmtZone": "+03:00"},
+                )
+            )
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--chunk", type=int, default=100_000)
+    parser.add_argument("--freeze", action="store_true", help="also freeze batches of 500")
+    args = parser.parse_args()
+    records = make_records(args.rows)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ledger.sqlite3"
+        ledger = open_ledger(f"sqlite:///{path}")
+        campaign = ledger.ensure_campaign("bench.token")
+        run_id = ledger.start_run(
+            command="bench", files=[InputFile("bench.csv", "0" * 64, 0)], config_digest="0" * 64
+        )
+        lease = ledger.acquire_lease(campaign.id, owner="bench", ttl_s=3600, run_id=run_id)
+        state = ledger.begin_input(lease, name="bench.csv", sha256="0" * 64)
+        with Stage("plan into SQLite ledger", rows=args.rows):
+            chunks = (records[i : i + args.chunk] for i in range(0, len(records), args.chunk))
+            ledger.plan_chunks(lease, state.id, chunks)
+            ledger.complete_input(lease, state.id, rows_total=args.rows)
+        if args.freeze:
+            with Stage("freeze batches of 500", rows=args.rows):
+                ledger.freeze_batches(lease, batch_size=500, body_for=body_for)
+        ledger.close()
+        size = sum(p.stat().st_size for p in Path(tmp).iterdir())
+        print(
+            f"ledger size: {size / 1e6:.0f} MB ({size / args.rows:.0f} bytes/row); "
+            f"peak RSS {peak_rss_mb():.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""What every part of the ledger shares: the engine, the clock, events, and the fence.
+
+The :class:`~pipeline.ledger.Ledger` class is assembled from mixins (runs, planning, sending,
+reconciliation, leases), each a module with one reason to change; they all build on
+:class:`LedgerBase` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from pipeline.errors import LedgerError, PipelineError, StaleLeaseError
+from pipeline.ledger import schema as t
+from pipeline.ledger.states import KEY_LIFETIME_S
+from pipeline.redact import redact
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The default clock: aware UTC now."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Proof that this process is the one writer of a campaign; every write carries it.
+
+    ``epoch`` grows by one on every acquisition, so a writer that slept through a takeover
+    holds a smaller epoch and its writes are refused (:class:`StaleLeaseError`).
+    """
+
+    campaign_id: int
+    owner: str
+    epoch: int
+    expires_at: datetime
+    run_id: int | None = None
+
+
+class LedgerBase:
+    """Engine, clock and the helpers every state change uses."""
+
+    def __init__(
+        self, engine: Engine, *, clock: Clock = utc_now, key_safety_margin_s: float
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.key_safety_margin_s = key_safety_margin_s
+
+    def now(self) -> datetime:
+        """The injected clock's time, checked to be aware (naive times would compare wrongly)."""
+        value = self.clock()
+        if value.tzinfo is None:
+            raise ValueError("the ledger clock must return an aware datetime (UTC)")
+        return value.astimezone(UTC)
+
+    def key_expiry_cutoff(self, now: datetime) -> datetime:
+        """A key first sent at or before this moment must never be sent again."""
+        return now - timedelta(seconds=KEY_LIFETIME_S - self.key_safety_margin_s)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sa.Connection]:
+        """One database transaction; SQLAlchemy errors become :class:`LedgerError`."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except PipelineError:
+            raise
+        except SQLAlchemyError as exc:
+            detail = redact(str(getattr(exc, "orig", None) or exc))
+            raise LedgerError(
+                f"ledger database error ({exc.__class__.__name__}): {detail}. The transaction "
+                f"was rolled back; re-run to continue from the last committed state."
+            ) from None
+
+    def read(self) -> Engine:
+        """The engine, for read-only queries (audit)."""
+        return self.engine
+
+    def fence(self, conn: sa.Connection, lease: Lease) -> None:
+        """Refuse the enclosing transaction's write unless ``lease`` is still the current one.
+
+        A conditional UPDATE of the lease row: it matches only while owner and epoch are
+        unchanged, and on PostgreSQL it also locks the row until commit, so a takeover cannot
+        slip in between this check and the write it protects.
+        """
+        result = conn.execute(
+            sa.update(t.leases)
+            .where(
+                t.leases.c.campaign_id == lease.campaign_id,
+                t.leases.c.epoch == lease.epoch,
+                t.leases.c.owner == lease.owner,
+            )
+            .values(epoch=t.leases.c.epoch)
+        )
+        if result.rowcount != 1:
+            raise StaleLeaseError(
+                f"the lease of campaign {lease.campaign_id} held by {lease.owner!r} at epoch "
+                f"{lease.epoch} was taken over or released; this write was refused and nothing "
+                f"changed. Another run now owns the campaign: stop this one."
+            )
+
+    def event(
+        self,
+        conn: sa.Connection,
+        *,
+        entity: str,
+        entity_id: int,
+        from_state: str | None,
+        to_state: str | None,
+        reason: str,
+        lease: Lease | None = None,
+        run_id: int | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Append one audit event (who, when, which entity, from → to, why)."""
+        conn.execute(
+            sa.insert(t.events).values(
+                at=at or self.now(),
+                run_id=run_id if run_id is not None else (lease.run_id if lease else None),
+                actor=lease.owner if lease else "cli",
+                epoch=lease.epoch if lease else None,
+                entity=entity,
+                entity_id=entity_id,
+                from_state=from_state,
+                to_state=to_state,
+                reason=reason,
+            )
+        )
+
+
+def inserted_id(result: sa.CursorResult[Any]) -> int:
+    """The primary key of the row a single-row INSERT created."""
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])

@@ -1,0 +1,137 @@
+"""Frozen batches: creating one, loading its items back, and rebuilding its body safely.
+
+A batch is frozen once: its rows (in body order), request key, generation and body digest are
+written in one transaction and never change. The body is not stored; it is rebuilt from the
+rows' canonical JSON with the same ``body_for`` function and checked against the digest before
+every send, so a changed encoder can never put a second body under the same key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from pipeline.errors import LedgerError
+from pipeline.ledger import schema as t
+from pipeline.ledger.base import inserted_id
+from pipeline.ledger.keys import body_digest, new_request_key
+from pipeline.ledger.states import B_PLANNED, BATCHED
+from pipeline.records import CallItem
+
+BodyFor = Callable[[Sequence[CallItem]], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedRow:
+    """A row as stored, enough to rebuild its API item."""
+
+    id: int
+    row_number: int
+    phone: str
+    payload: str
+    policy: str
+
+    def item(self) -> CallItem:
+        """The :class:`CallItem` this row was planned from (canonical key order)."""
+        return CallItem(
+            row=self.row_number,
+            phone=self.phone,
+            payload=json.loads(self.payload),
+            policy=json.loads(self.policy),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BatchWork:
+    """A batch handed to the uploader: everything needed to send it again byte-identical."""
+
+    id: int
+    request_key: str
+    generation: int
+    body_sha256: str
+    attempts: int
+    first_sent_at: datetime | None
+    row_ids: tuple[int, ...]
+    items: tuple[CallItem, ...]
+
+    def body(self, body_for: BodyFor) -> bytes:
+        """Rebuild the request body and prove it is the one frozen under this key."""
+        body = body_for(self.items)
+        if body_digest(body) != self.body_sha256:
+            raise LedgerError(
+                f"batch {self.id} (key {self.request_key}): the rebuilt body does not match "
+                f"the digest frozen with its key, so it must not be sent under that key. The "
+                f"body encoding changed since the batch was frozen; run `jaicp-pipeline "
+                f"reconcile` after the key expires, or restore the previous version."
+            )
+        return body
+
+
+def insert_batch(
+    conn: sa.Connection,
+    *,
+    campaign_id: int,
+    rows: Sequence[PlannedRow],
+    body_for: BodyFor,
+    now: datetime,
+    generation: int = 1,
+    parent_id: int | None = None,
+) -> tuple[int, str]:
+    """Freeze ``rows`` (body order) into a new batch; returns (batch id, request key)."""
+    body = body_for([r.item() for r in rows])
+    key = new_request_key(now)
+    batch_id: int = inserted_id(
+        conn.execute(
+            sa.insert(t.batches).values(
+                campaign_id=campaign_id,
+                request_key=key,
+                generation=generation,
+                parent_id=parent_id,
+                body_sha256=body_digest(body),
+                size=len(rows),
+                state=B_PLANNED,
+                created_at=now,
+            )
+        )
+    )
+    conn.execute(
+        sa.insert(t.batch_rows),
+        [{"batch_id": batch_id, "position": i, "row_id": r.id} for i, r in enumerate(rows)],
+    )
+    members = sa.select(t.batch_rows.c.row_id).where(t.batch_rows.c.batch_id == batch_id)
+    conn.execute(
+        sa.update(t.rows).where(t.rows.c.id.in_(members)).values(state=BATCHED, batch_id=batch_id)
+    )
+    return batch_id, key
+
+
+def load_rows(conn: sa.Connection, batch_id: int) -> list[PlannedRow]:
+    """The rows of a batch in body order."""
+    query = (
+        sa.select(
+            t.rows.c.id, t.rows.c.row_number, t.rows.c.phone, t.rows.c.payload, t.rows.c.policy
+        )
+        .join(t.batch_rows, t.batch_rows.c.row_id == t.rows.c.id)
+        .where(t.batch_rows.c.batch_id == batch_id)
+        .order_by(t.batch_rows.c.position)
+    )
+    return [PlannedRow(*r) for r in conn.execute(query)]
+
+
+def load_work(conn: sa.Connection, batch: sa.Row[tuple[object, ...]]) -> BatchWork:
+    """A :class:`BatchWork` for a selected ``batches`` row."""
+    rows = load_rows(conn, batch.id)
+    return BatchWork(
+        id=batch.id,
+        request_key=batch.request_key,
+        generation=batch.generation,
+        body_sha256=batch.body_sha256,
+        attempts=batch.attempts,
+        first_sent_at=batch.first_sent_at,
+        row_ids=tuple(r.id for r in rows),
+        items=tuple(r.item() for r in rows),
+    )

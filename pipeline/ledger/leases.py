@@ -1,0 +1,138 @@
+"""One writer per campaign: acquire, renew and release the campaign's lease.
+
+Usage::
+
+    lease = ledger.acquire_lease(campaign.id, owner="host:pid:uuid", ttl_s=300, run_id=run.id)
+    lease = ledger.renew_lease(lease, ttl_s=300)    # well before lease.expires_at
+    ledger.release_lease(lease)
+
+A second acquirer while the lease is live gets :class:`~pipeline.errors.LeaseHeldError`; once it
+has expired (a killed run), the next acquirer takes it over with ``epoch + 1`` and every write of
+the old holder is refused from then on (see :meth:`LedgerBase.fence`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from pipeline.errors import LeaseHeldError, LedgerError, StaleLeaseError
+from pipeline.ledger import schema as t
+from pipeline.ledger.base import Lease, LedgerBase
+
+
+class LeaseMixin(LedgerBase):
+    """Lease operations of the :class:`~pipeline.ledger.Ledger`."""
+
+    def acquire_lease(
+        self, campaign_id: int, *, owner: str, ttl_s: float, run_id: int | None = None
+    ) -> Lease:
+        """Become the one writer of ``campaign_id`` for ``ttl_s`` seconds, or LeaseHeldError."""
+        try:
+            return self._acquire(campaign_id, owner, ttl_s, run_id)
+        except IntegrityError:
+            # Two first-ever acquirers raced on the INSERT: the other one won.
+            raise self._held(campaign_id, "another run", None) from None
+        except SQLAlchemyError as exc:
+            raise LedgerError(
+                f"cannot acquire the lease of campaign {campaign_id}: {exc.__class__.__name__}; "
+                f"check the ledger database and run again."
+            ) from None
+
+    def _acquire(self, campaign_id: int, owner: str, ttl_s: float, run_id: int | None) -> Lease:
+        with self.engine.begin() as conn:
+            now = self.now()
+            expires = now + timedelta(seconds=ttl_s)
+            current = conn.execute(
+                sa.select(t.leases).where(t.leases.c.campaign_id == campaign_id).with_for_update()
+            ).first()
+            if current is None:
+                epoch = 1
+                conn.execute(
+                    sa.insert(t.leases).values(
+                        campaign_id=campaign_id,
+                        owner=owner,
+                        epoch=epoch,
+                        run_id=run_id,
+                        acquired_at=now,
+                        expires_at=expires,
+                    )
+                )
+                why = "first lease of this campaign"
+            else:
+                if current.owner is not None and current.expires_at > now:
+                    raise self._held(campaign_id, current.owner, current.expires_at)
+                epoch = current.epoch + 1
+                # Compare-and-set on the epoch we saw: of two racing takers only one matches.
+                taken = conn.execute(
+                    sa.update(t.leases)
+                    .where(t.leases.c.campaign_id == campaign_id, t.leases.c.epoch == current.epoch)
+                    .values(
+                        owner=owner, epoch=epoch, run_id=run_id, acquired_at=now, expires_at=expires
+                    )
+                )
+                if taken.rowcount != 1:
+                    raise self._held(campaign_id, "another run", None)
+                why = (
+                    "previous lease released"
+                    if current.owner is None
+                    else f"took over the lease of {current.owner!r} (epoch {current.epoch}), "
+                    f"expired at {current.expires_at.isoformat()}"
+                )
+            lease = Lease(campaign_id, owner, epoch, expires, run_id)
+            self.event(
+                conn,
+                entity="lease",
+                entity_id=campaign_id,
+                from_state=None,
+                to_state="held",
+                reason=f"acquired epoch {epoch}: {why}",
+                lease=lease,
+                at=now,
+            )
+            return lease
+
+    @staticmethod
+    def _held(campaign_id: int, owner: str, expires: object) -> LeaseHeldError:
+        until = f" until {expires.isoformat()}" if hasattr(expires, "isoformat") else ""
+        return LeaseHeldError(
+            f"campaign {campaign_id} is being uploaded by {owner}{until}; this run sent "
+            f"nothing. Wait for that run to finish (or, if it was killed, for its lease to "
+            f"expire) and run again."
+        )
+
+    def renew_lease(self, lease: Lease, *, ttl_s: float) -> Lease:
+        """Extend the lease; raises StaleLeaseError if it was taken over meanwhile."""
+        with self.transaction() as conn:
+            self.fence(conn, lease)
+            expires = self.now() + timedelta(seconds=ttl_s)
+            conn.execute(
+                sa.update(t.leases)
+                .where(t.leases.c.campaign_id == lease.campaign_id)
+                .values(expires_at=expires)
+            )
+        return Lease(lease.campaign_id, lease.owner, lease.epoch, expires, lease.run_id)
+
+    def release_lease(self, lease: Lease) -> None:
+        """Give the lease up so the next run need not wait for expiry; stale leases are ignored."""
+        try:
+            with self.transaction() as conn:
+                self.fence(conn, lease)
+                conn.execute(
+                    sa.update(t.leases)
+                    .where(t.leases.c.campaign_id == lease.campaign_id)
+                    .values(owner=None, expires_at=self.now())
+                )
+                self.event(
+                    conn,
+                    entity="lease",
+                    entity_id=lease.campaign_id,
+                    from_state="held",
+                    to_state="released",
+                    reason=f"released epoch {lease.epoch}",
+                    lease=lease,
+                )
+        except StaleLeaseError:
+            return  # someone else owns it now; there is nothing of ours to release

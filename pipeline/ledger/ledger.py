@@ -1,0 +1,35 @@
+"""The :class:`Ledger`: every operation of the uploader's protocol on one object.
+
+Usage::
+
+    ledger = open_ledger("sqlite:///ledger.sqlite3", clock=clock, key_safety_margin_s=3600)
+"""
+
+from __future__ import annotations
+
+from pipeline.ledger.base import Clock, utc_now
+from pipeline.ledger.engine import open_engine
+from pipeline.ledger.leases import LeaseMixin
+from pipeline.ledger.plan import PlanMixin
+from pipeline.ledger.reconcile import ReconcileMixin
+from pipeline.ledger.runs import RunsMixin
+from pipeline.ledger.send import SendMixin
+
+
+class Ledger(RunsMixin, PlanMixin, SendMixin, ReconcileMixin, LeaseMixin):
+    """Runs, planning, sending, reconciliation and leases over one database."""
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_ledger(url: str, *, clock: Clock = utc_now, key_safety_margin_s: float = 3600.0) -> Ledger:
+    """Open (create, migrate) the ledger at ``url``."""
+    return Ledger(open_engine(url), clock=clock, key_safety_margin_s=key_safety_margin_s)

@@ -1,0 +1,153 @@
+"""Reconciliation: batches in doubt whose key may have expired on the server.
+
+Usage::
+
+    for work in ledger.claim_expired(lease, limit=50):
+        jobs = lookup_jobs_by_phone(work.items, since=work.first_sent_at)   # the uploader's part
+        found = {row_id: job_id for row_id, job_id in ...}                   # rows seen on server
+        new_batch = ledger.reconcile_batch(lease, work.id, found=found, body_for=encode_add_phones,
+                                           reason="getReport by phone after key expiry")
+
+Rows found on the server are adopted (sent, with the found job id); the rest are frozen at once
+into a new batch with generation + 1 and a fresh key, so only what is truly missing is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from pipeline.errors import LedgerError
+from pipeline.ledger import schema as t
+from pipeline.ledger.base import Lease, LedgerBase
+from pipeline.ledger.batches import BatchWork, BodyFor, insert_batch, load_rows, load_work
+from pipeline.ledger.states import B_IN_DOUBT, B_PLANNED, B_RECONCILED, B_REFRESHED, SENT
+
+
+class ReconcileMixin(LedgerBase):
+    """Reconciliation operations of the :class:`~pipeline.ledger.Ledger`."""
+
+    def claim_expired(self, lease: Lease, *, limit: int) -> list[BatchWork]:
+        """Batches in doubt (sending/unknown) whose key may have expired: reconcile these."""
+        b = t.batches.c
+        with self.transaction() as conn:
+            self.fence(conn, lease)
+            cutoff = self.key_expiry_cutoff(self.now())
+            chosen = conn.execute(
+                sa.select(t.batches)
+                .where(
+                    b.campaign_id == lease.campaign_id,
+                    b.state.in_(B_IN_DOUBT),
+                    b.first_sent_at <= cutoff,
+                )
+                .order_by(b.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if chosen:
+                conn.execute(
+                    sa.update(t.batches)
+                    .where(b.id.in_([c.id for c in chosen]))
+                    .values(claim_owner=lease.owner, claim_epoch=lease.epoch)
+                )
+            return [load_work(conn, c) for c in chosen]
+
+    def reconcile_batch(
+        self,
+        lease: Lease,
+        batch_id: int,
+        *,
+        found: Mapping[int, str],
+        body_for: BodyFor,
+        reason: str,
+    ) -> int | None:
+        """Adopt ``found`` (row id → job id); refresh the rest. Returns the new batch id or None.
+
+        One transaction: adopted rows become ``sent`` (one event each, with ``reason``); the
+        missing rows move to a new batch (generation + 1, new key, parent = this batch); this
+        batch ends ``reconciled`` (all found) or ``refreshed``.
+        """
+        b = t.batches.c
+        with self.transaction() as conn:
+            self.fence(conn, lease)
+            now = self.now()
+            batch: Any = conn.execute(sa.select(t.batches).where(b.id == batch_id)).first()
+            if batch is None or batch.campaign_id != lease.campaign_id:
+                raise LedgerError(
+                    f"batch {batch_id} is not a batch of campaign {lease.campaign_id}."
+                )
+            if batch.state not in B_IN_DOUBT:
+                raise LedgerError(
+                    f"batch {batch_id} is {batch.state}; only batches in doubt are reconciled."
+                )
+            if batch.first_sent_at is None or batch.first_sent_at > self.key_expiry_cutoff(now):
+                raise LedgerError(
+                    f"batch {batch_id}: its key is still valid; resend it under the same key "
+                    f"instead of reconciling (that cannot create duplicates)."
+                )
+            rows = load_rows(conn, batch_id)
+            strangers = set(found) - {r.id for r in rows}
+            if strangers:
+                raise LedgerError(f"batch {batch_id}: rows {sorted(strangers)[:10]} are not in it.")
+            for row in rows:
+                if row.id in found:
+                    conn.execute(
+                        sa.update(t.rows)
+                        .where(t.rows.c.id == row.id)
+                        .values(state=SENT, job_id=str(found[row.id]), sent_at=now)
+                    )
+                    self.event(
+                        conn,
+                        entity="row",
+                        entity_id=row.id,
+                        from_state="batched",
+                        to_state=SENT,
+                        reason=f"adopted job {found[row.id]} of batch {batch_id}: {reason}",
+                        lease=lease,
+                        at=now,
+                    )
+            missing = [r for r in rows if r.id not in found]
+            new_id: int | None = None
+            if missing:
+                new_id, key = insert_batch(
+                    conn,
+                    campaign_id=lease.campaign_id,
+                    rows=missing,
+                    body_for=body_for,
+                    now=now,
+                    generation=batch.generation + 1,
+                    parent_id=batch_id,
+                )
+                self.event(
+                    conn,
+                    entity="batch",
+                    entity_id=new_id,
+                    from_state=None,
+                    to_state=B_PLANNED,
+                    reason=(
+                        f"refresh of batch {batch_id}: {len(missing)} row(s) not found on the "
+                        f"server, new key {key}, generation {batch.generation + 1}: {reason}"
+                    ),
+                    lease=lease,
+                    at=now,
+                )
+            state = B_REFRESHED if missing else B_RECONCILED
+            conn.execute(
+                sa.update(t.batches).where(b.id == batch_id).values(state=state, finished_at=now)
+            )
+            self.event(
+                conn,
+                entity="batch",
+                entity_id=batch_id,
+                from_state=batch.state,
+                to_state=state,
+                reason=(
+                    f"key expired; {len(found)} row(s) adopted, {len(missing)} refreshed"
+                    f"{f' into batch {new_id}' if new_id else ''}: {reason}"
+                ),
+                lease=lease,
+                at=now,
+            )
+        return new_id

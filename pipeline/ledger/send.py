@@ -1,0 +1,277 @@
+"""Sending: claim fresh batches, record the intent before each send, record each outcome.
+
+Usage (one batch; the HTTP call happens outside any transaction)::
+
+    for work in ledger.claim_sendable(lease, limit=8):
+        body = work.body(encode_add_phones)            # digest checked
+        ledger.mark_attempt(lease, work.id)            # durable before the first byte
+        try:
+            ids = client.add_phones_body(body, idempotence_key=work.request_key)
+        except TransientApiError as exc:
+            ledger.record_unknown(lease, work.id, error=str(exc))
+        except BadRequestError as exc:
+            if exc.phone: ledger.record_bad_row(lease, work.id, phone=exc.phone, ...)
+            else:         ledger.record_rejected(lease, work.id, code=exc.error_type, ...)
+        else:
+            ledger.record_success(lease, work.id, ids)
+
+``claim_sendable`` never returns a batch whose key may have expired; ``mark_attempt`` checks
+again inside its transaction and raises :class:`~pipeline.errors.KeyExpiredError`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from pipeline.errors import KeyExpiredError, LedgerError
+from pipeline.ledger import schema as t
+from pipeline.ledger.base import Lease, LedgerBase
+from pipeline.ledger.batches import BatchWork, load_work
+from pipeline.ledger.states import (
+    B_CONFIRMED,
+    B_IN_DOUBT,
+    B_REJECTED,
+    B_SENDABLE,
+    B_SENDING,
+    B_UNKNOWN,
+    PLANNED,
+    REJECTED,
+    SENT,
+)
+from pipeline.redact import redact
+
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
+
+
+def clean_error(text: str) -> str:
+    """Error text safe to store: secrets masked, URLs dropped, bounded length."""
+    return _URL.sub("<url>", redact(text))[:1000]
+
+
+class SendMixin(LedgerBase):
+    """Send-side operations of the :class:`~pipeline.ledger.Ledger`."""
+
+    def claim_sendable(self, lease: Lease, *, limit: int) -> list[BatchWork]:
+        """Claim up to ``limit`` batches that may be sent now under their own key.
+
+        Sendable: planned, unknown, or ``sending`` left by an earlier lease (a dead run),
+        not claimed by this lease yet, and with a key not older than 24 h minus the safety
+        margin. A batch this lease already gave up on (left unknown) is not offered again in
+        the same run. On PostgreSQL the rows are locked with SKIP LOCKED so several workers
+        can share the queue; SQLite ignores FOR UPDATE (one writer holds the file anyway).
+        """
+        b = t.batches.c
+        with self.transaction() as conn:
+            self.fence(conn, lease)
+            cutoff = self.key_expiry_cutoff(self.now())
+            chosen = conn.execute(
+                sa.select(t.batches)
+                .where(
+                    b.campaign_id == lease.campaign_id,
+                    b.state.in_(B_SENDABLE),
+                    sa.or_(b.first_sent_at.is_(None), b.first_sent_at > cutoff),
+                    sa.or_(b.claim_epoch.is_(None), b.claim_epoch < lease.epoch),
+                )
+                .order_by(b.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if chosen:
+                conn.execute(
+                    sa.update(t.batches)
+                    .where(b.id.in_([c.id for c in chosen]))
+                    .values(claim_owner=lease.owner, claim_epoch=lease.epoch)
+                )
+            return [load_work(conn, c) for c in chosen]
+
+    def mark_attempt(self, lease: Lease, batch_id: int) -> int:
+        """Durably record that the batch is about to be sent; returns the attempt number."""
+        b = t.batches.c
+        with self.transaction() as conn:
+            self.fence(conn, lease)
+            now = self.now()
+            cutoff = self.key_expiry_cutoff(now)
+            batch = conn.execute(sa.select(t.batches).where(b.id == batch_id)).first()
+            if batch is None or batch.campaign_id != lease.campaign_id:
+                raise LedgerError(
+                    f"batch {batch_id} is not a batch of campaign {lease.campaign_id}."
+                )
+            if batch.first_sent_at is not None and batch.first_sent_at <= cutoff:
+                raise KeyExpiredError(
+                    f"batch {batch_id}: key {batch.request_key} was first sent at "
+                    f"{batch.first_sent_at.isoformat()} and may have expired on the server; "
+                    f"it is never sent again. Reconcile the batch instead."
+                )
+            if batch.state not in B_SENDABLE or batch.claim_epoch != lease.epoch:
+                raise LedgerError(
+                    f"batch {batch_id} is {batch.state} and claimed by epoch "
+                    f"{batch.claim_epoch}, so it cannot be sent by epoch {lease.epoch}; claim it "
+                    f"with claim_sendable() first."
+                )
+            attempt: int = batch.attempts + 1
+            conn.execute(
+                sa.update(t.batches)
+                .where(b.id == batch_id)
+                .values(
+                    state=B_SENDING,
+                    attempts=attempt,
+                    first_sent_at=batch.first_sent_at or now,
+                    last_sent_at=now,
+                )
+            )
+            self.event(
+                conn,
+                entity="batch",
+                entity_id=batch_id,
+                from_state=batch.state,
+                to_state=B_SENDING,
+                reason=f"attempt {attempt} with key {batch.request_key}",
+                lease=lease,
+                at=now,
+            )
+        return attempt
+
+    def _outcome_batch(self, conn: sa.Connection, lease: Lease, batch_id: int) -> Any:
+        self.fence(conn, lease)
+        batch = conn.execute(sa.select(t.batches).where(t.batches.c.id == batch_id)).first()
+        if batch is None or batch.campaign_id != lease.campaign_id:
+            raise LedgerError(f"batch {batch_id} is not a batch of campaign {lease.campaign_id}.")
+        if batch.state not in B_IN_DOUBT:
+            raise LedgerError(
+                f"batch {batch_id} is {batch.state}: an outcome can only be recorded for a batch "
+                f"that was sent (sending/unknown). This is a bug in the caller."
+            )
+        return batch
+
+    def _set_batch(
+        self,
+        conn: sa.Connection,
+        lease: Lease,
+        batch: Any,
+        state: str,
+        why: str,
+        *,
+        error: str | None = None,
+        finished: bool = True,
+    ) -> None:
+        now = self.now()
+        values: dict[str, object] = {"state": state}
+        if finished:
+            values["finished_at"] = now
+        if error is not None:
+            values["last_error"] = error
+        conn.execute(sa.update(t.batches).where(t.batches.c.id == batch.id).values(**values))
+        self.event(
+            conn,
+            entity="batch",
+            entity_id=batch.id,
+            from_state=batch.state,
+            to_state=state,
+            reason=why,
+            lease=lease,
+            at=now,
+        )
+
+    def record_success(self, lease: Lease, batch_id: int, job_ids: Sequence[str]) -> None:
+        """The server created the jobs: each row gets its job id, the batch is confirmed."""
+        with self.transaction() as conn:
+            batch = self._outcome_batch(conn, lease, batch_id)
+            members = (
+                conn.execute(
+                    sa.select(t.batch_rows.c.row_id)
+                    .where(t.batch_rows.c.batch_id == batch_id)
+                    .order_by(t.batch_rows.c.position)
+                )
+                .scalars()
+                .all()
+            )
+            if len(job_ids) != len(members):
+                raise LedgerError(
+                    f"batch {batch_id}: the server returned {len(job_ids)} job ids for "
+                    f"{len(members)} phones; nothing was recorded. Treat the outcome as unknown."
+                )
+            now = self.now()
+            conn.execute(
+                sa.update(t.rows)
+                .where(t.rows.c.id == sa.bindparam("b_id"))
+                .values(state=SENT, job_id=sa.bindparam("b_job"), sent_at=now),
+                [{"b_id": r, "b_job": str(j)} for r, j in zip(members, job_ids, strict=True)],
+            )
+            self._set_batch(conn, lease, batch, B_CONFIRMED, f"{len(job_ids)} jobs created")
+
+    def record_unknown(self, lease: Lease, batch_id: int, *, error: str) -> None:
+        """The send failed in a way that may or may not have created jobs (transient error)."""
+        with self.transaction() as conn:
+            batch = self._outcome_batch(conn, lease, batch_id)
+            text = clean_error(error)
+            self._set_batch(
+                conn,
+                lease,
+                batch,
+                B_UNKNOWN,
+                f"outcome unknown: {text}",
+                error=text,
+                finished=False,
+            )
+
+    def record_rejected(self, lease: Lease, batch_id: int, *, code: str, message: str) -> None:
+        """HTTP 400 for the whole batch (nothing created): every row rejected with the reason."""
+        with self.transaction() as conn:
+            batch = self._outcome_batch(conn, lease, batch_id)
+            text = clean_error(message)
+            conn.execute(
+                sa.update(t.rows)
+                .where(t.rows.c.batch_id == batch_id)
+                .values(state=REJECTED, reason_code=code, reason=text)
+            )
+            self._set_batch(
+                conn,
+                lease,
+                batch,
+                B_REJECTED,
+                f"rejected by the server: {code}: {text}",
+                error=text,
+            )
+
+    def record_bad_row(
+        self, lease: Lease, batch_id: int, *, phone: str, code: str, message: str
+    ) -> int:
+        """HTTP 400 naming one phone: its rows rejected, the others back to planned.
+
+        Nothing was created, so the batch becomes ``rejected`` and its key is never used
+        again; the other rows are frozen into new batches (new keys) by the next
+        :meth:`freeze_batches`. Returns how many rows went back to planned.
+        """
+        with self.transaction() as conn:
+            batch = self._outcome_batch(conn, lease, batch_id)
+            text = clean_error(message)
+            r = t.rows.c
+            bad = conn.execute(
+                sa.update(t.rows)
+                .where(r.batch_id == batch_id, r.phone == phone)
+                .values(state=REJECTED, reason_code=code, reason=text)
+            ).rowcount
+            if bad == 0:
+                raise LedgerError(
+                    f"batch {batch_id}: the server named phone {phone[:4]}… ({code}) but no row "
+                    f"of the batch has it; nothing was changed. Record the whole batch as "
+                    f"rejected or unknown instead."
+                )
+            back = conn.execute(
+                sa.update(t.rows)
+                .where(r.batch_id == batch_id, r.state != REJECTED)
+                .values(state=PLANNED, batch_id=None)
+            ).rowcount
+            self._set_batch(
+                conn,
+                lease,
+                batch,
+                B_REJECTED,
+                f"server rejected {bad} row(s) ({code}: {text}); {back} row(s) back to planned",
+                error=text,
+            )
+        return int(back)

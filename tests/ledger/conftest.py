@@ -1,0 +1,163 @@
+"""Fixtures of the ledger tests: a fresh ledger on SQLite AND on PostgreSQL, a movable clock.
+
+PostgreSQL: a database ``jaicp_test_<random>`` is created from ``test`` at 127.0.0.1:5432
+(user postgres) and dropped afterwards. When the server is not reachable the PostgreSQL variant
+is skipped — unless ``JAICP_REQUIRE_POSTGRES=1`` (CI), where it fails loudly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from pipeline.ledger import Lease, Ledger, open_ledger
+from pipeline.ledger.plan import PlanRecord
+from pipeline.ledger.runs import InputFile
+from pipeline.records import CallItem
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TOKEN = "1000.2000.secretTokenValue"  # a test token
+
+
+@dataclass
+class FakeClock:
+    """An aware-UTC clock the test moves by hand."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+def body_for(items: Sequence[CallItem]) -> bytes:
+    """The canonical body, like pipeline.api.encode_add_phones (the ledger must not import it)."""
+    return json.dumps(
+        [i.to_api() for i in items], ensure_ascii=False, separators=(",", ":"), sort_keys=True
+    ).encode("utf-8")
+
+
+def _postgres_database() -> Iterator[str]:
+    try:
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except sa.exc.OperationalError as exc:
+        if os.environ.get("JAICP_REQUIRE_POSTGRES") == "1":
+            pytest.fail(
+                f"PostgreSQL at 127.0.0.1:5432 is required (JAICP_REQUIRE_POSTGRES=1): {exc}"
+            )
+        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc.__class__.__name__}")
+    name = f"jaicp_test_{secrets.token_hex(6)}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty ledger database URL on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def ledger(ledger_url: str, clock: FakeClock) -> Iterator[Ledger]:
+    led = open_ledger(ledger_url, clock=clock, key_safety_margin_s=3600)
+    yield led
+    led.close()
+
+
+@dataclass
+class Setup:
+    """A campaign, a run and its lease, ready for planning."""
+
+    ledger: Ledger
+    campaign_id: int
+    run_id: int
+    lease: Lease
+
+
+def start(
+    ledger: Ledger, *, token: str = TOKEN, owner: str = "worker-1", ttl_s: float = 600
+) -> Setup:
+    """Register the campaign, start a run and take the lease."""
+    campaign = ledger.ensure_campaign(token)
+    run_id = ledger.start_run(
+        command="upload",
+        files=[InputFile("export.csv", "ab" * 32, 10)],
+        config_digest="c" * 64,
+        campaign_id=campaign.id,
+    )
+    lease = ledger.acquire_lease(campaign.id, owner=owner, ttl_s=ttl_s, run_id=run_id)
+    return Setup(ledger, campaign.id, run_id, lease)
+
+
+def items(n: int, *, start_row: int = 1, prefix: str = "7916000") -> list[CallItem]:
+    """``n`` accepted rows with distinct phones."""
+    return [
+        CallItem(
+            row=start_row + i, phone=f"{prefix}{start_row + i:04d}", payload={"n": start_row + i}
+        )
+        for i in range(n)
+    ]
+
+
+def plan_file(
+    s: Setup, records: Sequence[PlanRecord], *, sha: str = "ab" * 32, **kw: object
+) -> int:
+    """Plan a whole file in one chunk; returns the input id."""
+    state = s.ledger.begin_input(s.lease, name="export.csv", sha256=sha)
+    s.ledger.plan_chunk(s.lease, state.id, records, **kw)  # type: ignore[arg-type]
+    s.ledger.complete_input(s.lease, state.id, rows_total=len(records))
+    return state.id
+
+
+ScalarQuery = Callable[[str], object]
+
+
+@pytest.fixture
+def scalar(ledger: Ledger) -> ScalarQuery:
+    """Run one SQL query in the test's ledger and return the first column of the first row."""
+
+    def run(sql: str) -> object:
+        with ledger.engine.connect() as conn:
+            return conn.exec_driver_sql(sql).scalar()
+
+    return run
+
+
+ColumnQuery = Callable[[str], list[object]]
+
+
+@pytest.fixture
+def column(ledger: Ledger) -> ColumnQuery:
+    """Run one SQL query in the test's ledger and return its first column as a list."""
+
+    def run(sql: str) -> list[object]:
+        with ledger.engine.connect() as conn:
+            return list(conn.exec_driver_sql(sql).scalars())
+
+    return run
