@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "emulator": ("pipeline.cli.emulator_cmd", "emulator"),
     "campaign": ("pipeline.cli.campaign_cmd", "campaign"),
     "demo": ("pipeline.cli.demo_cmd", "demo"),
+    "ledger": ("pipeline.cli.ledger_cmd", "ledger"),
     "validate": ("pipeline.cli.validate_cmd", "validate"),
 }
 

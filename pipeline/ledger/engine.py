@@ -74,8 +74,11 @@ def describe_url(url: str) -> str:
         return redact(url.rsplit("@", maxsplit=1)[-1])
 
 
-def open_engine(url: str, *, migrate: bool = True) -> Engine:
-    """Create the engine for ``url``, creating a SQLite file 0600 and migrating to head."""
+def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> Engine:
+    """Create the engine for ``url``, creating a SQLite file 0600 and migrating to head.
+
+    ``must_exist`` (audit commands) refuses to create a new, empty SQLite ledger.
+    """
     try:
         parsed = make_url(url)
     except SQLAlchemyError as exc:
@@ -85,6 +88,11 @@ def open_engine(url: str, *, migrate: bool = True) -> Engine:
         ) from None
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite and parsed.database not in (None, "", ":memory:"):
+        if must_exist and not Path(parsed.database).exists():
+            raise LedgerError(
+                f"there is no ledger at {parsed.database}; pass the ledger of your uploads "
+                f"with --ledger URL or --config CONFIG (ledger.url)."
+            )
         _create_private_file(parsed.database)
     engine = sa.create_engine(parsed)
     if is_sqlite:

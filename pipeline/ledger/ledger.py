@@ -30,6 +30,13 @@ class Ledger(RunsMixin, PlanMixin, SendMixin, ReconcileMixin, LeaseMixin):
         self.close()
 
 
-def open_ledger(url: str, *, clock: Clock = utc_now, key_safety_margin_s: float = 3600.0) -> Ledger:
-    """Open (create, migrate) the ledger at ``url``."""
-    return Ledger(open_engine(url), clock=clock, key_safety_margin_s=key_safety_margin_s)
+def open_ledger(
+    url: str,
+    *,
+    clock: Clock = utc_now,
+    key_safety_margin_s: float = 3600.0,
+    must_exist: bool = False,
+) -> Ledger:
+    """Open (create unless ``must_exist``, migrate) the ledger at ``url``."""
+    engine = open_engine(url, must_exist=must_exist)
+    return Ledger(engine, clock=clock, key_safety_margin_s=key_safety_margin_s)

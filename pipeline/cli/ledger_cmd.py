@@ -1,0 +1,174 @@
+"""``jaicp-pipeline ledger …``: answer audit questions from the ledger (read-only).
+
+Usage::
+
+    jaicp-pipeline ledger runs --config configs/reminders.yaml
+    jaicp-pipeline ledger show 12 --ledger sqlite:///ledger.sqlite3
+    jaicp-pipeline ledger phone +7 916 123-45-67 --config ...
+    jaicp-pipeline ledger verify --config ...          # exit 7 when an invariant is broken
+    jaicp-pipeline ledger export --run 12 --out rows.csv
+
+The work is done by :mod:`pipeline.ledger.audit` and :mod:`pipeline.ledger.verify`; this
+module only chooses the ledger, formats, and exits.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pipeline.config import load_config
+from pipeline.errors import ExitCode, LedgerError
+from pipeline.ledger import Ledger, open_ledger
+from pipeline.ledger.audit import export_rows, list_runs, phone_history, show_run
+from pipeline.ledger.verify import verify_ledger
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _ledger_options(func: F) -> F:
+    """Add ``--ledger URL`` / ``--config CONFIG`` and pass an opened :class:`Ledger`."""
+
+    @click.option("--ledger", "ledger_url", metavar="URL", help="SQLAlchemy URL of the ledger.")
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Config file; its ledger.url is used unless --ledger is given.",
+    )
+    @functools.wraps(func)
+    def wrapper(ledger_url: str | None, config_path: Path | None, **kwargs: Any) -> Any:
+        margin = 3600.0
+        if config_path is not None:
+            cfg = load_config(config_path)
+            ledger_url = ledger_url or cfg.ledger.url
+            margin = cfg.upload.key_safety_margin_s
+        if not ledger_url:
+            raise click.UsageError("give the ledger with --ledger URL or --config CONFIG.")
+        with open_ledger(ledger_url, must_exist=True, key_safety_margin_s=margin) as ledger:
+            return func(ledger, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
+
+
+@click.group()
+def ledger() -> None:
+    """Audit the ledger: runs, one run, one phone's history, verify, export."""
+
+
+@ledger.command()
+@click.option("--limit", default=50, show_default=True, help="How many runs, newest first.")
+@_ledger_options
+def runs(led: Ledger, limit: int) -> None:
+    """List the latest runs with their files, exit status and row counts."""
+    for run in list_runs(led.engine, limit=limit):
+        files = ", ".join(f["name"] for f in run.files) or "-"
+        counts = " ".join(f"{k}={v}" for k, v in run.counts.items()) or "(running or killed)"
+        status = "-" if run.exit_status is None else str(run.exit_status)
+        click.echo(
+            f"{run.id:>6}  {_when(run.started_at)}  {run.command:<9} exit={status:<2} "
+            f"{counts}  [{files}]"
+        )
+
+
+@ledger.command()
+@click.argument("run_id", type=int)
+@_ledger_options
+def show(led: Ledger, run_id: int) -> None:
+    """Show one run: files, rows per state now, batches per state, events."""
+    report = show_run(led.engine, run_id)
+    run = report.run
+    click.echo(f"run {run.id}: {run.command} on {report.host} (pid {report.pid})")
+    click.echo(f"  started  {_when(run.started_at)}   finished {_when(run.finished_at)}")
+    click.echo(f"  exit status {run.exit_status}   config digest {report.config_digest[:12]}")
+    if run.counts:
+        click.echo("  counts at finish: " + " ".join(f"{k}={v}" for k, v in run.counts.items()))
+    for inp in report.inputs:
+        now = " ".join(f"{k}={v}" for k, v in sorted(inp["counts"].items()))
+        click.echo(f"  file {inp['name']} sha256 {inp['sha256'][:12]}… rows={inp['rows']}: {now}")
+    batches = " ".join(f"{k}={v}" for k, v in sorted(report.batches.items())) or "none"
+    click.echo(f"  batches: {batches}")
+    click.echo(f"  audit events: {report.events}")
+
+
+@ledger.command()
+@click.argument("phone", nargs=-1, required=True)
+@_ledger_options
+def phone(led: Ledger, phone: tuple[str, ...]) -> None:
+    """Full history of one number: file, row, key, batches, send times, job id, state."""
+    digits = re.sub(r"\D", "", "".join(phone))
+    entries = phone_history(led.engine, digits)
+    if not entries:
+        click.echo(
+            f"no row with phone {digits} in the ledger (phones are stored as digits with "
+            f"country code, e.g. 79161234567)."
+        )
+        return
+    for e in entries:
+        extra = f" job={e.job_id} sent {_when(e.sent_at)}" if e.job_id else ""
+        why = f" ({e.reason})" if e.reason else ""
+        dup = f" duplicate of row id {e.duplicate_of}" if e.duplicate_of else ""
+        click.echo(
+            f"row id {e.row_id}: {e.file} row {e.row_number} (run {e.run_id}, key {e.row_key}) "
+            f"→ {e.state}{extra}{why}{dup}"
+        )
+        for b in e.batches:
+            click.echo(
+                f"    batch {b.batch_id} gen {b.generation} key {b.request_key} {b.state}, "
+                f"{b.attempts} attempt(s), first {_when(b.first_sent_at)}, "
+                f"last {_when(b.last_sent_at)}"
+            )
+
+
+@ledger.command()
+@_ledger_options
+@click.pass_context
+def verify(ctx: click.Context, led: Ledger) -> None:
+    """Check the ledger's invariants; exit 7 and name each broken one."""
+    problems = verify_ledger(led.engine, key_safety_margin_s=led.key_safety_margin_s)
+    if not problems:
+        click.echo("ledger verify: all invariants hold.")
+        return
+    click.echo(f"ledger verify: {len(problems)} invariant(s) broken:", err=True)
+    for problem in problems:
+        click.echo(f"  - {problem}", err=True)
+    click.echo(
+        "The ledger no longer tells the truth about these ids; do not upload again before "
+        "finding out what changed them (see `ledger show` / `ledger phone`).",
+        err=True,
+    )
+    ctx.exit(ExitCode.VERIFY_FAILED)
+
+
+@ledger.command()
+@click.option("--run", "run_id", type=int, help="Only the rows of this run's files.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the CSV here (created 0600) instead of stdout.",
+)
+@_ledger_options
+def export(led: Ledger, run_id: int | None, out: Path | None) -> None:
+    """CSV of every row with its state, reason, job id and batch."""
+    if out is None:
+        export_rows(led.engine, sys.stdout, run_id=run_id)
+        return
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except OSError as exc:
+        raise LedgerError(f"cannot write the export to {out}: {exc.strerror}.") from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        n = export_rows(led.engine, handle, run_id=run_id)
+    click.echo(f"exported {n} rows to {out}", err=True)
