@@ -369,6 +369,13 @@ class UploadConfig(_Section):
     run_budget_s: float = Field(default=1800.0, gt=0)
     # Keys live 24 h on the server; we stop trusting them this long before that (clock skew).
     key_safety_margin_s: float = Field(default=3600.0, ge=0, le=43_200)
+    # A row identical (phone + payload + policy) to one sent to the same campaign within this
+    # window, or still on its way, is recorded as a duplicate instead of being called again.
+    # 7 days, not the server's 24 h: a nightly cron runs ~24 h apart, so a 24 h window would
+    # let a re-exported list through or not depending on minutes; a week also covers the file
+    # re-run by hand after a weekend. Set allow_repeats for lists meant to be called again.
+    repeat_window_s: float = Field(default=7 * 86_400.0, ge=0, le=366 * 86_400.0)
+    allow_repeats: bool = False
 
 
 class Config(_Section):
