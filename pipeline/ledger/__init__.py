@@ -64,9 +64,10 @@ States are drawn in :mod:`pipeline.ledger.states`; audit queries and ``verify`` 
 
 from pipeline.ledger.base import Clock, Lease, utc_now
 from pipeline.ledger.batches import BatchWork, BodyFor
+from pipeline.ledger.freeze import split_batches
 from pipeline.ledger.keys import canonical_json, row_key, token_fingerprint
 from pipeline.ledger.ledger import Ledger, open_ledger
-from pipeline.ledger.plan import DEFAULT_REPEAT_WINDOW_S, PlanCounts, split_batches
+from pipeline.ledger.plan import DEFAULT_REPEAT_WINDOW_S, PlanCounts
 from pipeline.ledger.runs import Campaign, InputFile, InputState
 
 __all__ = [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pipeline.ledger.base import Clock, utc_now
 from pipeline.ledger.engine import open_engine
+from pipeline.ledger.freeze import FreezeMixin
 from pipeline.ledger.leases import LeaseMixin
 from pipeline.ledger.plan import PlanMixin
 from pipeline.ledger.reconcile import ReconcileMixin
@@ -16,7 +17,7 @@ from pipeline.ledger.runs import RunsMixin
 from pipeline.ledger.send import SendMixin
 
 
-class Ledger(RunsMixin, PlanMixin, SendMixin, ReconcileMixin, LeaseMixin):
+class Ledger(RunsMixin, PlanMixin, FreezeMixin, SendMixin, ReconcileMixin, LeaseMixin):
     """Runs, planning, sending, reconciliation and leases over one database."""
 
     def close(self) -> None:

@@ -1,4 +1,4 @@
-"""Planning: record every input row in one state, then freeze planned rows into batches.
+"""Planning: record every input row of a file in exactly one state.
 
 Usage::
 
@@ -6,7 +6,6 @@ Usage::
     for chunk in records_in_chunks:              # CallItem | Rejection | Duplicate per row
         ledger.plan_chunk(lease, state.id, chunk)
     ledger.complete_input(lease, state.id, rows_total=n)
-    ledger.freeze_batches(lease, batch_size=500, body_for=encode_add_phones)
 
 Each chunk is one transaction (inserted with ``executemany``, row ids in file order so every
 index but the row-key one grows at its right edge). Rows at or below the input's
@@ -15,7 +14,6 @@ index but the row-key one grows at its right edge). Rows at or below the input's
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,7 +26,6 @@ import sqlalchemy as sa
 from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase
-from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch
 from pipeline.ledger.keys import canonical_json, row_key
 from pipeline.ledger.states import BATCHED, DUPLICATE, PLANNED, REJECTED, SENT
 from pipeline.records import CallItem, Duplicate, Rejection
@@ -36,7 +33,6 @@ from pipeline.records import CallItem, Duplicate, Rejection
 # A repeat of a row sent less than a week ago is a duplicate (see README "Cross-run duplicates").
 DEFAULT_REPEAT_WINDOW_S = 7 * 86_400.0
 _LOOKUP_CHUNK = 5_000  # bound parameters per IN (...) query, far below SQLite's 32,766
-_FREEZE_CHUNK = 20_000  # planned rows read and frozen per transaction
 
 PlanRecord = CallItem | Rejection | Duplicate
 _ROW = attrgetter("row")
@@ -128,34 +124,6 @@ class PlanCounts:
         self.duplicate += other.duplicate
         self.repeat_of_earlier_run += other.repeat_of_earlier_run
         self.skipped_already_planned += other.skipped_already_planned
-
-
-def split_batches(
-    rows: Sequence[PlannedRow], batch_size: int, *, final: bool
-) -> tuple[list[list[PlannedRow]], list[PlannedRow]]:
-    """Cut rows (in id order) into batches of ``batch_size`` with no phone twice in a batch.
-
-    A row whose phone is already in the current batch waits for the next one. Without
-    ``final`` an unfilled last batch is returned as leftover, to be topped up by more rows.
-    """
-    out: list[list[PlannedRow]] = []
-    queue = deque(rows)
-    while queue:
-        batch: list[PlannedRow] = []
-        phones: set[str] = set()
-        waiting: list[PlannedRow] = []
-        while queue and len(batch) < batch_size:
-            row = queue.popleft()
-            if row.phone in phones:
-                waiting.append(row)
-            else:
-                batch.append(row)
-                phones.add(row.phone)
-        if len(batch) < batch_size and not final:
-            return out, sorted(batch + waiting, key=lambda r: r.id)
-        out.append(batch)
-        queue.extendleft(reversed(waiting))
-    return out, []
 
 
 class PlanMixin(LedgerBase):
@@ -347,52 +315,3 @@ class PlanMixin(LedgerBase):
             .values(duplicate_of=sa.bindparam("b_of")),
             [{"b_input": input_id, "b_row": row, "b_of": ids[of]} for row, of in links.items()],
         )
-
-    def freeze_batches(self, lease: Lease, *, batch_size: int, body_for: BodyFor) -> list[int]:
-        """Freeze every planned row of the campaign into batches; returns the new batch ids.
-
-        Batches already frozen are never touched, so a changed ``batch_size`` only shapes
-        batches of rows that were not frozen yet.
-        """
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
-        created: list[int] = []
-        carry: list[PlannedRow] = []
-        last_id = 0
-        r = t.rows.c
-        while True:
-            with self.transaction() as conn:
-                self.fence(conn, lease)
-                fetched = [
-                    PlannedRow(*row)
-                    for row in conn.execute(
-                        sa.select(r.id, r.row_number, r.phone, r.payload, r.policy)
-                        .where(
-                            r.campaign_id == lease.campaign_id, r.state == PLANNED, r.id > last_id
-                        )
-                        .order_by(r.id)
-                        .limit(_FREEZE_CHUNK)
-                    )
-                ]
-                final = len(fetched) < _FREEZE_CHUNK
-                groups, carry = split_batches(carry + fetched, batch_size, final=final)
-                now = self.now()
-                for group in groups:
-                    batch_id, key = insert_batch(
-                        conn, campaign_id=lease.campaign_id, rows=group, body_for=body_for, now=now
-                    )
-                    self.event(
-                        conn,
-                        entity="batch",
-                        entity_id=batch_id,
-                        from_state=None,
-                        to_state="planned",
-                        reason=f"frozen: {len(group)} rows, key {key}, generation 1",
-                        lease=lease,
-                        at=now,
-                    )
-                    created.append(batch_id)
-                if fetched:
-                    last_id = fetched[-1].id
-            if final:
-                return created
