@@ -88,7 +88,16 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
 
-    def _send(self, reply: Reply, headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        reply: Reply,
+        headers: dict[str, str] | None = None,
+        entry: dict[str, Any] | None = None,
+    ) -> None:
+        if entry is not None:
+            # Log before the reply leaves: a client that has its answer must find the entry.
+            entry["status"] = reply.status
+            self._record(entry)
         self.send_response(reply.status)
         content_type = reply.content_type
         if content_type == "application/json":
@@ -101,12 +110,19 @@ class Handler(BaseHTTPRequestHandler):
         if reply.body:
             self.wfile.write(reply.body)
 
-    def _send_error(self, exc: ApiError) -> None:
-        self._send(json_reply(exc.status, exc.body), exc.headers)
+    def _send_error(self, exc: ApiError, entry: dict[str, Any] | None = None) -> None:
+        self._send(json_reply(exc.status, exc.body), exc.headers, entry)
 
-    def _drop(self) -> None:
+    def _drop(self, entry: dict[str, Any] | None = None) -> None:
         # No bytes at all: the client sees the connection close before any reply.
+        if entry is not None:
+            self._record(entry)
         self.close_connection = True
+
+    def _record(self, entry: dict[str, Any]) -> None:
+        if not entry.get("_logged"):
+            entry["_logged"] = True
+            self.server.emulator.record({k: v for k, v in entry.items() if k != "_logged"})
 
     def _dispatch(self) -> None:
         split = urlsplit(self.path)
@@ -140,8 +156,7 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 route = match(self.command, path)
             except ApiError as exc:
-                entry["status"] = exc.status
-                self._send_error(exc)
+                self._send_error(exc, entry)
                 return
             digest = sha256(fingerprint_bytes(route, request))
             entry["bodySha256"] = digest
@@ -163,40 +178,38 @@ class Handler(BaseHTTPRequestHandler):
             if rule is not None and rule.kind == "error_after_commit":
                 reply, extra = json_reply(rule.status, _fault_body(rule.kind, rule.status)), {}
             elif rule is not None and rule.kind == "drop_after_commit":
-                self._drop()
+                self._drop(entry)
                 return
-            entry["status"] = reply.status
-            self._send(reply, extra)
+            self._send(reply, extra, entry)
         except OSError:
             # The client went away (it timed out during a delay fault, say): nobody to answer.
             self.close_connection = True
         except Exception:
             # Never let a bug look like a dropped connection; the path is already masked.
             log.exception("emulator failed on %s %s", self.command, entry["path"])
-            entry["status"] = 500
-            self._send(json_reply(500, {"type": "emulator.internal.error", "message": "bug"}))
+            self._send(
+                json_reply(500, {"type": "emulator.internal.error", "message": "bug"}),
+                entry=entry,
+            )
         finally:
-            emulator.record(entry)
+            self._record(entry)  # no-op when the reply path logged it already
 
     def _fault_before(self, kind: str, rule: Any, entry: dict[str, Any]) -> bool:
         """Apply a fault that answers before any work; True when the request is done."""
         if kind == "error_before_commit":
-            entry["status"] = rule.status
-            self._send(json_reply(rule.status, _fault_body(kind, rule.status)))
+            self._send(json_reply(rule.status, _fault_body(kind, rule.status)), entry=entry)
         elif kind == "drop_before_commit":
-            self._drop()
+            self._drop(entry)
         elif kind == "rate_limit":
-            entry["status"] = 429
             seconds = rule.retry_after
             shown = str(int(seconds)) if float(seconds).is_integer() else str(seconds)
             body = {
                 "type": "rate.limit.exceeded",
                 "message": f"too many requests; retry in {shown} s",
             }
-            self._send(json_reply(429, body), {"Retry-After": shown})
+            self._send(json_reply(429, body), {"Retry-After": shown}, entry)
         elif kind == "redirect":
-            entry["status"] = 307
-            self._send(Reply(307, b"", "text/plain"), {"Location": rule.location})
+            self._send(Reply(307, b"", "text/plain"), {"Location": rule.location}, entry)
         else:
             return False
         return True
