@@ -13,6 +13,7 @@ the old holder is refused from then on (see :meth:`LedgerBase.fence`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -27,11 +28,21 @@ class LeaseMixin(LedgerBase):
     """Lease operations of the :class:`~pipeline.ledger.Ledger`."""
 
     def acquire_lease(
-        self, campaign_id: int, *, owner: str, ttl_s: float, run_id: int | None = None
+        self,
+        campaign_id: int,
+        *,
+        owner: str,
+        ttl_s: float,
+        run_id: int | None = None,
+        owner_is_dead: Callable[[str], bool] | None = None,
     ) -> Lease:
-        """Become the one writer of ``campaign_id`` for ``ttl_s`` seconds, or LeaseHeldError."""
+        """Become the one writer of ``campaign_id`` for ``ttl_s`` seconds, or LeaseHeldError.
+
+        ``owner_is_dead(owner)`` may say that the live lease's holder is known to be gone (a
+        killed process on this host): its lease is then taken over without waiting for expiry.
+        """
         try:
-            return self._acquire(campaign_id, owner, ttl_s, run_id)
+            return self._acquire(campaign_id, owner, ttl_s, run_id, owner_is_dead)
         except IntegrityError:
             # Two first-ever acquirers raced on the INSERT: the other one won.
             raise self._held(campaign_id, "another run", None) from None
@@ -41,7 +52,14 @@ class LeaseMixin(LedgerBase):
                 f"check the ledger database and run again."
             ) from None
 
-    def _acquire(self, campaign_id: int, owner: str, ttl_s: float, run_id: int | None) -> Lease:
+    def _acquire(
+        self,
+        campaign_id: int,
+        owner: str,
+        ttl_s: float,
+        run_id: int | None,
+        owner_is_dead: Callable[[str], bool] | None,
+    ) -> Lease:
         with self.engine.begin() as conn:
             now = self.now()
             expires = now + timedelta(seconds=ttl_s)
@@ -62,7 +80,10 @@ class LeaseMixin(LedgerBase):
                 )
                 why = "first lease of this campaign"
             else:
-                if current.owner is not None and current.expires_at > now:
+                dead = current.owner is not None and bool(
+                    owner_is_dead and owner_is_dead(current.owner)
+                )
+                if current.owner is not None and current.expires_at > now and not dead:
                     raise self._held(campaign_id, current.owner, current.expires_at)
                 epoch = current.epoch + 1
                 # Compare-and-set on the epoch we saw: of two racing takers only one matches.
@@ -79,7 +100,8 @@ class LeaseMixin(LedgerBase):
                     "previous lease released"
                     if current.owner is None
                     else f"took over the lease of {current.owner!r} (epoch {current.epoch}), "
-                    f"expired at {current.expires_at.isoformat()}"
+                    f"{'whose process is gone; it would have expired' if dead else 'expired'} "
+                    f"at {current.expires_at.isoformat()}"
                 )
             lease = Lease(campaign_id, owner, epoch, expires, run_id)
             self.event(
