@@ -7,7 +7,7 @@ reconciliation, leases), each a module with one reason to change; they all build
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -142,3 +142,28 @@ def inserted_id(result: sa.CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
+
+
+def bulk_insert(
+    conn: sa.Connection, table: sa.Table, cols: Sequence[str], values: list[tuple[Any, ...]]
+) -> None:
+    """INSERT many rows (tuples in ``cols`` order) through the driver's executemany.
+
+    The statement is compiled by SQLAlchemy for the connection's dialect (so the SQL is the
+    same portable INSERT), but the parameters go to the driver as plain tuples: SQLAlchemy's
+    per-row parameter processing would cost more than SQLite's insert itself. Only for
+    str/int/None values, which need no type processing.
+    """
+    if not values:
+        return
+    compiled = sa.insert(table).compile(dialect=conn.dialect, column_keys=list(cols))
+    names = compiled.positiontup
+    params: list[Any]
+    if names is not None and tuple(names) == tuple(cols):  # sqlite3: qmark, our order
+        params = values
+    elif names is not None:
+        order = [list(cols).index(name) for name in names]
+        params = [tuple(v[i] for i in order) for v in values]
+    else:  # named drivers (psycopg: %(name)s)
+        params = [dict(zip(cols, v, strict=True)) for v in values]
+    conn.exec_driver_sql(str(compiled), params)

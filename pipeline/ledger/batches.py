@@ -12,17 +12,34 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
-from pipeline.ledger.base import inserted_id
+from pipeline.ledger.base import bulk_insert, inserted_id
 from pipeline.ledger.keys import body_digest, new_request_key
 from pipeline.ledger.states import B_PLANNED, BATCHED
 from pipeline.records import CallItem
 
 BodyFor = Callable[[Sequence[CallItem]], bytes]
+
+
+def _load(text: str) -> dict[str, Any]:
+    value: dict[str, Any] = {} if text == "{}" else json.loads(text)
+    return value
+
+
+@lru_cache(maxsize=256)
+def _policy_cached(text: str) -> dict[str, Any]:
+    return _load(text)
+
+
+def _load_policy(text: str) -> dict[str, Any]:
+    # Most rows share one policy: decode it once; a copy, so no two items share a dict.
+    return dict(_policy_cached(text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +57,8 @@ class PlannedRow:
         return CallItem(
             row=self.row_number,
             phone=self.phone,
-            payload=json.loads(self.payload),
-            policy=json.loads(self.policy),
+            payload=_load(self.payload),
+            policy=_load_policy(self.policy),
         )
 
 
@@ -98,9 +115,11 @@ def insert_batch(
             )
         )
     )
-    conn.execute(
-        sa.insert(t.batch_rows),
-        [{"batch_id": batch_id, "position": i, "row_id": r.id} for i, r in enumerate(rows)],
+    bulk_insert(
+        conn,
+        t.batch_rows,
+        ("batch_id", "position", "row_id"),
+        [(batch_id, i, r.id) for i, r in enumerate(rows)],
     )
     members = sa.select(t.batch_rows.c.row_id).where(t.batch_rows.c.batch_id == batch_id)
     conn.execute(
@@ -119,7 +138,7 @@ def load_rows(conn: sa.Connection, batch_id: int) -> list[PlannedRow]:
         .where(t.batch_rows.c.batch_id == batch_id)
         .order_by(t.batch_rows.c.position)
     )
-    return [PlannedRow(*r) for r in conn.execute(query)]
+    return [PlannedRow(*r) for r in conn.execute(query).all()]
 
 
 def load_work(conn: sa.Connection, batch: sa.Row[tuple[object, ...]]) -> BatchWork:

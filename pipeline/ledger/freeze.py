@@ -21,6 +21,9 @@ from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch
 from pipeline.ledger.states import PLANNED
 
 _FREEZE_CHUNK = 20_000  # planned rows read and frozen per transaction
+# Rendered as a literal, not a bound parameter: only then can SQLite (and PostgreSQL's generic
+# plans) prove that the query matches the partial index ix_rows_planned.
+_IS_PLANNED = t.rows.c.state == sa.literal(PLANNED, literal_execute=True)
 
 
 def split_batches(
@@ -73,12 +76,10 @@ class FreezeMixin(LedgerBase):
                     PlannedRow(*row)
                     for row in conn.execute(
                         sa.select(r.id, r.row_number, r.phone, r.payload, r.policy)
-                        .where(
-                            r.campaign_id == lease.campaign_id, r.state == PLANNED, r.id > last_id
-                        )
+                        .where(r.campaign_id == lease.campaign_id, _IS_PLANNED, r.id > last_id)
                         .order_by(r.id)
                         .limit(_FREEZE_CHUNK)
-                    )
+                    ).all()
                 ]
                 final = len(fetched) < _FREEZE_CHUNK
                 groups, carry = split_batches(carry + fetched, batch_size, final=final)

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
-from pipeline.ledger.base import Lease, LedgerBase
+from pipeline.ledger.base import Lease, LedgerBase, bulk_insert
 from pipeline.ledger.keys import canonical_json, row_key
 from pipeline.ledger.states import BATCHED, DUPLICATE, PLANNED, REJECTED, SENT
 from pipeline.records import CallItem, Duplicate, Rejection
@@ -84,27 +84,6 @@ def _row_values(rec: PlanRecord, fp: str, base: tuple[Any, ...]) -> tuple[Any, .
         where = f"{rec.column}: " if rec.column else ""
         return (*head, REJECTED, rec.code, where + rec.message, None)
     return (*head, DUPLICATE, "duplicate", f"repeats row {rec.duplicate_of} of the same file", None)
-
-
-def _bulk_insert_rows(conn: sa.Connection, values: list[tuple[Any, ...]]) -> None:
-    """INSERT many rows through the driver's executemany.
-
-    The statement is compiled by SQLAlchemy for the connection's dialect (so the SQL is the
-    same portable INSERT), but the parameters go to the driver as plain tuples: SQLAlchemy's
-    per-row parameter processing would cost more than SQLite's insert itself. All values are
-    str/int/None, so no type processing is skipped.
-    """
-    compiled = sa.insert(t.rows).compile(dialect=conn.dialect, column_keys=list(_COLS))
-    names = compiled.positiontup
-    params: list[Any]
-    if names is not None and tuple(names) == _COLS:  # sqlite3: qmark, our order
-        params = values
-    elif names is not None:
-        order = [_COLS.index(name) for name in names]
-        params = [tuple(v[i] for i in order) for v in values]
-    else:  # named drivers (psycopg: %(name)s)
-        params = [dict(zip(_COLS, v, strict=True)) for v in values]
-    conn.exec_driver_sql(str(compiled), params)
 
 
 @dataclass(slots=True)
@@ -220,7 +199,7 @@ class PlanMixin(LedgerBase):
                 return counts
             if not allow_repeats:
                 self._mark_repeats(conn, values, input_id, lease.campaign_id, window_s, counts)
-            _bulk_insert_rows(conn, values)
+            bulk_insert(conn, t.rows, _COLS, values)
             self._link_duplicates(conn, input_id, {k: v for k, v in dup_links.items() if k > done})
             for v in values:
                 state = v[_STATE]

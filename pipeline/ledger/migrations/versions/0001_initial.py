@@ -164,7 +164,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("rows", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_rows_campaign_id_state"), ["campaign_id", "state"], unique=False
+            "ix_rows_planned",
+            ["campaign_id", "id"],
+            unique=False,
+            sqlite_where=sa.text("state = 'planned'"),
+            postgresql_where=sa.text("state = 'planned'"),
         )
         batch_op.create_index(batch_op.f("ix_rows_phone"), ["phone"], unique=False)
 
@@ -202,7 +206,7 @@ def downgrade() -> None:
     op.drop_table("run_inputs")
     with op.batch_alter_table("rows", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_rows_phone"))
-        batch_op.drop_index(batch_op.f("ix_rows_campaign_id_state"))
+        batch_op.drop_index("ix_rows_planned")
 
     op.drop_table("rows")
     op.drop_table("leases")
