@@ -25,13 +25,13 @@ import click
 from pipeline.api import encode_add_phones
 from pipeline.config import Config, load_config
 from pipeline.errors import PipelineError
-from pipeline.extract import ReadOptions, open_table
+from pipeline.load.ingest import Ingest
 from pipeline.records import CallItem, Duplicate, Rejection, RowChunk, SourceInfo
 from pipeline.reports import RejectsWriter, TableWriter, open_table_writer
 from pipeline.reports.files import PrivateFile
 from pipeline.transform import codes
 from pipeline.transform.batching import BatchCutter
-from pipeline.transform.rows import ChunkResult, RowTransformer
+from pipeline.transform.rows import ChunkResult
 
 TOP_REASONS = 10
 
@@ -141,14 +141,12 @@ def run_validate(
 ) -> ValidateSummary:
     """Stream ``path`` through the transform; write the requested outputs; return counts."""
     with ExitStack() as stack:
-        table = stack.enter_context(open_table(path, ReadOptions.from_config(config.input)))
-        summary = ValidateSummary(table.info)
-        rows = RowTransformer(config, table.info.header, now=now)
+        ingest = stack.enter_context(Ingest(config, path, now=now))
+        summary = ValidateSummary(ingest.info)
         outputs = _Outputs(
-            stack, config, table.info, accepted=accepted, rejects=rejects, batches=batches
+            stack, config, ingest.info, accepted=accepted, rejects=rejects, batches=batches
         )
-        for chunk in table.chunks():
-            result = rows.transform(chunk)
+        for chunk, result in ingest.results():
             summary.read += len(chunk.rows)
             summary.accepted += len(result.items)
             summary.rejected += len(result.rejections)

@@ -1,1 +1,21 @@
-"""load stage."""
+"""Load: the exactly-once uploader — plan into the ledger, send with retries, reconcile.
+
+Usage::
+
+    from pipeline.load import run_upload, run_reconcile
+    summary = run_upload(cfg, [Path("export.csv")], token=token, ledger=ledger,
+                         client=lambda: CallsApiClient.from_config(cfg, token),
+                         clock=clock, sleep=time.sleep, rng=random.Random())
+    summary.lines(), summary.exit_code
+
+Modules: :mod:`~pipeline.load.run` (the run's order), :mod:`~pipeline.load.sender` (one batch,
+retries, what each reply means), :mod:`~pipeline.load.batches` (freezing, threads),
+:mod:`~pipeline.load.reconcile` (expired keys), :mod:`~pipeline.load.planning` and
+:mod:`~pipeline.load.ingest` (file → ledger), :mod:`~pipeline.load.hooks` (test hooks).
+"""
+
+from pipeline.load.hooks import TestHooks
+from pipeline.load.run import run_upload
+from pipeline.load.summary import UploadSummary
+
+__all__ = ["TestHooks", "UploadSummary", "run_upload"]

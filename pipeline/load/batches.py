@@ -1,0 +1,98 @@
+"""Freezing and dispatching batches to the sender, one thread or several.
+
+Usage::
+
+    dispatcher = Dispatcher(ledger, lease, sender, make_client, batch_size=500)
+    dispatcher.freeze()                       # planned rows → frozen batches (keys, digests)
+    dispatcher.send_all(concurrency=4)        # until nothing is sendable or the run stops
+    dispatcher.close()
+
+Batches are claimed from the ledger a few at a time (claims are epoch-stamped, so a batch is
+offered once per run) and handed to ``concurrency`` threads, each with its own client. A 400
+that rejected one row puts the batch's other rows back to planned: they are frozen again at
+once, under new keys, and sent in the same run.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import sqlalchemy as sa
+
+from pipeline.api import CallsApiClient
+from pipeline.ledger import BatchWork, Lease, Ledger
+from pipeline.ledger import schema as t
+from pipeline.ledger.states import BATCHED, PLANNED
+from pipeline.load.sender import BatchSender, Outcome, body_for
+
+
+def pending_rows(ledger: Ledger, campaign_id: int) -> int:
+    """Rows of the campaign still on their way (planned or batched): work for a next run."""
+    r = t.rows.c
+    query = sa.select(sa.func.count()).where(
+        r.campaign_id == campaign_id, r.state.in_((PLANNED, BATCHED))
+    )
+    with ledger.read().connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+class Dispatcher:
+    """Claims sendable batches and sends them; remembers whether a key expired meanwhile."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        lease: Lease,
+        sender: BatchSender,
+        make_client: Callable[[], CallsApiClient],
+        *,
+        batch_size: int,
+    ) -> None:
+        self.ledger = ledger
+        self.lease = lease
+        self.sender = sender
+        self.batch_size = batch_size
+        self.expired = False
+        self._make_client = make_client
+        self._local = threading.local()
+        self._pool: ThreadPoolExecutor | None = None
+
+    def client(self) -> CallsApiClient:
+        """This thread's client (created on first use)."""
+        made: CallsApiClient | None = getattr(self._local, "client", None)
+        if made is None:
+            made = self._local.client = self._make_client()
+        return made
+
+    def freeze(self) -> None:
+        """Freeze every planned row of the campaign into batches of ``batch_size``."""
+        self.ledger.freeze_batches(self.lease, batch_size=self.batch_size, body_for=body_for)
+
+    def send_all(self, *, concurrency: int) -> None:
+        """Send until no batch is sendable, or the run stops (budget, fatal error)."""
+        control = self.sender.control
+        while not control.stopped:
+            works = self.ledger.claim_sendable(self.lease, limit=max(4, concurrency * 4))
+            if not works:
+                return
+            if concurrency == 1:
+                outcomes = [self.sender.send(work, self.client()) for work in works]
+            else:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="sender")
+                outcomes = list(self._pool.map(self._send, works))
+            if Outcome.EXPIRED in outcomes:
+                self.expired = True
+            if Outcome.BAD_ROW in outcomes:
+                self.freeze()
+
+    def _send(self, work: BatchWork) -> Outcome:
+        return self.sender.send(work, self.client())
+
+    def close(self) -> None:
+        """Stop the sender threads."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None

@@ -1,0 +1,210 @@
+"""Reconciliation: settle batches whose outcome is unknown and whose key is too old to resend.
+
+The server forgets a key after 24 h, so such a batch can only be settled by asking the server
+what exists: ``callJob/getReport`` by phone. For each row of the batch a job is adopted when
+
+* it has the row's phone, in this campaign (the token's campaign),
+* it was created at or after the batch's first send (minus ``skew_s`` of clock difference
+  between this host and the server: earlier jobs are taken only when no later one exists),
+* and no other ledger row owns it already (a job id recorded for another row, or adopted
+  earlier in this pass — batches are settled oldest first).
+
+``getReport`` does not return a job's payload, so the payload cannot be compared; the
+conditions above make a wrong adoption need a job that the ledger does not know, for the same
+phone, created around the same time — recorded in the audit event as a suspect when several
+jobs qualify (the earliest is adopted). Rows with no such job are frozen into a new batch
+under a new key (generation + 1) by the ledger, in the same transaction.
+
+Usage::
+
+    counts = reconcile_unknown(ledger, lease, client, retry=retry, skew_s=3600)
+    counts.batches, counts.adopted, counts.refreshed, counts.suspects
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+import sqlalchemy as sa
+
+from pipeline.api import CallJobReport
+from pipeline.errors import BadRequestError, TransientApiError
+from pipeline.ledger import BatchWork, Lease, Ledger
+from pipeline.ledger import schema as t
+from pipeline.load.retry import RetryPolicy
+from pipeline.load.sender import body_for
+
+log = logging.getLogger("pipeline.load")
+
+LOOKUP_CHUNK = 200  # phones per getReport request
+_CLAIM = 20  # batches settled per claim
+
+
+class ReportClient(Protocol):
+    """The one client method reconciliation needs (a CallsApiClient in practice)."""
+
+    def job_report(
+        self, *, phones: Iterable[str | int] | None = None, ids: Iterable[str | int] | None = None
+    ) -> list[CallJobReport]: ...
+
+
+@dataclass(slots=True)
+class ReconcileCounts:
+    """What one reconciliation pass did."""
+
+    batches: int = 0
+    adopted: int = 0
+    refreshed: int = 0
+    suspects: int = 0
+    lookups: int = 0
+
+
+def reconcile_unknown(
+    ledger: Ledger,
+    lease: Lease,
+    client: ReportClient,
+    *,
+    retry: RetryPolicy,
+    sleep: Callable[[float], None],
+    skew_s: float,
+) -> ReconcileCounts:
+    """Settle every expired in-doubt batch of the lease's campaign (see the module doc).
+
+    A lookup that keeps failing transiently raises its :class:`TransientApiError`: the batch
+    stays in doubt (nothing was decided) and the caller leaves it for the next run.
+    """
+    counts = ReconcileCounts()
+    taken: set[str] = set()
+    while works := ledger.claim_expired(lease, limit=_CLAIM):
+        for work in works:
+            jobs = _lookup(client, sorted({i.phone for i in work.items}), retry, sleep, counts)
+            owned = _owned_job_ids(ledger, lease.campaign_id, jobs)
+            found, notes = _match(work, jobs, owned | taken, skew_s)
+            taken.update(found.values())
+            suspects = sum(len(n) for n in notes.values())
+            reason = "callJob/getReport by phone after key expiry"
+            if notes:
+                listed = "; ".join(f"row {r}: also {', '.join(ids)}" for r, ids in notes.items())
+                reason += f"; suspect duplicate jobs (not adopted): {listed}"
+            new = ledger.reconcile_batch(
+                lease, work.id, found=found, body_for=body_for, reason=reason[:2000]
+            )
+            counts.batches += 1
+            counts.adopted += len(found)
+            counts.refreshed += len(work.items) - len(found)
+            counts.suspects += suspects
+            log.info(
+                "batch %d reconciled: %d adopted, %d refreshed%s",
+                work.id,
+                len(found),
+                len(work.items) - len(found),
+                f" into batch {new}" if new else "",
+            )
+    return counts
+
+
+def _match(
+    work: BatchWork, jobs: dict[str, list[CallJobReport]], unavailable: set[str], skew_s: float
+) -> tuple[dict[int, str], dict[int, list[str]]]:
+    """Row id → adopted job id, and row id → other qualifying job ids (suspects)."""
+    assert work.first_sent_at is not None  # claim_expired returns sent batches only
+    first = work.first_sent_at
+    earliest = first - timedelta(seconds=skew_s)
+    found: dict[int, str] = {}
+    notes: dict[int, list[str]] = {}
+    chosen: set[str] = set()
+    for row_id, item in zip(work.row_ids, work.items, strict=True):
+        candidates = [
+            job
+            for job in jobs.get(item.phone, [])
+            if job.call_job_id not in unavailable
+            and job.call_job_id not in chosen
+            and job.created_at is not None
+            and job.created_at >= earliest
+        ]
+        if not candidates:
+            continue
+        # Prefer jobs created after the first send; among those the earliest.
+        candidates.sort(key=lambda j: (_created(j) < first, _created(j), int_or(j.call_job_id)))
+        found[row_id] = candidates[0].call_job_id
+        chosen.add(candidates[0].call_job_id)
+        if len(candidates) > 1:
+            notes[row_id] = [j.call_job_id for j in candidates[1:]]
+    return found, notes
+
+
+def _created(job: CallJobReport) -> datetime:
+    assert job.created_at is not None
+    return job.created_at
+
+
+def int_or(text: str) -> int:
+    """Numeric ids sort numerically; others sort after them."""
+    return int(text) if text.isdigit() else 1 << 62
+
+
+def _owned_job_ids(
+    ledger: Ledger, campaign_id: int, jobs: dict[str, list[CallJobReport]]
+) -> set[str]:
+    """Job ids among ``jobs`` that a ledger row of the campaign already carries."""
+    ids = sorted({j.call_job_id for found in jobs.values() for j in found})
+    owned: set[str] = set()
+    r = t.rows.c
+    with ledger.read().connect() as conn:
+        for n in range(0, len(ids), 500):
+            query = sa.select(r.job_id).where(
+                r.campaign_id == campaign_id, r.job_id.in_(ids[n : n + 500])
+            )
+            owned.update(conn.execute(query).scalars())
+    return owned
+
+
+def _lookup(
+    client: ReportClient,
+    phones: Sequence[str],
+    retry: RetryPolicy,
+    sleep: Callable[[float], None],
+    counts: ReconcileCounts,
+) -> dict[str, list[CallJobReport]]:
+    """Jobs per phone. ``phone.not.found`` fails a whole request when any one phone has no
+    job, so such a chunk is split in halves until the phones without jobs are isolated."""
+    out: dict[str, list[CallJobReport]] = {}
+    todo = [list(phones[n : n + LOOKUP_CHUNK]) for n in range(0, len(phones), LOOKUP_CHUNK)]
+    while todo:
+        chunk = todo.pop()
+        try:
+            reports = _report_with_retry(client, chunk, retry, sleep, counts)
+        except BadRequestError as exc:
+            if exc.error_type != "phone.not.found":
+                raise
+            if len(chunk) > 1:
+                half = len(chunk) // 2
+                todo += [chunk[:half], chunk[half:]]
+            continue  # a single phone not found: it has no job at all
+        for job in reports:
+            out.setdefault(job.phone, []).append(job)
+    return out
+
+
+def _report_with_retry(
+    client: ReportClient,
+    chunk: list[str],
+    retry: RetryPolicy,
+    sleep: Callable[[float], None],
+    counts: ReconcileCounts,
+) -> list[CallJobReport]:
+    attempt = 0
+    while True:
+        attempt += 1
+        counts.lookups += 1
+        try:
+            return client.job_report(phones=chunk)
+        except TransientApiError as exc:
+            wait = retry.wait(attempt=attempt, error=exc)
+            if wait is None:
+                raise
+            sleep(wait)

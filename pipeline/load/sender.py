@@ -1,0 +1,243 @@
+"""Sending one frozen batch: intent first, then the request, then the outcome — retried with the
+same key and the same bytes while the failure is transient and the run has time.
+
+Usage::
+
+    control = RunControl()
+    sender = BatchSender(ledger, lease, policy=policy, budget=budget, sleep=time.sleep,
+                         hooks=TestHooks(), control=control)
+    outcome = sender.send(work, client)          # Outcome.CONFIRMED, .PENDING, ...
+
+What each reply means (DESIGN.md §3 "Send"):
+
+* 200 with one id per phone → ``confirmed``.
+* a transient failure (connection, timeout, 5xx, 429) → ``unknown``; retried under the same
+  key until ``max_attempts_per_request`` attempts in this run, a ``Retry-After`` above the cap,
+  or the run budget ends it; then the batch stays pending for the next run.
+* 400 naming a phone of the batch → that row ``rejected`` with the server's reason, the others
+  back to planned (re-frozen under new keys by the caller).
+* 400 ``invalid.call.task.state`` (campaign stopped/paused/finished): nothing was created; the
+  batch stays pending under its key and the run stops (exit 4: someone must start the campaign).
+* any other 400 without a phone (``invalid.dialer_priority``, ``invalid.date_time``…): the server
+  refuses what the rows ask for, so resending cannot help: the batch is ``rejected`` with the
+  server's code and the run goes on.
+* 404 ``invalid.token``, an unexpected reply, or an idempotence conflict (a bug in our key
+  discipline) → the run stops at once; the batch stays pending (nothing is lost).
+* 200 with the wrong number of ids → ``unknown`` and not resent in this run (the server would
+  replay the same reply); reconciliation by phone resolves it once the key has expired.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from pipeline.api import encode_add_phones
+from pipeline.errors import (
+    ApiError,
+    BadRequestError,
+    CampaignStateError,
+    ConfigError,
+    IdempotenceConflictError,
+    KeyExpiredError,
+    PipelineError,
+    TransientApiError,
+)
+from pipeline.ledger import BatchWork, Lease, Ledger
+from pipeline.load.hooks import TestHooks
+from pipeline.load.retry import Budget, RetryPolicy
+from pipeline.records import CallItem
+
+log = logging.getLogger("pipeline.load")
+
+
+def body_for(items: Sequence[CallItem]) -> bytes:
+    """The exact ``addPhones`` bytes of a batch's rows (the ledger stores their digest)."""
+    return encode_add_phones([item.to_api() for item in items])
+
+
+class Outcome(enum.Enum):
+    """What became of one batch in this run."""
+
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    BAD_ROW = "bad_row"  # one row rejected, the others back to planned: freeze again
+    PENDING = "pending"  # left for the next run
+    EXPIRED = "expired"  # the key may have expired meanwhile: reconcile
+    STOPPED = "stopped"  # the run is stopping; not sent
+
+
+class CampaignNotRunningError(ConfigError):
+    """The campaign refuses new jobs (stopped, finished): a human must act (exit 4)."""
+
+
+class RunControl:
+    """State shared by the sender threads: counters and the reason to stop."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.stop_error: PipelineError | None = None
+        self.budget_spent = False
+        self.attempts = 0
+        self.retries = 0
+        self.confirmed_batches = 0
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the run must send nothing more."""
+        return self.stop_error is not None or self.budget_spent
+
+    def stop(self, error: PipelineError) -> None:
+        """Stop the run; the first reason wins (later ones are consequences)."""
+        with self._lock:
+            if self.stop_error is None:
+                self.stop_error = error
+
+    def count(self, *, attempts: int = 0, retries: int = 0, confirmed: int = 0) -> None:
+        """Add to the counters (thread-safe)."""
+        with self._lock:
+            self.attempts += attempts
+            self.retries += retries
+            self.confirmed_batches += confirmed
+
+
+class BatchSender:
+    """Sends batches of one lease; safe to use from several threads (one client each)."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        lease: Lease,
+        *,
+        policy: RetryPolicy,
+        budget: Budget,
+        sleep: Callable[[float], None],
+        hooks: TestHooks,
+        control: RunControl,
+    ) -> None:
+        self.ledger = ledger
+        self.lease = lease
+        self.policy = policy
+        self.budget = budget
+        self.sleep = sleep
+        self.hooks = hooks
+        self.control = control
+
+    def send(self, work: BatchWork, client: AddPhonesClient) -> Outcome:  # noqa: PLR0911
+        """Send ``work`` until it has an outcome or must wait for the next run."""
+        body = work.body(body_for)  # refuses to send bytes other than the frozen ones
+        attempt = 0
+        while True:
+            if self.control.stopped:
+                return Outcome.STOPPED
+            if not self.budget.allows():
+                self.control.budget_spent = True
+                return Outcome.PENDING
+            attempt += 1
+            self.hooks.start_attempt()
+            self.hooks.reach("before_intent")
+            try:
+                self.ledger.mark_attempt(self.lease, work.id)
+            except KeyExpiredError:
+                return Outcome.EXPIRED
+            self.control.count(attempts=1)
+            self.hooks.reach("after_intent")
+            try:
+                ids = client.add_phones_body(body, idempotence_key=work.request_key)
+            except TransientApiError as exc:
+                wait = self._after_transient(work, attempt, exc)
+                if wait is None:
+                    return Outcome.PENDING
+                self.control.count(retries=1)
+                self.sleep(wait)
+                continue
+            except BadRequestError as exc:
+                return self._after_bad_request(work, exc)
+            except ApiError as exc:  # invalid token, unexpected reply, TLS: a human must look
+                self._keep_pending(work, exc)
+                self.control.stop(exc)
+                return Outcome.STOPPED
+            self.hooks.reach("after_reply")
+            return self._after_success(work, ids)
+
+    def _after_transient(
+        self, work: BatchWork, attempt: int, exc: TransientApiError
+    ) -> float | None:
+        self.ledger.record_unknown(self.lease, work.id, error=exc.message)
+        wait = self.policy.wait(attempt=attempt, error=exc)
+        if wait is None:
+            why = (
+                f"Retry-After {exc.retry_after:g} s is above upload.retry_after_cap_s"
+                if exc.retry_after is not None and attempt < self.policy.max_attempts
+                else f"{attempt} attempts used (upload.max_attempts_per_request)"
+            )
+            log.warning("batch %d left for the next run: %s; last error: %s", work.id, why, exc)
+            return None
+        if not self.budget.allows(wait):
+            self.control.budget_spent = True
+            log.warning("batch %d left for the next run: the run budget is spent", work.id)
+            return None
+        log.info("batch %d attempt %d failed (%s); retrying in %.2f s", work.id, attempt, exc, wait)
+        return wait
+
+    def _after_bad_request(self, work: BatchWork, exc: BadRequestError) -> Outcome:
+        if isinstance(exc, IdempotenceConflictError):
+            self._keep_pending(work, exc)
+            self.control.stop(
+                PipelineError(
+                    f"batch {work.id}: the server says key {work.request_key} was used with "
+                    f"another body. The uploader never does that, so this is a bug in its key "
+                    f"discipline: the run stopped; keep the ledger and report it. ({exc})"
+                )
+            )
+            return Outcome.STOPPED
+        if isinstance(exc, CampaignStateError):
+            self._keep_pending(work, exc)
+            self.control.stop(
+                CampaignNotRunningError(
+                    f"the campaign does not accept new numbers ({exc.error_type}); nothing of "
+                    f"batch {work.id} was created and it stays pending under its key. Start or "
+                    f"resume the campaign in JAICP, then run upload again."
+                )
+            )
+            return Outcome.STOPPED
+        code = exc.error_type or "server.bad_request"
+        if exc.phone is not None and exc.phone in {item.phone for item in work.items}:
+            back = self.ledger.record_bad_row(
+                self.lease, work.id, phone=exc.phone, code=code, message=exc.message
+            )
+            log.warning(
+                "batch %d: server rejected a row (%s); %d rows re-batched", work.id, code, back
+            )
+            return Outcome.BAD_ROW
+        self.ledger.record_rejected(self.lease, work.id, code=code, message=exc.message)
+        log.warning("batch %d rejected by the server: %s", work.id, exc)
+        return Outcome.REJECTED
+
+    def _after_success(self, work: BatchWork, ids: list[str]) -> Outcome:
+        if len(ids) != len(work.items):
+            error = (
+                f"the server returned {len(ids)} job ids for {len(work.items)} phones; the "
+                f"outcome is unknown until reconciliation by phone"
+            )
+            self.ledger.record_unknown(self.lease, work.id, error=error)
+            log.error("batch %d: %s", work.id, error)
+            return Outcome.PENDING
+        self.ledger.record_success(self.lease, work.id, ids)
+        self.control.count(confirmed=1)
+        self.hooks.reach("after_outcome")
+        return Outcome.CONFIRMED
+
+    def _keep_pending(self, work: BatchWork, exc: ApiError) -> None:
+        # Nothing was created (or we cannot tell): "unknown" keeps the key, so a later run
+        # resends the same bytes or reconciles — never loses the rows, never doubles them.
+        self.ledger.record_unknown(self.lease, work.id, error=exc.message)
+
+
+class AddPhonesClient(Protocol):
+    """The one client method the sender needs (a CallsApiClient in practice)."""
+
+    def add_phones_body(self, body: bytes, *, idempotence_key: str | None) -> list[str]: ...
