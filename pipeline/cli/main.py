@@ -30,6 +30,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("pipeline.cli.demo_cmd", "demo"),
     "ledger": ("pipeline.cli.ledger_cmd", "ledger"),
     "validate": ("pipeline.cli.validate_cmd", "validate"),
+    "upload": ("pipeline.cli.upload_cmd", "upload"),
+    "reconcile": ("pipeline.cli.upload_cmd", "reconcile"),
 }
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from pipeline.api import CallsApiClient
 from pipeline.config import Config
-from pipeline.errors import InputFileError, LeaseHeldError, PipelineError
+from pipeline.errors import InputFileError, LeaseHeldError, PipelineError, TransientApiError
 from pipeline.ledger import InputFile, Lease, Ledger
 from pipeline.load.batches import Dispatcher, pending_rows
 from pipeline.load.hooks import TestHooks
@@ -164,14 +164,19 @@ class _Run:
         self.dispatcher.send_all(concurrency=self.cfg.upload.concurrency)
 
     def reconcile(self, say: Callable[[str], None]) -> None:
-        got = reconcile_unknown(
-            self.ledger,
-            self.lease,
-            self.dispatcher.client(),
-            retry=self.policy,
-            sleep=self.sleep,
-            skew_s=self.cfg.upload.key_safety_margin_s,
-        )
+        try:
+            got = reconcile_unknown(
+                self.ledger,
+                self.lease,
+                self.dispatcher.client(),
+                retry=self.policy,
+                sleep=self.sleep,
+                skew_s=self.cfg.upload.key_safety_margin_s,
+            )
+        except TransientApiError as exc:
+            # The batch stays in doubt (nothing was decided); other work can still go out.
+            self.summary.notes.append(f"reconciliation postponed to the next run: {exc}")
+            return
         self.dispatcher.expired = False
         if got.batches:
             say(f"reconciled {got.batches} batch(es) whose keys expired")

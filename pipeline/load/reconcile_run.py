@@ -1,0 +1,76 @@
+"""``reconcile`` on its own: settle expired in-doubt batches without sending anything new.
+
+The refreshed batches it creates (rows not found on the server, under new keys) are sent by
+the next ``upload``. Usage::
+
+    counts, pending = run_reconcile(cfg, token=token, ledger=ledger, client=client,
+                                    sleep=time.sleep, rng=random.Random())
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+from pipeline.api import CallsApiClient
+from pipeline.config import Config
+from pipeline.errors import ExitCode, PipelineError
+from pipeline.ledger import Ledger
+from pipeline.load.batches import pending_rows
+from pipeline.load.lease import LEASE_TTL_S, LeaseKeeper, owner_is_dead, owner_name
+from pipeline.load.reconcile import ReconcileCounts, reconcile_unknown
+from pipeline.load.retry import RetryPolicy
+from pipeline.load.run import config_digest
+
+
+def run_reconcile(
+    cfg: Config,
+    *,
+    token: str,
+    ledger: Ledger,
+    client: CallsApiClient,
+    sleep: Callable[[float], None],
+    rng: random.Random,
+) -> tuple[ReconcileCounts, int]:
+    """Reconcile under the campaign lease; returns the counts and the campaign's pending rows.
+
+    Raises :class:`~pipeline.errors.LeaseHeldError` when an upload is running.
+    """
+    campaign = ledger.ensure_campaign(token)
+    run_id = ledger.start_run(
+        command="reconcile", files=[], config_digest=config_digest(cfg), campaign_id=campaign.id
+    )
+    try:
+        lease = ledger.acquire_lease(
+            campaign.id,
+            owner=owner_name(),
+            ttl_s=LEASE_TTL_S,
+            run_id=run_id,
+            owner_is_dead=owner_is_dead,
+        )
+    except PipelineError as exc:
+        ledger.finish_run(run_id, exit_status=exc.exit_code)
+        raise
+    status = ExitCode.FAILED
+    try:
+        errors: list[PipelineError] = []
+        with LeaseKeeper(ledger, lease, on_lost=errors.append):
+            counts = reconcile_unknown(
+                ledger,
+                lease,
+                client,
+                retry=RetryPolicy.from_config(cfg.upload, rng=rng),
+                sleep=sleep,
+                skew_s=cfg.upload.key_safety_margin_s,
+            )
+        if errors:
+            raise errors[0]
+        pending = pending_rows(ledger, campaign.id)
+        status = ExitCode.PENDING if pending else ExitCode.OK
+    except PipelineError as exc:
+        status = exc.exit_code
+        raise
+    finally:
+        ledger.finish_run(run_id, exit_status=status)
+        ledger.release_lease(lease)
+    return counts, pending
