@@ -1,0 +1,42 @@
+"""The demo, run the way `make demo` runs it: the whole loop against the built-in emulator."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from pipeline.cli.main import cli
+
+FINAL = {"longCallWithResult", "longCallWithNoResult", "noAnswer", "nonexistentNumber"}
+
+
+def test_demo_runs_the_whole_loop_and_lists_its_files(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(cli, ["demo", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "rows read 29 = accepted 23 + rejected 5 + duplicate 1" in text
+    assert "emulator: 23 call jobs for 23 phones (most jobs for one phone: 1)" in text
+    assert "104.7056." not in text  # the demo token is never shown
+
+    with (out / "results.csv").open(encoding="utf-8", newline="") as fh:
+        results = list(csv.DictReader(fh))
+    assert len(results) == 23
+    assert len({r["job_id"] for r in results}) == 23
+    assert all(r["job_status"] in FINAL for r in results), results
+    with (out / "rejects.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rejects = list(csv.reader(fh, delimiter=";"))
+    assert len(rejects) == 1 + 6  # header + 5 rejected + 1 duplicate
+    for name in ("accepted.csv", "rejects.csv", "results.csv", "ledger.sqlite3"):
+        assert str(out / name) in text
+        assert (out / name).stat().st_mode & 0o077 == 0, f"{name} must be private"
+
+
+def test_demo_can_run_twice_in_the_same_folder(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["demo", "--out", str(out)]).exit_code == 0
+    again = runner.invoke(cli, ["demo", "--out", str(out)])
+    assert again.exit_code == 0, again.output
