@@ -14,6 +14,7 @@ busy timeout). PostgreSQL needs none of this: row locks and ``FOR UPDATE`` do th
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,8 @@ from pipeline.redact import redact
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+# Alembic's `context` is module-global: two threads migrating at once would share it.
+_MIGRATION_LOCK = threading.Lock()
 
 
 def alembic_config() -> AlembicConfig:
@@ -100,7 +103,7 @@ def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> 
         event.listen(engine, "begin", _sqlite_begin)
     if migrate:
         try:
-            with engine.begin() as conn:
+            with _MIGRATION_LOCK, engine.begin() as conn:
                 cfg = alembic_config()
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
