@@ -18,9 +18,11 @@ The protocol, step by step
 4. Finish old work first: ``claim_expired`` → look the phones up on the server →
    ``reconcile_batch`` (adopt what exists, refresh what is missing under a new key).
 5. Plan: ``state = begin_input(lease, name=, sha256=)``; unless ``state.complete``, feed the
-   transform's records in chunks to ``plan_chunk`` (rows ≤ ``state.planned_through`` are
-   skipped, so feeding the whole file again after a crash is correct), then
-   ``complete_input(lease, state.id, rows_total=n)``.
+   transform's records in chunks to ``plan_chunks`` / ``plan_chunk`` (one transaction per
+   chunk; rows ≤ ``state.planned_through`` are skipped, so feeding the whole file again after
+   a crash is correct; chunks of ~100,000 rows plan fastest), then
+   ``complete_input(lease, state.id, rows_total=n)``. Cross-run duplicates:
+   ``allow_repeats=cfg.upload.allow_repeats, repeat_window_s=cfg.upload.repeat_window_s``.
 6. Freeze: ``freeze_batches(lease, batch_size=, body_for=body_for)`` where ``body_for`` turns
    the rows' :class:`~pipeline.records.CallItem` into the exact request bytes, i.e.
    ``lambda items: encode_add_phones([i.to_api() for i in items])`` (the ledger stores its
@@ -58,8 +60,14 @@ Example::
         ledger.release_lease(lease)
         ledger.finish_run(run_id, exit_status=0)
 
-States are drawn in :mod:`pipeline.ledger.states`; audit queries and ``verify`` live in
-:mod:`pipeline.ledger.audit` and :mod:`pipeline.ledger.verify`.
+Modules: :mod:`~pipeline.ledger.states` (both state machines, drawn), ``schema`` (tables),
+``engine`` (file 0600, pragmas, migrations), ``keys`` (fingerprint, row and request keys),
+``runs``, ``plan``, ``freeze``, ``send``, ``reconcile``, ``leases`` (the operations), and
+``audit`` / ``verify`` (read-only queries behind ``jaicp-pipeline ledger``).
+
+PostgreSQL work sharing: ``claim_sendable`` / ``claim_expired`` select with ``FOR UPDATE
+SKIP LOCKED`` and stamp each batch with the claimant's owner and epoch, so several workers
+can later take disjoint batches; today one lease per campaign admits one writer.
 """
 
 from pipeline.ledger.base import Clock, Lease, utc_now

@@ -60,7 +60,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
-    # 64 MB page cache: the row-key index of a million-row plan stays in memory while it grows.
+    # Up to 256 MB of page cache (allocated only as used): the phone index of a million-row
+    # plan stays in memory while it grows at random places.
     cursor.execute("PRAGMA cache_size = -262144")
     cursor.close()
 
