@@ -151,3 +151,23 @@ def test_a_stopped_campaign_stops_the_run_and_keeps_rows_pending(
     assert summary.pending == 20 and summary.rejected == 0
     assert "Start or resume the campaign" in str(summary.error)
     assert len(uploader.add_phones_log()) == 1
+
+
+def test_logs_show_no_phone_and_no_token(
+    uploader: Uploader, emulator: Emulator, campaign: dict[str, Any], caplog: Any
+) -> None:
+    import logging
+
+    emulator.set_faults(
+        [
+            {"kind": "error_after_commit", "endpoint": "addPhones", "times": 1},
+            {"kind": "rate_limit", "endpoint": "addPhones", "times": 1, "retryAfter": 2},
+        ]
+    )
+    with caplog.at_level(logging.DEBUG):
+        summary = uploader.run(uploader.csv(20), max_attempts_per_request=2)
+        summary_text = "\n".join(summary.lines())
+    text = caplog.text + summary_text
+    assert "retrying" in caplog.text  # the retries were logged
+    assert campaign["token"] not in text
+    assert not any(phone(i) in text for i in range(20))
