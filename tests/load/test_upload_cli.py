@@ -62,3 +62,14 @@ def test_a_missing_file_exits_6_before_anything_is_sent(
     code, out = _invoke(tmp_path, emulator, campaign["token"], "upload", str(tmp_path / "no.csv"))
     assert code == ExitCode.INPUT, out
     assert emulator.requests_log() == []
+
+
+def test_a_file_without_the_phone_column_exits_6_with_a_summary(
+    emulator: Emulator, campaign: dict[str, Any], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name\nAnna\n", encoding="utf-8")
+    code, out = _invoke(tmp_path, emulator, campaign["token"], "upload", str(bad))
+    assert code == ExitCode.INPUT, out
+    assert "rows read 0" in out and "stopped:" in out and "phone" in out
+    assert emulator.requests_log() == []
