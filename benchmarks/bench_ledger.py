@@ -2,7 +2,8 @@
 
 Usage::
 
-    .venv/bin/python -m benchmarks.bench_ledger [--rows 1000000] [--chunk 20000] [--freeze]
+    .venv/bin/python -m benchmarks.bench_ledger [--rows 1000000] [--chunk 100000] [--freeze]
+        [--second]
 
 The records are built before the clock starts (they stand for the transform's output), so the
 number measures the ledger: row keys, canonical JSON, the inserts and their commits.
@@ -52,6 +53,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--chunk", type=int, default=100_000)
     parser.add_argument("--freeze", action="store_true", help="also freeze batches of 500")
+    parser.add_argument(
+        "--second",
+        action="store_true",
+        help="then plan the same rows as another file (every row a cross-run duplicate lookup)",
+    )
     args = parser.parse_args()
     records = make_records(args.rows)
     with tempfile.TemporaryDirectory() as tmp:
@@ -70,6 +76,12 @@ def main() -> None:
         if args.freeze:
             with Stage("freeze batches of 500", rows=args.rows):
                 ledger.freeze_batches(lease, batch_size=500, body_for=body_for)
+        if args.second:
+            again = ledger.begin_input(lease, name="again.csv", sha256="1" * 64)
+            with Stage("plan a second file with the same rows (all duplicates)", rows=args.rows):
+                chunks = (records[i : i + args.chunk] for i in range(0, len(records), args.chunk))
+                counts = ledger.plan_chunks(lease, again.id, chunks)
+            print(f"  cross-run duplicates found: {counts.repeat_of_earlier_run:,}")
         ledger.close()
         size = sum(p.stat().st_size for p in Path(tmp).iterdir())
         print(
