@@ -49,6 +49,7 @@ class FieldError(ValueError):
 _SPACES = str.maketrans("", "", " \u00a0\u202f\u2009'")
 _INT = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?[0-9]+(?:[.,][0-9]+)?")
+_PLAIN_DECIMAL = re.compile(r"-?[1-9][0-9]*(?:[.,][0-9]+)?")
 _DMY = re.compile(r"(\d{2})\.(\d{2})\.(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 _MIDNIGHT = re.compile(r"(\d{4}-\d{2}-\d{2})[ T]00:00(?::00(?:\.0+)?)?")
 _SLASH = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}")
@@ -69,6 +70,11 @@ def _to_int(text: str) -> int:
 
 
 def _to_decimal(text: str) -> str:
+    if _PLAIN_DECIMAL.fullmatch(text):
+        # Without a leading zero, sign '+', spaces or exponent, str(Decimal(x)) is x itself
+        # with '.' as separator: this skips Decimal for the common cell (most amounts differ,
+        # so a cache would not help).
+        return text.replace(",", ".")
     compact = text.translate(_SPACES)
     if "," in compact and "." in compact:
         raise FieldError(

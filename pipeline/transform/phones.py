@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import phonenumbers
@@ -60,7 +61,7 @@ class PhoneNormalizer:
     value, the reference the tests and the benchmark compare against.
     """
 
-    def __init__(self, config: PhoneConfig, *, fast: bool = True, cache_size: int = 200_000):
+    def __init__(self, config: PhoneConfig, *, fast: bool = True, cache_size: int = 100_000):
         self.config = config
         self.region = config.default_region
         self._fast = FastPath(self.region) if fast else None
@@ -81,8 +82,50 @@ class PhoneNormalizer:
             self._cache[raw] = result
         return result
 
-    def _compute(self, raw: str) -> str | PhoneProblem:
-        if self._fast is not None:
+    def normalize_many(self, raws: Sequence[str]) -> list[str | PhoneProblem]:
+        """:meth:`normalize` for a whole column: each distinct value is worked out once.
+
+        A chunk's phone column is handled at once so that repeats inside the chunk cost a dict
+        lookup, and values seen in earlier chunks come from the same bounded cache as
+        :meth:`normalize` (the answers are identical; only the cost differs).
+        """
+        cache = self._cache
+        answers: dict[str, str | PhoneProblem] = {}
+        fresh: list[str] = []
+        for raw in dict.fromkeys(raws):
+            known = cache.get(raw)
+            if known is None:
+                fresh.append(raw)
+            else:
+                answers[raw] = known
+        if fresh:
+            computed = self._compute_many(fresh)
+            answers.update(computed)
+            if len(cache) + len(computed) > self._cache_size:
+                cache.clear()
+            if len(computed) <= self._cache_size:
+                cache.update(computed)
+        return list(map(answers.__getitem__, raws))
+
+    def _compute_many(self, raws: list[str]) -> dict[str, str | PhoneProblem]:
+        if self._fast is None:
+            return {raw: self._compute(raw) for raw in raws}
+        out: dict[str, str | PhoneProblem] = {}
+        # the filters' verdict depends only on (region, type): decide each pair once
+        admitted: dict[tuple[str, str], str | PhoneProblem] = {}
+        for raw, hit in zip(raws, self._fast.lookup_many(raws), strict=True):
+            if hit is None:
+                out[raw] = self._compute(raw, fast=False)
+                continue
+            digits, region, kind = hit
+            verdict = admitted.get((region, kind))
+            if verdict is None:
+                verdict = admitted[region, kind] = self._admit("", region, kind)
+            out[raw] = digits if verdict == "" else verdict
+        return out
+
+    def _compute(self, raw: str, *, fast: bool = True) -> str | PhoneProblem:
+        if fast and self._fast is not None:
             hit = self._fast.lookup(raw)
             if hit is not None:
                 return self._admit(*hit)

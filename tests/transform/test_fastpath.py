@@ -91,3 +91,18 @@ def test_irregular_shapes_are_left_to_phonenumbers() -> None:
     ]:
         assert fast.lookup(raw) is None
     assert not FastPath("GB").enabled  # a national prefix rule we do not mirror: always slow
+
+
+@pytest.mark.parametrize("region", ["RU", "US", "DE", "KZ", "GB", "IT", "BY", "UA"])
+@settings(max_examples=300, deadline=None)
+@given(nsn=st.text(alphabet="0123456789", min_size=1, max_size=17))
+def test_per_length_type_regex_decides_like_the_general_one(region: str, nsn: str) -> None:
+    # The fast path uses one regex per length (length lookaheads decided in advance); on digit
+    # strings of that length it must name the same type as the one general regex.
+    meta = PhoneMetadata.metadata_for_region(region)
+    assert meta is not None
+    general, by_length = type_regex(meta), type_regex(meta, len(nsn))
+    assert general is not None
+    expected = general.fullmatch(nsn)
+    got = by_length.fullmatch(nsn) if by_length is not None else None
+    assert (got.lastgroup if got else None) == (expected.lastgroup if expected else None), nsn

@@ -1,0 +1,77 @@
+"""Column-at-a-time conversion of a chunk's cells, each distinct cell converted once.
+
+A chunk is converted per column rather than per row: dates, amounts, time zones and flags
+repeat down a column, so converting the distinct texts once and mapping the column through a
+dict is far cheaper than a converter call per cell. The values are those of the converters in
+:mod:`.fields`; an empty cell becomes :data:`EMPTY` and a bad one its :class:`FieldError`.
+
+Usage::
+
+    column = convert_column(CONVERTERS["date"], ["31.12.2024", " ", "2024-12-31", "x"])
+    column.values      # ['2024-12-31', EMPTY, '2024-12-31', FieldError(...)]
+    column.bad         # {1, 3}: the positions that are EMPTY or a FieldError
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from pipeline.transform.fields import FieldError
+
+
+class _Empty:
+    """The marker of an empty (or all-space) cell."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "EMPTY"
+
+
+EMPTY: Final = _Empty()
+
+
+@dataclass(slots=True)
+class Column:
+    """One converted column: ``values[i]`` belongs to row ``i`` of the chunk."""
+
+    values: list[Any]
+    bad: set[int]  # positions whose value is EMPTY or a FieldError
+
+
+def convert_column(
+    convert: Callable[[str], Any], cells: Sequence[str], *, shared: bool = True
+) -> Column:
+    """Convert ``cells`` (raw texts) with ``convert`` (which takes stripped, non-empty text).
+
+    ``shared=False`` converts every cell on its own, for converters returning mutable values
+    (lists, dicts) that must not be one object shared by several rows.
+    """
+    if convert is str:
+        # plain text: its stripped form is the value; nothing to look up
+        values: list[Any] = [cell.strip() for cell in cells]
+        bad = {i for i, value in enumerate(values) if not value}
+        for i in bad:
+            values[i] = EMPTY
+        return Column(values, bad)
+    if not shared:
+        values = [_convert_one(convert, cell) for cell in cells]
+    else:
+        distinct = {cell: _convert_one(convert, cell) for cell in dict.fromkeys(cells)}
+        values = list(map(distinct.__getitem__, cells))
+        if all(value is not EMPTY and type(value) is not FieldError for value in distinct.values()):
+            return Column(values, set())
+    bad = {i for i, value in enumerate(values) if value is EMPTY or type(value) is FieldError}
+    return Column(values, bad)
+
+
+def _convert_one(convert: Callable[[str], Any], cell: str) -> Any:
+    text = cell.strip()
+    if not text:
+        return EMPTY
+    try:
+        return convert(text)
+    except FieldError as exc:
+        return exc
