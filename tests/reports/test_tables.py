@@ -7,10 +7,13 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from pipeline.extract import ReadOptions
-from pipeline.reports import OutputFileError, open_table_writer
+from pipeline.reports import OutputFileError, neutralise, open_table_writer
+from pipeline.reports.tables import CsvTableWriter
 from tests.extract.helpers import read_all
 
 HEADER = ["phone", "name", "comment"]
@@ -121,3 +124,37 @@ def test_cp1251_writes_unencodable_characters_as_question_marks(tmp_path: Path) 
         out.write_row(["79160000001", "Ли 李", ""])
     _, rows, _ = read_all(path, ReadOptions(encoding="cp1251"))
     assert rows == [(1, ["79160000001", "Ли ?", ""])]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cells=st.lists(
+        st.text(alphabet=st.sampled_from(list("=+-@\t\r \x00a1(.")), max_size=6), max_size=6
+    )
+)
+def test_the_row_check_neutralises_exactly_like_each_cell_alone(cells: list[str]) -> None:
+    # Writers skip the per-cell check when one search over the row finds no trigger; the
+    # result must be what neutralise() gives cell by cell.
+    writer = CsvTableWriter.__new__(CsvTableWriter)
+    writer.width = len(cells)
+    assert writer._fit(cells) == [neutralise(c) for c in cells]
+
+
+def test_write_rows_writes_like_write_row(tmp_path: Path) -> None:
+    rows = [["1", "=SUM(A1)"], ["2", "+7 916 000-00-01"], ["3"]]
+    with open_table_writer(tmp_path / "one.csv", ["a", "b"]) as one:
+        for row in rows:
+            one.write_row(row)
+    with open_table_writer(tmp_path / "many.csv", ["a", "b"]) as many:
+        many.write_rows(rows)
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "many.csv").read_bytes()
+    assert many.rows_written == 3
+
+
+def test_illegal_characters_are_openpyxls() -> None:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as OPENPYXL_ILLEGAL
+
+    from pipeline.reports.tables import ILLEGAL_CHARACTERS_RE
+
+    every = "".join(chr(i) for i in range(0x110))
+    assert ILLEGAL_CHARACTERS_RE.findall(every) == OPENPYXL_ILLEGAL.findall(every)
