@@ -90,22 +90,19 @@ class PhoneNormalizer:
         :meth:`normalize` (the answers are identical; only the cost differs).
         """
         cache = self._cache
-        answers: dict[str, str | PhoneProblem] = {}
-        fresh: list[str] = []
-        for raw in dict.fromkeys(raws):
-            known = cache.get(raw)
-            if known is None:
-                fresh.append(raw)
-            else:
-                answers[raw] = known
-        if fresh:
-            computed = self._compute_many(fresh)
-            answers.update(computed)
-            if len(cache) + len(computed) > self._cache_size:
-                cache.clear()
-            if len(computed) <= self._cache_size:
-                cache.update(computed)
-        return list(map(answers.__getitem__, raws))
+        fresh = [raw for raw in dict.fromkeys(raws) if raw not in cache]
+        if not fresh:
+            return list(map(cache.__getitem__, raws))
+        computed = self._compute_many(fresh)
+        if len(cache) + len(computed) <= self._cache_size:
+            cache.update(computed)
+            return list(map(cache.__getitem__, raws))
+        # The cache is full: answer from both before emptying it (answers are never falsy).
+        answers = [computed.get(raw) or cache[raw] for raw in raws]
+        cache.clear()
+        if len(computed) <= self._cache_size:
+            cache.update(computed)
+        return answers
 
     def _compute_many(self, raws: list[str]) -> dict[str, str | PhoneProblem]:
         if self._fast is None:

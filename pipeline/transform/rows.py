@@ -15,9 +15,10 @@ Usage::
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 from pipeline.config import Config
@@ -168,24 +169,30 @@ class RowTransformer:
         names = [name for name, *_ in self._payload]
         fixed = self._fixed
         columns = [column.values for column in payload]
-        value_rows: Iterator[tuple[Any, ...]] = (
-            zip(*columns, strict=True) if columns else iter(tuple, None)
-        )
+        value_rows = list(zip(*columns, strict=True)) if columns else [()] * len(rows)
         dicts = _dicts_by_column(names, columns, len(rows))
-        rows_ = zip(numbers, phones, value_rows, dicts, strict=False)  # value_rows may be endless
-        for i, (row, phone, values, values_dict) in enumerate(rows_):
-            if i in careful:
+        begin = 0
+        for stop in [*sorted(careful), len(rows)]:
+            if begin < stop:  # a run of plain rows: items made by one C-level map
+                copies = map(dict.copy, repeat(fixed, stop - begin))
+                span = slice(begin, stop)
+                items.extend(map(CallItem, numbers[span], phones[span], dicts[span], copies))
+                keys_of.extend(value_rows[span])
+            if stop < len(rows):
                 outcome = self._careful(
-                    chunk, i, phone, payload=payload, policy=policy, fixed_problem=fixed_problem
+                    chunk,
+                    stop,
+                    phones[stop],
+                    payload=payload,
+                    policy=policy,
+                    fixed_problem=fixed_problem,
                 )
                 if isinstance(outcome, Rejection):
                     result.rejections.append(outcome)
-                    continue
-                items.append(outcome[0])
-                keys_of.append(outcome[1])
-            else:
-                items.append(CallItem(row, phone, values_dict, fixed.copy()))
-                keys_of.append(values)
+                else:
+                    items.append(outcome[0])
+                    keys_of.append(outcome[1])
+            begin = stop + 1
         keys = self._dedupe.keys([item.phone for item in items], keys_of)
         firsts = self._dedupe.first_rows(keys, [item.row for item in items])
         if any(first is not None for first in firsts):
