@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from pipeline.transform.fields import FieldError
+from pipeline.transform.fields import COLUMN_SHORTCUTS, FieldError
 
 
 class _Empty:
@@ -56,6 +56,15 @@ def convert_column(
         for i in bad:
             values[i] = EMPTY
         return Column(values, bad)
+    shortcut = COLUMN_SHORTCUTS.get(convert)
+    if shortcut is not None:
+        stripped = [cell.strip() for cell in cells]
+        plain = shortcut(stripped)
+        if plain is not None:
+            bad = {i for i, text in enumerate(stripped) if not text}
+            for i in bad:
+                plain[i] = EMPTY
+            return Column(plain, bad)
     if not shared:
         values = [_convert_one(convert, cell) for cell in cells]
     else:

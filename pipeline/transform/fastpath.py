@@ -24,7 +24,7 @@ Usage::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from typing import Any
 
 import phonenumbers
@@ -157,9 +157,15 @@ class FastPath:
         """``(digits with country code, region, type name)`` when certain, else ``None``."""
         return self.lookup_many([raw])[0]
 
-    def lookup_many(self, raws: Iterable[str]) -> list[tuple[str, str, str] | None]:
+    def lookup_many(
+        self, raws: Iterable[str], *, kinds: Container[str] | None = None
+    ) -> list[tuple[str, str, str] | None]:
         """:meth:`lookup` for many values; one loop with everything bound to locals, because
-        this runs once per distinct phone cell of the file and call overhead is most of it."""
+        this runs once per distinct phone cell of the file and call overhead is most of it.
+
+        ``kinds``: answer only for numbers of these types (``None`` for the others too), so
+        that a caller filtering by type needs no second pass over the answers.
+        """
         if not self.enabled or self._types is None:
             return [None for _ in raws]
         out: list[tuple[str, str, str] | None] = []
@@ -203,10 +209,11 @@ class FastPath:
                 continue
             types = by_length.get(len(nsn))
             match = types.fullmatch(nsn) if types is not None else None
-            if match is None or match.lastgroup is None:
+            kind = match.lastgroup if match is not None else None
+            if kind is None or (kinds is not None and kind not in kinds):
                 append(None)
             elif leading is not None and not leading(nsn):
                 append(None)  # another region of this country code may own the number
             else:
-                append((code + nsn, region, match.lastgroup))
+                append((code + nsn, region, kind))
         return out

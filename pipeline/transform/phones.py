@@ -107,18 +107,19 @@ class PhoneNormalizer:
     def _compute_many(self, raws: list[str]) -> dict[str, str | PhoneProblem]:
         if self._fast is None:
             return {raw: self._compute(raw) for raw in raws}
-        out: dict[str, str | PhoneProblem] = {}
-        # the filters' verdict depends only on (region, type): decide each pair once
-        admitted: dict[tuple[str, str], str | PhoneProblem] = {}
-        for raw, hit in zip(raws, self._fast.lookup_many(raws), strict=True):
-            if hit is None:
-                out[raw] = self._compute(raw, fast=False)
-                continue
-            digits, region, kind = hit
-            verdict = admitted.get((region, kind))
-            if verdict is None:
-                verdict = admitted[region, kind] = self._admit("", region, kind)
-            out[raw] = digits if verdict == "" else verdict
+        # A fast answer of an allowed type in an allowed region is final; anything else (not
+        # a regular shape, or a type/region the filters refuse) gets the full treatment,
+        # which words the problem: the fast path agrees with phonenumbers, so the verdict is
+        # the same either way, only its cost differs.
+        regions_ok = not self._regions or self.region in self._regions
+        hits = self._fast.lookup_many(raws, kinds=self._types if regions_ok else ())
+        out: dict[str, str | PhoneProblem] = {
+            raw: hit[0] for raw, hit in zip(raws, hits, strict=True) if hit is not None
+        }
+        if len(out) < len(raws):
+            for raw in raws:
+                if raw not in out:
+                    out[raw] = self._compute(raw, fast=False)
         return out
 
     def _compute(self, raw: str, *, fast: bool = True) -> str | PhoneProblem:

@@ -165,7 +165,8 @@ class RowTransformer:
             careful = set(range(len(rows)))
 
         result = ChunkResult()
-        items, keys_of = result.items, list[tuple[Any, ...]]()
+        items, keys, item_rows = result.items, list[int](), list[int]()
+        key_of = self._dedupe.keys
         names = [name for name, *_ in self._payload]
         fixed = self._fixed
         columns = [column.values for column in payload]
@@ -177,7 +178,8 @@ class RowTransformer:
                 copies = map(dict.copy, repeat(fixed, stop - begin))
                 span = slice(begin, stop)
                 items.extend(map(CallItem, numbers[span], phones[span], dicts[span], copies))
-                keys_of.extend(value_rows[span])
+                keys.extend(key_of(phones[span], value_rows[span]))
+                item_rows.extend(numbers[span])
             if stop < len(rows):
                 outcome = self._careful(
                     chunk,
@@ -191,10 +193,10 @@ class RowTransformer:
                     result.rejections.append(outcome)
                 else:
                     items.append(outcome[0])
-                    keys_of.append(outcome[1])
+                    keys.extend(key_of([outcome[0].phone], [outcome[1]]))
+                    item_rows.append(outcome[0].row)
             begin = stop + 1
-        keys = self._dedupe.keys([item.phone for item in items], keys_of)
-        firsts = self._dedupe.first_rows(keys, [item.row for item in items])
+        firsts = self._dedupe.first_rows(keys, item_rows)
         if any(first is not None for first in firsts):
             kept = []
             for item, first in zip(items, firsts, strict=True):
