@@ -7,6 +7,7 @@ and duplicates, in the same order, over many chunks and configs.
 
 from __future__ import annotations
 
+import gc
 from datetime import UTC, datetime
 from typing import Any
 
@@ -176,3 +177,21 @@ def test_transform_matches_the_row_by_row_rules(
     fast = RowTransformer(config, HEADER, now=NOW)
     got = [fast.transform(chunk) for chunk in row_chunks]
     assert _comparable(got) == _comparable(_reference(config, row_chunks))
+
+
+def test_the_collector_is_paused_only_during_a_chunk() -> None:
+    config = parse_config(_CONFIGS["payload only"], environ={})
+    transformer = RowTransformer(config, HEADER, now=NOW)
+    chunk = RowChunk([1], [["89161234567", "A", "", "", "", "", ""]])
+    assert gc.isenabled()
+    transformer.transform(chunk)
+    assert gc.isenabled()  # switched back on after the chunk
+    gc.disable()
+    try:
+        transformer.transform(RowChunk([2], [["89161234568", "B", "", "", "", "", ""]]))
+        assert not gc.isenabled()  # a caller's own choice is kept
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError, match="row numbers"):
+        transformer.transform(RowChunk([3, 4], [["x"] * 7]))
+    assert gc.isenabled()  # also after an error
