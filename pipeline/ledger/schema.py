@@ -193,3 +193,50 @@ leases = sa.Table(
     sa.Column("acquired_at", TS, nullable=False),
     sa.Column("expires_at", TS, nullable=False),
 )
+
+# ---- Call outcomes and cancellations (migration 0002; pipeline/ledger/outcomes.py) ----------
+
+# The latest report of each sent row's call job, as `results` last fetched it. One row per
+# ledger row, replaced on every fetch: the server is the source of truth, this is its snapshot.
+job_outcomes = sa.Table(
+    "job_outcomes",
+    metadata,
+    sa.Column("row_id", sa.ForeignKey("rows.id"), primary_key=True),
+    sa.Column("job_id", sa.String(64), nullable=False),
+    sa.Column("job_status", sa.String(40), nullable=False),  # normalised; "not_found" if gone
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("call_result", sa.String(200), nullable=True),
+    sa.Column("call_duration_s", sa.Integer, nullable=True),
+    sa.Column("finished_at", TS, nullable=True),
+    sa.Column("report_data", sa.Text, nullable=True),  # canonical JSON
+    sa.Column("fetched_at", TS, nullable=False),
+)
+
+# One `callJob/cancel` request: its key and jobs are stored before it is sent (intent before
+# effect, like upload's batches); `done` once the reply was recorded.
+cancel_requests = sa.Table(
+    "cancel_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("campaign_id", sa.ForeignKey("campaigns.id"), nullable=False),
+    sa.Column("run_id", sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("request_key", sa.String(36), nullable=False, unique=True),
+    sa.Column("state", sa.String(16), nullable=False),  # planned | done
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("first_sent_at", TS, nullable=True),
+    sa.Column("finished_at", TS, nullable=True),
+    sa.Index(None, "campaign_id", "state"),
+)
+
+# The jobs of a cancel request, in body order; `cancelled` is what the server answered
+# (false: the job had already finished, so there was nothing to cancel).
+cancel_items = sa.Table(
+    "cancel_items",
+    metadata,
+    sa.Column("request_id", sa.ForeignKey("cancel_requests.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("row_id", sa.ForeignKey("rows.id"), nullable=False),
+    sa.Column("job_id", sa.String(64), nullable=False),
+    sa.Column("cancelled", sa.Boolean, nullable=True),
+    sa.Index(None, "row_id"),
+)
