@@ -18,7 +18,7 @@ import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import repeat
+from itertools import compress, repeat
 from typing import Any
 
 from pipeline.config import Config
@@ -197,14 +197,13 @@ class RowTransformer:
                     item_rows.append(outcome[0].row)
             begin = stop + 1
         firsts = self._dedupe.first_rows(keys, item_rows)
-        if any(first is not None for first in firsts):
-            kept = []
-            for item, first in zip(items, firsts, strict=True):
-                if first is None:
-                    kept.append(item)
-                else:
-                    result.duplicates.append(Duplicate(item.row, first))
-            result.items = kept
+        if firsts.count(None) < len(firsts):  # some rows repeat earlier ones
+            result.duplicates = [
+                Duplicate(row, first)
+                for row, first in zip(item_rows, firsts, strict=True)
+                if first is not None
+            ]
+            result.items = list(compress(items, [first is None for first in firsts]))
         return result
 
     def _careful(
