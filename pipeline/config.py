@@ -378,6 +378,24 @@ class UploadConfig(_Section):
     allow_repeats: bool = False
 
 
+class ReportsConfig(_Section):
+    """Report files written for people (``results``)."""
+
+    # IANA zone for times in reports (e.g. Europe/Moscow); None: the machine's local zone.
+    timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone, e.g. Europe/Moscow") from None
+        return value
+
+
 class Config(_Section):
     """The whole configuration file."""
 
@@ -390,6 +408,7 @@ class Config(_Section):
     policy: PolicyConfig = PolicyConfig()
     dedupe: DedupeConfig = DedupeConfig()
     upload: UploadConfig = UploadConfig()
+    reports: ReportsConfig = ReportsConfig()
 
     def effective_base_url(self, environ: dict[str, str] | None = None) -> str:
         """``JAICP_BASE_URL`` from the environment wins over ``api.base_url``."""
