@@ -8,17 +8,28 @@ Usage::
 from __future__ import annotations
 
 from pipeline.ledger.base import Clock, utc_now
+from pipeline.ledger.cancels import CancelMixin
 from pipeline.ledger.engine import open_engine
 from pipeline.ledger.freeze import FreezeMixin
 from pipeline.ledger.leases import LeaseMixin
+from pipeline.ledger.outcomes import OutcomesMixin
 from pipeline.ledger.plan import PlanMixin
 from pipeline.ledger.reconcile import ReconcileMixin
 from pipeline.ledger.runs import RunsMixin
 from pipeline.ledger.send import SendMixin
 
 
-class Ledger(RunsMixin, PlanMixin, FreezeMixin, SendMixin, ReconcileMixin, LeaseMixin):
-    """Runs, planning, sending, reconciliation and leases over one database."""
+class Ledger(
+    RunsMixin,
+    PlanMixin,
+    FreezeMixin,
+    SendMixin,
+    ReconcileMixin,
+    LeaseMixin,
+    OutcomesMixin,
+    CancelMixin,
+):
+    """Runs, planning, sending, reconciliation, leases, call outcomes and cancels."""
 
     def close(self) -> None:
         """Release the database connections."""
