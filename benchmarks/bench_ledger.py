@@ -12,20 +12,13 @@ number measures the ledger: row keys, canonical JSON, the inserts and their comm
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
 
 from benchmarks._common import Stage, peak_rss_mb
 from pipeline.ledger import InputFile, open_ledger
+from pipeline.ledger.batches import canonical_body
 from pipeline.records import CallItem, Duplicate, Rejection
-
-
-def body_for(items: Sequence[CallItem]) -> bytes:
-    return json.dumps(
-        [i.to_api() for i in items], ensure_ascii=False, separators=(",", ":"), sort_keys=True
-    ).encode("utf-8")
 
 
 def make_records(n: int) -> list[CallItem | Rejection | Duplicate]:
@@ -75,7 +68,8 @@ def main() -> None:
             ledger.complete_input(lease, state.id, rows_total=args.rows)
         if args.freeze:
             with Stage("freeze batches of 500", rows=args.rows):
-                ledger.freeze_batches(lease, batch_size=500, body_for=body_for)
+                # The uploader's body_for: bodies spliced from the stored canonical JSON.
+                ledger.freeze_batches(lease, batch_size=500, body_for=canonical_body)
         if args.second:
             again = ledger.begin_input(lease, name="again.csv", sha256="1" * 64)
             with Stage("plan a second file with the same rows (all duplicates)", rows=args.rows):

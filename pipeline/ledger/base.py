@@ -67,11 +67,25 @@ class LedgerBase:
         return now - timedelta(seconds=KEY_LIFETIME_S - self.key_safety_margin_s)
 
     @contextmanager
-    def transaction(self) -> Iterator[sa.Connection]:
-        """One database transaction; SQLAlchemy errors become :class:`LedgerError`."""
+    def transaction(self, *, durable: bool = True) -> Iterator[sa.Connection]:
+        """One database transaction; SQLAlchemy errors become :class:`LedgerError`.
+
+        ``durable=False`` lets the commit return before it is flushed to disk (SQLite WAL
+        ``synchronous=NORMAL``, PostgreSQL ``synchronous_commit=off``). Safe only for work a
+        re-run redoes (planning, freezing, claiming): both logs are sequential, so the next
+        durable commit (an intent, before any send) flushes every earlier commit with it, and
+        a power loss can only take back relaxed commits that nothing sent depends on. A
+        process crash (``kill -9``) loses nothing either way: the OS still holds the data.
+        """
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            if durable:
+                with self.engine.begin() as conn:
+                    yield conn
+            else:
+                with self.engine.connect() as conn, _relaxed(conn), conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                    yield conn
         except PipelineError:
             raise
         except SQLAlchemyError as exc:
@@ -135,6 +149,29 @@ class LedgerBase:
                 reason=reason,
             )
         )
+
+
+@contextmanager
+def _relaxed(conn: sa.Connection) -> Iterator[None]:
+    """SQLite: ``synchronous=NORMAL`` for the next transaction, back to FULL after it.
+
+    The pragma cannot change inside a transaction, so it is set on the driver connection
+    before BEGIN. If FULL cannot be restored the connection is discarded, so no later durable
+    transaction can run on a relaxed connection.
+    """
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw: Any = conn.connection.driver_connection
+    raw.execute("PRAGMA synchronous = NORMAL")
+    try:
+        yield
+    finally:
+        try:
+            raw.execute("PRAGMA synchronous = FULL")
+        except Exception:
+            conn.invalidate()
+            raise
 
 
 def inserted_id(result: sa.CursorResult[Any]) -> int:

@@ -180,7 +180,9 @@ class PlanMixin(LedgerBase):
         window_s: float,
     ) -> PlanCounts:
         counts = PlanCounts()
-        with self.transaction() as conn:
+        # Not flushed at commit: a power loss can only take back planning (and the input's
+        # planned_through with it), which the next run redoes; see LedgerBase.transaction.
+        with self.transaction(durable=False) as conn:
             self.fence(conn, lease)
             done = conn.execute(
                 sa.select(t.inputs.c.planned_through).where(

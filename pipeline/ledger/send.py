@@ -47,6 +47,18 @@ from pipeline.redact import redact
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 
 
+_SET_JOB_ID = "UPDATE rows SET job_id = ? WHERE id = ?"
+
+
+def _placeholder(conn: sa.Connection) -> str:
+    # Positional parameters: sqlite3 takes "?", psycopg "%s".
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def _members(batch_id: int) -> sa.Select[tuple[int]]:
+    return sa.select(t.batch_rows.c.row_id).where(t.batch_rows.c.batch_id == batch_id)
+
+
 def clean_error(text: str) -> str:
     """Error text safe to store: secrets masked, URLs dropped, bounded length."""
     return _URL.sub("<url>", redact(text))[:1000]
@@ -65,7 +77,9 @@ class SendMixin(LedgerBase):
         can share the queue; SQLite ignores FOR UPDATE (one writer holds the file anyway).
         """
         b = t.batches.c
-        with self.transaction() as conn:
+        # A claim only stamps the epoch; losing it to a power cut loses nothing (the intent
+        # commit of mark_attempt is durable and flushes the claim with it).
+        with self.transaction(durable=False) as conn:
             self.fence(conn, lease)
             cutoff = self.key_expiry_cutoff(self.now())
             chosen = conn.execute(
@@ -197,9 +211,14 @@ class SendMixin(LedgerBase):
             now = self.now()
             conn.execute(
                 sa.update(t.rows)
-                .where(t.rows.c.id == sa.bindparam("b_id"))
-                .values(state=SENT, job_id=sa.bindparam("b_job"), sent_at=now),
-                [{"b_id": r, "b_job": str(j)} for r, j in zip(members, job_ids, strict=True)],
+                .where(t.rows.c.id.in_(_members(batch_id)))
+                .values(state=SENT, sent_at=now)
+            )
+            # The job ids through the driver's executemany as plain tuples: SQLAlchemy's
+            # per-row parameter processing cost more than the UPDATEs themselves.
+            conn.exec_driver_sql(
+                _SET_JOB_ID.replace("?", _placeholder(conn)),
+                [(str(j), r) for r, j in zip(members, job_ids, strict=True)],
             )
             self._set_batch(conn, lease, batch, B_CONFIRMED, f"{len(job_ids)} jobs created")
 

@@ -25,7 +25,7 @@ from pipeline.api import CallsApiClient
 from pipeline.ledger import BatchWork, Lease, Ledger
 from pipeline.ledger import schema as t
 from pipeline.ledger.states import BATCHED, PLANNED
-from pipeline.load.sender import BatchSender, Outcome, body_for
+from pipeline.load.sender import BODY_FOR, BatchSender, Outcome
 
 
 def pending_rows(ledger: Ledger, campaign_id: int) -> int:
@@ -68,7 +68,7 @@ class Dispatcher:
 
     def freeze(self) -> None:
         """Freeze every planned row of the campaign into batches of ``batch_size``."""
-        self.ledger.freeze_batches(self.lease, batch_size=self.batch_size, body_for=body_for)
+        self.ledger.freeze_batches(self.lease, batch_size=self.batch_size, body_for=BODY_FOR)
 
     def send_all(self, *, concurrency: int) -> None:
         """Send until no batch is sendable, or the run stops (budget, fatal error)."""

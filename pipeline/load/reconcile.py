@@ -36,7 +36,7 @@ from pipeline.errors import BadRequestError, TransientApiError
 from pipeline.ledger import BatchWork, Lease, Ledger
 from pipeline.ledger import schema as t
 from pipeline.load.retry import RetryPolicy
-from pipeline.load.sender import body_for
+from pipeline.load.sender import BODY_FOR
 
 log = logging.getLogger("pipeline.load")
 
@@ -91,7 +91,7 @@ def reconcile_unknown(
                 listed = "; ".join(f"row {r}: also {', '.join(ids)}" for r, ids in notes.items())
                 reason += f"; suspect duplicate jobs (not adopted): {listed}"
             new = ledger.reconcile_batch(
-                lease, work.id, found=found, body_for=body_for, reason=reason[:2000]
+                lease, work.id, found=found, body_for=BODY_FOR, reason=reason[:2000]
             )
             counts.batches += 1
             counts.adopted += len(found)
