@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("pipeline.cli.validate_cmd", "validate"),
     "upload": ("pipeline.cli.upload_cmd", "upload"),
     "reconcile": ("pipeline.cli.upload_cmd", "reconcile"),
+    "results": ("pipeline.cli.results_cmd", "results"),
+    "cancel": ("pipeline.cli.cancel_cmd", "cancel"),
 }
 
 

@@ -87,6 +87,7 @@ class ResultRow:
     """One ledger row of a selection with its stored outcome (None before any fetch)."""
 
     row_id: int
+    input_id: int
     file: str
     row_number: int
     phone: str | None
@@ -163,6 +164,7 @@ class OutcomesMixin(LedgerBase):
                 r.id,
                 i.name,
                 r.row_number,
+                r.input_id,
                 r.phone,
                 r.payload,
                 r.state,
@@ -184,30 +186,31 @@ class OutcomesMixin(LedgerBase):
             for row in conn.execution_options(yield_per=5_000).execute(query):
                 v = tuple(row)
                 outcome = None
-                if v[10] is not None:
-                    data = json.loads(v[17]) if v[17] is not None else None
+                if v[11] is not None:
+                    data = json.loads(v[18]) if v[18] is not None else None
                     outcome = Outcome(
-                        row_id=v[10],
-                        job_id=v[11],
-                        job_status=v[12],
-                        attempts=v[13],
-                        call_result=v[14],
-                        call_duration_s=v[15],
-                        finished_at=v[16],
+                        row_id=v[11],
+                        job_id=v[12],
+                        job_status=v[13],
+                        attempts=v[14],
+                        call_result=v[15],
+                        call_duration_s=v[16],
+                        finished_at=v[17],
                         report_data=data,
-                        fetched_at=v[18],
+                        fetched_at=v[19],
                     )
                 yield ResultRow(
                     row_id=v[0],
+                    input_id=v[3],
                     file=v[1],
                     row_number=v[2],
-                    phone=v[3],
-                    payload=json.loads(v[4]) if v[4] else {},
-                    state=report_state(v[5]),
-                    reason_code=v[6],
-                    reason=v[7],
-                    duplicate_of_row=v[8],
-                    job_id=v[9],
+                    phone=v[4],
+                    payload=json.loads(v[5]) if v[5] else {},
+                    state=report_state(v[6]),
+                    reason_code=v[7],
+                    reason=v[8],
+                    duplicate_of_row=v[9],
+                    job_id=v[10],
                     outcome=outcome,
                 )
 

@@ -1,0 +1,107 @@
+"""``jaicp-pipeline results``: call outcomes of the ledger's rows, back to the CRM.
+
+Usage::
+
+    JAICP_TOKEN=... jaicp-pipeline results --config reminders.yaml --run 12 --out results.xlsx
+    JAICP_TOKEN=... jaicp-pipeline results --config reminders.yaml --since 2026-11-01 \\
+        --attempts --source export.xlsx --out results.csv
+
+Exit codes: 0 written; 3 the Calls API failed transiently (outcomes fetched so far are kept in
+the ledger; run again); 4 configuration or token; 1 other failures.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from pipeline.api import CallsApiClient
+from pipeline.config import campaign_token, load_config
+from pipeline.errors import ConfigError
+from pipeline.ledger import open_ledger
+from pipeline.load.results import REPORT_CHUNK, local_zone, run_results
+
+
+def parse_since(text: str, zone_name: str | None) -> datetime:
+    """A date or date-time; without an offset it is read in the operator's time zone."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"--since {text!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[+03:00]."
+        ) from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=local_zone(zone_name))
+    return value
+
+
+@click.command("results")
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML config (ledger.url, reports.timezone, api).",
+)
+@click.option("--ledger", "ledger_url", metavar="URL", help="Ledger URL (default: ledger.url).")
+@click.option("--run", "run_id", type=int, help="Only the rows of this upload run's files.")
+@click.option("--since", metavar="DATE", help="Only rows planned by runs started since DATE.")
+@click.option(
+    "--attempts", is_flag=True, help="Also fetch callAttempt/getReport (last attempt's result)."
+)
+@click.option("--sent-only", is_flag=True, help="Leave out rejected, duplicate and pending rows.")
+@click.option(
+    "--source",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The uploaded file, to copy its original columns (used when its sha256 matches).",
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1, 1000),
+    default=REPORT_CHUNK,
+    show_default=True,
+    help="Call job ids per report request.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="results.xlsx or results.csv (.tsv: tab-separated).",
+)
+def results(
+    *,
+    config_path: Path,
+    ledger_url: str | None,
+    run_id: int | None,
+    since: str | None,
+    attempts: bool,
+    sent_only: bool,
+    source: Path | None,
+    chunk_size: int,
+    out: Path,
+) -> None:
+    """Fetch the call outcomes of the ledger's rows and write one line per source row."""
+    if run_id is not None and since is not None:
+        raise click.UsageError("give --run or --since, not both")
+    cfg = load_config(config_path)
+    token = campaign_token()
+    since_at = parse_since(since, cfg.reports.timezone) if since else None
+    with open_ledger(ledger_url or cfg.ledger.url, must_exist=True) as ledger:
+        summary = run_results(
+            cfg,
+            ledger=ledger,
+            client=CallsApiClient.from_config(cfg, token),
+            token=token,
+            out=out,
+            run_id=run_id,
+            since=since_at,
+            attempts=attempts,
+            sent_only=sent_only,
+            source=source,
+            chunk_size=chunk_size,
+            progress=lambda line: click.echo(line, err=True),
+        )
+    for line in summary.lines():
+        click.echo(line)

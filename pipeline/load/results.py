@@ -1,0 +1,314 @@
+"""``results``: fetch the call outcomes of the ledger's sent rows, store them, write the file.
+
+1. Select rows (a run's files, rows planned since a date, or the whole campaign).
+2. Fetch ``callJob/getReport`` (and ``callAttempt/getReport`` with ``attempts=True``) for the
+   sent rows in chunks of ``chunk_size`` ids; a chunk the server refuses with
+   ``id.not.found`` is split in halves until the unknown ids are isolated (they are stored
+   with status ``not_found``, the rest of the chunk is not lost). Each chunk's outcomes are
+   stored in the ledger in one transaction, so an interrupted fetch keeps what it got.
+3. Write one line per row of the selection (rejected, duplicate and pending rows too, with
+   their state and reason, so the CRM sees every row it exported; ``sent_only`` leaves them
+   out). The original cells come from ``source`` when its sha256 matches one of the selected
+   files, else the payload fields the ledger stored stand in for them.
+
+Usage::
+
+    summary = run_results(cfg, ledger=ledger, client=client, token=token,
+                          out=Path("results.xlsx"), run_id=12, attempts=True)
+    summary.lines()
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from pipeline.api import CallAttemptReport, CallJobReport, CallsApiClient, JobStatus
+from pipeline.config import Config
+from pipeline.errors import BadRequestError, LedgerError
+from pipeline.extract import ReadOptions, open_table
+from pipeline.ledger import Ledger
+from pipeline.ledger import schema as t
+from pipeline.ledger.outcomes import NOT_FOUND, Outcome, ResultRow, RowSelection
+from pipeline.load.run import config_digest, file_info
+from pipeline.reports.results import PAYLOAD_PREFIX, ResultFields, ResultsWriter
+
+log = logging.getLogger(__name__)
+REPORT_CHUNK = 200  # ids per getReport request: small bodies, few requests
+T = TypeVar("T")
+
+
+@dataclass
+class ResultsSummary:
+    """What a ``results`` run did."""
+
+    path: Path
+    rows_written: int = 0
+    jobs_fetched: int = 0
+    statuses: Counter[str] = field(default_factory=Counter)
+    states: Counter[str] = field(default_factory=Counter)
+    source_used: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """Human-readable summary lines."""
+        out = [
+            f"results: {self.rows_written} row(s) written to {self.path}; "
+            f"{self.jobs_fetched} call job report(s) fetched",
+            "rows by state: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(self.states.items())) or "none"),
+        ]
+        if self.statuses:
+            out.append(
+                "jobs by status: " + ", ".join(f"{k} {v}" for k, v in self.statuses.most_common())
+            )
+        out.extend(self.notes)
+        return out
+
+
+def local_zone(name: str | None) -> tzinfo:
+    """The configured zone, or the machine's local zone (what the operator's clock shows)."""
+    if name:
+        return ZoneInfo(name)
+    zone = datetime.now().astimezone().tzinfo
+    assert zone is not None
+    return zone
+
+
+def fetch_split(
+    fetch: Callable[[list[str]], list[T]], ids: list[str], missing: set[str]
+) -> list[T]:
+    """``fetch(ids)``; on ``id.not.found`` split the ids in halves until the unknown are alone."""
+    try:
+        return fetch(ids)
+    except BadRequestError as exc:
+        if exc.error_type != "id.not.found":
+            raise
+        if len(ids) == 1:
+            missing.add(ids[0])
+            return []
+        mid = len(ids) // 2
+        return fetch_split(fetch, ids[:mid], missing) + fetch_split(fetch, ids[mid:], missing)
+
+
+def _status(job: CallJobReport) -> str:
+    if job.job_status is JobStatus.OTHER and job.job_status_raw:
+        return job.job_status_raw
+    return job.job_status.value
+
+
+def fetch_outcomes(
+    client: CallsApiClient, chunk: Sequence[tuple[int, str]], *, attempts: bool
+) -> list[Outcome]:
+    """The outcomes of one chunk of (row id, job id)."""
+    ids = [job for _, job in chunk]
+    missing: set[str] = set()
+    jobs = {j.call_job_id: j for j in fetch_split(lambda x: client.job_report(ids=x), ids, missing)}
+    last: dict[str, CallAttemptReport] = {}
+    if attempts:
+        found = [i for i in ids if i in jobs]
+        got = fetch_split(lambda x: client.attempt_report(ids=x), found, set()) if found else []
+        for a in sorted(got, key=lambda a: a.attempt_number or 0):
+            last[a.call_job_id] = a
+    outcomes: list[Outcome] = []
+    for row_id, job_id in chunk:
+        job = jobs.get(job_id)
+        if job is None:
+            outcomes.append(Outcome(row_id, job_id, NOT_FOUND, 0, None, None, None, None))
+            continue
+        attempt = last.get(job_id)
+        result = attempt.call_result if attempt else None
+        if result is None and isinstance(job.report_data, dict):
+            # Without --attempts the bot's own report is the only place a result can be.
+            value = job.report_data.get("callResult")
+            result = None if value is None else str(value)
+        duration = job.call_duration
+        if duration is None and attempt is not None:
+            duration = attempt.call_duration
+        outcomes.append(
+            Outcome(
+                row_id,
+                job_id,
+                _status(job),
+                job.attempts_count,
+                result,
+                duration,
+                job.finished_at,
+                job.report_data,
+            )
+        )
+    return outcomes
+
+
+def _check_run(ledger: Ledger, campaign_id: int, run_id: int) -> None:
+    with ledger.engine.connect() as conn:
+        found = conn.execute(sa.select(t.runs.c.id).where(t.runs.c.id == run_id)).first()
+    if found is None:
+        raise LedgerError(
+            f"run {run_id} is not in the ledger of campaign {campaign_id}; "
+            f"`jaicp-pipeline ledger runs` lists the runs."
+        )
+
+
+def _source_input(ledger: Ledger, sel: RowSelection, source: Path) -> int | None:
+    """The input id whose sha256 equals ``source``'s, among the selected rows' files."""
+    sha = file_info(source).sha256
+    r, i = t.rows.c, t.inputs.c
+    query = sa.select(i.id).where(
+        i.campaign_id == sel.campaign_id,
+        i.sha256 == sha,
+        i.id.in_(sa.select(r.input_id).where(*sel.where())),
+    )
+    with ledger.engine.connect() as conn:
+        found = conn.execute(query).first()
+    return None if found is None else int(found[0])
+
+
+class _SourceCells:
+    """Forward-only cursor over a source file's rows (results come in row order)."""
+
+    def __init__(self, rows: Iterator[tuple[int, list[str]]]) -> None:
+        self._rows = rows
+        self._current: tuple[int, list[str]] | None = None
+
+    def get(self, number: int) -> list[str]:
+        while self._current is None or self._current[0] < number:
+            nxt = next(self._rows, None)
+            if nxt is None:
+                return []
+            self._current = nxt
+        return self._current[1] if self._current[0] == number else []
+
+
+def _iter_source(cfg: Config, path: Path) -> Iterator[tuple[int, list[str]]]:
+    with open_table(path, ReadOptions.from_config(cfg.input)) as table:
+        for chunk in table.chunks():
+            yield from zip(chunk.row_numbers, chunk.rows, strict=True)
+
+
+def run_results(
+    cfg: Config,
+    *,
+    ledger: Ledger,
+    client: CallsApiClient,
+    token: str,
+    out: Path,
+    run_id: int | None = None,
+    since: datetime | None = None,
+    attempts: bool = False,
+    sent_only: bool = False,
+    source: Path | None = None,
+    chunk_size: int = REPORT_CHUNK,
+    progress: Callable[[str], None] | None = None,
+) -> ResultsSummary:
+    """Fetch, store and write the results of a selection (see module docstring)."""
+    campaign = ledger.ensure_campaign(token)
+    if run_id is not None:
+        _check_run(ledger, campaign.id, run_id)
+    sel = RowSelection(campaign.id, run_id=run_id, since=since)
+    own_run = ledger.start_run(
+        command="results", files=[], config_digest=config_digest(cfg), campaign_id=campaign.id
+    )
+    summary = ResultsSummary(out)
+    status = 1
+    try:
+        jobs = ledger.sent_jobs(sel)
+        for start in range(0, len(jobs), chunk_size):
+            outcomes = fetch_outcomes(client, jobs[start : start + chunk_size], attempts=attempts)
+            ledger.store_outcomes(outcomes)
+            summary.jobs_fetched += len(outcomes)
+            if progress:
+                progress(f"fetched {summary.jobs_fetched} of {len(jobs)} call job report(s)")
+        _write(cfg, ledger, sel, summary, sent_only=sent_only, source=source)
+        status = 0
+    finally:
+        ledger.finish_run(own_run, exit_status=status, stats={"results_rows": summary.rows_written})
+    return summary
+
+
+def _write(
+    cfg: Config,
+    ledger: Ledger,
+    sel: RowSelection,
+    summary: ResultsSummary,
+    *,
+    sent_only: bool,
+    source: Path | None,
+) -> None:
+    payload_keys: dict[str, None] = {}
+    report_keys: dict[str, None] = {}
+    # A first pass learns the columns (payload fields, reportData keys) before the header.
+    for line in ledger.iter_results(sel, sent_only=sent_only):
+        payload_keys.update(dict.fromkeys(line.payload))
+        data = line.outcome.report_data if line.outcome else None
+        if isinstance(data, dict):
+            report_keys.update(dict.fromkeys(str(k) for k in data))
+        elif data is not None:
+            report_keys[""] = None
+    source_input = _source_input(ledger, sel, source) if source is not None else None
+    if source is not None and source_input is None:
+        summary.notes.append(
+            f"{source}: its content matches none of the selected uploads (changed since, or "
+            f"another file); payload fields were written instead of the original columns"
+        )
+        log.warning("results: %s does not match the uploaded files", source)
+    if source is not None and source_input is not None:
+        with open_table(source, ReadOptions.from_config(cfg.input)) as table:
+            leading = list(table.info.header)
+        cursor: _SourceCells | None = _SourceCells(_iter_source(cfg, source))
+        summary.source_used = str(source)
+    else:
+        leading = [PAYLOAD_PREFIX + k for k in payload_keys]
+        cursor = None
+    with ResultsWriter(
+        summary.path,
+        leading=leading,
+        report_keys=list(report_keys),
+        tz=local_zone(cfg.reports.timezone),
+    ) as writer:
+        for line in ledger.iter_results(sel, sent_only=sent_only):
+            if cursor is not None:
+                cells = cursor.get(line.row_number) if line.input_id == source_input else []
+            else:
+                cells = [_payload_text(line.payload.get(k)) for k in payload_keys]
+            writer.write(cells, _fields(line))
+            summary.states[line.state] += 1
+            if line.outcome:
+                summary.statuses[line.outcome.job_status] += 1
+        summary.rows_written = writer.rows_written
+
+
+def _payload_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _fields(line: ResultRow) -> ResultFields:
+    o = line.outcome
+    return ResultFields(
+        file=line.file,
+        row=line.row_number,
+        phone=line.phone,
+        state=line.state,
+        reason=line.reason or line.reason_code,
+        duplicate_of=line.duplicate_of_row,
+        job_id=line.job_id,
+        job_status=o.job_status if o else None,
+        attempts=o.attempts if o else None,
+        call_result=o.call_result if o else None,
+        call_duration_s=o.call_duration_s if o else None,
+        finished_at=o.finished_at if o else None,
+        fetched_at=o.fetched_at if o else None,
+        report_data=o.report_data if o else None,
+    )

@@ -1,0 +1,188 @@
+"""The results file for the CRM: one line per source row with its call outcome.
+
+Columns, left to right:
+
+* the *leading* columns: the source file's own header when the caller could re-read the
+  original cells, else one ``payload.<key>`` column per payload field the ledger stored;
+* :data:`RESULT_COLUMNS`: file, row, phone, state (sent/rejected/duplicate/pending), reason,
+  duplicate_of, job_id, job_status, attempts, call_result, call_duration_s, finished_at
+  (in the operator's time zone, ISO-8601 with its offset), fetched_at (same zone);
+* one ``report.<key>`` column per key of the bots' ``reportData`` (nested values as JSON).
+
+The format follows the extension: ``.xlsx`` → XLSX; ``.csv``/``.txt`` → CSV in UTF-8 with BOM
+(Excel opens it with Cyrillic intact), ``.tsv`` → tab-separated. Every cell is formula-safe and
+the file is 0600, written atomically (:func:`~pipeline.reports.tables.open_table_writer`).
+
+Usage::
+
+    with ResultsWriter(Path("results.xlsx"), leading=["payload.name"],
+                       report_keys=["callResult"], tz=ZoneInfo("Europe/Moscow")) as out:
+        out.write(["Anna"], ResultFields(file="a.csv", row=1, phone="79160000001",
+                                         state="sent", job_id="5", job_status="noAnswer"))
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from pipeline.reports.tables import Format, TableWriter, open_table_writer
+
+RESULT_COLUMNS = (
+    "file",
+    "row",
+    "phone",
+    "state",
+    "reason",
+    "duplicate_of",
+    "job_id",
+    "job_status",
+    "attempts",
+    "call_result",
+    "call_duration_s",
+    "finished_at",
+    "fetched_at",
+)
+PAYLOAD_PREFIX = "payload."
+REPORT_PREFIX = "report."
+
+
+@dataclass(frozen=True, slots=True)
+class ResultFields:
+    """Everything of one result line except the leading columns."""
+
+    file: str
+    row: int
+    phone: str | None
+    state: str
+    reason: str | None = None
+    duplicate_of: int | None = None
+    job_id: str | None = None
+    job_status: str | None = None
+    attempts: int | None = None
+    call_result: str | None = None
+    call_duration_s: int | None = None
+    finished_at: datetime | None = None
+    fetched_at: datetime | None = None
+    report_data: Any = None
+
+
+def results_format(path: Path) -> tuple[Format, str]:
+    """(format, CSV delimiter) for a results file at ``path``."""
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        return "xlsx", ","
+    return "csv", "\t" if suffix == ".tsv" else ","
+
+
+def report_columns(report_data: Any) -> dict[str, str]:
+    """``reportData`` flattened one level: key → cell text (nested values as JSON)."""
+    if report_data is None:
+        return {}
+    if not isinstance(report_data, dict):
+        return {"": _text(report_data)}  # a bot wrote a bare value: one "report" column
+    return {str(k): _text(v) for k, v in report_data.items()}
+
+
+def report_header(key: str) -> str:
+    """The column name of a ``reportData`` key."""
+    return REPORT_PREFIX + key if key else REPORT_PREFIX.rstrip(".")
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+class ResultsWriter:
+    """Streams result lines to ``path`` (columns and formats in the module docstring)."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        leading: Sequence[str],
+        report_keys: Sequence[str],
+        tz: tzinfo,
+        sheet_title: str = "results",
+    ) -> None:
+        self.path = path
+        self.tz = tz
+        self.format, delimiter = results_format(path)
+        self._leading = len(leading)
+        self._report_keys = list(report_keys)
+        header = [*leading, *RESULT_COLUMNS, *(report_header(k) for k in report_keys)]
+        self._out: TableWriter = open_table_writer(
+            path,
+            header,
+            format=self.format,
+            encoding="utf-8-sig",
+            delimiter=delimiter,
+            sheet_title=sheet_title,
+        )
+
+    @property
+    def rows_written(self) -> int:
+        return self._out.rows_written
+
+    def write(self, leading: Sequence[str], f: ResultFields) -> None:
+        """One line: the leading cells (padded/cut to the leading header), then the outcome."""
+        cells = list(leading[: self._leading])
+        cells.extend([""] * (self._leading - len(cells)))
+        report = report_columns(f.report_data)
+        cells.extend(
+            [
+                f.file,
+                str(f.row),
+                f.phone or "",
+                f.state,
+                f.reason or "",
+                _opt(f.duplicate_of),
+                f.job_id or "",
+                f.job_status or "",
+                _opt(f.attempts),
+                f.call_result or "",
+                _opt(f.call_duration_s),
+                self._time(f.finished_at),
+                self._time(f.fetched_at),
+                *(report.get(k, "") for k in self._report_keys),
+            ]
+        )
+        self._out.write_row(cells)
+
+    def _time(self, value: datetime | None) -> str:
+        return "" if value is None else value.astimezone(self.tz).isoformat(timespec="seconds")
+
+    def close(self) -> None:
+        """Finish the file (it appears at ``path`` only now)."""
+        self._out.close()
+
+    def abort(self) -> None:
+        """Discard the partial file."""
+        self._out.abort()
+
+    def __enter__(self) -> ResultsWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+def _opt(value: int | None) -> str:
+    return "" if value is None else str(value)
