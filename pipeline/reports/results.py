@@ -4,7 +4,9 @@ Columns, left to right:
 
 * the *leading* columns: the source file's own header when the caller could re-read the
   original cells, else one ``payload.<key>`` column per payload field the ledger stored;
-* :data:`RESULT_COLUMNS`: file, row, phone, state (sent/rejected/duplicate/pending), reason,
+* :data:`RESULT_COLUMNS` (prefixed ``result_`` when the leading columns already use one of
+  these names, e.g. a source file with a ``phone`` column, so the file reads back): file,
+  row, phone, state (sent/rejected/duplicate/pending), reason,
   duplicate_of, job_id, job_status, attempts, call_result, call_duration_s, finished_at
   (in the operator's time zone, ISO-8601 with its offset), fetched_at (same zone);
 * one ``report.<key>`` column per key of the bots' ``reportData`` (nested values as JSON).
@@ -31,6 +33,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from pipeline.records import header_key
 from pipeline.reports.tables import Format, TableWriter, open_table_writer
 
 RESULT_COLUMNS = (
@@ -94,6 +97,17 @@ def report_header(key: str) -> str:
     return REPORT_PREFIX + key if key else REPORT_PREFIX.rstrip(".")
 
 
+def result_columns(leading: Sequence[str]) -> list[str]:
+    """Our column names, prefixed when a leading column already uses one of them."""
+    taken = {header_key(h) for h in leading}
+    if not taken.intersection(RESULT_COLUMNS):
+        return list(RESULT_COLUMNS)
+    prefix = "result_"
+    while taken.intersection(header_key(prefix + c) for c in RESULT_COLUMNS):
+        prefix = "_" + prefix
+    return [prefix + c for c in RESULT_COLUMNS]
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -119,7 +133,7 @@ class ResultsWriter:
         self.format, delimiter = results_format(path)
         self._leading = len(leading)
         self._report_keys = list(report_keys)
-        header = [*leading, *RESULT_COLUMNS, *(report_header(k) for k in report_keys)]
+        header = [*leading, *result_columns(leading), *(report_header(k) for k in report_keys)]
         self._out: TableWriter = open_table_writer(
             path,
             header,

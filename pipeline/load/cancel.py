@@ -1,0 +1,170 @@
+"""``cancel``: stop the call jobs of a run, a file, some phones or some job ids.
+
+The jobs come from the ledger (sent rows with their job ids), never from guesses on the
+server. Each ``callJob/cancel`` request is stored with its idempotence key before it is sent
+(:mod:`pipeline.ledger.cancels`); a request a crash left unanswered is sent again first, by
+the next ``cancel``. A job that was already in an answered request is not asked for again,
+so cancelling the same selection twice finds nothing left the second time.
+
+Usage::
+
+    plan = plan_cancel(ledger, token, run_id=12)            # or file=, phones=, job_ids=
+    plan.total, plan.preview()                              # show, ask, then:
+    summary = run_cancel(cfg, ledger, client, plan)
+    summary.lines()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from pipeline.api import CallsApiClient, mask_phone
+from pipeline.config import Config, PhoneConfig
+from pipeline.errors import ConfigError, LedgerError
+from pipeline.ledger import Ledger
+from pipeline.ledger import schema as t
+from pipeline.ledger.cancels import CancelTarget, CancelWork
+from pipeline.ledger.outcomes import RowSelection
+from pipeline.load.run import config_digest, file_info
+from pipeline.transform.phones import PhoneNormalizer, PhoneProblem
+
+CANCEL_CHUNK = 200  # job ids per callJob/cancel request
+
+
+@dataclass
+class CancelPlan:
+    """What a cancel would do: new targets, plus requests an earlier run left unanswered."""
+
+    campaign_id: int
+    targets: list[CancelTarget]
+    unfinished: list[CancelWork]
+
+    @property
+    def total(self) -> int:
+        """Jobs that would be requested."""
+        return len(self.targets) + sum(len(w.job_ids) for w in self.unfinished)
+
+    def preview(self, n: int = 5) -> list[str]:
+        """The first ``n`` target phones, masked."""
+        return [mask_phone(x.phone) for x in self.targets[:n]]
+
+
+@dataclass
+class CancelSummary:
+    """What a cancel run did."""
+
+    requests: int = 0
+    requested: int = 0
+    cancelled: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """Human-readable summary lines."""
+        return [
+            f"cancel: {self.cancelled} of {self.requested} call job(s) cancelled in "
+            f"{self.requests} request(s); {self.requested - self.cancelled} had already finished",
+            *self.notes,
+        ]
+
+
+def normalize_phones(config: PhoneConfig, raws: Sequence[str]) -> list[str]:
+    """Phones as upload stores them; ConfigError names the first that cannot be a phone."""
+    norm = PhoneNormalizer(config)
+    out: list[str] = []
+    for raw in raws:
+        value = norm.normalize(raw)
+        if isinstance(value, PhoneProblem):
+            raise ConfigError(
+                f"--phone {mask_phone(raw)}: {value.message} ({value.code}); pass the number "
+                f"as it was in the uploaded file."
+            )
+        out.append(value)
+    return out
+
+
+def _input_ids(ledger: Ledger, campaign_id: int, file: Path) -> list[int]:
+    """Inputs of ``file``: by content when it exists here, else by its name."""
+    i = t.inputs.c
+    by_content = file.exists()
+    cond = i.sha256 == file_info(file).sha256 if by_content else i.name == file.name
+    with ledger.engine.connect() as conn:
+        ids = [
+            int(x)
+            for x in conn.execute(
+                sa.select(i.id).where(i.campaign_id == campaign_id, cond)
+            ).scalars()
+        ]
+    if not ids:
+        raise LedgerError(
+            f"{file} was never uploaded to this campaign (no file with its content or name in "
+            f"the ledger); `jaicp-pipeline ledger runs` lists the uploads."
+        )
+    return ids
+
+
+def plan_cancel(
+    ledger: Ledger,
+    token: str,
+    *,
+    run_id: int | None = None,
+    file: Path | None = None,
+    phones: Sequence[str] | None = None,
+    job_ids: Sequence[str] | None = None,
+) -> CancelPlan:
+    """Resolve the selection to ledger rows (read-only apart from refreshing expired keys)."""
+    campaign = ledger.ensure_campaign(token)
+    sel = RowSelection(
+        campaign.id,
+        run_id=run_id,
+        input_ids=_input_ids(ledger, campaign.id, file) if file is not None else None,
+        phones=list(phones) if phones else None,
+        job_ids=list(job_ids) if job_ids else None,
+    )
+    return CancelPlan(campaign.id, ledger.cancel_targets(sel), ledger.open_cancels(campaign.id))
+
+
+def run_cancel(
+    cfg: Config,
+    ledger: Ledger,
+    client: CallsApiClient,
+    plan: CancelPlan,
+    *,
+    chunk_size: int = CANCEL_CHUNK,
+    progress: Callable[[str], None] | None = None,
+) -> CancelSummary:
+    """Store the intents, send them, record each reply (see module docstring)."""
+    run_id = ledger.start_run(
+        command="cancel", files=[], config_digest=config_digest(cfg), campaign_id=plan.campaign_id
+    )
+    summary = CancelSummary()
+    if plan.unfinished:
+        summary.notes.append(
+            f"{len(plan.unfinished)} request(s) left unanswered by an earlier cancel were sent "
+            f"again first"
+        )
+    status = 1
+    try:
+        works = plan.unfinished + ledger.plan_cancels(
+            plan.campaign_id, run_id, plan.targets, chunk_size=chunk_size
+        )
+        for work in works:
+            ledger.mark_cancel_attempt(work.id)
+            cancelled = client.cancel_jobs(ids=work.job_ids, idempotence_key=work.request_key)
+            record = ledger.record_cancel(work.id, cancelled, run_id=run_id)
+            summary.requests += 1
+            summary.requested += record.requested
+            summary.cancelled += record.cancelled
+            if progress:
+                progress(f"cancel request {summary.requests} of {len(works)} answered")
+        status = 0
+    finally:
+        ledger.finish_run(
+            run_id,
+            exit_status=status,
+            stats={"cancel_requested": summary.requested, "cancelled": summary.cancelled},
+        )
+    return summary
