@@ -29,26 +29,14 @@ from pipeline.config import Config, load_config
 from pipeline.emulator import Emulator
 from pipeline.errors import ConfigError
 from pipeline.ledger import open_ledger, utc_now
-from pipeline.ledger.audit import iter_export
 from pipeline.load import run_upload
-from pipeline.reports import open_table_writer
+from pipeline.load.results import run_results
 
 from .validate_cmd import format_summary, run_validate
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FILE = ROOT / "sample_data" / "bitrix24_export.csv"
 DEFAULT_CONFIG = ROOT / "configs" / "bitrix24.yaml"
-RESULT_COLUMNS = (
-    "row",
-    "phone",
-    "job_id",
-    "job_status",
-    "attempts",
-    "call_result",
-    "call_duration_s",
-    "finished_at",
-)
-REPORT_CHUNK = 200  # ids per callJob/getReport request
 
 
 def _demo_token() -> str:
@@ -60,50 +48,6 @@ def _demo_token() -> str:
 def _say(title: str) -> None:
     click.echo("")
     click.secho(f"== {title}", bold=True)
-
-
-def _sent_rows(url: str, run_id: int) -> list[tuple[str, str, str]]:
-    """(row, phone, job id) of every row the run left sent, in file order."""
-    with open_ledger(url) as ledger:
-        lines = iter_export(ledger.engine, run_id=run_id)
-        header = next(lines)
-        row, phone, state, job = (header.index(c) for c in ("row", "phone", "state", "job_id"))
-        return [(line[row], line[phone], line[job]) for line in lines if line[state] == "sent"]
-
-
-def _write_results(
-    client: CallsApiClient, sent: list[tuple[str, str, str]], path: Path
-) -> Counter[str]:
-    """Fetch each job's report and its last attempt; write one line per sent row."""
-    statuses: Counter[str] = Counter()
-    with open_table_writer(path, RESULT_COLUMNS) as out:
-        for start in range(0, len(sent), REPORT_CHUNK):
-            chunk = sent[start : start + REPORT_CHUNK]
-            ids = [job for _, _, job in chunk]
-            jobs = {j.call_job_id: j for j in client.job_report(ids=ids)}
-            results: dict[str, str] = {}
-            for attempt in sorted(
-                client.attempt_report(ids=ids), key=lambda a: a.attempt_number or 0
-            ):
-                results[attempt.call_job_id] = attempt.call_result or ""
-            for row, phone, job_id in chunk:
-                job = jobs.get(job_id)
-                status = (job.job_status_raw or "") if job else "missing"
-                statuses[status] += 1
-                finished = job.finished_at.isoformat() if job and job.finished_at else ""
-                out.write_row(
-                    [
-                        row,
-                        phone,
-                        job_id,
-                        status,
-                        str(job.attempts_count) if job else "",
-                        results.get(job_id, ""),
-                        str(job.call_duration or 0) if job else "",
-                        finished,
-                    ]
-                )
-    return statuses
 
 
 def _upload(
@@ -201,8 +145,19 @@ def demo(out: Path, file: Path, config_path: Path) -> None:
 
         _say("call results for the CRM")
         results = out / "results.csv"
-        statuses = _write_results(client, _sent_rows(url, run_id), results)
-        for status, count in statuses.most_common():
+        # The same code path as `jaicp-pipeline results --run RUN --attempts --sent-only`.
+        with open_ledger(url) as ledger:
+            fetched = run_results(
+                cfg,
+                ledger=ledger,
+                client=client,
+                token=token,
+                out=results,
+                run_id=run_id,
+                attempts=True,
+                sent_only=True,
+            )
+        for status, count in fetched.statuses.most_common():
             click.echo(f"  {status:<22} {count}")
 
     _say("files written")
@@ -210,6 +165,6 @@ def demo(out: Path, file: Path, config_path: Path) -> None:
         (accepted, "accepted rows as they were sent"),
         (rejects, "rejected and duplicate rows with reasons, in the input's format"),
         (ledger_path, "the ledger: `jaicp-pipeline ledger runs --ledger " + url + "`"),
-        (results, "one line per sent row: job id, status, attempts, call result"),
+        (results, "one line per sent row: job id, status, attempts, call result, report data"),
     ):
         click.echo(f"  {path}  ({what})")
