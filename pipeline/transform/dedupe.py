@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from typing import Literal
 
+import numpy as np
+
 from pipeline.transform.keyset import KeyRowMap
 
 _INT64 = 1 << 63
@@ -52,21 +54,26 @@ class Deduper:
         """
         if self.key == "none":
             return [None] * len(rows)
-        # Reversed, so the dict keeps each key's FIRST row of this chunk (later writes win).
-        firsts = dict(zip(reversed(keys), reversed(rows), strict=True))
-        distinct = list(firsts)
-        earlier = self._seen.lookup(distinct)
-        new_keys: list[int] = []
-        new_rows: list[int] = []
-        for key, before in zip(distinct, earlier, strict=True):
-            if before is None:
-                new_keys.append(key)
-                new_rows.append(firsts[key])
-            else:
-                firsts[key] = before
-        self._seen.insert(new_keys, new_rows)
-        origin = map(firsts.__getitem__, keys)
-        return [None if first == row else first for first, row in zip(origin, rows, strict=True)]
+        if not keys:
+            return []
+        key_array = np.asarray(keys, dtype=np.int64)
+        row_array = np.asarray(rows, dtype=np.int64)
+        # Group equal keys: a stable sort keeps each group's rows in file order, so the first
+        # of a group is the key's first row in this chunk.
+        order = np.argsort(key_array, kind="stable")
+        sorted_keys, sorted_rows = key_array[order], row_array[order]
+        starts = np.empty(len(sorted_keys), dtype=bool)
+        starts[0] = True
+        np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=starts[1:])
+        distinct, first_here = sorted_keys[starts], sorted_rows[starts]
+        earlier = self._seen.lookup_array(distinct)
+        new = earlier == 0
+        self._seen.insert(distinct[new], first_here[new].tolist())
+        origin = np.where(new, first_here, earlier)  # the row every later copy points at
+        per_row = np.empty(len(rows), dtype=np.int64)
+        per_row[order] = origin[np.cumsum(starts) - 1]
+        pairs = zip(per_row.tolist(), rows, strict=True)
+        return [None if first == row else first for first, row in pairs]
 
     def __len__(self) -> int:
         return len(self._seen)

@@ -39,20 +39,25 @@ class KeyRowMap:
 
     def lookup(self, keys: Sequence[int] | Keys) -> list[int | None]:
         """The row stored for each key, or ``None`` where the key is unknown."""
-        query = np.asarray(keys, dtype=np.int64)
-        found = np.zeros(len(query), dtype=np.int64)  # 0 = not found (rows start at 1)
-        if len(query) and self._runs:
+        found = self.lookup_array(np.asarray(keys, dtype=np.int64))
+        return [int(row) if row else None for row in found.tolist()]
+
+    def lookup_array(self, keys: Keys) -> npt.NDArray[np.int64]:
+        """:meth:`lookup` for an ``int64`` array: the rows, ``0`` where a key is unknown
+        (rows start at 1)."""
+        found = np.zeros(len(keys), dtype=np.int64)
+        if len(keys) and self._runs:
             # sorted queries make searchsorted walk each run once instead of seeking at random
-            order = np.argsort(query, kind="stable")
-            ordered = query[order]
-            hits = np.zeros(len(query), dtype=np.int64)
+            order = np.argsort(keys, kind="stable")
+            ordered = keys[order]
+            hits = np.zeros(len(keys), dtype=np.int64)
             for run_keys, run_rows in self._runs:
                 at = np.searchsorted(run_keys, ordered)
                 np.minimum(at, len(run_keys) - 1, out=at)
                 match = run_keys[at] == ordered
                 hits[match] = run_rows[at[match]]
             found[order] = hits
-        return [int(row) if row else None for row in found.tolist()]
+        return found
 
     def insert(self, keys: Sequence[int] | Keys, rows: Sequence[int]) -> None:
         """Remember new, pairwise distinct ``keys`` with their rows (not checked: the caller
