@@ -174,6 +174,15 @@ def _relaxed(conn: sa.Connection) -> Iterator[None]:
             raise
 
 
+def driver_sql(conn: sa.Connection, sql: str) -> str:
+    """``sql`` written with ``?`` placeholders, in the connection's driver's own style.
+
+    For the few hot statements run through the driver (sqlite3 takes ``?``, psycopg ``%s``);
+    the SQL itself must be portable.
+    """
+    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
+
+
 def inserted_id(result: sa.CursorResult[Any]) -> int:
     """The primary key of the row a single-row INSERT created."""
     key = result.inserted_primary_key

@@ -67,6 +67,10 @@ class PlannedRow:
         )
 
 
+# The encoder of api.encode_add_phones (canonical_json's, without its "{}" for None).
+_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_body(items: Sequence[CallItem]) -> bytes:
     """The ``addPhones`` body of ``items`` in the canonical encoding (sorted keys, UTF-8).
 
@@ -77,9 +81,23 @@ def canonical_body(items: Sequence[CallItem]) -> bytes:
     return canonical_json([item.to_api() for item in items]).encode("utf-8")
 
 
+class _Template:
+    """How the elements of rows sharing one policy are spliced together (keys sorted)."""
+
+    __slots__ = ("end", "payload_after", "payload_before", "without_payload")
+
+    def __init__(self, head: str, mid: str, tail: str) -> None:
+        start = "{" + (head + "," if head else "")
+        before_phone = (mid + "," if mid else "") + '"phone":"'
+        self.payload_before = start + '"payload":'
+        self.payload_after = "," + before_phone
+        self.without_payload = start + before_phone
+        self.end = '"' + ("," + tail if tail else "") + "}"
+
+
 @lru_cache(maxsize=256)
-def _policy_parts(policy: str) -> tuple[str, str, str] | None:
-    """A policy's members in canonical form, split around where "payload" and "phone" sort.
+def _template(policy: str) -> _Template | None:
+    """The splice template of a policy's rows; most rows of a file share one policy.
 
     None when the policy itself names "payload" or "phone" (it would override them in
     :meth:`CallItem.to_api`): such rows take the decoding path.
@@ -87,34 +105,37 @@ def _policy_parts(policy: str) -> tuple[str, str, str] | None:
     value = _load(policy)
     if "payload" in value or "phone" in value:
         return None
-    members = {key: f"{canonical_json(key)}:{canonical_json(value[key])}" for key in value}
+    members = {key: f"{_JSON.encode(key)}:{_JSON.encode(value[key])}" for key in value}
     keys = sorted(members)
-    return (
+    return _Template(
         ",".join(members[k] for k in keys if k < "payload"),
         ",".join(members[k] for k in keys if "payload" < k < "phone"),
         ",".join(members[k] for k in keys if k > "phone"),
     )
 
 
-def _element(row: PlannedRow) -> str | None:
-    parts = _policy_parts(row.policy)
-    if parts is None:
-        return None
-    head, mid, tail = parts
-    # A row's payload text is canonical_json of a dict: "{}" when empty, which to_api() omits.
-    payload = f'"payload":{row.payload}' if row.payload != "{}" else ""
-    phone = (
-        f'"phone":"{row.phone}"' if row.phone.isdigit() else f'"phone":{canonical_json(row.phone)}'
-    )
-    return "{" + ",".join(p for p in (head, payload, mid, phone, tail) if p) + "}"
+def _spliced(rows: Sequence[PlannedRow]) -> bytes | None:
+    """The canonical body of ``rows`` from their stored texts, or None if one cannot be."""
+    parts: list[str] = []
+    add = parts.append
+    for row in rows:
+        tpl = _template(row.policy)
+        if tpl is None:
+            return None
+        # Digits need no escaping; anything else is escaped as the encoder would (no quotes).
+        phone = row.phone if row.phone.isdigit() else _JSON.encode(row.phone)[1:-1]
+        # The payload text is canonical JSON of a dict: "{}" when empty, which to_api() omits.
+        if row.payload == "{}":
+            add(tpl.without_payload + phone + tpl.end)
+        else:
+            add(tpl.payload_before + row.payload + tpl.payload_after + phone + tpl.end)
+    return ("[" + ",".join(parts) + "]").encode("utf-8")
 
 
 def rows_body(rows: Sequence[PlannedRow], body_for: BodyFor) -> bytes:
     """The body of ``rows`` (body order): spliced for :func:`canonical_body`, else encoded."""
-    if body_for is canonical_body:
-        elements = [_element(r) for r in rows]
-        if None not in elements:
-            return ("[" + ",".join(elements) + "]").encode("utf-8")  # type: ignore[arg-type]
+    if body_for is canonical_body and (body := _spliced(rows)) is not None:
+        return body
     return body_for([r.item() for r in rows])
 
 

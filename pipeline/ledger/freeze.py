@@ -12,18 +12,20 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from itertools import starmap
 
-import sqlalchemy as sa
-
-from pipeline.ledger import schema as t
-from pipeline.ledger.base import Lease, LedgerBase
+from pipeline.ledger.base import Lease, LedgerBase, driver_sql
 from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch
 from pipeline.ledger.states import PLANNED
 
 _FREEZE_CHUNK = 20_000  # planned rows read and frozen per transaction
-# Rendered as a literal, not a bound parameter: only then can SQLite (and PostgreSQL's generic
+# The state is a literal, not a bound parameter: only then can SQLite (and PostgreSQL's generic
 # plans) prove that the query matches the partial index ix_rows_planned.
-_IS_PLANNED = t.rows.c.state == sa.literal(PLANNED, literal_execute=True)
+_PLANNED_ROWS = (
+    "SELECT id, row_number, phone, payload, policy FROM rows "
+    "WHERE campaign_id = ? AND state = 'planned' AND id > ? ORDER BY id LIMIT ?"
+)
+assert f"'{PLANNED}'" in _PLANNED_ROWS
 
 
 def split_batches(
@@ -68,21 +70,19 @@ class FreezeMixin(LedgerBase):
         created: list[int] = []
         carry: list[PlannedRow] = []
         last_id = 0
-        r = t.rows.c
         while True:
             # Relaxed commit: a frozen batch lost to a power cut was never sent (its intent
             # commit would have flushed it), so its rows are simply frozen again.
             with self.transaction(durable=False) as conn:
                 self.fence(conn, lease)
-                fetched = [
-                    PlannedRow(*row)
-                    for row in conn.execute(
-                        sa.select(r.id, r.row_number, r.phone, r.payload, r.policy)
-                        .where(r.campaign_id == lease.campaign_id, _IS_PLANNED, r.id > last_id)
-                        .order_by(r.id)
-                        .limit(_FREEZE_CHUNK)
-                    ).all()
-                ]
+                # Through the driver cursor: plain tuples, none of SQLAlchemy's per-row work.
+                cursor = conn.connection.cursor()
+                cursor.execute(
+                    driver_sql(conn, _PLANNED_ROWS),
+                    (lease.campaign_id, last_id, _FREEZE_CHUNK),
+                )
+                fetched = list(starmap(PlannedRow, cursor.fetchall()))
+                cursor.close()
                 final = len(fetched) < _FREEZE_CHUNK
                 groups, carry = split_batches(carry + fetched, batch_size, final=final)
                 now = self.now()

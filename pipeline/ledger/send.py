@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from pipeline.errors import KeyExpiredError, LedgerError
 from pipeline.ledger import schema as t
-from pipeline.ledger.base import Lease, LedgerBase
+from pipeline.ledger.base import Lease, LedgerBase, driver_sql
 from pipeline.ledger.batches import BatchWork, load_work
 from pipeline.ledger.states import (
     B_CONFIRMED,
@@ -48,11 +48,6 @@ _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 
 
 _SET_JOB_ID = "UPDATE rows SET job_id = ? WHERE id = ?"
-
-
-def _placeholder(conn: sa.Connection) -> str:
-    # Positional parameters: sqlite3 takes "?", psycopg "%s".
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 def _members(batch_id: int) -> sa.Select[tuple[int]]:
@@ -217,7 +212,7 @@ class SendMixin(LedgerBase):
             # The job ids through the driver's executemany as plain tuples: SQLAlchemy's
             # per-row parameter processing cost more than the UPDATEs themselves.
             conn.exec_driver_sql(
-                _SET_JOB_ID.replace("?", _placeholder(conn)),
+                driver_sql(conn, _SET_JOB_ID),
                 [(str(j), r) for r, j in zip(members, job_ids, strict=True)],
             )
             self._set_batch(conn, lease, batch, B_CONFIRMED, f"{len(job_ids)} jobs created")

@@ -35,6 +35,7 @@ POLICIES: list[dict[str, Any]] = [
     {"gmtZone": "+03:00"},
     {"allowedDays": ["mon", "tue"], "percent": 5, "priority": 2, "startDateTime": "2026-03-01"},
     {"allowedTime": {"mon": [{"from": "09:00", "to": "18:00"}]}, "maxAttempts": 3},
+    {"priority": None, "phoneType": "mobile", "zone": {}, "ñ": "è"},
 ]
 
 
@@ -43,7 +44,9 @@ def _items() -> list[CallItem]:
     for n, payload in enumerate(PAYLOADS):
         for m, policy in enumerate(POLICIES):
             row = n * len(POLICIES) + m + 1
-            out.append(CallItem(row=row, phone=f"7916{row:07d}", payload=payload, policy=policy))
+            # One phone that is not plain digits: the splice must escape it like the encoder.
+            number = f"7916{row:07d}" if row != 2 else '+7 "916"\\'
+            out.append(CallItem(row=row, phone=number, payload=payload, policy=policy))
     return out
 
 
