@@ -13,6 +13,7 @@ already holds.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pipeline.config import Config
 from pipeline.ledger import InputFile, Lease, Ledger, PlanCounts
 from pipeline.ledger.plan import PlanRecord
 from pipeline.load.ingest import Ingest
+from pipeline.load.prefetch import prefetched
 
 
 def plan_file(
@@ -41,12 +43,15 @@ def plan_file(
             for _chunk, result in ingest.results():
                 yield [*result.items, *result.rejections, *result.duplicates]
 
-        counts = ledger.plan_chunks(
-            lease,
-            state.id,
-            records(),
-            allow_repeats=cfg.upload.allow_repeats,
-            repeat_window_s=cfg.upload.repeat_window_s,
-        )
+        # The next chunk is read and transformed while the ledger inserts this one; closed
+        # (producer joined) before the file is.
+        with closing(prefetched(records(), name="plan-reader")) as chunks:
+            counts = ledger.plan_chunks(
+                lease,
+                state.id,
+                chunks,
+                allow_repeats=cfg.upload.allow_repeats,
+                repeat_window_s=cfg.upload.repeat_window_s,
+            )
         ledger.complete_input(lease, state.id, rows_total=ingest.read)
     return counts
