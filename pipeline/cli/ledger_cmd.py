@@ -7,6 +7,7 @@ Usage::
     jaicp-pipeline ledger phone +7 916 123-45-67 --config ...
     jaicp-pipeline ledger verify --config ...          # exit 7 when an invariant is broken
     jaicp-pipeline ledger export --run 12 --out rows.csv
+    jaicp-pipeline ledger purge --older-than 90d --config ... --yes   # retention (writes)
 
 The work is done by :mod:`pipeline.ledger.audit` and :mod:`pipeline.ledger.verify`; this
 module only chooses the ledger, formats, and exits.
@@ -19,7 +20,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -29,6 +30,7 @@ from pipeline.config import load_config
 from pipeline.errors import ExitCode, LedgerError
 from pipeline.ledger import Ledger, open_ledger
 from pipeline.ledger.audit import export_rows, list_runs, phone_history, show_run
+from pipeline.ledger.purge import parse_duration, purge_ledger
 from pipeline.ledger.verify import verify_ledger
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,7 +67,7 @@ def _when(value: datetime | None) -> str:
 
 @click.group()
 def ledger() -> None:
-    """Audit the ledger: runs, one run, one phone's history, verify, export."""
+    """Audit the ledger: runs, one run, one phone's history, verify, export; purge old data."""
 
 
 @ledger.command()
@@ -172,3 +174,46 @@ def export(led: Ledger, run_id: int | None, out: Path | None) -> None:
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
         n = export_rows(led.engine, handle, run_id=run_id)
     click.echo(f"exported {n} rows to {out}", err=True)
+
+
+def _duration(ctx: click.Context, param: click.Parameter, value: str) -> object:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@ledger.command()
+@click.option(
+    "--older-than",
+    "older_than",
+    required=True,
+    callback=_duration,
+    metavar="DURATION",
+    help="Retention window, e.g. 90d, 12h, 2w: rows of runs finished longer ago are purged.",
+)
+@click.option("--yes", is_flag=True, help="Purge without asking.")
+@_ledger_options
+def purge(led: Ledger, older_than: timedelta, yes: bool) -> None:
+    """Drop phones, payloads and report data of finished rows past the retention window.
+
+    Keys, digests, job ids, states, reason codes and events stay; an event records the purge.
+    Running it again purges nothing new.
+    """
+    cutoff = led.now() - older_than
+    plan = purge_ledger(led, cutoff=cutoff, dry_run=True)
+    if not plan.rows:
+        click.echo(f"nothing to purge: no finished row of a run finished before {_when(cutoff)}.")
+        return
+    click.echo(
+        f"{plan.rows} row(s) of {len(plan.runs)} run(s) finished before {_when(cutoff)} UTC "
+        f"(runs {', '.join(str(r) for r in sorted(plan.runs))}) and {plan.reports} stored "
+        f"report(s) will lose their phones, payloads and report data."
+    )
+    if not yes:
+        click.confirm("Purge them?", abort=True, err=True)
+    done = purge_ledger(led, cutoff=cutoff)
+    click.echo(
+        f"purged {done.rows} row(s) and {done.reports} report(s); keys, job ids, states and "
+        f"events are kept (see `ledger show RUN`)."
+    )
