@@ -48,6 +48,10 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         log.debug("connection from %s ended with an error", client_address, exc_info=True)
 
 
+class _ClientGoneError(Exception):
+    """The connection closed before the whole request body arrived."""
+
+
 def _fault_body(kind: str, status: int) -> dict[str, Any]:
     done = "the request was carried out" if kind.endswith("after_commit") else "nothing was done"
     return {"type": "emulator.fault", "message": f"injected {kind} (HTTP {status}); {done}"}
@@ -83,10 +87,18 @@ class Handler(BaseHTTPRequestHandler):
                     while self.rfile.readline().strip():
                         pass  # trailers
                     return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
+                chunk = self.rfile.read(size)
+                if len(chunk) < size:
+                    raise _ClientGoneError
+                chunks.append(chunk)
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        body = self.rfile.read(length) if length > 0 else b""
+        if len(body) < length:
+            # The client died mid-request (a real server would not see a request at all):
+            # never act on, or log, a truncated body as if it had been sent.
+            raise _ClientGoneError
+        return body
 
     def _send(
         self,
@@ -128,6 +140,9 @@ class Handler(BaseHTTPRequestHandler):
         split = urlsplit(self.path)
         try:
             body = self._read_body()
+        except _ClientGoneError:
+            self.close_connection = True
+            return
         except (ValueError, OSError):
             self._send_error(ApiError(400, {"type": "request.body.invalid", "message": "bad body"}))
             self.close_connection = True
