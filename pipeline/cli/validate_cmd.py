@@ -22,7 +22,6 @@ from typing import Any
 
 import click
 
-from pipeline.api import encode_add_phones
 from pipeline.config import Config, load_config
 from pipeline.errors import PipelineError
 from pipeline.load.ingest import Ingest
@@ -126,6 +125,8 @@ class _Outputs:
         assert self.folder is not None
         self.batches += 1
         # 0600 and complete-or-absent, like every file holding phones
+        from pipeline.api import encode_add_phones  # only --emit-batches needs the client
+
         with PrivateFile(self.folder / f"batch-{self.batches:06d}.json") as fh:
             fh.write(encode_add_phones([item.to_api() for item in batch]))
 

@@ -14,8 +14,29 @@ retries, what each reply means), :mod:`~pipeline.load.batches` (freezing, thread
 :mod:`~pipeline.load.ingest` (file → ledger), :mod:`~pipeline.load.hooks` (test hooks).
 """
 
-from pipeline.load.hooks import TestHooks
-from pipeline.load.run import run_upload
-from pipeline.load.summary import UploadSummary
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.load.hooks import TestHooks
+    from pipeline.load.run import run_upload
+    from pipeline.load.summary import UploadSummary
 
 __all__ = ["TestHooks", "UploadSummary", "run_upload"]
+
+# Imported on first use: `validate` needs only load.ingest, and importing the uploader would pull
+# in SQLAlchemy and the HTTP client for nothing (a third of a second on every dry run).
+_LAZY = {
+    "TestHooks": "pipeline.load.hooks",
+    "run_upload": "pipeline.load.run",
+    "UploadSummary": "pipeline.load.summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pipeline.load' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
