@@ -396,6 +396,20 @@ class ReportsConfig(_Section):
         return value
 
 
+class NotifyConfig(_Section):
+    """Optional webhook that receives each upload run's summary (no token, no phones)."""
+
+    webhook_url: str | None = None  # ${ENV} references are expanded like everywhere else
+    timeout_s: float = Field(default=10.0, gt=0, le=120)
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _check_webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL, e.g. https://hooks.example.com/jaicp")
+        return value
+
+
 class Config(_Section):
     """The whole configuration file."""
 
@@ -409,6 +423,7 @@ class Config(_Section):
     dedupe: DedupeConfig = DedupeConfig()
     upload: UploadConfig = UploadConfig()
     reports: ReportsConfig = ReportsConfig()
+    notify: NotifyConfig = NotifyConfig()
 
     def effective_base_url(self, environ: dict[str, str] | None = None) -> str:
         """``JAICP_BASE_URL`` from the environment wins over ``api.base_url``."""

@@ -14,8 +14,6 @@ Usage::
 from __future__ import annotations
 
 import importlib
-import logging
-import sys
 
 import click
 
@@ -70,19 +68,38 @@ class LazyGroup(click.Group):
     show_default=True,
     help="Logging verbosity (logs go to stderr).",
 )
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one object per line (ts, level, logger, message) for log collectors.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Only errors and the final summary.")
+@click.option(
+    "--progress",
+    "progress_mode",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    envvar="JAICP_PROGRESS",
+    help="Progress bar on stderr: auto = when stderr is a terminal; otherwise plain lines.",
+)
 @click.pass_context
-def cli(ctx: click.Context, log_level: str) -> None:
+def cli(
+    ctx: click.Context, log_level: str, log_format: str, quiet: bool, progress_mode: str
+) -> None:
     """Load CRM phone exports into JAICP call campaigns exactly once."""
+    from pipeline.cli.logs import setup_logging
     from pipeline.redact import install_redaction
 
-    logging.basicConfig(
-        level=log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    setup_logging(log_level, fmt=log_format, quiet=quiet)
     install_redaction()
     ctx.ensure_object(dict)
     ctx.obj["log_level"] = log_level.upper()
+    ctx.obj["quiet"] = quiet
+    ctx.obj["log_format"] = log_format
+    ctx.obj["progress"] = progress_mode
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,11 +19,14 @@ from pathlib import Path
 import click
 
 from pipeline.api import CallsApiClient
-from pipeline.config import campaign_token, load_config
-from pipeline.errors import ExitCode
+from pipeline.cli.output import ProgressView, progress_view, show_summary, summary_payload
+from pipeline.config import Config, campaign_token, load_config
+from pipeline.errors import ExitCode, PipelineError
 from pipeline.ledger import open_ledger, utc_now
 from pipeline.load import TestHooks, run_upload
 from pipeline.load.reconcile_run import run_reconcile
+from pipeline.load.summary import UploadSummary
+from pipeline.reports.notify import post_summary
 
 _CONFIG = click.option(
     "--config",
@@ -44,9 +47,43 @@ _LEDGER = click.option(
 @_CONFIG
 @_LEDGER
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-def upload(config_path: Path, ledger_url: str | None, files: tuple[Path, ...]) -> None:
-    """Add every good row of FILE... to the campaign exactly once (resumes earlier runs)."""
+@click.pass_context
+def upload(
+    ctx: click.Context, config_path: Path, ledger_url: str | None, files: tuple[Path, ...]
+) -> None:
+    """Add every good row of FILE... to the campaign exactly once (resumes earlier runs).
+
+    Progress goes to stderr (a bar on a terminal, timestamped lines otherwise; see the root
+    options --progress and --quiet); the summary to stdout. With ``notify.webhook_url`` set,
+    the summary is also POSTed there as JSON when the run ends, whatever its exit code.
+    """
     cfg = load_config(config_path)
+    options = ctx.find_root().obj or {}
+    view = progress_view(
+        options.get("progress", "auto"),
+        quiet=options.get("quiet", False),
+        log_format=options.get("log_format", "text"),
+    )
+    summary: UploadSummary | None = None
+    try:
+        with view:
+            summary = _upload(cfg, ledger_url, files, view)
+    except PipelineError as exc:
+        post_summary(cfg.notify, summary_payload(None, exit_code=exc.exit_code, error=_name(exc)))
+        raise
+    error = _name(summary.error) if summary.error is not None else None
+    post_summary(cfg.notify, summary_payload(summary, exit_code=summary.exit_code, error=error))
+    show_summary(summary, fancy=view.fancy)
+    ctx.exit(summary.exit_code)
+
+
+def _name(exc: BaseException) -> str:
+    return type(exc).__name__
+
+
+def _upload(
+    cfg: Config, ledger_url: str | None, files: tuple[Path, ...], view: ProgressView
+) -> UploadSummary:
     token = campaign_token()
     hooks = TestHooks.from_env()  # read once, at start
     clock = hooks.clock(utc_now)
@@ -55,7 +92,7 @@ def upload(config_path: Path, ledger_url: str | None, files: tuple[Path, ...]) -
         clock=clock,
         key_safety_margin_s=cfg.upload.key_safety_margin_s,
     ) as ledger:
-        summary = run_upload(
+        return run_upload(
             cfg,
             list(files),
             token=token,
@@ -64,12 +101,10 @@ def upload(config_path: Path, ledger_url: str | None, files: tuple[Path, ...]) -
             clock=clock,
             sleep=time.sleep,
             rng=random.Random(),  # noqa: S311 - backoff jitter, not a secret
-            progress=lambda line: click.echo(line, err=True),
+            progress=view.line,
+            on_progress=view.update,
             hooks=hooks,
         )
-    for line in summary.lines():
-        click.echo(line)
-    click.get_current_context().exit(summary.exit_code)
 
 
 @click.command("reconcile")

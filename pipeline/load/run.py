@@ -30,9 +30,10 @@ from pipeline.load.batches import Dispatcher, pending_rows
 from pipeline.load.hooks import TestHooks
 from pipeline.load.lease import LEASE_TTL_S, LeaseKeeper, owner_is_dead, owner_name
 from pipeline.load.planning import plan_file
+from pipeline.load.progress import Meter, MeteredSender, Progress
 from pipeline.load.reconcile import reconcile_unknown
 from pipeline.load.retry import Budget, RetryPolicy
-from pipeline.load.sender import BatchSender, RunControl
+from pipeline.load.sender import RunControl
 from pipeline.load.summary import UploadSummary
 
 ClientSource = CallsApiClient | Callable[[], CallsApiClient]
@@ -70,6 +71,7 @@ def run_upload(
     rng: random.Random,
     progress: Callable[[str], None] | None = None,
     hooks: TestHooks | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
 ) -> UploadSummary:
     """Upload ``files`` to the token's campaign exactly once; see the module doc.
 
@@ -91,22 +93,26 @@ def run_upload(
     )
     lease = _acquire(ledger, campaign.id, run_id)
     run = _Run(cfg, ledger, lease, make_client, clock, sleep, rng, hooks)
+    meter = run.sender.meter = Meter(on_progress) if on_progress else None
     try:
         with LeaseKeeper(ledger, lease, on_lost=run.control.stop):
             run.reconcile(say)
             say("finishing batches of earlier runs")
-            run.send()
+            run.send(meter)
             if not run.control.stopped:
                 for path, info in inputs:
                     counts = plan_file(cfg, path, info, ledger, lease, now=clock())
                     run.summary.repeats_of_earlier_runs += counts.repeat_of_earlier_run
                     say(f"{path}: planned")
+                    if meter is not None:
+                        read = counts.planned + counts.rejected + counts.duplicate
+                        meter.planned(read + counts.skipped_already_planned, path.name)
                 run.dispatcher.freeze()
                 say("sending")
-                run.send()
+                run.send(meter)
             if run.dispatcher.expired and not run.control.stopped:
                 run.reconcile(say)
-                run.send()
+                run.send(meter)
     except PipelineError as exc:
         run.control.stop(exc)
     finally:
@@ -147,7 +153,7 @@ class _Run:
         self.control = RunControl()
         self.summary = UploadSummary(run_id=lease.run_id or 0)
         self.policy = RetryPolicy.from_config(cfg.upload, rng=rng)
-        sender = BatchSender(
+        self.sender = sender = MeteredSender(
             ledger,
             lease,
             policy=self.policy,
@@ -160,7 +166,9 @@ class _Run:
             ledger, lease, sender, make_client, batch_size=cfg.upload.batch_size
         )
 
-    def send(self) -> None:
+    def send(self, meter: Meter | None = None) -> None:
+        if meter is not None:
+            meter.start_sending(pending_rows(self.ledger, self.lease.campaign_id))
         self.dispatcher.send_all(concurrency=self.cfg.upload.concurrency)
 
     def reconcile(self, say: Callable[[str], None]) -> None:

@@ -1,0 +1,220 @@
+"""What the operator sees on stderr: log format, progress (bar or plain lines), final table.
+
+* logs: see :mod:`pipeline.cli.logs` (``--log-format text|json``);
+* progress: a rich bar per stage on a terminal, plain timestamped lines otherwise (cron mail,
+  log files: no ANSI codes); ``--progress always|never|auto`` overrides the detection;
+* ``--quiet``: only errors and the final summary.
+
+Usage::
+
+    view = progress_view(mode="auto", quiet=False)
+    with view:
+        run_upload(..., progress=view.line, on_progress=view.update)
+    show_summary(summary.lines(), rows=summary_rows(summary), fancy=view.fancy)
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import TextIO
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.progress import Progress as RichProgress
+from rich.table import Table
+
+from pipeline.load.progress import Progress
+from pipeline.load.summary import UploadSummary
+
+
+def _wants_bar(mode: str, stream: TextIO) -> bool:
+    if mode == "always":
+        return True
+    if mode == "never":
+        return False
+    return stream.isatty()
+
+
+class PlainProgress:
+    """Timestamped lines: stage starts, each planned file, every 10 % of the rows sent."""
+
+    fancy = False
+
+    def __init__(
+        self, *, quiet: bool = False, json_lines: bool = False, stream: TextIO | None = None
+    ) -> None:
+        self.quiet = quiet
+        self.json_lines = json_lines
+        self._stream = stream
+        self._shown = -1  # last tenth of the send stage printed
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def _echo(self, text: str) -> None:
+        if self.quiet:
+            return
+        now = datetime.now(UTC)
+        if self.json_lines:
+            # With --log-format json every stderr line is one JSON object, progress included.
+            entry = {
+                "ts": now.isoformat(timespec="milliseconds"),
+                "level": "INFO",
+                "logger": "pipeline.progress",
+                "message": text,
+            }
+            click.echo(json.dumps(entry, ensure_ascii=False), err=True, file=self._stream)
+        else:
+            stamp = now.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+            click.echo(f"{stamp} {text}", err=True, file=self._stream)
+
+    def line(self, text: str) -> None:
+        """A milestone from the run (``finishing batches of earlier runs``, …)."""
+        self._echo(text)
+
+    def update(self, p: Progress) -> None:
+        """A structured progress report; printed sparsely so cron logs stay short."""
+        if p.stage == "plan":
+            self._echo(f"planning: {p.label} planned, {p.done} row(s) read so far")
+            return
+        total = p.total or 0
+        tenth = 10 if total == 0 else min(10, p.done * 10 // total)
+        if p.done == 0:
+            self._shown = -1
+            self._echo(f"sending: {total} row(s) waiting")
+        elif tenth > self._shown:
+            self._echo(f"sending: {p.done} of {total} row(s) settled")
+        self._shown = max(self._shown, tenth if p.done else -1)
+
+
+class BarProgress:
+    """A rich progress bar per stage on stderr: rows read; rows sent of total, rows/s, ETA."""
+
+    fancy = True
+
+    def __init__(self, *, quiet: bool = False, console: Console | None = None) -> None:
+        self.quiet = quiet
+        self.console = console or Console(stderr=True, force_terminal=True)
+        self._bar = RichProgress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} rows/s"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=quiet,
+        )
+        self._tasks: dict[str, TaskID] = {}
+
+    def __enter__(self) -> BarProgress:
+        self._bar.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._bar.stop()
+
+    def line(self, text: str) -> None:
+        if not self.quiet:
+            self._bar.console.log(text)
+
+    def _task(self, stage: str, total: int | None) -> TaskID:
+        if stage not in self._tasks:
+            name = "planning (rows read)" if stage == "plan" else "sending (rows sent)"
+            self._tasks[stage] = self._bar.add_task(name, total=total, rate="-")
+        return self._tasks[stage]
+
+    def update(self, p: Progress) -> None:
+        task = self._task(p.stage, p.total)
+        self._bar.update(task, completed=p.done, total=p.total if p.stage == "send" else p.done)
+        speed = self._bar.tasks[self._tasks[p.stage]].speed
+        self._bar.update(task, rate=f"{speed:,.0f}" if speed else "-")
+
+
+ProgressView = PlainProgress | BarProgress
+
+
+def progress_view(
+    mode: str = "auto", *, quiet: bool = False, log_format: str = "text"
+) -> ProgressView:
+    """The bar when stderr is a terminal (or ``mode == "always"``), plain lines otherwise.
+
+    Plain lines are JSON objects when ``log_format`` is ``json``.
+    """
+    if _wants_bar(mode, sys.stderr):
+        return BarProgress(quiet=quiet)
+    return PlainProgress(quiet=quiet, json_lines=log_format == "json")
+
+
+def show_summary(summary: UploadSummary, *, fancy: bool) -> None:
+    """The final summary on stdout: a table on a terminal, the plain lines otherwise."""
+    if not fancy:
+        for line in summary.lines():
+            click.echo(line)
+        return
+    table = Table(title=f"upload run {summary.run_id}", show_header=True)
+    table.add_column("rows", justify="left")
+    table.add_column("count", justify="right")
+    for name, value in (
+        ("read", summary.read),
+        ("sent", summary.sent),
+        ("rejected", summary.rejected),
+        ("duplicate", summary.duplicate),
+        ("pending", summary.pending),
+        ("pending in campaign", summary.pending_campaign),
+        ("batches confirmed", summary.batches_confirmed),
+        ("retries", summary.retries),
+    ):
+        table.add_row(name, f"{value:,}")
+    console = Console(force_terminal=True)
+    console.print(table)
+    # The verdict lines (what happened, what to do) stay plain text: they are the message.
+    for line in summary.lines()[2:]:
+        console.print(line, markup=False, highlight=False)
+
+
+def summary_payload(
+    summary: UploadSummary | None, *, exit_code: int, error: str | None
+) -> dict[str, object]:
+    """The webhook body: ids and counts only (no token, no phones, no error text)."""
+    body: dict[str, object] = {
+        "event": "upload.finished",
+        "exit_code": exit_code,
+        "error_class": error,
+    }
+    if summary is not None:
+        body.update(
+            run_id=summary.run_id,
+            counts={
+                "read": summary.read,
+                "sent": summary.sent,
+                "rejected": summary.rejected,
+                "duplicate": summary.duplicate,
+                "pending": summary.pending,
+                "pending_campaign": summary.pending_campaign,
+            },
+            batches_confirmed=summary.batches_confirmed,
+            attempts=summary.attempts,
+            retries=summary.retries,
+            reconciled_batches=summary.reconciled_batches,
+            duration_s=round(summary.duration_s, 3),
+            budget_spent=summary.budget_spent,
+        )
+    return body

@@ -1,0 +1,82 @@
+"""Structured progress of an upload run, for progress bars and plain progress lines.
+
+``run_upload(..., on_progress=callback)`` calls ``callback(Progress(...))``:
+
+* ``Progress("plan", done, None, name)`` after each input file is planned (``done``: rows read
+  so far in this run; the ledger plans a file in one call, so this is per file);
+* ``Progress("send", 0, total, "")`` when a sending phase starts (``total``: rows waiting);
+* ``Progress("send", done, total, "")`` after each batch that settled (confirmed or rejected).
+
+Usage::
+
+    def show(p: Progress) -> None:
+        print(p.stage, p.done, p.total)
+
+    run_upload(cfg, files, ..., on_progress=show)
+
+Callbacks may come from sender threads (``upload.concurrency`` > 1); the meter serialises them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from pipeline.ledger import BatchWork
+from pipeline.load.sender import AddPhonesClient, BatchSender, Outcome
+
+Stage = Literal["plan", "send"]
+_SETTLED = (Outcome.CONFIRMED, Outcome.REJECTED)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One progress report: stage, rows done so far, rows in total when known, a label."""
+
+    stage: Stage
+    done: int
+    total: int | None
+    label: str = ""
+
+
+class Meter:
+    """Counts rows per stage and forwards each change to the callback (thread-safe)."""
+
+    def __init__(self, callback: Callable[[Progress], None]) -> None:
+        self._callback = callback
+        self._lock = threading.Lock()
+        self._done = 0
+        self._total: int | None = None
+        self.rows_read = 0
+
+    def planned(self, rows: int, label: str) -> None:
+        """A file was planned: ``rows`` more rows read."""
+        with self._lock:
+            self.rows_read += rows
+            self._callback(Progress("plan", self.rows_read, None, label))
+
+    def start_sending(self, total: int) -> None:
+        """A sending phase begins with ``total`` rows waiting."""
+        with self._lock:
+            self._done, self._total = 0, total
+            self._callback(Progress("send", 0, total))
+
+    def sent(self, rows: int) -> None:
+        """A batch of ``rows`` rows settled."""
+        with self._lock:
+            self._done += rows
+            self._callback(Progress("send", self._done, self._total))
+
+
+class MeteredSender(BatchSender):
+    """A :class:`BatchSender` that tells its meter (when one is set) about settled batches."""
+
+    meter: Meter | None = None
+
+    def send(self, work: BatchWork, client: AddPhonesClient) -> Outcome:
+        outcome = super().send(work, client)
+        if self.meter is not None and outcome in _SETTLED:
+            self.meter.sent(len(work.rows))
+        return outcome
