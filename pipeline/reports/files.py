@@ -16,11 +16,44 @@ import os
 import tempfile
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import BinaryIO, Self
 
 from pipeline.errors import PipelineError
 
 MODE = 0o600
+
+
+class CommitOnExit:
+    """The context-manager half of every output writer: ``close()`` (commit) when the block
+    ends normally, ``abort()`` (no file left behind) when it raises.
+
+    Usage::
+
+        with RejectsWriter(path, info) as out:   # the file appears only if the block succeeds
+            out.add_rejection(cells, rejection)
+    """
+
+    def close(self) -> None:
+        """Finish the output and move it into place."""
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Discard everything written so far."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
 
 
 class OutputFileError(PipelineError):

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from types import TracebackType
 
 from pipeline.records import Duplicate, Rejection, SourceInfo, header_key
+from pipeline.reports.files import CommitOnExit
 from pipeline.reports.tables import Format, TableWriter, open_table_writer
 
 REASON_COLUMNS = ("row", "reason", "column", "message", "duplicate_of")
@@ -50,7 +50,7 @@ def reason_columns(header: Sequence[str]) -> list[str]:
     return [prefix + c for c in REASON_COLUMNS]
 
 
-class RejectsWriter:
+class RejectsWriter(CommitOnExit):
     """Streams rejected and duplicate rows to ``path`` (format rules in the module docstring)."""
 
     def __init__(self, path: Path, source: SourceInfo) -> None:
@@ -112,17 +112,3 @@ class RejectsWriter:
     def abort(self) -> None:
         """Discard the partial file."""
         self._out.abort()
-
-    def __enter__(self) -> RejectsWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()

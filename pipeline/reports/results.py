@@ -30,10 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from pipeline.records import header_key
+from pipeline.reports.files import CommitOnExit
 from pipeline.reports.tables import Format, TableWriter, open_table_writer
 
 RESULT_COLUMNS = (
@@ -116,7 +116,7 @@ def _text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-class ResultsWriter:
+class ResultsWriter(CommitOnExit):
     """Streams result lines to ``path`` (columns and formats in the module docstring)."""
 
     def __init__(
@@ -182,20 +182,6 @@ class ResultsWriter:
     def abort(self) -> None:
         """Discard the partial file."""
         self._out.abort()
-
-    def __enter__(self) -> ResultsWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 def _opt(value: int | None) -> str:

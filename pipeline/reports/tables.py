@@ -22,10 +22,9 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Literal
 
-from pipeline.reports.files import PrivateFile
+from pipeline.reports.files import CommitOnExit, PrivateFile
 from pipeline.reports.safety import TRIGGERS, neutralise
 
 Format = Literal["csv", "xlsx"]
@@ -38,7 +37,7 @@ ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 _MAY_TRIGGER = re.compile(rf"(?:\A|\x00) *[{re.escape(''.join(TRIGGERS))}]")
 
 
-class TableWriter(ABC):
+class TableWriter(CommitOnExit, ABC):
     """A table being written; a context manager that commits on success, aborts on error."""
 
     def __init__(self, path: Path, header: Sequence[str]) -> None:
@@ -75,20 +74,6 @@ class TableWriter(ABC):
         if len(row) < self.width:
             row.extend([""] * (self.width - len(row)))
         return row
-
-    def __enter__(self) -> TableWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort()
 
 
 class CsvTableWriter(TableWriter):
