@@ -1,21 +1,13 @@
-"""The YAML configuration, validated by pydantic at load time.
+"""The sections of the YAML configuration (pydantic models; unknown keys are errors).
 
 Usage::
 
-    from pipeline.config import load_config, campaign_token
-
-    cfg = load_config("configs/example.yaml")       # raises ConfigError with file, key, expected
-    cfg.api.base_url, cfg.upload.batch_size
-    token = campaign_token()                          # from JAICP_TOKEN only, never from a file
-
-String values may reference the environment as ``${NAME}`` or ``${NAME:-default}``; a missing
-variable without a default is a :class:`~pipeline.errors.ConfigError`. Unknown keys are errors
-too: a typo must not silently fall back to a default.
+    from pipeline.config import Config
+    Config.model_validate({"api": {"base_url": "https://app.jaicp.com"}}).upload.batch_size
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import zoneinfo
@@ -24,22 +16,20 @@ from pathlib import Path
 from typing import Any, Literal
 
 import phonenumbers
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from pipeline.errors import ConfigError
+from pipeline.config.rules import (
+    PayloadType,
+    PhoneType,
+    PolicyField,
+    Weekday,
+    check_intervals,
+    normalize_gmt_zone,
+    parse_offset_datetime,
+)
 
 TOKEN_ENV = "JAICP_TOKEN"  # noqa: S105 - the variable name, not a secret
 BASE_URL_ENV = "JAICP_BASE_URL"
-
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class _Section(BaseModel):
@@ -97,123 +87,6 @@ class InputConfig(_Section):
 # The call-policy rules live here (not in pipeline.transform) because config sits below
 # transform in the dependency order and fixed values must fail at load time, naming their key;
 # the transform stage applies the very same functions to per-row values.
-
-PayloadType = Literal["string", "int", "decimal", "date", "datetime", "bool"]
-PhoneType = Literal[
-    "mobile",
-    "fixed_line",
-    "fixed_line_or_mobile",
-    "toll_free",
-    "premium_rate",
-    "shared_cost",
-    "voip",
-    "personal_number",
-    "pager",
-    "uan",
-    "voicemail",
-]
-PolicyField = Literal[
-    "gmtZone",
-    "startDateTime",
-    "finishDateTime",
-    "allowedDays",
-    "allowedTime",
-    "maxAttempts",
-    "retryIntervalInMinutes",
-    "dialerPriority",
-]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-# Documented bounds of the integer policy fields (calls-api.md §5).
-POLICY_INT_BOUNDS: dict[str, tuple[int, int]] = {
-    "maxAttempts": (1, 50),
-    "retryIntervalInMinutes": (1, 2880),
-    "dialerPriority": (1, 5),
-}
-
-_HHMM = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
-_OFFSET = re.compile(r"([+-])(\d\d?)(?:(:?)(\d\d)(?:\3(\d\d))?)?")
-_IANA = re.compile(r"[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)+|UTC|GMT|UCT")
-
-
-def normalize_gmt_zone(text: str) -> str:
-    """Check a ``gmtZone`` value and return it in canonical form.
-
-    Accepts ``Z``, ``±h``, ``±hh``, ``±hhmm``, ``±hh:mm``, ``±hhmmss``, ``±hh:mm:ss``, the same
-    after ``UTC``/``GMT``/``UT``, and IANA ids (``Europe/Moscow``) known to ``zoneinfo``.
-    Offsets come back as ``±hh:mm`` (``±hh:mm:ss`` when seconds are set), ``Z`` as ``+00:00``;
-    IANA ids as written. Raises ``ValueError`` saying what is wrong::
-
-        >>> normalize_gmt_zone("GMT+3"), normalize_gmt_zone("-0530")
-        ('+03:00', '-05:30')
-    """
-    value = text.strip()
-    if value == "Z":
-        return "+00:00"
-    body = value
-    for prefix in ("UTC", "GMT", "UT"):
-        if value.startswith(prefix) and value[len(prefix) : len(prefix) + 1] in ("+", "-"):
-            body = value[len(prefix) :]
-            break
-    match = _OFFSET.fullmatch(body)
-    if match:
-        sign, hours, _, minutes, seconds = match.groups()
-        if len(hours) == 1 and minutes:
-            raise ValueError(f"{text!r}: a one-digit hour takes no minutes; write e.g. +03:30")
-        h, m, s = int(hours), int(minutes or 0), int(seconds or 0)
-        if m > 59 or s > 59 or h * 3600 + m * 60 + s > 18 * 3600:
-            raise ValueError(f"{text!r}: offset out of range; allowed -18:00 ... +18:00")
-        return f"{sign}{h:02d}:{m:02d}" + (f":{s:02d}" if s else "")
-    if _IANA.fullmatch(value):
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            pass
-        else:
-            return value
-    raise ValueError(
-        f"{text!r} is not a time zone; use Z, an offset like +03:00 (optionally after "
-        f"UTC/GMT/UT) or an IANA id like Europe/Moscow"
-    )
-
-
-def parse_offset_datetime(text: str) -> datetime:
-    """Parse an ISO-8601 date-time that carries an offset (``2025-01-31T10:00:00+03:00``, ``Z``).
-
-    A date-time without an offset is refused: the API's reading of a local time is
-    undocumented, and guessing the zone could call someone at night.
-    """
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(
-            f"{text!r} is not an ISO-8601 date-time; write e.g. 2025-01-31T10:00:00+03:00"
-        ) from None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{text!r} has no UTC offset; append one, e.g. +03:00 or Z")
-    return value
-
-
-def check_intervals(intervals: list[tuple[str, str]]) -> None:
-    """Check ``HH:MM`` call windows: each from < to, none overlapping or touching.
-
-    Touching windows (10:00-12:00 and 12:00-14:00) are refused too: whether the server counts a
-    shared end as an overlap is undocumented, and one window 10:00-14:00 says the same.
-    """
-    if not intervals:
-        raise ValueError("needs at least one interval")
-    spans = []
-    for start, end in intervals:
-        for part in (start, end):
-            if not _HHMM.fullmatch(part):
-                raise ValueError(f"{part!r} is not a 24-hour time HH:MM such as 09:30")
-        if start >= end:
-            raise ValueError(f"{start}-{end}: the start must be before the end (same day)")
-        spans.append((start, end))
-    spans.sort()
-    for (_, prev_end), (start, end) in itertools.pairwise(spans):
-        if start <= prev_end:
-            raise ValueError(f"{start}-{end} overlaps or touches the window ending {prev_end}")
 
 
 class PayloadField(_Section):
@@ -430,96 +303,3 @@ class Config(_Section):
         env = os.environ if environ is None else environ
         override = env.get(BASE_URL_ENV, "").strip()
         return override.rstrip("/") if override else self.api.base_url
-
-
-def campaign_token(environ: dict[str, str] | None = None) -> str:
-    """Return the campaign token from ``JAICP_TOKEN``; never read from files or arguments.
-
-    The token is the only credential of the Calls API and sits in the URL path, so keeping it
-    out of config files and the process list (command-line arguments) is the first defence.
-    """
-    env = os.environ if environ is None else environ
-    token = env.get(TOKEN_ENV, "").strip()
-    if not token:
-        raise ConfigError(
-            f"{TOKEN_ENV} is not set: export the campaign's API token (campaign list → "
-            f"'Copy API token') in the environment of this process, e.g. "
-            f"`export {TOKEN_ENV}=...` in the cron wrapper script."
-        )
-    return token
-
-
-def _interpolate(value: Any, where: str, source: str, environ: dict[str, str]) -> Any:
-    if isinstance(value, str):
-
-        def repl(match: re.Match[str]) -> str:
-            name, default = match.group(1), match.group(2)
-            if name in environ:
-                return environ[name]
-            if default is not None:
-                return default
-            raise ConfigError(
-                f"{source}: {where or '<top>'}: environment variable {name} is not set; "
-                f"set it or write ${{{name}:-default}} to give a default."
-            )
-
-        return _ENV_REF.sub(repl, value)
-    if isinstance(value, dict):
-        return {
-            k: _interpolate(v, f"{where}.{k}" if where else str(k), source, environ)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_interpolate(v, f"{where}[{i}]", source, environ) for i, v in enumerate(value)]
-    return value
-
-
-def _format_validation_error(source: str, exc: ValidationError) -> str:
-    lines = [f"{source}: the configuration is invalid:"]
-    for err in exc.errors():
-        key = ".".join(str(p) for p in err["loc"]) or "<top>"
-        got = err.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key; check its spelling against configs/example.yaml"
-        lines.append(f"  - {key}: {msg}{shown}")
-    lines.append("Fix the keys above; every key and its default is listed in configs/example.yaml.")
-    return "\n".join(lines)
-
-
-def parse_config(
-    data: Any, *, source: str = "<config>", environ: dict[str, str] | None = None
-) -> Config:
-    """Validate an already-parsed YAML document (a mapping) into a :class:`Config`."""
-    env = dict(os.environ) if environ is None else environ
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{source}: the top level must be a mapping of sections (api:, ...).")
-    data = _interpolate(data, "", source, env)
-    try:
-        return Config.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_format_validation_error(source, exc)) from None
-
-
-def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
-    """Read, interpolate and validate a YAML config file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{path}: config file not found; pass --config with the path of a YAML file "
-            f"(see configs/example.yaml)."
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the config file: {exc}.") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigError(f"{path}: not valid YAML{where}: {exc}.") from None
-    return parse_config(data, source=str(path), environ=environ)
