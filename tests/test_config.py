@@ -75,3 +75,26 @@ def test_base_url_env_override() -> None:
         "http://127.0.0.1:5"
     )
     assert cfg.effective_base_url({}) == "https://app.jaicp.com"
+
+
+def test_example_config_lists_every_key() -> None:
+    """configs/example.yaml is the config reference: every section and key appears in it."""
+    import yaml
+
+    from pipeline.config import Config
+
+    data = yaml.safe_load((ROOT / "configs" / "example.yaml").read_text(encoding="utf-8"))
+    missing = []
+    for section, field in Config.model_fields.items():
+        if section == "version":
+            continue
+        if section not in data:
+            missing.append(section)
+            continue
+        model = field.annotation
+        shown = data[section] or {}
+        for name, info in getattr(model, "model_fields", {}).items():
+            key = info.alias or name  # policy keys are written under the API's names
+            if key not in shown:
+                missing.append(f"{section}.{key}")
+    assert not missing, f"configs/example.yaml lacks: {', '.join(missing)}"
