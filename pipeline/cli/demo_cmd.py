@@ -144,8 +144,9 @@ def demo(out: Path, file: Path, config_path: Path) -> None:
         )
 
         _say("call results for the CRM")
-        results = out / "results.csv"
-        # The same code path as `jaicp-pipeline results --run RUN --attempts --sent-only`.
+        results = out / "results.xlsx"
+        # The same code path as `jaicp-pipeline results --run RUN --attempts --source FILE`:
+        # every source row with its original cells, sent rows with their call outcome.
         with open_ledger(url) as ledger:
             fetched = run_results(
                 cfg,
@@ -155,7 +156,7 @@ def demo(out: Path, file: Path, config_path: Path) -> None:
                 out=results,
                 run_id=run_id,
                 attempts=True,
-                sent_only=True,
+                source=file,
             )
         for status, count in fetched.statuses.most_common():
             click.echo(f"  {status:<22} {count}")
@@ -165,6 +166,6 @@ def demo(out: Path, file: Path, config_path: Path) -> None:
         (accepted, "accepted rows as they were sent"),
         (rejects, "rejected and duplicate rows with reasons, in the input's format"),
         (ledger_path, "the ledger: `jaicp-pipeline ledger runs --ledger " + url + "`"),
-        (results, "one line per sent row: job id, status, attempts, call result, report data"),
+        (results, "every source row: its cells, state, job id, status, attempts, call result"),
     ):
         click.echo(f"  {path}  ({what})")
