@@ -56,8 +56,79 @@ def split_batches(
     return out, []
 
 
+class Freezer:
+    """Freezes the campaign's planned rows a step at a time, so the caller can interleave the
+    steps with other work (the uploader freezes while a request is on the wire).
+
+    Usage::
+
+        freezer = ledger.freezer(lease, batch_size=2000, body_for=body_for)
+        while freezer.step(max_rows=4000):      # one transaction per step
+            ...                                 # send what is frozen so far
+
+    Each step reads up to ``max_rows`` planned rows after the last one it read (id order) and
+    freezes the full batches among them; rows that do not fill a batch yet are carried to the
+    next step (they stay planned in the ledger, so a crash loses nothing). Rows put back to
+    planned behind the cursor (a bad row's batch) are not seen: start a new freezer for those.
+    """
+
+    def __init__(self, ledger: FreezeMixin, lease: Lease, *, batch_size: int, body_for: BodyFor):
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.ledger, self.lease = ledger, lease
+        self.batch_size, self.body_for = batch_size, body_for
+        self.created: list[int] = []
+        self.done = False
+        self._carry: list[PlannedRow] = []
+        self._last_id = 0
+
+    def step(self, *, max_rows: int = _FREEZE_CHUNK) -> bool:
+        """Freeze the next rows in one transaction; False once every planned row is frozen."""
+        if self.done:
+            return False
+        ledger, lease = self.ledger, self.lease
+        # Relaxed commit: a frozen batch lost to a power cut was never sent (its intent
+        # commit would have flushed it), so its rows are simply frozen again.
+        with ledger.transaction(durable=False) as conn:
+            ledger.fence(conn, lease)
+            # Through the driver cursor: plain tuples, none of SQLAlchemy's per-row work.
+            cursor = conn.connection.cursor()
+            cursor.execute(
+                driver_sql(conn, _PLANNED_ROWS),
+                (lease.campaign_id, self._last_id, max_rows),
+            )
+            fetched = list(starmap(PlannedRow, cursor.fetchall()))
+            cursor.close()
+            final = len(fetched) < max_rows
+            groups, self._carry = split_batches(self._carry + fetched, self.batch_size, final=final)
+            now = ledger.now()
+            for group in groups:
+                batch_id, key = insert_batch(
+                    conn, campaign_id=lease.campaign_id, rows=group, body_for=self.body_for, now=now
+                )
+                ledger.event(
+                    conn,
+                    entity="batch",
+                    entity_id=batch_id,
+                    from_state=None,
+                    to_state="planned",
+                    reason=f"frozen: {len(group)} rows, key {key}, generation 1",
+                    lease=lease,
+                    at=now,
+                )
+                self.created.append(batch_id)
+            if fetched:
+                self._last_id = fetched[-1].id
+        self.done = final
+        return not final
+
+
 class FreezeMixin(LedgerBase):
     """Freezing operations of the :class:`~pipeline.ledger.Ledger`."""
+
+    def freezer(self, lease: Lease, *, batch_size: int, body_for: BodyFor) -> Freezer:
+        """A :class:`Freezer` for stepwise freezing (``freeze_batches`` runs one to the end)."""
+        return Freezer(self, lease, batch_size=batch_size, body_for=body_for)
 
     def freeze_batches(self, lease: Lease, *, batch_size: int, body_for: BodyFor) -> list[int]:
         """Freeze every planned row of the campaign into batches; returns the new batch ids.
@@ -65,43 +136,7 @@ class FreezeMixin(LedgerBase):
         Batches already frozen are never touched, so a changed ``batch_size`` only shapes
         batches of rows that were not frozen yet.
         """
-        if batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
-        created: list[int] = []
-        carry: list[PlannedRow] = []
-        last_id = 0
-        while True:
-            # Relaxed commit: a frozen batch lost to a power cut was never sent (its intent
-            # commit would have flushed it), so its rows are simply frozen again.
-            with self.transaction(durable=False) as conn:
-                self.fence(conn, lease)
-                # Through the driver cursor: plain tuples, none of SQLAlchemy's per-row work.
-                cursor = conn.connection.cursor()
-                cursor.execute(
-                    driver_sql(conn, _PLANNED_ROWS),
-                    (lease.campaign_id, last_id, _FREEZE_CHUNK),
-                )
-                fetched = list(starmap(PlannedRow, cursor.fetchall()))
-                cursor.close()
-                final = len(fetched) < _FREEZE_CHUNK
-                groups, carry = split_batches(carry + fetched, batch_size, final=final)
-                now = self.now()
-                for group in groups:
-                    batch_id, key = insert_batch(
-                        conn, campaign_id=lease.campaign_id, rows=group, body_for=body_for, now=now
-                    )
-                    self.event(
-                        conn,
-                        entity="batch",
-                        entity_id=batch_id,
-                        from_state=None,
-                        to_state="planned",
-                        reason=f"frozen: {len(group)} rows, key {key}, generation 1",
-                        lease=lease,
-                        at=now,
-                    )
-                    created.append(batch_id)
-                if fetched:
-                    last_id = fetched[-1].id
-            if final:
-                return created
+        freezer = self.freezer(lease, batch_size=batch_size, body_for=body_for)
+        while freezer.step():
+            pass
+        return freezer.created

@@ -3,14 +3,20 @@
 Usage::
 
     dispatcher = Dispatcher(ledger, lease, sender, make_client, batch_size=500)
-    dispatcher.freeze()                       # planned rows → frozen batches (keys, digests)
-    dispatcher.send_all(concurrency=4)        # until nothing is sendable or the run stops
+    dispatcher.start_freezing()               # planned rows → frozen batches, step by step
+    dispatcher.send_all(concurrency=1)        # until nothing is sendable or the run stops
     dispatcher.close()
 
 Batches are claimed from the ledger a few at a time (claims are epoch-stamped, so a batch is
 offered once per run) and handed to ``concurrency`` threads, each with its own client. A 400
 that rejected one row puts the batch's other rows back to planned: they are frozen again at
 once, under new keys, and sent in the same run.
+
+With one sender, freezing overlaps sending: ``start_freezing`` only opens a
+:class:`~pipeline.ledger.freeze.Freezer`, and each request's wait on the wire is spent freezing
+the next batches (:mod:`pipeline.load.overlap`), all on the dispatcher's thread. When nothing
+is frozen yet, the dispatcher freezes before it claims. With several senders everything is
+frozen before the first claim (their ledger writes already overlap each other's requests).
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ import sqlalchemy as sa
 from pipeline.api import CallsApiClient
 from pipeline.ledger import BatchWork, Lease, Ledger
 from pipeline.ledger import schema as t
+from pipeline.ledger.freeze import Freezer
 from pipeline.ledger.states import BATCHED, PLANNED
+from pipeline.load.overlap import Wire
 from pipeline.load.sender import BODY_FOR, BatchSender, Outcome
 
 
@@ -58,6 +66,8 @@ class Dispatcher:
         self._make_client = make_client
         self._local = threading.local()
         self._pool: ThreadPoolExecutor | None = None
+        self._freezer: Freezer | None = None
+        self._wire: Wire | None = None
 
     def client(self) -> CallsApiClient:
         """This thread's client (created on first use)."""
@@ -67,18 +77,39 @@ class Dispatcher:
         return made
 
     def freeze(self) -> None:
-        """Freeze every planned row of the campaign into batches of ``batch_size``."""
+        """Freeze every planned row of the campaign into batches of ``batch_size`` now."""
+        self._freezer = None  # its carried rows are frozen here; it must not freeze them again
         self.ledger.freeze_batches(self.lease, batch_size=self.batch_size, body_for=BODY_FOR)
+
+    def start_freezing(self) -> None:
+        """Freeze every planned row (from the first) during the next ``send_all``."""
+        self._freezer = self.ledger.freezer(
+            self.lease, batch_size=self.batch_size, body_for=BODY_FOR
+        )
+
+    def _freeze_step(self) -> bool:
+        """Freeze about one batch more; False when no planned row is left to freeze."""
+        freezer = self._freezer
+        if freezer is None:
+            return False
+        if not freezer.step(max_rows=self.batch_size):
+            self._freezer = None
+        return True
 
     def send_all(self, *, concurrency: int) -> None:
         """Send until no batch is sendable, or the run stops (budget, fatal error)."""
         control = self.sender.control
         while not control.stopped:
+            if concurrency > 1:
+                while self._freeze_step():
+                    pass
             works = self.ledger.claim_sendable(self.lease, limit=max(4, concurrency * 4))
             if not works:
+                if self._freeze_step():
+                    continue
                 return
             if concurrency == 1:
-                outcomes = [self.sender.send(work, self.client()) for work in works]
+                outcomes = [self._send_overlapped(work) for work in works]
             else:
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="sender")
@@ -86,13 +117,28 @@ class Dispatcher:
             if Outcome.EXPIRED in outcomes:
                 self.expired = True
             if Outcome.BAD_ROW in outcomes:
-                self.freeze()
+                # Its other rows went back to planned behind the freezer's cursor: start over.
+                self.start_freezing()
 
     def _send(self, work: BatchWork) -> Outcome:
         return self.sender.send(work, self.client())
+
+    def _send_overlapped(self, work: BatchWork) -> Outcome:
+        """Send ``work``, freezing further batches while its request is on the wire."""
+        if self._wire is None:
+            self._wire = Wire(self.sender.hooks)
+        wire = self._wire
+        outcome = self.sender.send(work, wire.client(self.client(), idle=self._freeze_step))
+        if wire.idle_error is not None:
+            error, wire.idle_error = wire.idle_error, None
+            raise error
+        return outcome
 
     def close(self) -> None:
         """Stop the sender threads."""
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        if self._wire is not None:
+            self._wire.close()
+            self._wire = None

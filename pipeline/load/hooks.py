@@ -100,6 +100,15 @@ class TestHooks:
         self._local.attempt = n
         return n
 
+    def current_attempt(self) -> int:
+        """The attempt this thread is working on (0 before its first)."""
+        attempt: int = getattr(self._local, "attempt", 0)
+        return attempt
+
+    def adopt_attempt(self, attempt: int) -> None:
+        """Work on ``attempt`` in this thread too (a helper thread that carries its request)."""
+        self._local.attempt = attempt
+
     def reach(self, point: str) -> None:
         """Kill the process here if this is the armed point of the armed attempt."""
         if point == self.crash_point and getattr(self._local, "attempt", 0) == self.crash_attempt:

@@ -107,7 +107,7 @@ def run_upload(
                     if meter is not None:
                         read = counts.planned + counts.rejected + counts.duplicate
                         meter.planned(read + counts.skipped_already_planned, path.name)
-                run.dispatcher.freeze()
+                run.dispatcher.start_freezing()
                 say("sending")
                 run.send(meter)
             if run.dispatcher.expired and not run.control.stopped:
