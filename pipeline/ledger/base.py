@@ -11,13 +11,16 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.errors import LedgerError, PipelineError, StaleLeaseError
+
+if TYPE_CHECKING:  # batches imports this module
+    from pipeline.ledger.batches import PlannedRow
 from pipeline.ledger import schema as t
 from pipeline.ledger.states import KEY_LIFETIME_S
 from pipeline.redact import redact
@@ -54,6 +57,9 @@ class LedgerBase:
         self.engine = engine
         self.clock = clock
         self.key_safety_margin_s = key_safety_margin_s
+        # Rows of batches this process froze and has not claimed yet (bounded; see freeze.py):
+        # claiming them needs no read back. Only committed batches are put here.
+        self.fresh_rows: dict[int, tuple[PlannedRow, ...]] = {}
 
     def now(self) -> datetime:
         """The injected clock's time, checked to be aware (naive times would compare wrongly)."""

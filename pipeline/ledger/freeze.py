@@ -19,6 +19,10 @@ from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch
 from pipeline.ledger.states import PLANNED
 
 _FREEZE_CHUNK = 20_000  # planned rows read and frozen per transaction
+# Batches whose rows a Freezer keeps in memory for claim_sendable. The uploader claims each
+# batch soon after freezing it, so a handful suffices; the bound keeps a full freeze of a big
+# file (several senders) from holding every row in memory.
+_KEEP_BATCHES = 16
 # The state is a literal, not a bound parameter: only then can SQLite (and PostgreSQL's generic
 # plans) prove that the query matches the partial index ix_rows_planned.
 _PLANNED_ROWS = (
@@ -102,6 +106,7 @@ class Freezer:
             final = len(fetched) < max_rows
             groups, self._carry = split_batches(self._carry + fetched, self.batch_size, final=final)
             now = ledger.now()
+            frozen: list[tuple[int, list[PlannedRow]]] = []
             for group in groups:
                 batch_id, key = insert_batch(
                     conn, campaign_id=lease.campaign_id, rows=group, body_for=self.body_for, now=now
@@ -117,8 +122,14 @@ class Freezer:
                     at=now,
                 )
                 self.created.append(batch_id)
+                frozen.append((batch_id, group))
             if fetched:
                 self._last_id = fetched[-1].id
+        # After the commit only: a rolled-back batch id may be given to another batch later.
+        fresh = ledger.fresh_rows
+        for batch_id, group in frozen:
+            if len(fresh) < _KEEP_BATCHES:
+                fresh[batch_id] = tuple(group)
         self.done = final
         return not final
 

@@ -95,7 +95,8 @@ class SendMixin(LedgerBase):
                     .where(b.id.in_([c.id for c in chosen]))
                     .values(claim_owner=lease.owner, claim_epoch=lease.epoch)
                 )
-            return [load_work(conn, c) for c in chosen]
+            fresh = self.fresh_rows
+            return [load_work(conn, c, known=fresh.pop(c.id, None)) for c in chosen]
 
     def mark_attempt(self, lease: Lease, batch_id: int) -> int:
         """Durably record that the batch is about to be sent; returns the attempt number."""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+import sqlalchemy as sa
+
 from pipeline.ledger import Ledger
-from pipeline.ledger.batches import canonical_body
+from pipeline.ledger import batches as batches_module
+from pipeline.ledger.batches import PlannedRow, canonical_body
 from pipeline.records import CallItem
 from tests.ledger.conftest import ColumnQuery, ScalarQuery, items, plan_file, start
 
@@ -63,3 +67,29 @@ def test_a_new_freezer_picks_up_what_an_old_one_carried(
     assert scalar("SELECT count(*) FROM rows WHERE state = 'planned'") == 0
     assert scalar("SELECT count(DISTINCT row_id) FROM batch_rows") == 10
     assert scalar("SELECT count(*) FROM batch_rows") == 10
+
+
+def test_claims_take_the_rows_of_fresh_batches_from_memory_and_the_rest_from_the_ledger(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s = start(ledger)
+    plan_file(s, items(40))
+    freezer = ledger.freezer(s.lease, batch_size=2, body_for=canonical_body)
+    while freezer.step(max_rows=40):
+        pass
+    assert len(ledger.fresh_rows) == 16  # bounded: 20 batches frozen, 16 kept
+    from_db: list[int] = []
+    real_load_rows = batches_module.load_rows
+
+    def counting_load_rows(conn: sa.Connection, batch_id: int) -> list[PlannedRow]:
+        from_db.append(batch_id)
+        return real_load_rows(conn, batch_id)
+
+    monkeypatch.setattr(batches_module, "load_rows", counting_load_rows)
+    works = ledger.claim_sendable(s.lease, limit=100)
+    assert len(works) == 20 and ledger.fresh_rows == {}
+    assert from_db == [w.id for w in works][16:]
+    with ledger.read().connect() as conn:
+        for work in works:
+            assert list(work.rows) == real_load_rows(conn, work.id)
+            work.body(canonical_body)  # the digest frozen with the key still matches
