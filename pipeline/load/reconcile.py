@@ -35,6 +35,7 @@ from pipeline.api import CallJobReport
 from pipeline.errors import BadRequestError, TransientApiError
 from pipeline.ledger import BatchWork, Lease, Ledger
 from pipeline.ledger import schema as t
+from pipeline.ledger.states import B_IN_DOUBT
 from pipeline.load.retry import RetryPolicy
 from pipeline.load.sender import BODY_FOR
 
@@ -61,6 +62,7 @@ class ReconcileCounts:
     refreshed: int = 0
     suspects: int = 0
     lookups: int = 0
+    postponed: int = 0
 
 
 def reconcile_unknown(
@@ -79,8 +81,21 @@ def reconcile_unknown(
     """
     counts = ReconcileCounts()
     taken: set[str] = set()
+    contested = _phones_in_fresh_doubt(ledger, lease.campaign_id)
+    postponed: set[int] = set()
     while works := ledger.claim_expired(lease, limit=_CLAIM):
+        if all(work.id in postponed for work in works):
+            break  # only batches we already put off are left: the next run tries again
         for work in works:
+            if work.id in postponed:
+                continue
+            if contested.intersection(item.phone for item in work.items):
+                # Another in-doubt batch with a still-valid key holds one of these phones: a
+                # job found for it may be that batch's. Decide once that batch has settled.
+                postponed.add(work.id)
+                counts.postponed += 1
+                log.info("batch %d: reconciliation postponed (phone in a fresh batch)", work.id)
+                continue
             jobs = _lookup(client, sorted({i.phone for i in work.items}), retry, sleep, counts)
             owned = _owned_job_ids(ledger, lease.campaign_id, jobs)
             found, notes = _match(work, jobs, owned | taken, skew_s)
@@ -145,6 +160,25 @@ def _created(job: CallJobReport) -> datetime:
 def int_or(text: str) -> int:
     """Numeric ids sort numerically; others sort after them."""
     return int(text) if text.isdigit() else 1 << 62
+
+
+def _phones_in_fresh_doubt(ledger: Ledger, campaign_id: int) -> set[str]:
+    """Phones of in-doubt batches whose key may still be resent (not yet expired)."""
+    b, br, r = t.batches.c, t.batch_rows.c, t.rows.c
+    cutoff = ledger.key_expiry_cutoff(ledger.now())
+    query = (
+        sa.select(r.phone)
+        .join(t.batch_rows, br.row_id == r.id)
+        .join(t.batches, b.id == br.batch_id)
+        .where(
+            b.campaign_id == campaign_id,
+            b.state.in_(B_IN_DOUBT),
+            b.first_sent_at > cutoff,
+        )
+        .distinct()
+    )
+    with ledger.read().connect() as conn:
+        return {phone for phone in conn.execute(query).scalars() if phone}
 
 
 def _owned_job_ids(

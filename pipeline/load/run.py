@@ -24,7 +24,13 @@ from pathlib import Path
 
 from pipeline.api import CallsApiClient
 from pipeline.config import Config
-from pipeline.errors import InputFileError, LeaseHeldError, PipelineError, TransientApiError
+from pipeline.errors import (
+    InputFileError,
+    LeaseHeldError,
+    LedgerError,
+    PipelineError,
+    TransientApiError,
+)
 from pipeline.ledger import InputFile, Lease, Ledger
 from pipeline.load.batches import Dispatcher, pending_rows
 from pipeline.load.hooks import TestHooks
@@ -96,10 +102,17 @@ def run_upload(
     meter = run.sender.meter = Meter(on_progress) if on_progress else None
     try:
         with LeaseKeeper(ledger, lease, on_lost=run.control.stop):
-            run.reconcile(say)
+            # Fresh in-doubt batches go first: a resend settles which jobs they own, so the
+            # reconciliation of an expired batch with the same phone cannot adopt their job.
             say("finishing batches of earlier runs")
             run.send(meter)
             if not run.control.stopped:
+                run.reconcile(say)
+                run.send(meter)
+            # Planning is offline: a run that had to stop sending (budget spent, campaign
+            # stopped, token refused) still records tonight's files, so their rows are counted
+            # as pending and the next run sends them. Only a ledger failure (lease lost) stops it.
+            if not isinstance(run.control.stop_error, LedgerError):
                 for path, info in inputs:
                     counts = plan_file(cfg, path, info, ledger, lease, now=clock())
                     run.summary.repeats_of_earlier_runs += counts.repeat_of_earlier_run
@@ -108,6 +121,7 @@ def run_upload(
                         read = counts.planned + counts.rejected + counts.duplicate
                         meter.planned(read + counts.skipped_already_planned, path.name)
                 run.dispatcher.start_freezing()
+            if not run.control.stopped:
                 say("sending")
                 run.send(meter)
             if run.dispatcher.expired and not run.control.stopped:

@@ -11,7 +11,8 @@ from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from tests.load.conftest import Uploader, jobs_per_phone, phone
+from pipeline.ledger.verify import verify_ledger
+from tests.load.conftest import Uploader, jobs_per_phone, phone, write_csv
 
 DAY_AND_AN_HOUR = 25 * 3600
 
@@ -106,3 +107,56 @@ def test_the_reconcile_command_settles_without_sending(
     assert result.exit_code == ExitCode.PENDING, result.output
     assert "2 batch(es): 10 job(s) adopted, 10 row(s) re-batched" in result.output
     assert len(uploader.add_phones_log()) == seen
+
+
+def _two_payloads_one_phone(uploader: Uploader, emulator: Emulator) -> None:
+    """A (DebtX) in doubt, nothing created; 6 h later B (DebtY) created but its reply lost."""
+    phone_ = "79161234567"
+    night1 = write_csv(uploader.tmp_path / "night1.csv", [(phone_, "DebtX")])
+    night2 = write_csv(uploader.tmp_path / "night2.csv", [(phone_, "DebtY")])
+    emulator.set_faults([{"kind": "error_before_commit", "endpoint": "addPhones", "times": 1}])
+    uploader.run(night1, max_attempts_per_request=1)
+    emulator.clear_faults()
+    emulator.advance(6 * 3600)
+    uploader.clock.advance(6 * 3600)
+    emulator.set_faults(
+        [
+            {"kind": "error_before_commit", "endpoint": "addPhones", "times": 1},
+            {"kind": "drop_after_commit", "endpoint": "addPhones", "times": 1},
+        ]
+    )
+    uploader.run(night2, max_attempts_per_request=1)
+    emulator.clear_faults()
+    assert len(emulator.jobs()) == 1  # B's job; A created nothing
+    # Next night: A's key is past the cutoff, B's is still valid.
+    emulator.advance(17.5 * 3600)
+    uploader.clock.advance(17.5 * 3600)
+
+
+def test_reconcile_never_adopts_the_job_of_a_fresh_batch_with_the_same_phone(
+    uploader: Uploader, emulator: Emulator, campaign: dict[str, Any]
+) -> None:
+    # Found by review: reconcile gave B's job to A, then B's replay got it too; A was never
+    # called. Fresh batches now settle first, so A's row is created under a new key.
+    _two_payloads_one_phone(uploader, emulator)
+    third = uploader.run(max_attempts_per_request=3)
+    assert third.exit_code == ExitCode.OK, third.lines()
+    jobs = emulator.jobs(campaign["id"])
+    assert sorted(j["payload"]["name"] for j in jobs) == ["DebtX", "DebtY"]
+    with open_ledger(uploader.ledger_url) as ledger:
+        assert verify_ledger(ledger.read()) == []
+
+
+def test_reconcile_waits_while_a_fresh_batch_with_the_same_phone_is_still_in_doubt(
+    uploader: Uploader, emulator: Emulator, campaign: dict[str, Any]
+) -> None:
+    _two_payloads_one_phone(uploader, emulator)
+    emulator.set_faults([{"kind": "error_before_commit", "endpoint": "addPhones"}])
+    third = uploader.run(max_attempts_per_request=2)
+    assert third.exit_code == ExitCode.PENDING
+    assert third.adopted == 0  # B's job was not handed to A
+    emulator.clear_faults()
+    fourth = uploader.run()
+    assert fourth.exit_code == ExitCode.OK, fourth.lines()
+    jobs = emulator.jobs(campaign["id"])
+    assert sorted(j["payload"]["name"] for j in jobs) == ["DebtX", "DebtY"]

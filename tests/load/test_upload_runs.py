@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from pipeline.api import CallsApiClient
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
@@ -123,3 +124,21 @@ def test_happy_path_on_postgresql(
     assert len(emulator.jobs(campaign["id"])) == 45
     with open_ledger(pg_url) as ledger:
         assert verify_ledger(ledger.read()) == []
+
+
+def test_a_run_that_cannot_send_still_records_its_own_file(
+    uploader: Uploader, emulator: Emulator, campaign: dict[str, Any]
+) -> None:
+    # Yesterday's batch is left unsent; tonight the campaign refuses numbers, so the run stops
+    # while finishing old work. Tonight's file must still be read and counted as pending,
+    # never silently skipped (found by review: rows read was 0).
+    emulator.set_faults([{"kind": "error_before_commit", "endpoint": "addPhones", "times": 1}])
+    first = uploader.run(uploader.csv(3), max_attempts_per_request=1)
+    assert first.exit_code == ExitCode.PENDING
+    emulator.clear_faults()
+    CallsApiClient(emulator.base_url, campaign["token"]).stop()
+
+    tonight = uploader.run(uploader.csv(50, start=100, name="B"))
+    assert tonight.exit_code == ExitCode.CONFIG, tonight.lines()
+    assert (tonight.read, tonight.pending) == (50, 50), tonight.lines()
+    assert tonight.adds_up()
