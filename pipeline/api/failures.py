@@ -16,6 +16,7 @@ Usage::
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -38,6 +39,9 @@ from pipeline.redact import redact
 
 _STATE_TYPES = {"invalid.call.task.state"}
 _CONFLICT_TYPES = {"idempotence.key.conflict"}
+
+
+_PHONE_IN_TEXT = re.compile(r"(?<!\d)\d{10,15}(?!\d)")
 
 
 def mask_phone(phone: str) -> str:
@@ -99,6 +103,9 @@ def error_from_reply(  # noqa: PLR0911 - one return per documented status family
     where = f"{method} {url}"
     body = _json_body(content)
     code, server_message, phone = _describe(body, content)
+    # Any phone-like run of digits in the server's text (not only its `phone` field: some
+    # messages quote it, `phonesDuplicates` lists several) is masked before it reaches a log.
+    server_message = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), server_message)
     if phone:
         server_message = server_message.replace(phone, mask_phone(phone))
     server_message = redact(server_message)

@@ -169,6 +169,7 @@ def export(led: Ledger, run_id: int | None, out: Path | None) -> None:
         return
     try:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)  # the mode of open() applies only to a new file; this holds phones
     except OSError as exc:
         raise LedgerError(f"cannot write the export to {out}: {exc.strerror}.") from None
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:

@@ -83,3 +83,15 @@ def test_redirect_names_the_redacted_location() -> None:
     assert isinstance(err, UnexpectedResponseError)
     assert "secretsecret" not in str(err)
     assert "https://evil.example/api/calls/campaign/***/x" in str(err)
+
+
+def test_phones_quoted_in_server_text_are_masked() -> None:
+    err = reply(
+        400,
+        {
+            "type": "request.body.invalid",
+            "message": "payload of phone 79161234567 must be an object; also +79160000001",
+        },
+    )
+    assert "79161234567" not in str(err) and "9160000001" not in str(err)
+    assert "791*****567" in str(err)

@@ -70,6 +70,8 @@ def test_export_to_stdout_and_to_a_private_file(
     assert lines[4]["reason"] == "'=HYPERLINK(1)"
     assert lines[0]["job_id"] == "job-1" and lines[0]["request_key"]
     target = tmp_path / "rows.csv"
+    target.write_text("old\n", encoding="utf-8")
+    target.chmod(0o644)  # an existing readable file must not stay readable once it holds phones
     code, _, err = run("export", "--run", "1", "--out", str(target), "--ledger", ledger_url)
     assert code == 0 and "exported 6 rows" in err
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
