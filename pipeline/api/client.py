@@ -138,11 +138,14 @@ class CallsApiClient:
         idempotence_key: str | None = None,
     ) -> str:
         """``GET crmCalls/.../addPhone``: add one number; extra params become the payload."""
-        params = self._crm_params(phone, gmt_zone, payload)
-        reply = self._t.send(
-            "GET", "crmCalls", "/addPhone", params=params, idempotence_key=idempotence_key
+        return self._crm_add(
+            "GET",
+            "/addPhone",
+            phone,
+            gmt_zone=gmt_zone,
+            payload=payload,
+            idempotence_key=idempotence_key,
         )
-        return text_value(reply)
 
     def add_phone_post(
         self,
@@ -153,11 +156,14 @@ class CallsApiClient:
         idempotence_key: str | None = None,
     ) -> str:
         """``POST crmCalls/.../addPhone`` with a form body; same meaning as :meth:`add_phone`."""
-        form = self._crm_params(phone, gmt_zone, payload)
-        reply = self._t.send(
-            "POST", "crmCalls", "/addPhone", form=form, idempotence_key=idempotence_key
+        return self._crm_add(
+            "POST",
+            "/addPhone",
+            phone,
+            gmt_zone=gmt_zone,
+            payload=payload,
+            idempotence_key=idempotence_key,
         )
-        return text_value(reply)
 
     def test_add_phone(
         self,
@@ -168,9 +174,35 @@ class CallsApiClient:
         idempotence_key: str | None = None,
     ) -> str:
         """``GET crmCalls/.../test/addPhone``: like add_phone, without the duplicate check."""
-        params = self._crm_params(phone, gmt_zone, payload)
+        return self._crm_add(
+            "GET",
+            "/test/addPhone",
+            phone,
+            gmt_zone=gmt_zone,
+            payload=payload,
+            idempotence_key=idempotence_key,
+        )
+
+    def _crm_add(
+        self,
+        method: str,
+        path: str,
+        phone: str | int,
+        *,
+        gmt_zone: str | None,
+        payload: Mapping[str, Any] | None,
+        idempotence_key: str | None,
+    ) -> str:
+        # GET carries the fields in the query string, POST in a form body (the same fields).
+        fields = self._crm_params(phone, gmt_zone, payload)
+        get = method == "GET"
         reply = self._t.send(
-            "GET", "crmCalls", "/test/addPhone", params=params, idempotence_key=idempotence_key
+            method,
+            "crmCalls",
+            path,
+            params=fields if get else None,
+            form=None if get else fields,
+            idempotence_key=idempotence_key,
         )
         return text_value(reply)
 

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
-from pipeline.ledger.base import bulk_insert, driver_sql, inserted_id
+from pipeline.ledger.base import Lease, bulk_insert, driver_sql, inserted_id
 from pipeline.ledger.keys import body_digest, canonical_json, new_request_key
 from pipeline.ledger.states import B_PLANNED, BATCHED
 from pipeline.records import CallItem
@@ -251,3 +251,26 @@ def load_work(
         first_sent_at=batch.first_sent_at,
         rows=tuple(rows),
     )
+
+
+def claim_batches(
+    conn: sa.Connection, lease: Lease, *conditions: sa.ColumnElement[bool], limit: int
+) -> list[Any]:
+    """Batches of the lease's campaign meeting ``conditions``, oldest first, stamped as claimed
+    by this lease (owner, epoch). SKIP LOCKED lets several PostgreSQL workers share the queue;
+    SQLite ignores FOR UPDATE (one writer holds the file anyway)."""
+    b = t.batches.c
+    chosen = conn.execute(
+        sa.select(t.batches)
+        .where(b.campaign_id == lease.campaign_id, *conditions)
+        .order_by(b.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if chosen:
+        conn.execute(
+            sa.update(t.batches)
+            .where(b.id.in_([c.id for c in chosen]))
+            .values(claim_owner=lease.owner, claim_epoch=lease.epoch)
+        )
+    return list(chosen)

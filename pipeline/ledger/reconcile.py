@@ -22,7 +22,14 @@ import sqlalchemy as sa
 from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase
-from pipeline.ledger.batches import BatchWork, BodyFor, insert_batch, load_rows, load_work
+from pipeline.ledger.batches import (
+    BatchWork,
+    BodyFor,
+    claim_batches,
+    insert_batch,
+    load_rows,
+    load_work,
+)
 from pipeline.ledger.states import B_IN_DOUBT, B_PLANNED, B_RECONCILED, B_REFRESHED, SENT
 
 
@@ -35,23 +42,9 @@ class ReconcileMixin(LedgerBase):
         with self.transaction() as conn:
             self.fence(conn, lease)
             cutoff = self.key_expiry_cutoff(self.now())
-            chosen = conn.execute(
-                sa.select(t.batches)
-                .where(
-                    b.campaign_id == lease.campaign_id,
-                    b.state.in_(B_IN_DOUBT),
-                    b.first_sent_at <= cutoff,
-                )
-                .order_by(b.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
-            if chosen:
-                conn.execute(
-                    sa.update(t.batches)
-                    .where(b.id.in_([c.id for c in chosen]))
-                    .values(claim_owner=lease.owner, claim_epoch=lease.epoch)
-                )
+            chosen = claim_batches(
+                conn, lease, b.state.in_(B_IN_DOUBT), b.first_sent_at <= cutoff, limit=limit
+            )
             return [load_work(conn, c) for c in chosen]
 
     def reconcile_batch(

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from pipeline.errors import KeyExpiredError, LedgerError
 from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase, driver_sql
-from pipeline.ledger.batches import BatchWork, load_work
+from pipeline.ledger.batches import BatchWork, claim_batches, load_work
 from pipeline.ledger.states import (
     B_CONFIRMED,
     B_IN_DOUBT,
@@ -77,24 +77,14 @@ class SendMixin(LedgerBase):
         with self.transaction(durable=False) as conn:
             self.fence(conn, lease)
             cutoff = self.key_expiry_cutoff(self.now())
-            chosen = conn.execute(
-                sa.select(t.batches)
-                .where(
-                    b.campaign_id == lease.campaign_id,
-                    b.state.in_(B_SENDABLE),
-                    sa.or_(b.first_sent_at.is_(None), b.first_sent_at > cutoff),
-                    sa.or_(b.claim_epoch.is_(None), b.claim_epoch < lease.epoch),
-                )
-                .order_by(b.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
-            if chosen:
-                conn.execute(
-                    sa.update(t.batches)
-                    .where(b.id.in_([c.id for c in chosen]))
-                    .values(claim_owner=lease.owner, claim_epoch=lease.epoch)
-                )
+            chosen = claim_batches(
+                conn,
+                lease,
+                b.state.in_(B_SENDABLE),
+                sa.or_(b.first_sent_at.is_(None), b.first_sent_at > cutoff),
+                sa.or_(b.claim_epoch.is_(None), b.claim_epoch < lease.epoch),
+                limit=limit,
+            )
             fresh = self.fresh_rows
             return [load_work(conn, c, known=fresh.pop(c.id, None)) for c in chosen]
 
