@@ -94,7 +94,7 @@ def run_case(csv: Path, rows: int, batch: int, conc: int, tmp: Path) -> dict[str
     config = tmp / f"c-{batch}-{conc}.yaml"
     config.write_text(CONFIG.format(ledger=ledger, batch=batch, conc=conc), encoding="utf-8")
     emu = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "emulator", "--port", "0", "--token", TOKEN],
+        [sys.executable, "-m", "pipeline", "emulator", "--port", "0"],  # token: JAICP_TOKEN
         stdout=subprocess.PIPE,
         text=True,
         env={**os.environ, "JAICP_TOKEN": TOKEN},

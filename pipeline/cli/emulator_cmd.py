@@ -2,19 +2,22 @@
 
 Prints exactly one line, ``listening on http://HOST:PORT``, once the socket is bound (so a
 script can start it with ``--port 0`` and read the port), then serves until SIGINT/SIGTERM.
-The token comes from ``--token`` or, better, ``JAICP_TOKEN`` (an argument is visible in the
-process list); it is never printed.
+The campaign's token comes from ``JAICP_TOKEN``, the variable the client commands read, so one
+exported value serves both sides; it is never printed. There is no ``--token`` option any
+more: a command-line argument is visible to every user of the machine in ``ps``, and the
+option now only refuses to run, saying so.
 
 Usage::
 
-    JAICP_TOKEN=104.7056.<secret> jaicp-pipeline emulator --port 0 --seed 7 \\
-        --faults '[{"kind": "rate_limit", "times": 1}]'
+    export JAICP_TOKEN=104.7056.<secret>
+    jaicp-pipeline emulator --port 0 --seed 7 --faults '[{"kind": "rate_limit", "times": 1}]'
     jaicp-pipeline emulator --faults @faults.json
 """
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import threading
@@ -23,6 +26,9 @@ from types import FrameType
 from typing import Any
 
 import click
+
+from pipeline.config import TOKEN_ENV
+from pipeline.errors import ConfigError
 
 
 def _load_faults(value: str | None) -> list[Any]:
@@ -42,23 +48,50 @@ def _load_faults(value: str | None) -> list[Any]:
     return rules
 
 
+def _refuse_token_option(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    # The value is in argv already; all we can do is refuse to run (and not repeat it).
+    if value is not None:
+        raise click.UsageError(
+            f"--token is no longer accepted: a command-line argument is visible to every user "
+            f"of this machine in the process list (ps). Put the token in the environment "
+            f"instead: `export {TOKEN_ENV}=...`, then `jaicp-pipeline emulator`.",
+            ctx=ctx,
+        )
+
+
+def _emulator_token() -> str:
+    token = os.environ.get(TOKEN_ENV, "").strip()
+    if not token:
+        raise ConfigError(
+            f"{TOKEN_ENV} is not set: the emulator serves one campaign under the token in "
+            f"{TOKEN_ENV} (shape account.campaign.secret), the same variable the other commands "
+            f"read, e.g. `export {TOKEN_ENV}=104.7056.$(openssl rand -hex 22)`."
+        )
+    return token
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=0, show_default=True, help="Port; 0 picks a free one.")
 @click.option(
     "--token",
-    envvar="JAICP_TOKEN",
-    show_envvar=True,
-    required=True,
-    help="Token of the campaign to create (prefer the environment variable).",
+    hidden=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_refuse_token_option,
+    help="Refused: the token comes from JAICP_TOKEN (argv is visible in the process list).",
 )
 @click.option("--name", default="Emulated campaign", show_default=True, help="Campaign name.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the dialer and the faults.")
 @click.option("--faults", default=None, help="Fault rules as JSON, or @FILE holding the JSON.")
-def emulator(*, host: str, port: int, token: str, name: str, seed: int, faults: str | None) -> None:
-    """Serve a local emulator of the JAICP Calls API with one campaign."""
+def emulator(*, host: str, port: int, name: str, seed: int, faults: str | None) -> None:
+    """Serve a local emulator of the JAICP Calls API with one campaign.
+
+    The campaign's token is read from the JAICP_TOKEN environment variable.
+    """
     from pipeline.emulator import Emulator
 
+    token = _emulator_token()
     rules = _load_faults(faults)
     emu = Emulator(host=host, port=port, seed=seed)
     try:

@@ -13,7 +13,7 @@ Usage::
         print(emu.base_url)                  # http://127.0.0.1:PORT
         emu.advance(600)                     # ten minutes of simulated dialing
 
-Command line: ``jaicp-pipeline emulator --port 0 --token ...`` (see pipeline.cli.emulator_cmd).
+Command line: ``JAICP_TOKEN=... jaicp-pipeline emulator --port 0`` (see pipeline.cli.emulator_cmd).
 """
 
 from pipeline.emulator.app import Emulator
