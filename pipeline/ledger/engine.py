@@ -14,22 +14,31 @@ busy timeout). PostgreSQL needs none of this: row locks and ``FOR UPDATE`` do th
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus, unquote
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from pipeline.errors import LedgerError
-from pipeline.redact import redact
+from pipeline.redact import MASK, redact
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+MIN_MASKED_PASSWORD = 4  # see _scrub
+# The password as written (matched after "scheme://"): after "user:" up to the last "@"
+# before the path ...
+_AUTHORITY_PASSWORD = re.compile(r"^[^:@/]*:([^/]*)@")
+# ... or, when the string is no URL SQLAlchemy can parse, up to the last "@" anywhere.
+_ANY_PASSWORD = re.compile(r"^[^:@/]*:(.*)@", re.DOTALL)
+
 # Alembic's `context` is module-global: two threads migrating at once would share it.
 _MIGRATION_LOCK = threading.Lock()
 
@@ -71,24 +80,83 @@ def _sqlite_begin(conn: sa.Connection) -> None:
 
 
 def describe_url(url: str) -> str:
-    """The URL without its password, for messages."""
+    """The URL with its password shown as ``***``, for messages.
+
+    ``describe_url("postgresql+psycopg://app:pw@db/ledger")`` gives
+    ``postgresql+psycopg://app:***@db/ledger``. A string SQLAlchemy cannot parse, or parses
+    differently from how it reads (an unescaped ``@`` in the password), may still hold a
+    password, so everything between ``://`` (or the start) and the last ``@`` is masked:
+    ``describe_url("postgresql://app:p@ss@db/l")`` gives ``postgresql://***@db/l``.
+    """
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return redact(url.rsplit("@", maxsplit=1)[-1])
+        parsed = make_url(url)
+    except (SQLAlchemyError, ValueError):
+        parsed = None
+    if parsed is not None:
+        written = _AUTHORITY_PASSWORD.search(_after_scheme(url))
+        if written is None or unquote(written.group(1)) == parsed.password:
+            return parsed.render_as_string(hide_password=True)
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        scheme, rest = "", url
+    if "@" in rest:
+        rest = MASK + "@" + rest.rsplit("@", maxsplit=1)[1]
+    return redact(scheme + sep + rest)
+
+
+def _after_scheme(url: str) -> str:
+    _scheme, sep, rest = url.partition("://")
+    return rest if sep else url
+
+
+def _passwords(url: str) -> set[str]:
+    """Every string that may be the URL's password: as parsed, as written, percent-decoded."""
+    found: set[str] = set()
+    patterns = [_AUTHORITY_PASSWORD]
+    try:
+        password = make_url(url).password
+    except (SQLAlchemyError, ValueError):
+        password = None
+        patterns.append(_ANY_PASSWORD)
+    if password:
+        found.add(str(password))
+    for pattern in patterns:
+        written = pattern.search(_after_scheme(url))
+        if written:
+            raw = written.group(1)
+            found.update({raw, unquote(raw)})
+            # With an unescaped "@" SQLAlchemy takes the password's tail for the host name,
+            # which a driver's message then quotes: mask each piece as well.
+            found.update(raw.split("@"))
+    return {p for p in found if len(p) >= MIN_MASKED_PASSWORD}
+
+
+def _scrub(text: str, url: str) -> str:
+    """``text`` (a driver's or SQLAlchemy's message) with the URL's password masked.
+
+    Drivers may quote their connection string back. A password shorter than
+    ``MIN_MASKED_PASSWORD`` characters is left alone: masking every "ab" in a message would
+    garble it more than it protects.
+    """
+    for password in sorted(_passwords(url), key=len, reverse=True):
+        for form in (password, quote_plus(password), quote(password, safe="")):
+            text = text.replace(form, MASK)
+    return redact(text)
 
 
 def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> Engine:
     """Create the engine for ``url``, creating a SQLite file 0600 and migrating to head.
 
-    ``must_exist`` (audit commands) refuses to create a new, empty SQLite ledger.
+    ``must_exist`` (audit commands) refuses to create a new, empty SQLite ledger. Every
+    :class:`LedgerError` names the URL with its password masked (:func:`describe_url`).
     """
+    shown = describe_url(url)
     try:
         parsed = make_url(url)
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, ValueError) as exc:
         raise LedgerError(
-            f"ledger URL {url!r} is not a valid SQLAlchemy URL ({exc}); use e.g. "
-            f"sqlite:///ledger.sqlite3 or postgresql+psycopg://user@host/db."
+            f"ledger URL {shown} is not a valid SQLAlchemy URL ({_scrub(str(exc), url)}); use "
+            f"e.g. sqlite:///ledger.sqlite3 or postgresql+psycopg://user@host/db."
         ) from None
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if is_sqlite and parsed.database not in (None, "", ":memory:"):
@@ -97,8 +165,23 @@ def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> 
                 f"there is no ledger at {parsed.database}; pass the ledger of your uploads "
                 f"with --ledger URL or --config CONFIG (ledger.url)."
             )
-        _create_private_file(parsed.database)
-    engine = sa.create_engine(parsed)
+        try:
+            _create_private_file(parsed.database)
+        except OSError as exc:
+            raise LedgerError(
+                f"cannot create the ledger file {parsed.database}: {exc.strerror}; check that "
+                f"its directory is writable by this user, or set --ledger / ledger.url."
+            ) from None
+    try:
+        engine = sa.create_engine(parsed)
+    except (SQLAlchemyError, ImportError) as exc:
+        # An unknown dialect or a driver that is not installed (e.g. postgresql+psycopg
+        # without the psycopg package).
+        raise LedgerError(
+            f"cannot use the ledger URL {shown}: {exc.__class__.__name__}: "
+            f"{_scrub(str(exc), url)}; use sqlite:///FILE or postgresql+psycopg://… and "
+            f"check the driver is installed."
+        ) from None
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -110,9 +193,10 @@ def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> 
                 command.upgrade(cfg, "head")
         except SQLAlchemyError as exc:
             engine.dispose()
+            detail = str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)
             raise LedgerError(
-                f"cannot open the ledger at {describe_url(url)}: {exc.__class__.__name__}: "
-                f"{redact(str(exc.orig) if hasattr(exc, 'orig') else str(exc))}. Check that the "
-                f"database server is running and the URL (--ledger or ledger.url) is right."
+                f"cannot open the ledger at {shown}: {exc.__class__.__name__}: "
+                f"{_scrub(detail, url)}. Check that the database server is running and the "
+                f"URL (--ledger or ledger.url) is right."
             ) from None
     return engine
