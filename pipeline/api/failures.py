@@ -10,7 +10,11 @@ Usage::
 
     raise error_from_reply(status, headers, content, url=safe_url, method="POST",
                            now=clock(), control=False)
-    raise error_from_exception(exc, url=safe_url, method="POST", timeouts=(10, 30))
+    try:
+        ...
+    except requests.RequestException as exc:
+        failure = error_from_exception(exc, url=safe_url, method="POST", timeouts=(10, 30))
+    raise failure   # outside the except block, so `exc` does not become its __context__
 """
 
 from __future__ import annotations

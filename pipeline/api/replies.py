@@ -17,6 +17,7 @@ from pipeline.api.filters import json_bytes
 from pipeline.api.models import ResponseShapeError, parse_id
 from pipeline.api.transport import Reply
 from pipeline.errors import UnexpectedResponseError
+from pipeline.redact import redact
 
 T = TypeVar("T")
 
@@ -26,13 +27,17 @@ def parse_reply(reply: Reply, what: str, parse: Callable[[Any], T]) -> T:
     try:
         return parse(json.loads(reply.content))
     except (ValueError, TypeError, KeyError) as exc:
-        detail = str(exc) if isinstance(exc, ResponseShapeError) else type(exc).__name__
-        raise UnexpectedResponseError(
-            f"{reply.url}: the {what} reply is not what the API documents ({detail}); "
-            f"check api.base_url points at the JAICP Calls API.",
-            url=reply.url,
-            status=reply.status,
-        ) from None
+        # A shape error quotes a value of the reply: redacted, in case it echoes the token.
+        detail = redact(str(exc)) if isinstance(exc, ResponseShapeError) else type(exc).__name__
+    # Raised here, after the except block, so the parse error (a JSONDecodeError holds the
+    # whole reply body, which may quote the request path and its token) is not kept as
+    # the error's __context__.
+    raise UnexpectedResponseError(
+        f"{reply.url}: the {what} reply is not what the API documents ({detail}); "
+        f"check api.base_url points at the JAICP Calls API.",
+        url=reply.url,
+        status=reply.status,
+    )
 
 
 def id_list(value: Any) -> list[str]:

@@ -3,7 +3,8 @@
 The transport owns the three things that keep the token safe on the wire and in errors:
 redirects are never followed (a redirect would carry the token to another address), TLS is
 always verified (``verify`` is a CA bundle path or ``True``, never ``False``), and every error
-names the URL with the token replaced by ``***``.
+names the URL with the token replaced by ``***`` and carries no ``requests`` exception in its
+``__cause__`` or ``__context__``.
 
 Usage::
 
@@ -22,6 +23,7 @@ from pathlib import Path
 import requests
 
 from pipeline.api.failures import error_from_exception, error_from_reply
+from pipeline.errors import ApiError
 from pipeline.redact import MASK, install_redaction, register_secret
 
 log = logging.getLogger("pipeline.api")
@@ -101,6 +103,7 @@ class Transport:
         if body is not None:
             headers["Content-Type"] = "application/json"
         started = self.clock()
+        failure: ApiError | None = None
         try:
             response = self.session.request(
                 method,
@@ -114,9 +117,13 @@ class Transport:
             )
             content = response.content  # read fully here: a dropped body fails inside the try
         except requests.RequestException as exc:
-            error = error_from_exception(exc, url=safe_url, method=method, timeouts=self.timeouts)
+            failure = error_from_exception(exc, url=safe_url, method=method, timeouts=self.timeouts)
             log.debug("%s %s failed: %s", method, safe_url, type(exc).__name__)
-            raise error from None
+        if failure is not None:
+            # Raised after the except block, not inside it: there Python would keep the
+            # requests exception (its text holds the URL with the token) as __context__,
+            # which `from None` only hides from printed tracebacks.
+            raise failure
         status = response.status_code
         log.debug(
             "%s %s -> %s (%d bytes, %.3f s)",
