@@ -2,8 +2,8 @@
 
 Each command group lives in its own module under :mod:`pipeline.cli` and is registered here.
 Library errors (:class:`~pipeline.errors.PipelineError`) become a one-paragraph message on
-stderr and the exit code the error class declares; nothing else prints a traceback unless
-``--log-level DEBUG`` is given.
+stderr (``error: ...``, or one JSON object with ``--log-format json``) and the exit code the
+error class declares; nothing else prints a traceback unless ``--log-level DEBUG`` is given.
 
 Usage::
 
@@ -19,6 +19,7 @@ import importlib
 import click
 
 from pipeline import __version__
+from pipeline.cli.logs import error_line
 from pipeline.errors import PipelineError
 
 # (module, attribute) of every command; a group's module is imported only when it is needed,
@@ -34,6 +35,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "results": ("pipeline.cli.results_cmd", "results"),
     "cancel": ("pipeline.cli.cancel_cmd", "cancel"),
 }
+
+
+def _log_format(ctx: click.Context) -> str:
+    # Set by the root callback, which has run by the time a command fails.
+    return str(ctx.obj.get("log_format", "text")) if isinstance(ctx.obj, dict) else "text"
 
 
 class LazyGroup(click.Group):
@@ -61,7 +67,15 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except PipelineError as exc:
-            click.echo(f"error: {exc}", err=True)
+            fmt = _log_format(ctx)
+            click.echo(error_line(str(exc), exit_code=exc.exit_code, fmt=fmt), err=True)
+            ctx.exit(exc.exit_code)
+        except click.ClickException as exc:
+            fmt = _log_format(ctx)
+            if fmt != "json":
+                raise  # click prints the usage and "Error: ..." itself
+            # Under --log-format json a usage error is one JSON line like everything else.
+            click.echo(error_line(exc.format_message(), exit_code=exc.exit_code, fmt=fmt), err=True)
             ctx.exit(exc.exit_code)
 
 

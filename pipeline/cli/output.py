@@ -15,7 +15,6 @@ Usage::
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import UTC, datetime
 from types import TracebackType
@@ -34,6 +33,7 @@ from rich.progress import (
 from rich.progress import Progress as RichProgress
 from rich.table import Table
 
+from pipeline.cli.logs import json_entry
 from pipeline.load.progress import Progress
 from pipeline.load.summary import UploadSummary
 
@@ -68,18 +68,12 @@ class PlainProgress:
     def _echo(self, text: str) -> None:
         if self.quiet:
             return
-        now = datetime.now(UTC)
         if self.json_lines:
             # With --log-format json every stderr line is one JSON object, progress included.
-            entry = {
-                "ts": now.isoformat(timespec="milliseconds"),
-                "level": "INFO",
-                "logger": "pipeline.progress",
-                "message": text,
-            }
-            click.echo(json.dumps(entry, ensure_ascii=False), err=True, file=self._stream)
+            line = json_entry("INFO", "pipeline.progress", text)
+            click.echo(line, err=True, file=self._stream)
         else:
-            stamp = now.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+            stamp = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
             click.echo(f"{stamp} {text}", err=True, file=self._stream)
 
     def line(self, text: str) -> None:
