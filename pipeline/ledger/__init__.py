@@ -70,7 +70,7 @@ SKIP LOCKED`` and stamp each batch with the claimant's owner and epoch, so sever
 can later take disjoint batches; today one lease per campaign admits one writer.
 """
 
-from pipeline.ledger.base import Clock, Lease, utc_now
+from pipeline.ledger.base import Clock, Holder, Lease, Worker, utc_now
 from pipeline.ledger.batches import BatchWork, BodyFor
 from pipeline.ledger.freeze import split_batches
 from pipeline.ledger.keys import canonical_json, row_key, token_fingerprint
@@ -84,11 +84,13 @@ __all__ = [
     "BodyFor",
     "Campaign",
     "Clock",
+    "Holder",
     "InputFile",
     "InputState",
     "Lease",
     "Ledger",
     "PlanCounts",
+    "Worker",
     "canonical_json",
     "open_ledger",
     "row_key",

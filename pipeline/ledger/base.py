@@ -48,6 +48,34 @@ class Lease:
     run_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """One upload process sharing a campaign's batches with others (PostgreSQL work sharing).
+
+    ``epoch`` is the worker's row id in ``workers``: unique and growing, it is the fencing token
+    stamped on every batch the worker claims. Like a :class:`Lease` it is passed to every send
+    operation; unlike a lease, many workers may be live on one campaign at once.
+    """
+
+    campaign_id: int
+    owner: str
+    epoch: int
+    expires_at: datetime
+    run_id: int | None = None
+
+
+# Who may claim and send batches: the campaign's one lease holder, or one of several workers.
+Holder = Lease | Worker
+
+
+def live_worker(owner: sa.ColumnElement[str | None], now: datetime) -> sa.Exists:
+    """EXISTS a live worker named ``owner`` (not ended, not expired at ``now``)."""
+    w = t.workers.c
+    return (
+        sa.select(w.id).where(w.owner == owner, w.ended_at.is_(None), w.expires_at > now).exists()
+    )
+
+
 class LedgerBase:
     """Engine, clock and the helpers every state change uses."""
 
@@ -128,6 +156,34 @@ class LedgerBase:
                 f"changed. Another run now owns the campaign: stop this one."
             )
 
+    def fence_holder(self, conn: sa.Connection, holder: Holder) -> None:
+        """:meth:`fence` for a lease; for a worker, refuse unless its row is live at ``now``.
+
+        Expiry is final: a worker that slept past ``expires_at`` stays refused even if nobody
+        took its batches yet (its renewal is refused too), so it cannot come back half-way.
+        The UPDATE locks the worker row on PostgreSQL until commit.
+        """
+        if isinstance(holder, Lease):
+            self.fence(conn, holder)
+            return
+        w = t.workers.c
+        result = conn.execute(
+            sa.update(t.workers)
+            .where(
+                w.id == holder.epoch,
+                w.owner == holder.owner,
+                w.ended_at.is_(None),
+                w.expires_at > self.now(),
+            )
+            .values(expires_at=w.expires_at)
+        )
+        if result.rowcount != 1:
+            raise StaleLeaseError(
+                f"worker {holder.owner!r} (epoch {holder.epoch}) of campaign "
+                f"{holder.campaign_id} has expired or ended; this write was refused and nothing "
+                f"changed. Other workers may have taken its batches over: stop this one."
+            )
+
     def event(
         self,
         conn: sa.Connection,
@@ -137,7 +193,7 @@ class LedgerBase:
         from_state: str | None,
         to_state: str | None,
         reason: str,
-        lease: Lease | None = None,
+        lease: Holder | None = None,
         run_id: int | None = None,
         at: datetime | None = None,
     ) -> None:

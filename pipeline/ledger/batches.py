@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
-from pipeline.ledger.base import Lease, bulk_insert, driver_sql, inserted_id
+from pipeline.ledger.base import Holder, bulk_insert, driver_sql, inserted_id, live_worker
 from pipeline.ledger.keys import body_digest, canonical_json, new_request_key
 from pipeline.ledger.states import B_PLANNED, BATCHED
 from pipeline.records import CallItem
@@ -254,15 +254,25 @@ def load_work(
 
 
 def claim_batches(
-    conn: sa.Connection, lease: Lease, *conditions: sa.ColumnElement[bool], limit: int
+    conn: sa.Connection,
+    holder: Holder,
+    *conditions: sa.ColumnElement[bool],
+    now: datetime,
+    limit: int,
 ) -> list[Any]:
-    """Batches of the lease's campaign meeting ``conditions``, oldest first, stamped as claimed
-    by this lease (owner, epoch). SKIP LOCKED lets several PostgreSQL workers share the queue;
-    SQLite ignores FOR UPDATE (one writer holds the file anyway)."""
+    """Batches of the holder's campaign meeting ``conditions``, oldest first, stamped as claimed
+    by ``holder`` (owner, epoch). A batch claimed by a live worker is never taken; one claimed
+    by a worker that ended or expired is (its claim is void). SKIP LOCKED lets several
+    PostgreSQL workers share the queue without waiting on each other's rows; SQLite ignores
+    FOR UPDATE (one writer holds the file anyway)."""
     b = t.batches.c
     chosen = conn.execute(
         sa.select(t.batches)
-        .where(b.campaign_id == lease.campaign_id, *conditions)
+        .where(
+            b.campaign_id == holder.campaign_id,
+            *conditions,
+            sa.or_(b.claim_owner.is_(None), ~live_worker(b.claim_owner, now)),
+        )
         .order_by(b.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -271,6 +281,6 @@ def claim_batches(
         conn.execute(
             sa.update(t.batches)
             .where(b.id.in_([c.id for c in chosen]))
-            .values(claim_owner=lease.owner, claim_epoch=lease.epoch)
+            .values(claim_owner=holder.owner, claim_epoch=holder.epoch)
         )
     return list(chosen)

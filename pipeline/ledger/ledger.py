@@ -17,6 +17,7 @@ from pipeline.ledger.plan import PlanMixin
 from pipeline.ledger.reconcile import ReconcileMixin
 from pipeline.ledger.runs import RunsMixin
 from pipeline.ledger.send import SendMixin
+from pipeline.ledger.workers import WorkersMixin
 
 
 class Ledger(
@@ -26,10 +27,11 @@ class Ledger(
     SendMixin,
     ReconcileMixin,
     LeaseMixin,
+    WorkersMixin,
     OutcomesMixin,
     CancelMixin,
 ):
-    """Runs, planning, sending, reconciliation, leases, call outcomes and cancels."""
+    """Runs, planning, sending, reconciliation, leases, workers, call outcomes and cancels."""
 
     def close(self) -> None:
         """Release the database connections."""

@@ -41,9 +41,14 @@ class ReconcileMixin(LedgerBase):
         b = t.batches.c
         with self.transaction() as conn:
             self.fence(conn, lease)
-            cutoff = self.key_expiry_cutoff(self.now())
+            now = self.now()
             chosen = claim_batches(
-                conn, lease, b.state.in_(B_IN_DOUBT), b.first_sent_at <= cutoff, limit=limit
+                conn,
+                lease,
+                b.state.in_(B_IN_DOUBT),
+                b.first_sent_at <= self.key_expiry_cutoff(now),
+                now=now,
+                limit=limit,
             )
             return [load_work(conn, c) for c in chosen]
 

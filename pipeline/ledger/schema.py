@@ -194,6 +194,23 @@ leases = sa.Table(
     sa.Column("expires_at", TS, nullable=False),
 )
 
+# Every upload process working on a campaign (migration 0003). Its id is the fencing token it
+# stamps on the batches it claims; it is live while ``ended_at`` is NULL and ``expires_at`` is in
+# the future. A worker that stops renewing (killed, frozen) is dead for good once it expires: its
+# claims may be taken over, and its own later writes are refused.
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("campaign_id", sa.ForeignKey("campaigns.id"), nullable=False),
+    sa.Column("owner", sa.String(200), nullable=False, unique=True),  # host:pid:random
+    sa.Column("run_id", sa.ForeignKey("runs.id"), nullable=True),
+    sa.Column("started_at", TS, nullable=False),
+    sa.Column("expires_at", TS, nullable=False),
+    sa.Column("ended_at", TS, nullable=True),
+    sa.Index(None, "campaign_id", "ended_at"),
+)
+
 # ---- Call outcomes and cancellations (migration 0002; pipeline/ledger/outcomes.py) ----------
 
 # The latest report of each sent row's call job, as `results` last fetched it. One row per

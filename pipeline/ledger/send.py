@@ -27,9 +27,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.errors import KeyExpiredError, LedgerError
+from pipeline.errors import KeyExpiredError, LedgerError, StaleLeaseError
 from pipeline.ledger import schema as t
-from pipeline.ledger.base import Lease, LedgerBase, driver_sql
+from pipeline.ledger.base import Holder, LedgerBase, driver_sql
 from pipeline.ledger.batches import BatchWork, claim_batches, load_work
 from pipeline.ledger.states import (
     B_CONFIRMED,
@@ -59,10 +59,25 @@ def clean_error(text: str) -> str:
     return _URL.sub("<url>", redact(text))[:1000]
 
 
+def _check_claim(batch: Any, holder: Holder) -> None:
+    """Refuse a write about ``batch`` unless ``holder`` is the one that claimed it last."""
+    if batch.claim_owner is None:
+        raise LedgerError(
+            f"batch {batch.id} was never claimed, so {holder.owner!r} cannot write its outcome; "
+            f"claim it with claim_sendable() first (a bug in the caller)."
+        )
+    if batch.claim_owner != holder.owner or batch.claim_epoch != holder.epoch:
+        raise StaleLeaseError(
+            f"batch {batch.id} is claimed by {batch.claim_owner!r} (epoch {batch.claim_epoch}), "
+            f"not by {holder.owner!r} (epoch {holder.epoch}): it was taken over, so this write "
+            f"was refused and nothing changed. Stop this worker; the batch is in other hands."
+        )
+
+
 class SendMixin(LedgerBase):
     """Send-side operations of the :class:`~pipeline.ledger.Ledger`."""
 
-    def claim_sendable(self, lease: Lease, *, limit: int) -> list[BatchWork]:
+    def claim_sendable(self, lease: Holder, *, limit: int) -> list[BatchWork]:
         """Claim up to ``limit`` batches that may be sent now under their own key.
 
         Sendable: planned, unknown, or ``sending`` left by an earlier lease (a dead run),
@@ -75,27 +90,36 @@ class SendMixin(LedgerBase):
         # A claim only stamps the epoch; losing it to a power cut loses nothing (the intent
         # commit of mark_attempt is durable and flushes the claim with it).
         with self.transaction(durable=False) as conn:
-            self.fence(conn, lease)
-            cutoff = self.key_expiry_cutoff(self.now())
+            self.fence_holder(conn, lease)
+            now = self.now()
+            cutoff = self.key_expiry_cutoff(now)
             chosen = claim_batches(
                 conn,
                 lease,
                 b.state.in_(B_SENDABLE),
                 sa.or_(b.first_sent_at.is_(None), b.first_sent_at > cutoff),
-                sa.or_(b.claim_epoch.is_(None), b.claim_epoch < lease.epoch),
+                # not one this holder already claimed (and gave up on) in this run
+                sa.or_(
+                    b.claim_owner.is_(None),
+                    b.claim_owner != lease.owner,
+                    b.claim_epoch != lease.epoch,
+                ),
+                now=now,
                 limit=limit,
             )
             fresh = self.fresh_rows
             return [load_work(conn, c, known=fresh.pop(c.id, None)) for c in chosen]
 
-    def mark_attempt(self, lease: Lease, batch_id: int) -> int:
+    def mark_attempt(self, lease: Holder, batch_id: int) -> int:
         """Durably record that the batch is about to be sent; returns the attempt number."""
         b = t.batches.c
         with self.transaction() as conn:
-            self.fence(conn, lease)
+            self.fence_holder(conn, lease)
             now = self.now()
             cutoff = self.key_expiry_cutoff(now)
-            batch = conn.execute(sa.select(t.batches).where(b.id == batch_id)).first()
+            batch = conn.execute(
+                sa.select(t.batches).where(b.id == batch_id).with_for_update()
+            ).first()
             if batch is None or batch.campaign_id != lease.campaign_id:
                 raise LedgerError(
                     f"batch {batch_id} is not a batch of campaign {lease.campaign_id}."
@@ -106,11 +130,11 @@ class SendMixin(LedgerBase):
                     f"{batch.first_sent_at.isoformat()} and may have expired on the server; "
                     f"it is never sent again. Reconcile the batch instead."
                 )
-            if batch.state not in B_SENDABLE or batch.claim_epoch != lease.epoch:
+            _check_claim(batch, lease)
+            if batch.state not in B_SENDABLE:
                 raise LedgerError(
-                    f"batch {batch_id} is {batch.state} and claimed by epoch "
-                    f"{batch.claim_epoch}, so it cannot be sent by epoch {lease.epoch}; claim it "
-                    f"with claim_sendable() first."
+                    f"batch {batch_id} is {batch.state}, so it cannot be sent again; claim "
+                    f"sendable batches with claim_sendable() (a bug in the caller)."
                 )
             attempt: int = batch.attempts + 1
             conn.execute(
@@ -135,11 +159,16 @@ class SendMixin(LedgerBase):
             )
         return attempt
 
-    def _outcome_batch(self, conn: sa.Connection, lease: Lease, batch_id: int) -> Any:
-        self.fence(conn, lease)
-        batch = conn.execute(sa.select(t.batches).where(t.batches.c.id == batch_id)).first()
+    def _outcome_batch(self, conn: sa.Connection, lease: Holder, batch_id: int) -> Any:
+        self.fence_holder(conn, lease)
+        # Locked until commit: a worker taking the batch over waits (or skips it) until this
+        # outcome is in, and then finds it settled.
+        batch = conn.execute(
+            sa.select(t.batches).where(t.batches.c.id == batch_id).with_for_update()
+        ).first()
         if batch is None or batch.campaign_id != lease.campaign_id:
             raise LedgerError(f"batch {batch_id} is not a batch of campaign {lease.campaign_id}.")
+        _check_claim(batch, lease)
         if batch.state not in B_IN_DOUBT:
             raise LedgerError(
                 f"batch {batch_id} is {batch.state}: an outcome can only be recorded for a batch "
@@ -150,7 +179,7 @@ class SendMixin(LedgerBase):
     def _set_batch(
         self,
         conn: sa.Connection,
-        lease: Lease,
+        lease: Holder,
         batch: Any,
         state: str,
         why: str,
@@ -176,7 +205,7 @@ class SendMixin(LedgerBase):
             at=now,
         )
 
-    def record_success(self, lease: Lease, batch_id: int, job_ids: Sequence[str]) -> None:
+    def record_success(self, lease: Holder, batch_id: int, job_ids: Sequence[str]) -> None:
         """The server created the jobs: each row gets its job id, the batch is confirmed."""
         with self.transaction() as conn:
             batch = self._outcome_batch(conn, lease, batch_id)
@@ -208,7 +237,7 @@ class SendMixin(LedgerBase):
             )
             self._set_batch(conn, lease, batch, B_CONFIRMED, f"{len(job_ids)} jobs created")
 
-    def record_unknown(self, lease: Lease, batch_id: int, *, error: str) -> None:
+    def record_unknown(self, lease: Holder, batch_id: int, *, error: str) -> None:
         """The send failed in a way that may or may not have created jobs (transient error)."""
         with self.transaction() as conn:
             batch = self._outcome_batch(conn, lease, batch_id)
@@ -223,7 +252,7 @@ class SendMixin(LedgerBase):
                 finished=False,
             )
 
-    def record_rejected(self, lease: Lease, batch_id: int, *, code: str, message: str) -> None:
+    def record_rejected(self, lease: Holder, batch_id: int, *, code: str, message: str) -> None:
         """HTTP 400 for the whole batch (nothing created): every row rejected with the reason."""
         with self.transaction() as conn:
             batch = self._outcome_batch(conn, lease, batch_id)
@@ -243,7 +272,7 @@ class SendMixin(LedgerBase):
             )
 
     def record_bad_row(
-        self, lease: Lease, batch_id: int, *, phone: str, code: str, message: str
+        self, lease: Holder, batch_id: int, *, phone: str, code: str, message: str
     ) -> int:
         """HTTP 400 naming one phone: its rows rejected, the others back to planned.
 
