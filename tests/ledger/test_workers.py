@@ -123,7 +123,8 @@ def test_reaping_frees_the_claims_of_a_dead_process_before_its_expiry(
     assert ledger.reap_workers(s.campaign_id, owner_is_dead=lambda o: o == dead.owner) == 1
     assert ledger.others_in_flight(me) == 0
     assert {w.id for w in ledger.claim_sendable(me, limit=5)} == {1, 2}
-    assert scalar(f"SELECT ended_at IS NULL FROM workers WHERE owner = '{alive.owner}'") in (1, True)
+    still_live = scalar(f"SELECT ended_at IS NULL FROM workers WHERE owner = '{alive.owner}'")
+    assert still_live in (1, True)
     reason = scalar("SELECT reason FROM events WHERE entity = 'worker' ORDER BY id DESC LIMIT 1")
     assert "is gone" in str(reason)
 
@@ -177,8 +178,10 @@ def test_concurrent_claims_never_share_a_batch(ledger_url: str, clock: FakeClock
         th.start()
     for th in threads:
         th.join()
-    if errors and ledger_url.startswith("sqlite") and all(
-        isinstance(e, LedgerError) and "locked" in str(e) for e in errors
+    if (
+        errors
+        and ledger_url.startswith("sqlite")
+        and all(isinstance(e, LedgerError) and "locked" in str(e) for e in errors)
     ):
         pytest.fail(f"SQLite writers did not wait for each other: {errors[0]}")
     assert not errors, errors[0]
