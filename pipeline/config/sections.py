@@ -249,6 +249,14 @@ class UploadConfig(_Section):
     # re-run by hand after a weekend. Set allow_repeats for lists meant to be called again.
     repeat_window_s: float = Field(default=7 * 86_400.0, ge=0, le=366 * 86_400.0)
     allow_repeats: bool = False
+    # Several upload processes (on one or several hosts) share a campaign's batches. None
+    # (default): on for a PostgreSQL ledger, off for SQLite, where one run at a time holds the
+    # campaign and a second one exits with code 5. true on SQLite is a configuration error.
+    share_work: bool | None = None
+    # How long a run's lease (and, when sharing, its worker) lives without renewal; renewed
+    # every quarter of it. A run killed or frozen on another host holds its batches this long
+    # at most before others take them over. Keep it far above the hosts' clock skew.
+    lease_ttl_s: float = Field(default=120.0, ge=1, le=3600)
 
 
 class ReportsConfig(_Section):

@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 import sqlalchemy as sa
 
 from pipeline.api import CallsApiClient
-from pipeline.ledger import BatchWork, Lease, Ledger
+from pipeline.ledger import BatchWork, Holder, Lease, Ledger
 from pipeline.ledger import schema as t
 from pipeline.ledger.freeze import Freezer
 from pipeline.ledger.states import BATCHED, PLANNED
@@ -52,14 +52,17 @@ class Dispatcher:
     def __init__(
         self,
         ledger: Ledger,
-        lease: Lease,
+        holder: Holder,
         sender: BatchSender,
         make_client: Callable[[], CallsApiClient],
         *,
         batch_size: int,
     ) -> None:
         self.ledger = ledger
-        self.lease = lease
+        self.holder = holder
+        # The campaign lease, when this run holds it: only its holder freezes planned rows.
+        # A worker sharing the campaign without it only claims and sends.
+        self.lease: Lease | None = holder if isinstance(holder, Lease) else None
         self.sender = sender
         self.batch_size = batch_size
         self.expired = False
@@ -79,10 +82,18 @@ class Dispatcher:
     def freeze(self) -> None:
         """Freeze every planned row of the campaign into batches of ``batch_size`` now."""
         self._freezer = None  # its carried rows are frozen here; it must not freeze them again
-        self.ledger.freeze_batches(self.lease, batch_size=self.batch_size, body_for=BODY_FOR)
+        if self.lease is not None:
+            self.ledger.freeze_batches(self.lease, batch_size=self.batch_size, body_for=BODY_FOR)
 
     def start_freezing(self) -> None:
-        """Freeze every planned row (from the first) during the next ``send_all``."""
+        """Freeze every planned row (from the first) during the next ``send_all``.
+
+        Without the campaign lease this does nothing: the lease holder freezes (a sharing
+        worker that put rows back to planned leaves them to it, or to its own turn as holder).
+        """
+        if self.lease is None:
+            self._freezer = None
+            return
         self._freezer = self.ledger.freezer(
             self.lease, batch_size=self.batch_size, body_for=BODY_FOR
         )
@@ -103,7 +114,7 @@ class Dispatcher:
             if concurrency > 1:
                 while self._freeze_step():
                     pass
-            works = self.ledger.claim_sendable(self.lease, limit=max(4, concurrency * 4))
+            works = self.ledger.claim_sendable(self.holder, limit=max(4, concurrency * 4))
             if not works:
                 if self._freeze_step():
                     continue

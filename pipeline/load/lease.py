@@ -4,8 +4,9 @@ Usage::
 
     lease = ledger.acquire_lease(cid, owner=owner_name(), ttl_s=LEASE_TTL_S, run_id=run_id,
                                  owner_is_dead=owner_is_dead)
-    with LeaseKeeper(ledger, lease, on_lost=control.stop):
+    with LeaseKeeper(ledger, lease, on_lost=control.stop) as keeper:
         ...                                     # renewed every LEASE_TTL_S / 4 seconds
+        if keeper.fresh(): send_one_batch()     # nobody can have taken our work over yet
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 from pipeline.errors import LedgerError, PipelineError, StaleLeaseError
-from pipeline.ledger import Lease, Ledger
+from pipeline.ledger import Lease, Ledger, Worker
 
 log = logging.getLogger("pipeline.load")
 
@@ -61,32 +63,67 @@ def owner_is_dead(owner: str) -> bool:
 
 
 class LeaseKeeper:
-    """Renews a lease from a background thread until stopped; reports a lost lease."""
+    """Renews the run's lease and/or worker from a background thread; reports a lost one.
+
+    ``fresh()`` says whether the last renewal is recent enough that nobody can have taken
+    this run's work over yet, by this process's monotonic clock (which keeps running while
+    the process is stopped): the sender asks it right before each request, so a run that
+    wakes up after a freeze longer than its lease sends nothing more.
+    """
 
     def __init__(
         self,
         ledger: Ledger,
-        lease: Lease,
+        lease: Lease | None = None,
         *,
+        worker: Worker | None = None,
         on_lost: Callable[[PipelineError], None],
         ttl_s: float = LEASE_TTL_S,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._ledger = ledger
+        self._lock = threading.Lock()
         self.lease = lease
+        self.worker = worker
         self._on_lost = on_lost
         self._ttl_s = ttl_s
+        self._monotonic = monotonic
+        self._valid_until = monotonic() + ttl_s
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
 
+    def fresh(self) -> bool:
+        """Whether the lease/worker was renewed less than one TTL ago."""
+        return self._monotonic() < self._valid_until
+
+    def adopt(self, lease: Lease) -> None:
+        """Start renewing ``lease`` too (a sharing run that became the coordinator)."""
+        with self._lock:
+            self.lease = lease
+
+    def drop(self) -> Lease | None:
+        """Stop renewing the lease (before releasing it); returns its latest version."""
+        with self._lock:
+            lease, self.lease = self.lease, None
+        return lease
+
     def _run(self) -> None:
         while not self._done.wait(self._ttl_s / 4):
+            started = self._monotonic()
             try:
-                self.lease = self._ledger.renew_lease(self.lease, ttl_s=self._ttl_s)
+                with self._lock:
+                    if self.worker is not None:
+                        self.worker = self._ledger.renew_worker(self.worker, ttl_s=self._ttl_s)
+                    if self.lease is not None:
+                        self.lease = self._ledger.renew_lease(self.lease, ttl_s=self._ttl_s)
             except StaleLeaseError as exc:
+                self._valid_until = 0.0
                 self._on_lost(exc)
                 return
             except LedgerError as exc:  # a busy database: try again at the next tick
                 log.warning("could not renew the campaign lease (will retry): %s", exc)
+                continue
+            self._valid_until = started + self._ttl_s
 
     def __enter__(self) -> LeaseKeeper:
         self._thread.start()

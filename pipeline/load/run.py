@@ -25,16 +25,17 @@ from pathlib import Path
 from pipeline.api import CallsApiClient
 from pipeline.config import Config
 from pipeline.errors import (
+    ConfigError,
     InputFileError,
     LeaseHeldError,
     LedgerError,
     PipelineError,
     TransientApiError,
 )
-from pipeline.ledger import InputFile, Lease, Ledger
+from pipeline.ledger import Holder, InputFile, Lease, Ledger, Worker
 from pipeline.load.batches import Dispatcher, pending_rows
 from pipeline.load.hooks import TestHooks
-from pipeline.load.lease import LEASE_TTL_S, LeaseKeeper, owner_is_dead, owner_name
+from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
 from pipeline.load.planning import plan_file
 from pipeline.load.progress import Meter, MeteredSender, Progress
 from pipeline.load.reconcile import reconcile_unknown
@@ -43,6 +44,9 @@ from pipeline.load.sender import RunControl
 from pipeline.load.summary import UploadSummary
 
 ClientSource = CallsApiClient | Callable[[], CallsApiClient]
+
+# How often a sharing run that has nothing to send looks again (at most; see _Run.share).
+_POLL_S = 0.2
 
 
 def file_info(path: Path) -> InputFile:
@@ -81,15 +85,17 @@ def run_upload(
 ) -> UploadSummary:
     """Upload ``files`` to the token's campaign exactly once; see the module doc.
 
-    Raises :class:`InputFileError` (unreadable file) or :class:`LeaseHeldError` (another
-    run holds the campaign) before anything is sent; every later failure ends the run in an
-    orderly way and is reported in the summary (``summary.error``, ``summary.exit_code``).
+    Raises :class:`InputFileError` (unreadable file), :class:`ConfigError` (sharing asked of
+    SQLite) or :class:`LeaseHeldError` (another run holds the campaign and work is not
+    shared) before anything is sent; every later failure ends the run in an orderly way and
+    is reported in the summary (``summary.error``, ``summary.exit_code``).
     """
     say = progress or (lambda _line: None)
     hooks = hooks or TestHooks()
     started = clock()
     make_client = _client_factory(client, cfg, hooks)
     inputs = [(path, file_info(path)) for path in files]
+    shared = sharing(cfg, ledger)
     campaign = ledger.ensure_campaign(token)
     run_id = ledger.start_run(
         command="upload",
@@ -97,36 +103,27 @@ def run_upload(
         config_digest=config_digest(cfg),
         campaign_id=campaign.id,
     )
-    lease = _acquire(ledger, campaign.id, run_id)
-    run = _Run(cfg, ledger, lease, make_client, clock, sleep, rng, hooks)
+    ttl = cfg.upload.lease_ttl_s
+    holder: Holder
+    if shared:
+        holder = ledger.register_worker(campaign.id, owner=owner_name(), ttl_s=ttl, run_id=run_id)
+    else:
+        holder = _acquire(ledger, campaign.id, run_id, ttl)
+    run = _Run(cfg, ledger, holder, make_client, clock, sleep, rng, hooks)
     meter = run.sender.meter = Meter(on_progress) if on_progress else None
     try:
-        with LeaseKeeper(ledger, lease, on_lost=run.control.stop):
-            # Fresh in-doubt batches go first: a resend settles which jobs they own, so the
-            # reconciliation of an expired batch with the same phone cannot adopt their job.
-            say("finishing batches of earlier runs")
-            run.send(meter)
-            if not run.control.stopped:
-                run.reconcile(say)
-                run.send(meter)
-            # Planning is offline: a run that had to stop sending (budget spent, campaign
-            # stopped, token refused) still records tonight's files, so their rows are counted
-            # as pending and the next run sends them. Only a ledger failure (lease lost) stops it.
-            if not isinstance(run.control.stop_error, LedgerError):
-                for path, info in inputs:
-                    counts = plan_file(cfg, path, info, ledger, lease, now=clock())
-                    run.summary.repeats_of_earlier_runs += counts.repeat_of_earlier_run
-                    say(f"{path}: planned")
-                    if meter is not None:
-                        read = counts.planned + counts.rejected + counts.duplicate
-                        meter.planned(read + counts.skipped_already_planned, path.name)
-                run.dispatcher.start_freezing()
-            if not run.control.stopped:
-                say("sending")
-                run.send(meter)
-            if run.dispatcher.expired and not run.control.stopped:
-                run.reconcile(say)
-                run.send(meter)
+        with LeaseKeeper(
+            ledger,
+            holder if isinstance(holder, Lease) else None,
+            worker=holder if isinstance(holder, Worker) else None,
+            on_lost=run.control.stop,
+            ttl_s=ttl,
+        ) as keeper:
+            run.sender.fresh = keeper.fresh
+            if isinstance(holder, Worker):
+                run.share(holder, keeper, inputs, say, meter)
+            else:
+                run.coordinate(holder, inputs, say, meter)
     except PipelineError as exc:
         run.control.stop(exc)
     finally:
@@ -134,12 +131,26 @@ def run_upload(
     return run.summary
 
 
-def _acquire(ledger: Ledger, campaign_id: int, run_id: int) -> Lease:
+def sharing(cfg: Config, ledger: Ledger) -> bool:
+    """Whether this run shares the campaign's batches with other runs (see upload.share_work)."""
+    backend = ledger.engine.dialect.name
+    if cfg.upload.share_work is None:
+        return backend == "postgresql"
+    if cfg.upload.share_work and backend != "postgresql":
+        raise ConfigError(
+            f"upload.share_work is true but the ledger is {backend}: several uploaders can "
+            f"share a campaign only on a PostgreSQL ledger (ledger.url: postgresql+psycopg://…). "
+            f"Remove upload.share_work, or move the ledger with `jaicp-pipeline ledger migrate`."
+        )
+    return cfg.upload.share_work
+
+
+def _acquire(ledger: Ledger, campaign_id: int, run_id: int, ttl_s: float) -> Lease:
     try:
         return ledger.acquire_lease(
             campaign_id,
             owner=owner_name(),
-            ttl_s=LEASE_TTL_S,
+            ttl_s=ttl_s,
             run_id=run_id,
             owner_is_dead=owner_is_dead,
         )
@@ -149,47 +160,141 @@ def _acquire(ledger: Ledger, campaign_id: int, run_id: int) -> Lease:
 
 
 class _Run:
-    """The parts of one upload run after the lease is held."""
+    """The parts of one upload run after it holds the campaign lease or joined as a worker."""
 
     def __init__(  # noqa: PLR0917 - private; built once by run_upload
         self,
         cfg: Config,
         ledger: Ledger,
-        lease: Lease,
+        holder: Holder,
         make_client: Callable[[], CallsApiClient],
         clock: Callable[[], datetime],
         sleep: Callable[[float], None],
         rng: random.Random,
         hooks: TestHooks,
     ) -> None:
-        self.cfg, self.ledger, self.lease, self.clock = cfg, ledger, lease, clock
+        self.cfg, self.ledger, self.holder, self.clock = cfg, ledger, holder, clock
+        self.campaign_id = holder.campaign_id
         self.sleep = sleep
         self.control = RunControl()
-        self.summary = UploadSummary(run_id=lease.run_id or 0)
+        self.summary = UploadSummary(run_id=holder.run_id or 0)
         self.policy = RetryPolicy.from_config(cfg.upload, rng=rng)
+        self.budget = Budget(clock, seconds=cfg.upload.run_budget_s)
         self.sender = sender = MeteredSender(
             ledger,
-            lease,
+            holder,
             policy=self.policy,
-            budget=Budget(clock, seconds=cfg.upload.run_budget_s),
+            budget=self.budget,
             sleep=sleep,
             hooks=hooks,
             control=self.control,
         )
         self.dispatcher = Dispatcher(
-            ledger, lease, sender, make_client, batch_size=cfg.upload.batch_size
+            ledger, holder, sender, make_client, batch_size=cfg.upload.batch_size
         )
+
+    def coordinate(
+        self,
+        lease: Lease,
+        inputs: Sequence[tuple[Path, InputFile]],
+        say: Callable[[str], None],
+        meter: Meter | None,
+    ) -> None:
+        """Everything only the campaign lease's holder does: reconcile, plan, freeze; and send."""
+        run = self
+        self.dispatcher.lease = lease
+        # Fresh in-doubt batches go first: a resend settles which jobs they own, so the
+        # reconciliation of an expired batch with the same phone cannot adopt their job.
+        say("finishing batches of earlier runs")
+        run.send(meter)
+        if not run.control.stopped:
+            run.reconcile(lease, say)
+            run.send(meter)
+        # Planning is offline: a run that had to stop sending (budget spent, campaign
+        # stopped, token refused) still records tonight's files, so their rows are counted
+        # as pending and the next run sends them. Only a ledger failure (lease lost) stops it.
+        if not isinstance(run.control.stop_error, LedgerError):
+            for path, info in inputs:
+                counts = plan_file(self.cfg, path, info, self.ledger, lease, now=self.clock())
+                run.summary.repeats_of_earlier_runs += counts.repeat_of_earlier_run
+                say(f"{path}: planned")
+                if meter is not None:
+                    read = counts.planned + counts.rejected + counts.duplicate
+                    meter.planned(read + counts.skipped_already_planned, path.name)
+            run.dispatcher.start_freezing()
+        if not run.control.stopped:
+            say("sending")
+            run.send(meter)
+        if run.dispatcher.expired and not run.control.stopped:
+            run.reconcile(lease, say)
+            run.send(meter)
+
+    def share(
+        self,
+        worker: Worker,
+        keeper: LeaseKeeper,
+        inputs: Sequence[tuple[Path, InputFile]],
+        say: Callable[[str], None],
+        meter: Meter | None,
+    ) -> None:
+        """Work on the campaign beside other runs until it is done (PostgreSQL).
+
+        Send whatever batch is free; take the campaign lease whenever it is free and this
+        run's files are not planned yet (or rows wait to be frozen again) and do the
+        lease holder's part; otherwise wait, polling, while other live workers still hold
+        batches — when one of them dies or stalls past its lease its batches become free here.
+        """
+        control, ledger = self.control, self.ledger
+        poll_s = min(_POLL_S, self.cfg.upload.lease_ttl_s / 8)
+        coordinated = False
+        while True:
+            self.send(meter)
+            if isinstance(control.stop_error, LedgerError):
+                return  # our worker is gone (stalled past its lease): write nothing more
+            if not coordinated or (not control.stopped and ledger.planned_rows(worker.campaign_id)):
+                lease = self._try_lease(worker)
+                if lease is not None:
+                    keeper.adopt(lease)
+                    try:
+                        self.coordinate(lease, inputs, say, meter)
+                    finally:
+                        self.dispatcher.lease = None
+                        ledger.release_lease(keeper.drop() or lease)
+                    coordinated = True
+                    continue
+            elif control.stopped:
+                return
+            else:
+                ledger.reap_workers(worker.campaign_id, owner_is_dead=owner_is_dead)
+                if not ledger.others_in_flight(worker):
+                    return
+            if not self.budget.allows(poll_s):
+                control.budget_spent = True
+                return
+            self.sleep(poll_s)
+
+    def _try_lease(self, worker: Worker) -> Lease | None:
+        try:
+            return self.ledger.acquire_lease(
+                worker.campaign_id,
+                owner=worker.owner,
+                ttl_s=self.cfg.upload.lease_ttl_s,
+                run_id=worker.run_id,
+                owner_is_dead=owner_is_dead,
+            )
+        except LeaseHeldError:
+            return None
 
     def send(self, meter: Meter | None = None) -> None:
         if meter is not None:
-            meter.start_sending(pending_rows(self.ledger, self.lease.campaign_id))
+            meter.start_sending(pending_rows(self.ledger, self.campaign_id))
         self.dispatcher.send_all(concurrency=self.cfg.upload.concurrency)
 
-    def reconcile(self, say: Callable[[str], None]) -> None:
+    def reconcile(self, lease: Lease, say: Callable[[str], None]) -> None:
         try:
             got = reconcile_unknown(
                 self.ledger,
-                self.lease,
+                lease,
                 self.dispatcher.client(),
                 retry=self.policy,
                 sleep=self.sleep,
@@ -217,7 +322,7 @@ class _Run:
             s.budget_spent = control.budget_spent
             s.attempts, s.retries = control.attempts, control.retries
             s.batches_confirmed = control.confirmed_batches
-            s.pending_campaign = pending_rows(self.ledger, self.lease.campaign_id)
+            s.pending_campaign = pending_rows(self.ledger, self.campaign_id)
             s.duration_s = (self.clock() - started).total_seconds()
             counts = self.ledger.finish_run(
                 run_id,
@@ -229,7 +334,10 @@ class _Run:
             s.duplicate, s.pending = int(counts["duplicate"]), int(counts["pending"])
             s.read = s.sent + s.rejected + s.duplicate + s.pending
         finally:
-            self.ledger.release_lease(self.lease)
+            if isinstance(self.holder, Worker):
+                self.ledger.end_worker(self.holder)
+            else:
+                self.ledger.release_lease(self.holder)
 
 
 def _client_factory(

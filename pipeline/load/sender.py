@@ -44,9 +44,10 @@ from pipeline.errors import (
     IdempotenceConflictError,
     KeyExpiredError,
     PipelineError,
+    StaleLeaseError,
     TransientApiError,
 )
-from pipeline.ledger import BatchWork, Lease, Ledger
+from pipeline.ledger import BatchWork, Holder, Ledger
 from pipeline.ledger.batches import BodyFor, canonical_body
 from pipeline.load.hooks import TestHooks
 from pipeline.load.retry import Budget, RetryPolicy
@@ -120,7 +121,7 @@ class BatchSender:
     def __init__(
         self,
         ledger: Ledger,
-        lease: Lease,
+        lease: Holder,
         *,
         policy: RetryPolicy,
         budget: Budget,
@@ -135,6 +136,9 @@ class BatchSender:
         self.sleep = sleep
         self.hooks = hooks
         self.control = control
+        # Asked right before each request (LeaseKeeper.fresh): False once this process may
+        # have been frozen past its lease, when others may be sending its batches already.
+        self.fresh: Callable[[], bool] = lambda: True
 
     def send(self, work: BatchWork, client: AddPhonesClient) -> Outcome:  # noqa: PLR0911
         """Send ``work`` until it has an outcome or must wait for the next run."""
@@ -155,6 +159,17 @@ class BatchSender:
                 return Outcome.EXPIRED
             self.control.count(attempts=1)
             self.hooks.reach("after_intent")
+            if not self.fresh():
+                # The intent is recorded and the batch stays claimed by us: once our lease
+                # has expired another run resends it under the same key (or reconciles it).
+                self.control.stop(
+                    StaleLeaseError(
+                        f"batch {work.id} not sent: this run's lease was not renewed for longer "
+                        f"than its TTL (the process was stalled), so other runs may be working "
+                        f"on its batches. The run stops; run it again to continue."
+                    )
+                )
+                return Outcome.STOPPED
             try:
                 ids = client.add_phones_body(body, idempotence_key=work.request_key)
             except TransientApiError as exc:
