@@ -43,6 +43,10 @@ _ANY_PASSWORD = re.compile(r"^[^:@/]*:(.*)@", re.DOTALL)
 _MIGRATION_LOCK = threading.Lock()
 
 
+# Any fixed 64-bit number no other application on the database uses as an advisory lock id.
+_PG_MIGRATION_LOCK_ID = 0x4A41494350  # "JAICP"
+
+
 def alembic_config() -> AlembicConfig:
     """A programmatic Alembic config pointing at the migrations shipped in the package."""
     cfg = AlembicConfig()
@@ -188,6 +192,11 @@ def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> 
     if migrate:
         try:
             with _MIGRATION_LOCK, engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # Uploaders on several hosts may open a new ledger at the same moment: the
+                    # first migrates, the others wait here and then find it at head. (SQLite's
+                    # BEGIN IMMEDIATE already serialises them.) Released at commit.
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK_ID})")
                 cfg = alembic_config()
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")

@@ -1,0 +1,37 @@
+"""Several hosts opening a brand-new PostgreSQL ledger at the same moment: the first one
+migrates it, the others wait for that and find it ready (the race was seen with three
+uploaders started together: two failed on Alembic's CREATE TABLE alembic_version)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+
+from tests.ledger.conftest import _postgres_database
+
+OPEN = "import sys; from pipeline.ledger import open_ledger; open_ledger(sys.argv[1]).close()"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    yield from _postgres_database()
+
+
+def test_processes_opening_a_new_postgresql_ledger_together_all_succeed(pg_url: str) -> None:
+    procs = [
+        subprocess.Popen([sys.executable, "-c", OPEN, pg_url], stderr=subprocess.PIPE, text=True)
+        for _ in range(5)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 5, "\n".join(errors)
+    engine = sa.create_engine(pg_url)
+    try:
+        with engine.connect() as conn:
+            versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    finally:
+        engine.dispose()
+    assert len(versions) == 1
