@@ -6,8 +6,10 @@ Usage::
     JAICP_TOKEN=... jaicp-pipeline results --config reminders.yaml --since 2026-11-01 \\
         --attempts --source export.xlsx --out results.csv
 
-Exit codes: 0 written; 3 the Calls API failed transiently (outcomes fetched so far are kept in
-the ledger; run again); 4 configuration or token; 1 other failures.
+Transient API failures are retried with the ``upload:`` retry settings (attempts, backoff,
+``Retry-After`` cap, run budget). Exit codes: 0 written; 3 the Calls API still failed after
+those retries (outcomes fetched so far are kept in the ledger; run again); 4 configuration or
+token; 1 other failures.
 """
 
 from __future__ import annotations

@@ -4,8 +4,12 @@
 2. Fetch ``callJob/getReport`` (and ``callAttempt/getReport`` with ``attempts=True``) for the
    sent rows in chunks of ``chunk_size`` ids; a chunk the server refuses with
    ``id.not.found`` is split in halves until the unknown ids are isolated (they are stored
-   with status ``not_found``, the rest of the chunk is not lost). Each chunk's outcomes are
-   stored in the ledger in one transaction, so an interrupted fetch keeps what it got.
+   with status ``not_found``, the rest of the chunk is not lost). Transient failures (5xx,
+   429, timeouts, dropped connections) are retried with the uploader's policy
+   (``upload.max_attempts_per_request``, backoff with full jitter, ``Retry-After`` honoured up
+   to ``upload.retry_after_cap_s``, all within ``upload.run_budget_s``); the reports are
+   read-only, so a retry cannot do harm. Each chunk's outcomes are stored in the ledger in one
+   transaction, so a fetch that gives up (exit 3) keeps what it got.
 3. Write one line per row of the selection (rejected, duplicate and pending rows too, with
    their state and reason, so the CRM sees every row it exported; ``sent_only`` leaves them
    out). The original cells come from ``source`` when its sha256 matches one of the selected
@@ -16,34 +20,39 @@ Usage::
     summary = run_results(cfg, ledger=ledger, client=client, token=token,
                           out=Path("results.xlsx"), run_id=12, attempts=True)
     summary.lines()
+
+Clock, sleep and random generator of the retries may be injected (``clock=``, ``sleep=``,
+``rng=``), like :func:`pipeline.load.run.run_upload`'s.
 """
 
 from __future__ import annotations
 
 import logging
+import random
+import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from pipeline.api import CallAttemptReport, CallJobReport, CallsApiClient, JobStatus
+from pipeline.api import CallsApiClient
 from pipeline.config import Config
-from pipeline.errors import BadRequestError, LedgerError
+from pipeline.errors import LedgerError, PipelineError
 from pipeline.extract import ReadOptions, open_table
 from pipeline.ledger import Ledger
 from pipeline.ledger import schema as t
-from pipeline.ledger.outcomes import NOT_FOUND, Outcome, ResultRow, RowSelection
+from pipeline.ledger.outcomes import ResultRow, RowSelection
+from pipeline.load.report_fetch import Retrying, fetch_outcomes
+from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.run import config_digest, file_info
 from pipeline.reports.results import PAYLOAD_PREFIX, ResultFields, ResultsWriter
 
 log = logging.getLogger(__name__)
 REPORT_CHUNK = 200  # ids per getReport request: small bodies, few requests
-T = TypeVar("T")
 
 
 @dataclass
@@ -56,6 +65,7 @@ class ResultsSummary:
     statuses: Counter[str] = field(default_factory=Counter)
     states: Counter[str] = field(default_factory=Counter)
     source_used: str | None = None
+    retries: int = 0
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -70,6 +80,8 @@ class ResultsSummary:
             out.append(
                 "jobs by status: " + ", ".join(f"{k} {v}" for k, v in self.statuses.most_common())
             )
+        if self.retries:
+            out.append(f"{self.retries} report request(s) retried after a transient failure")
         out.extend(self.notes)
         return out
 
@@ -81,71 +93,6 @@ def local_zone(name: str | None) -> tzinfo:
     zone = datetime.now().astimezone().tzinfo
     assert zone is not None
     return zone
-
-
-def fetch_split(
-    fetch: Callable[[list[str]], list[T]], ids: list[str], missing: set[str]
-) -> list[T]:
-    """``fetch(ids)``; on ``id.not.found`` split the ids in halves until the unknown are alone."""
-    try:
-        return fetch(ids)
-    except BadRequestError as exc:
-        if exc.error_type != "id.not.found":
-            raise
-        if len(ids) == 1:
-            missing.add(ids[0])
-            return []
-        mid = len(ids) // 2
-        return fetch_split(fetch, ids[:mid], missing) + fetch_split(fetch, ids[mid:], missing)
-
-
-def _status(job: CallJobReport) -> str:
-    if job.job_status is JobStatus.OTHER and job.job_status_raw:
-        return job.job_status_raw
-    return job.job_status.value
-
-
-def fetch_outcomes(
-    client: CallsApiClient, chunk: Sequence[tuple[int, str]], *, attempts: bool
-) -> list[Outcome]:
-    """The outcomes of one chunk of (row id, job id)."""
-    ids = [job for _, job in chunk]
-    missing: set[str] = set()
-    jobs = {j.call_job_id: j for j in fetch_split(lambda x: client.job_report(ids=x), ids, missing)}
-    last: dict[str, CallAttemptReport] = {}
-    if attempts:
-        found = [i for i in ids if i in jobs]
-        got = fetch_split(lambda x: client.attempt_report(ids=x), found, set()) if found else []
-        for a in sorted(got, key=lambda a: a.attempt_number or 0):
-            last[a.call_job_id] = a
-    outcomes: list[Outcome] = []
-    for row_id, job_id in chunk:
-        job = jobs.get(job_id)
-        if job is None:
-            outcomes.append(Outcome(row_id, job_id, NOT_FOUND, 0, None, None, None, None))
-            continue
-        attempt = last.get(job_id)
-        result = attempt.call_result if attempt else None
-        if result is None and isinstance(job.report_data, dict):
-            # Without --attempts the bot's own report is the only place a result can be.
-            value = job.report_data.get("callResult")
-            result = None if value is None else str(value)
-        duration = job.call_duration
-        if duration is None and attempt is not None:
-            duration = attempt.call_duration
-        outcomes.append(
-            Outcome(
-                row_id,
-                job_id,
-                _status(job),
-                job.attempts_count,
-                result,
-                duration,
-                job.finished_at,
-                job.report_data,
-            )
-        )
-    return outcomes
 
 
 def _check_run(ledger: Ledger, campaign_id: int, run_id: int) -> None:
@@ -208,8 +155,16 @@ def run_results(
     source: Path | None = None,
     chunk_size: int = REPORT_CHUNK,
     progress: Callable[[str], None] | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
 ) -> ResultsSummary:
     """Fetch, store and write the results of a selection (see module docstring)."""
+    retrying = Retrying(
+        RetryPolicy.from_config(cfg.upload, rng=rng or random.Random()),  # noqa: S311 - jitter
+        Budget(clock, seconds=cfg.upload.run_budget_s),
+        sleep,
+    )
     campaign = ledger.ensure_campaign(token)
     if run_id is not None:
         _check_run(ledger, campaign.id, run_id)
@@ -222,13 +177,18 @@ def run_results(
     try:
         jobs = ledger.sent_jobs(sel)
         for start in range(0, len(jobs), chunk_size):
-            outcomes = fetch_outcomes(client, jobs[start : start + chunk_size], attempts=attempts)
+            chunk = jobs[start : start + chunk_size]
+            outcomes = fetch_outcomes(client, chunk, attempts=attempts, retrying=retrying)
             ledger.store_outcomes(outcomes)
             summary.jobs_fetched += len(outcomes)
+            summary.retries = retrying.retries
             if progress:
                 progress(f"fetched {summary.jobs_fetched} of {len(jobs)} call job report(s)")
         _write(cfg, ledger, sel, summary, sent_only=sent_only, source=source)
         status = 0
+    except PipelineError as exc:
+        status = exc.exit_code  # 3 for a transient failure: the run's record says "run again"
+        raise
     finally:
         ledger.finish_run(own_run, exit_status=status, stats={"results_rows": summary.rows_written})
     return summary

@@ -1,16 +1,33 @@
-"""Fixtures of the results tests: an :class:`~tests.results.support.Operator` per test."""
+"""Fixtures of the results tests: an :class:`~tests.results.support.Operator` per test.
+
+``op`` keeps its ledger in a SQLite file; ``op_each`` runs the test once on SQLite and once
+on a fresh PostgreSQL database, with fast backoff (``upload.backoff_*``) for retry tests.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipeline.emulator import Emulator
-from tests.results.support import Operator
+from tests.results.support import BACKENDS, Operator, operators
 
 
 @pytest.fixture
 def op(emulator: Emulator, campaign: dict[str, Any], tmp_path: Path) -> Operator:
     return Operator(emulator, campaign["token"], tmp_path)
+
+
+FAST_RETRIES = "{batch_size: 10, backoff_base_s: 0.01, backoff_max_s: 0.05}"
+
+
+@pytest.fixture(params=BACKENDS)
+def op_each(
+    request: pytest.FixtureRequest, emulator: Emulator, campaign: dict[str, Any], tmp_path: Path
+) -> Iterator[Operator]:
+    yield from operators(
+        request.param, emulator, campaign["token"], tmp_path, upload_section=FAST_RETRIES
+    )

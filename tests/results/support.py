@@ -7,10 +7,15 @@ Usage::
     op = Operator(emulator, campaign["token"], tmp_path)
     run_id = op.upload(op.csv("a.csv", [("79160000001", "Anna", "n")]))
     result = op.invoke("results", "--run", str(run_id), "--out", str(tmp_path / "r.csv"))
+
+    @pytest.fixture(params=BACKENDS)               # the same test on SQLite and PostgreSQL
+    def op_each(request, emulator, campaign, tmp_path) -> Iterator[Operator]:
+        yield from operators(request.param, emulator, campaign["token"], tmp_path)
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +25,9 @@ from click.testing import CliRunner, Result
 
 from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
+from tests.ledger.conftest import _postgres_database
+
+BACKENDS = ["sqlite", "postgresql"]
 
 
 def phone(n: int) -> str:
@@ -36,6 +44,7 @@ class Operator:
     tmp_path: Path
     timezone: str = "Europe/Moscow"
     ledger_url: str = ""
+    upload_section: str = "{batch_size: 10}"  # the config's upload: section (retries too)
 
     def __post_init__(self) -> None:
         if not self.ledger_url:
@@ -48,7 +57,7 @@ class Operator:
             "columns:\n"
             "  phone: phone\n"
             "  payload: {name: name, note: note}\n"
-            "upload: {batch_size: 10}\n"
+            f"upload: {self.upload_section}\n"
             f"reports: {{timezone: '{self.timezone}'}}\n",
             encoding="utf-8",
         )
@@ -83,3 +92,18 @@ class Operator:
                 return [tuple(r) for r in conn.execute(sa.text(query), params)]
         finally:
             engine.dispose()
+
+
+def operators(
+    backend: str, emulator: Emulator, token: str, tmp_path: Path, **options: Any
+) -> Iterator[Operator]:
+    """One Operator whose ledger is a SQLite file or a fresh PostgreSQL database.
+
+    The PostgreSQL database is created at 127.0.0.1:5432 and dropped after the test (skipped
+    when the server is unreachable, failed under ``JAICP_REQUIRE_POSTGRES=1``).
+    """
+    if backend == "sqlite":
+        yield Operator(emulator, token, tmp_path, **options)
+        return
+    for url in _postgres_database():
+        yield Operator(emulator, token, tmp_path, ledger_url=url, **options)
