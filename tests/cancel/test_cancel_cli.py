@@ -25,8 +25,9 @@ def _cancel_requests(emulator: Emulator) -> list[dict[str, Any]]:
 
 
 def test_declining_the_prompt_cancels_nothing_and_yes_at_the_prompt_cancels_the_run(
-    op: Operator, emulator: Emulator, campaign: dict[str, Any]
+    op_each: Operator, emulator: Emulator, campaign: dict[str, Any]
 ) -> None:
+    op = op_each  # SQLite and PostgreSQL ledgers
     run = op.upload(op.csv("a.csv", _rows(7)))
 
     declined = op.invoke("cancel", "--run", str(run), input="n\n")
