@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
@@ -62,7 +63,16 @@ class RunsMixin(LedgerBase):
 
     def ensure_campaign(self, token: str, *, label: str = "") -> Campaign:
         """The campaign of ``token`` (created on first sight); only a fingerprint is stored."""
-        fingerprint = token_fingerprint(token)
+        try:
+            return self._ensure_campaign(token_fingerprint(token), label)
+        except LedgerError as exc:
+            if not isinstance(exc.__context__, IntegrityError):
+                raise
+        # Another process (a sharing uploader on another host) created it at the same moment:
+        # the unique fingerprint refused our INSERT, so now it is there to be found.
+        return self._ensure_campaign(token_fingerprint(token), label)
+
+    def _ensure_campaign(self, fingerprint: str, label: str) -> Campaign:
         with self.transaction() as conn:
             found = conn.execute(
                 sa.select(t.campaigns).where(t.campaigns.c.fingerprint == fingerprint)

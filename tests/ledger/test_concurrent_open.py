@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 
+from pipeline.ledger import open_ledger, token_fingerprint, utc_now
+from pipeline.ledger import schema as t
 from tests.ledger.conftest import _postgres_database
 
 OPEN = "import sys; from pipeline.ledger import open_ledger; open_ledger(sys.argv[1]).close()"
@@ -35,3 +38,31 @@ def test_processes_opening_a_new_postgresql_ledger_together_all_succeed(pg_url: 
     finally:
         engine.dispose()
     assert len(versions) == 1
+
+
+def test_a_campaign_created_by_another_host_at_the_same_moment_is_found(pg_url: str) -> None:
+    """Our INSERT of the campaign waits on another host's uncommitted INSERT of the same
+    fingerprint, then fails on the unique key once that commits: we must find its row, not fail."""
+    token = "1000.2000.racingCampaignToken"
+    with open_ledger(pg_url) as ledger:
+        other = sa.create_engine(pg_url)
+        try:
+            with other.connect() as conn:
+                tx = conn.begin()
+                conn.execute(
+                    sa.insert(t.campaigns).values(
+                        fingerprint=token_fingerprint(token), label="", created_at=utc_now()
+                    )
+                )
+                found: list[int] = []
+                racer = threading.Thread(
+                    target=lambda: found.append(ledger.ensure_campaign(token).id)
+                )
+                racer.start()
+                racer.join(timeout=1.0)  # it is blocked on our uncommitted row
+                assert racer.is_alive()
+                tx.commit()
+                racer.join(timeout=30)
+        finally:
+            other.dispose()
+        assert found == [ledger.ensure_campaign(token).id]
