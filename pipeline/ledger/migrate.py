@@ -1,0 +1,369 @@
+"""``ledger migrate``: copy a whole ledger into an empty database, then prove the copy.
+
+Usage::
+
+    report = copy_ledger("sqlite:///ledger.sqlite3", "postgresql+psycopg://app@db/jaicp")
+    for table in report.tables:
+        print(table.name, table.source_rows, table.target_rows, table.matches)
+    if not report.verified:      # counts, content digests and `ledger verify` on the target
+        raise SystemExit(7)
+
+Made for moving a SQLite ledger to PostgreSQL when uploads start running on several hosts, but
+any two supported backends work. What it promises:
+
+* **The source is only read.** One transaction reads it, so the copy is one consistent
+  snapshot (on SQLite that transaction holds the write lock: an upload started meanwhile waits,
+  then fails and can simply run again later — stop the cron job first). The one exception: a
+  source whose schema is behind this version is upgraded first, exactly as every other command
+  does when it opens a ledger (migrations only add); the report says so.
+* **The target must be empty** (every ledger table without rows; it may be a brand-new database
+  or SQLite file): it is brought to the current schema with the ledger's own migrations, then
+  filled in ONE transaction — all or nothing. Every table of :data:`schema.metadata` is copied
+  in dependency order with its primary keys unchanged (events, batches and rows refer to each
+  other by id); PostgreSQL sequences are then moved past the highest id.
+* **Verified before commit**: per table, the row count and an order-independent digest of every
+  column are computed on both sides through the same column types (aware UTC timestamps
+  included); any difference rolls the whole copy back. After the commit ``ledger verify`` runs
+  on the target. Rows stream in chunks, so memory stays flat however large the ledger is.
+
+Database passwords never appear in messages or in the report (see :func:`describe_url`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from pipeline.errors import LedgerError
+from pipeline.ledger.engine import alembic_config, describe_url, open_engine
+from pipeline.ledger.schema import metadata
+from pipeline.ledger.verify import Problem, verify_ledger
+from pipeline.redact import redact
+
+CHUNK_ROWS = 5_000
+# Called with (table, rows copied so far, rows in that table) after each chunk.
+Progress = Callable[[str, int, int], None]
+_MOD = 1 << 256
+
+
+@dataclass(frozen=True, slots=True)
+class TableCopy:
+    """One table: rows and content digest on each side."""
+
+    name: str
+    source_rows: int
+    target_rows: int
+    source_digest: str
+    target_digest: str
+
+    @property
+    def matches(self) -> bool:
+        return (self.source_rows, self.source_digest) == (self.target_rows, self.target_digest)
+
+
+@dataclass
+class MigrationReport:
+    """What :func:`copy_ledger` did. URLs are shown without their passwords."""
+
+    source: str
+    target: str
+    revision: str  # the schema revision both ledgers have now
+    source_upgraded_from: str | None = None  # set when the source had to be migrated first
+    tables: list[TableCopy] = field(default_factory=list)
+    committed: bool = False  # False: a table differed and the copy was rolled back
+    problems: list[Problem] = field(default_factory=list)  # `ledger verify` on the target
+    source_problems: list[Problem] = field(default_factory=list)  # only looked at if problems
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(t.source_rows for t in self.tables)
+
+    @property
+    def mismatches(self) -> list[TableCopy]:
+        return [t for t in self.tables if not t.matches]
+
+    @property
+    def verified(self) -> bool:
+        return self.committed and not self.mismatches and not self.problems
+
+
+def same_database(a: str, b: str) -> bool:
+    """Whether two URLs name the same database (driver, password and spelling aside)."""
+    ua, ub = make_url(a), make_url(b)
+    if ua.get_backend_name() != ub.get_backend_name():
+        return False
+    if ua.get_backend_name() == "sqlite":
+        pa, pb = Path(ua.database or ""), Path(ub.database or "")
+        if ua.database in (None, "", ":memory:") or ub.database in (None, "", ":memory:"):
+            return False  # two in-memory databases are never the same one
+        if pa.exists() and pb.exists():
+            return pa.samefile(pb)
+        return pa.resolve() == pb.resolve()
+    host = {None: "localhost", "127.0.0.1": "localhost", "::1": "localhost"}
+    return (
+        host.get(ua.host, ua.host),
+        ua.port or 5432,
+        ua.database,
+    ) == (host.get(ub.host, ub.host), ub.port or 5432, ub.database)
+
+
+def copy_ledger(
+    source_url: str,
+    target_url: str,
+    *,
+    progress: Progress | None = None,
+    chunk_rows: int = CHUNK_ROWS,
+    key_safety_margin_s: float = 3600.0,
+) -> MigrationReport:
+    """Copy every ledger table from ``source_url`` into the empty ``target_url`` and verify.
+
+    Raises :class:`~pipeline.errors.LedgerError` (nothing written anywhere) when the two URLs
+    name one database, a ledger cannot be opened, its schema is newer than this version, or
+    the target already holds ledger data. A copy that differs is rolled back and reported
+    (``report.committed`` False); check ``report.verified``.
+    """
+    if same_database(source_url, target_url):
+        raise LedgerError(
+            f"the source and the target are the same database ({describe_url(target_url)}); "
+            f"give --to the URL of a new, empty database."
+        )
+    started = time.monotonic()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    src = open_engine(source_url, migrate=False, must_exist=True)
+    dst: Engine | None = None
+    try:
+        src_rev = _revision(src, source_url, "source")
+        if src_rev is None:
+            raise LedgerError(
+                f"{describe_url(source_url)} is not a jaicp-pipeline ledger (it has no schema "
+                f"version); pass the ledger your uploads use with --ledger or --config."
+            )
+        dst = open_engine(target_url, migrate=False)
+        _revision(dst, target_url, "target")
+        _refuse_non_empty(dst, target_url)
+        # Only now, with both checked, change any schema: the same upgrades as on every open.
+        src.dispose()
+        dst.dispose()
+        src = open_engine(source_url, must_exist=True)
+        dst = open_engine(target_url)
+        report = MigrationReport(
+            source=describe_url(source_url),
+            target=describe_url(target_url),
+            revision=head,
+            source_upgraded_from=None if src_rev == head else src_rev,
+        )
+        _copy(src, dst, target_url, report, progress=progress or _quiet, chunk_rows=chunk_rows)
+        if report.committed:
+            report.problems = verify_ledger(dst, key_safety_margin_s=key_safety_margin_s)
+            if report.problems:
+                report.source_problems = verify_ledger(src, key_safety_margin_s=key_safety_margin_s)
+        report.seconds = time.monotonic() - started
+        return report
+    finally:
+        src.dispose()
+        if dst is not None:
+            dst.dispose()
+
+
+def _quiet(_table: str, _done: int, _total: int) -> None:
+    return None
+
+
+def _revision(engine: Engine, url: str, role: str) -> str | None:
+    """The ledger's schema revision (None: no ledger yet); refuse one newer than this tool."""
+    try:
+        with engine.connect() as conn:
+            revision = MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise LedgerError(_db_failure(f"cannot open the {role} ledger", url, exc)) from None
+    if revision is not None:
+        known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
+        if revision not in known:
+            raise LedgerError(
+                f"the {role} ledger at {describe_url(url)} has schema revision {revision}, "
+                f"which this version of jaicp-pipeline does not know (written by a newer "
+                f"version?); run `ledger migrate` with that newer version."
+            )
+    return revision
+
+
+def _refuse_non_empty(engine: Engine, url: str) -> None:
+    try:
+        with engine.connect() as conn:
+            existing = set(sa.inspect(conn).get_table_names())
+            filled = _non_empty(conn, [t for t in metadata.sorted_tables if t.name in existing])
+    except SQLAlchemyError as exc:
+        raise LedgerError(_db_failure("cannot read the target ledger", url, exc)) from None
+    if filled:
+        raise LedgerError(_non_empty_message(url, filled))
+
+
+def _non_empty(conn: sa.Connection, tables: list[sa.Table]) -> dict[str, int]:
+    counts = {
+        t.name: int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())
+        for t in tables
+    }
+    return {name: n for name, n in counts.items() if n}
+
+
+def _non_empty_message(url: str, filled: dict[str, int]) -> str:
+    what = ", ".join(f"{name}: {n}" for name, n in filled.items())
+    return (
+        f"the target ledger at {describe_url(url)} already holds ledger data ({what}); nothing "
+        f"was copied or changed. `ledger migrate` only fills an empty database: create a new "
+        f"one (e.g. `createdb jaicp_ledger`) and pass its URL with --to."
+    )
+
+
+def _db_failure(what: str, url: str, exc: SQLAlchemyError) -> str:
+    # Only the driver's own message: SQLAlchemy's text would add the statement's parameters,
+    # which are ledger data (phones).
+    detail = str(getattr(exc, "orig", None) or exc.__class__.__name__).strip()
+    return (
+        f"{what} at {describe_url(url)}: {redact(detail)}. Check that the database exists and "
+        f"the server is running."
+    )
+
+
+def _copy(
+    src: Engine,
+    dst: Engine,
+    target_url: str,
+    report: MigrationReport,
+    *,
+    progress: Progress,
+    chunk_rows: int,
+) -> None:
+    """Copy and compare every table in one target transaction; commit only when all match."""
+    tables = list(metadata.sorted_tables)
+    with src.connect() as read, dst.connect() as write:
+        if src.dialect.name == "postgresql":
+            # One snapshot for every table (SQLite: BEGIN IMMEDIATE from the engine does that).
+            read.execution_options(isolation_level="REPEATABLE READ")
+        try:
+            transaction = write.begin()
+            if dst.dialect.name == "postgresql":
+                # PostgreSQL only: keep writers out of the target until the copy is committed,
+                # so the emptiness seen below still holds then (SQLite's BEGIN IMMEDIATE does).
+                names = ", ".join(dst.dialect.identifier_preparer.quote(t.name) for t in tables)
+                write.exec_driver_sql("SET LOCAL lock_timeout = '30s'")
+                write.exec_driver_sql(f"LOCK TABLE {names} IN EXCLUSIVE MODE")
+            filled = _non_empty(write, tables)
+            if filled:
+                raise LedgerError(_non_empty_message(target_url, filled))
+            copier = _TableCopier(read, write, chunk_rows, progress)
+            report.tables.extend(copier.copy(table) for table in tables)
+            if report.mismatches:
+                transaction.rollback()
+                return
+            if dst.dialect.name == "postgresql":
+                _reset_sequences(write, tables)
+            transaction.commit()
+            report.committed = True
+        except SQLAlchemyError as exc:
+            what = "copying into the target ledger failed (nothing was committed)"
+            raise LedgerError(_db_failure(what, target_url, exc)) from None
+        finally:
+            read.rollback()  # the source was only read
+
+
+def _stream(conn: sa.Connection, table: sa.Table, chunk_rows: int) -> Iterator[list[sa.Row[Any]]]:
+    """The table's rows in primary-key order (ids before the rows that refer to them)."""
+    query = sa.select(table).order_by(*table.primary_key.columns)
+    result = conn.execute(query.execution_options(yield_per=chunk_rows))
+    for part in result.partitions():
+        yield list(part)
+
+
+def _row_hash(row: sa.Row[Any]) -> int:
+    # repr of values read through the same column types on both sides: aware UTC datetimes,
+    # ints, bools and text compare equal exactly when the stored values are equal.
+    return int.from_bytes(hashlib.sha256(repr(tuple(row)).encode("utf-8")).digest(), "big")
+
+
+@dataclass
+class _TableCopier:
+    """Copies one table at a time from ``read`` to ``write``, chunk by chunk."""
+
+    read: sa.Connection
+    write: sa.Connection
+    chunk_rows: int
+    progress: Progress
+
+    def copy(self, table: sa.Table) -> TableCopy:
+        """Insert the table's rows, then read them back: counts and digests of both sides."""
+        count = sa.select(sa.func.count()).select_from(table)
+        total = int(self.read.execute(count).scalar_one())
+        copied, source = self._insert(table, total)
+        written, target = 0, 0
+        for part in _stream(self.write, table, self.chunk_rows):
+            written += len(part)
+            target = (target + sum(_row_hash(row) for row in part)) % _MOD
+        # A sum of row hashes does not depend on row order (collations may differ).
+        return TableCopy(table.name, copied, written, f"{source:064x}", f"{target:064x}")
+
+    def _insert(self, table: sa.Table, total: int) -> tuple[int, int]:
+        keys = list(table.primary_key.columns)
+        pk = keys[0] if len(keys) == 1 else None
+        # A reference to a row of the same table with a higher id (the uploader never writes
+        # one today, but it is legal) is inserted as NULL and set once that row exists.
+        self_refs = [
+            fk.parent.name
+            for fk in table.foreign_keys
+            if pk is not None and fk.column.table is table and fk.parent.nullable
+        ]
+        later: dict[str, list[dict[str, Any]]] = {col: [] for col in self_refs}
+        copied, digest = 0, 0
+        for part in _stream(self.read, table, self.chunk_rows):
+            digest = (digest + sum(_row_hash(row) for row in part)) % _MOD
+            values = [row._asdict() for row in part]
+            for v in values:
+                for col in self_refs:
+                    assert pk is not None
+                    if v[col] is not None and v[col] > v[pk.name]:
+                        later[col].append({"b_pk": v[pk.name], "b_val": v[col]})
+                        v[col] = None
+            self.write.execute(table.insert(), values)
+            copied += len(values)
+            self.progress(table.name, copied, total)
+        for col, fixes in later.items():
+            if fixes and pk is not None:
+                update = sa.update(table).where(pk == sa.bindparam("b_pk"))
+                self.write.execute(update.values({col: sa.bindparam("b_val")}), fixes)
+        if copied == 0:
+            self.progress(table.name, 0, 0)
+        return copied, digest
+
+
+def _reset_sequences(conn: sa.Connection, tables: list[sa.Table]) -> None:
+    """Move each id sequence past the copied ids, so the next insert does not collide.
+
+    PostgreSQL only: explicit ids do not advance a SERIAL's sequence (SQLite takes max(id)+1).
+    An empty table gets its sequence back at 1.
+    """
+    for table in tables:
+        col = table.autoincrement_column
+        if col is None:
+            continue
+        top = sa.func.max(col)
+        conn.execute(
+            sa.select(
+                sa.func.setval(
+                    sa.func.pg_get_serial_sequence(table.name, col.name),
+                    sa.func.coalesce(top, 1),
+                    top.is_not(None),
+                )
+            ).select_from(table)
+        )
