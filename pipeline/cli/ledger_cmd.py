@@ -8,9 +8,11 @@ Usage::
     jaicp-pipeline ledger verify --config ...          # exit 7 when an invariant is broken
     jaicp-pipeline ledger export --run 12 --out rows.csv
     jaicp-pipeline ledger purge --older-than 90d --config ... --yes   # retention (writes)
+    jaicp-pipeline ledger migrate --config ... --to postgresql+psycopg://app@db/jaicp
+                          # copy into an empty database (--to also from JAICP_LEDGER_TARGET_URL)
 
-The work is done by :mod:`pipeline.ledger.audit` and :mod:`pipeline.ledger.verify`; this
-module only chooses the ledger, formats, and exits.
+The work is done by :mod:`pipeline.ledger.audit`, :mod:`pipeline.ledger.verify` and
+:mod:`pipeline.ledger.migrate`; this module only chooses the ledger, formats, and exits.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def _when(value: datetime | None) -> str:
 
 @click.group()
 def ledger() -> None:
-    """Audit the ledger: runs, one run, one phone's history, verify, export; purge old data."""
+    """Audit the ledger: runs, one run, one phone's history, verify, export; purge; migrate."""
 
 
 @ledger.command()
@@ -217,4 +219,96 @@ def purge(led: Ledger, older_than: timedelta, yes: bool) -> None:
     click.echo(
         f"purged {done.rows} row(s) and {done.reports} report(s); keys, job ids, states and "
         f"events are kept (see `ledger show RUN`)."
+    )
+
+
+@ledger.command()
+@click.option(
+    "--to",
+    "target_url",
+    required=True,
+    metavar="URL",
+    envvar="JAICP_LEDGER_TARGET_URL",
+    show_envvar=True,
+    help="SQLAlchemy URL of the new, empty database, e.g. postgresql+psycopg://app@db/jaicp. "
+    "Keep a password out of the process list: use the environment variable, or PGPASSWORD / "
+    "~/.pgpass with a URL without password.",
+)
+@click.option("--ledger", "ledger_url", metavar="URL", help="SQLAlchemy URL of the ledger to copy.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file; its ledger.url is the ledger to copy unless --ledger is given.",
+)
+@click.pass_context
+def migrate(
+    ctx: click.Context, target_url: str, ledger_url: str | None, config_path: Path | None
+) -> None:
+    """Copy the ledger into an empty database (SQLite to PostgreSQL) and verify the copy.
+
+    Every table, row, batch, key and event is copied with its ids in one transaction; counts
+    and a digest of every column are compared per table, then `ledger verify` runs on the
+    copy. Exit 7 when anything differs. The ledger itself is only read (its schema is
+    upgraded first if it is behind, as every command does).
+    """
+    from pipeline.ledger.migrate import copy_ledger
+
+    margin = 3600.0
+    if config_path is not None:
+        cfg = load_config(config_path)
+        ledger_url = ledger_url or cfg.ledger.url
+        margin = cfg.upload.key_safety_margin_s
+    if not ledger_url:
+        raise click.UsageError("give the ledger to copy with --ledger URL or --config CONFIG.")
+    quiet = bool(ctx.obj and ctx.obj.get("quiet"))
+    shown: dict[str, int] = {}
+
+    def progress(table: str, done: int, total: int) -> None:
+        # Only large tables (100,000 rows or more) report, every 100,000 rows and when done.
+        if quiet or total < 100_000 or (done < total and done - shown.get(table, 0) < 100_000):
+            return
+        shown[table] = done
+        click.echo(f"  {table}: {done:,} / {total:,} rows", err=True)
+
+    report = copy_ledger(ledger_url, target_url, progress=progress, key_safety_margin_s=margin)
+    click.echo(f"ledger migrate: {report.source} -> {report.target} (schema {report.revision})")
+    if report.source_upgraded_from:
+        click.echo(
+            f"  the source's schema was upgraded from {report.source_upgraded_from} first, as "
+            f"any command does when it opens an older ledger"
+        )
+    click.echo(f"  {'table':<16}{'source':>12}{'target':>12}  content")
+    for t in report.tables:
+        same = "same" if t.matches else "DIFFERENT"
+        click.echo(f"  {t.name:<16}{t.source_rows:>12,}{t.target_rows:>12,}  {same}")
+    if report.mismatches:
+        names = ", ".join(t.name for t in report.mismatches)
+        click.echo(
+            f"ledger migrate: the copy differs from the source in {names}; it was rolled back "
+            f"and the target is empty again. Nothing in the source changed. Check the target "
+            f"database (triggers, column types) and run the command again.",
+            err=True,
+        )
+        ctx.exit(ExitCode.VERIFY_FAILED)
+    if report.problems:
+        click.echo(f"ledger verify on the target: {len(report.problems)} problem(s):", err=True)
+        for problem in report.problems:
+            click.echo(f"  - {problem}", err=True)
+        same_in_source = {str(p) for p in report.problems} == {
+            str(p) for p in report.source_problems
+        }
+        click.echo(
+            "The source ledger has exactly the same problems: the copy is faithful, the "
+            "problems came with it (see `ledger verify --ledger SOURCE`)."
+            if same_in_source
+            else "The source does not have these problems: do not use the target; drop it and "
+            "run the command again into a new empty database.",
+            err=True,
+        )
+        ctx.exit(ExitCode.VERIFY_FAILED)
+    click.echo(
+        f"verified: {report.rows:,} rows in {len(report.tables)} tables copied in "
+        f"{report.seconds:.1f} s; counts, content and ledger verify agree. Point ledger.url "
+        f"(or --ledger) at {report.target} now; keep the old ledger as a backup."
     )
