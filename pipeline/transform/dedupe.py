@@ -25,6 +25,7 @@ from collections.abc import Hashable, Sequence
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from pipeline.transform.keyset import KeyRowMap
 
@@ -56,6 +57,19 @@ class Deduper:
             return [None] * len(rows)
         if not keys:
             return []
+        per_row = self._origins(keys, rows)
+        pairs = zip(per_row.tolist(), rows, strict=True)
+        return [None if first == row else first for first, row in pairs]
+
+    def count_repeats(self, keys: Sequence[int], rows: Sequence[int]) -> int:
+        """:meth:`first_rows` when only the number of repeats matters (same memory effect)."""
+        if self.key == "none" or not keys:
+            return 0
+        origins = self._origins(keys, rows)
+        return int(np.count_nonzero(origins != np.asarray(rows, dtype=np.int64)))
+
+    def _origins(self, keys: Sequence[int], rows: Sequence[int]) -> npt.NDArray[np.int64]:
+        """Each row's first row with the same key (itself for a first); remembers the firsts."""
         key_array = np.asarray(keys, dtype=np.int64)
         row_array = np.asarray(rows, dtype=np.int64)
         # Group equal keys: a stable sort keeps each group's rows in file order, so the first
@@ -72,8 +86,7 @@ class Deduper:
         origin = np.where(new, first_here, earlier)  # the row every later copy points at
         per_row = np.empty(len(rows), dtype=np.int64)
         per_row[order] = origin[np.cumsum(starts) - 1]
-        pairs = zip(per_row.tolist(), rows, strict=True)
-        return [None if first == row else first for first, row in pairs]
+        return per_row
 
     def __len__(self) -> int:
         return len(self._seen)

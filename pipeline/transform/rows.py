@@ -45,6 +45,21 @@ _SCALAR = frozenset(
 
 
 @dataclass(slots=True)
+class Classified:
+    """A chunk's verdicts before the in-file dedupe (see :meth:`RowTransformer.classify`).
+
+    ``rows[i]`` is an accepted row and ``keys[i]`` its dedupe key (``keys`` is empty under
+    ``dedupe.key: none``); ``items[i]`` its call item, or ``items`` is None when they were not
+    built. Every row of the chunk is in ``rows`` or ``rejections``.
+    """
+
+    rows: list[int]
+    keys: list[int]
+    rejections: list[Rejection]
+    items: list[CallItem] | None
+
+
+@dataclass(slots=True)
 class ChunkResult:
     """The outcome of one chunk; together the lists hold every row of the chunk once."""
 
@@ -129,87 +144,162 @@ class RowTransformer:
         :mod:`.columns`); only rows with a problem, an empty optional cell or per-row policy
         take the row-by-row path, which decides in the documented order.
         """
+        numbers, rows = chunk.row_numbers, chunk.rows
+        if len(numbers) != len(rows):
+            raise ValueError(f"chunk has {len(numbers)} row numbers for {len(rows)} rows")
+        return self.settle(
+            self.classify(
+                numbers,
+                lambda index: [cells[index] for cells in rows],
+                rows.__getitem__,
+                chunk.extra,
+            )
+        )
+
+    def transform_columns(
+        self,
+        first_row: int,
+        columns: Sequence[Sequence[str]],
+        extra: dict[int, list[str]] | None = None,
+    ) -> ChunkResult:
+        """:meth:`transform` for a chunk given column by column (``columns[c][i]`` is the cell
+        under ``header[c]`` of row ``first_row + i``), as the parallel readers produce it."""
+        return self.settle(self.classify_columns(first_row, columns, extra))
+
+    def classify_columns(
+        self,
+        first_row: int,
+        columns: Sequence[Sequence[str]],
+        extra: dict[int, list[str]] | None = None,
+        *,
+        items: bool = True,
+    ) -> Classified:
+        """:meth:`classify` for a chunk given column by column (see :meth:`transform_columns`)."""
+        size = len(columns[0]) if columns else 0
+        return self.classify(
+            range(first_row, first_row + size),
+            columns.__getitem__,
+            lambda i: [column[i] for column in columns],
+            extra or {},
+            items=items,
+        )
+
+    def classify(
+        self,
+        numbers: Sequence[int],
+        column: Callable[[int], Sequence[str]],
+        cells_of: Callable[[int], Sequence[str]],
+        extra: dict[int, list[str]],
+        *,
+        items: bool = True,
+    ) -> Classified:
+        """Every row's verdict before the in-file dedupe: rejected, or accepted with its key.
+
+        ``column(c)`` gives the cells of header column ``c`` for all rows, ``cells_of(i)`` the
+        cells of row ``i`` (only rejected rows need it). With ``items=False`` the accepted rows
+        are counted and keyed but no :class:`CallItem` is built: what a dry run that only
+        counts needs. Pure: the same rows give the same verdicts in any process.
+        """
         # A chunk allocates tens of thousands of containers and no reference cycles; with the
         # collector on, it would run ~50 times per chunk over objects that are all alive
         # (measured: a quarter of the transform's time). Paused, it runs once afterwards.
         paused = gc.isenabled()
         gc.disable()
         try:
-            return self._transform(chunk)
+            return self._classify(numbers, column, cells_of, extra, items)
         finally:
             if paused:
                 gc.enable()
 
-    def _transform(self, chunk: RowChunk) -> ChunkResult:
-        numbers, rows = chunk.row_numbers, chunk.rows
-        if len(numbers) != len(rows):
-            raise ValueError(f"chunk has {len(numbers)} row numbers for {len(rows)} rows")
-        phone_index = self._phone_index
+    def settle(self, classified: Classified) -> ChunkResult:
+        """The in-file dedupe of a classified chunk; chunks must come in file order."""
+        result = ChunkResult(rejections=classified.rejections)
+        items = classified.items if classified.items is not None else []
+        firsts = self._dedupe.first_rows(classified.keys, classified.rows)
+        if firsts.count(None) < len(firsts):  # some rows repeat earlier ones
+            result.duplicates = [
+                Duplicate(row, first)
+                for row, first in zip(classified.rows, firsts, strict=True)
+                if first is not None
+            ]
+            if items:
+                items = list(compress(items, [first is None for first in firsts]))
+        result.items = items
+        return result
+
+    def settle_count(self, classified: Classified) -> int:
+        """:meth:`settle` when only counts matter: the number of duplicate rows."""
+        return self._dedupe.count_repeats(classified.keys, classified.rows)
+
+    def _classify(
+        self,
+        numbers: Sequence[int],
+        column: Callable[[int], Sequence[str]],
+        cells_of: Callable[[int], Sequence[str]],
+        extra: dict[int, list[str]],
+        build: bool,
+    ) -> Classified:
+        size = len(numbers)
         # Any: a str for every row outside `careful`, which is what the fast loop relies on
-        phones: list[Any] = self._phones.normalize_many([cells[phone_index] for cells in rows])
-        payload = [
-            convert_column(convert, [cells[index] for cells in rows])
-            for _, index, convert, _ in self._payload
-        ]
+        phones: list[Any] = self._phones.normalize_many(column(self._phone_index))
+        payload = [convert_column(convert, column(index)) for _, index, convert, _ in self._payload]
         policy = [
-            convert_column(convert, [cells[index] for cells in rows], shared=name in _SCALAR)
+            convert_column(convert, column(index), shared=name in _SCALAR)
             for name, index, convert in self._policy
         ]
         fixed_problem = self._window_problem(self._fixed) if self._check_times else None
         # Rows that need the careful path; all others are accepted straight from the columns.
-        careful: set[int] = set().union(*(column.bad for column in payload))
+        careful: set[int] = set().union(*(converted.bad for converted in payload))
         careful.update(i for i, phone in enumerate(phones) if type(phone) is not str)
-        if chunk.extra:
-            careful.update(i for i, row in enumerate(numbers) if row in chunk.extra)
+        if extra:
+            careful.update(i for i, row in enumerate(numbers) if row in extra)
         if policy or fixed_problem is not None:
-            careful = set(range(len(rows)))
+            careful = set(range(size))
 
-        result = ChunkResult()
-        items, keys, item_rows = result.items, list[int](), list[int]()
+        out = Classified([], [], [], [] if build else None)
+        items, keys, item_rows = out.items, out.keys, out.rows
         key_of = self._dedupe.keys
         names = [name for name, *_ in self._payload]
         fixed = self._fixed
-        columns = [column.values for column in payload]
-        value_rows = list(zip(*columns, strict=True)) if columns else [()] * len(rows)
-        dicts = _dicts_by_column(names, columns, len(rows))
+        columns = [converted.values for converted in payload]
+        value_rows = list(zip(*columns, strict=True)) if columns else [()] * size
+        dicts = _dicts_by_column(names, columns, size) if build else []
         begin = 0
-        for stop in [*sorted(careful), len(rows)]:
+        for stop in [*sorted(careful), size]:
             if begin < stop:  # a run of plain rows: items made by one C-level map
-                copies = map(dict.copy, repeat(fixed, stop - begin))
                 span = slice(begin, stop)
-                items.extend(map(CallItem, numbers[span], phones[span], dicts[span], copies))
+                if items is not None:
+                    copies = map(dict.copy, repeat(fixed, stop - begin))
+                    items.extend(map(CallItem, numbers[span], phones[span], dicts[span], copies))
                 keys.extend(key_of(phones[span], value_rows[span]))
                 item_rows.extend(numbers[span])
-            if stop < len(rows):
+            if stop < size:
                 outcome = self._careful(
-                    chunk,
+                    numbers[stop],
+                    cells_of,
                     stop,
+                    extra,
                     phones[stop],
                     payload=payload,
                     policy=policy,
                     fixed_problem=fixed_problem,
                 )
                 if isinstance(outcome, Rejection):
-                    result.rejections.append(outcome)
+                    out.rejections.append(outcome)
                 else:
-                    items.append(outcome[0])
+                    if items is not None:
+                        items.append(outcome[0])
                     keys.extend(key_of([outcome[0].phone], [outcome[1]]))
                     item_rows.append(outcome[0].row)
             begin = stop + 1
-        firsts = self._dedupe.first_rows(keys, item_rows)
-        if firsts.count(None) < len(firsts):  # some rows repeat earlier ones
-            result.duplicates = [
-                Duplicate(row, first)
-                for row, first in zip(item_rows, firsts, strict=True)
-                if first is not None
-            ]
-            result.items = list(compress(items, [first is None for first in firsts]))
-        return result
+        return out
 
     def _careful(
         self,
-        chunk: RowChunk,
+        row: int,
+        cells_of: Callable[[int], Sequence[str]],
         i: int,
+        extra: dict[int, list[str]],
         phone: str | PhoneProblem,
         *,
         payload: list[Column],
@@ -220,9 +310,8 @@ class RowTransformer:
 
         Returns the rejection, or the item with the values its dedupe key is made of.
         """
-        row = chunk.row_numbers[i]
-        if not isinstance(phone, str) or (chunk.extra and row in chunk.extra):
-            return self._shape_or_phone_problem(chunk, i, phone)
+        if not isinstance(phone, str) or (extra and row in extra):
+            return self._shape_or_phone_problem(row, cells_of(i), extra, phone)
         values = self._row_values(row, i, self._payload, payload)
         if isinstance(values, Rejection):
             return values
@@ -241,15 +330,14 @@ class RowTransformer:
         return CallItem(row, phone, values, rules), key
 
     def _shape_or_phone_problem(
-        self, chunk: RowChunk, i: int, phone: str | PhoneProblem
+        self, row: int, cells: Sequence[str], extra: dict[int, list[str]], phone: str | PhoneProblem
     ) -> Rejection:
-        row, cells = chunk.row_numbers[i], chunk.rows[i]
-        if chunk.extra and row in chunk.extra:
+        if extra and row in extra:
             return Rejection(
                 row,
                 None,
                 codes.EXTRA_CELLS,
-                f"the record has {len(chunk.extra[row])} non-empty cell(s) beyond the last "
+                f"the record has {len(extra[row])} non-empty cell(s) beyond the last "
                 f"header column, so its columns may be shifted; fix the row in the file",
             )
         assert not isinstance(phone, str)
