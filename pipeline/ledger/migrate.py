@@ -8,23 +8,16 @@ Usage::
     if not report.verified:      # counts, content digests and `ledger verify` on the target
         raise SystemExit(7)
 
-Made for moving a SQLite ledger to PostgreSQL when uploads start running on several hosts, but
-any two supported backends work. What it promises:
-
-* **The source is only read.** One transaction reads it, so the copy is one consistent
-  snapshot (on SQLite that transaction holds the write lock: an upload started meanwhile waits,
-  then fails and can simply run again later — stop the cron job first). The one exception: a
-  source whose schema is behind this version is upgraded first, exactly as every other command
-  does when it opens a ledger (migrations only add); the report says so.
-* **The target must be empty** (every ledger table without rows; it may be a brand-new database
-  or SQLite file): it is brought to the current schema with the ledger's own migrations, then
-  filled in ONE transaction — all or nothing. Every table of :data:`schema.metadata` is copied
-  in dependency order with its primary keys unchanged (events, batches and rows refer to each
-  other by id); PostgreSQL sequences are then moved past the highest id.
-* **Verified before commit**: per table, the row count and an order-independent digest of every
-  column are computed on both sides through the same column types (aware UTC timestamps
-  included); any difference rolls the whole copy back. After the commit ``ledger verify`` runs
-  on the target. Rows stream in chunks, so memory stays flat however large the ledger is.
+Made for moving a SQLite ledger to PostgreSQL (several upload hosts), but any two supported
+backends work. The source is only read, in one transaction (one consistent snapshot; on SQLite
+it holds the write lock meanwhile) — except that a source behind the current schema is first
+upgraded the way every command upgrades a ledger it opens (migrations only add); the report
+says so. The target must hold no ledger data; it gets the schema from the ledger's own
+migrations and then every table of :data:`schema.metadata`, in dependency order with its
+primary keys, in ONE transaction, committed only if every table's row count and content digest
+match the source (computed through the same column types on both sides). PostgreSQL sequences
+are then moved past the copied ids, and ``ledger verify`` runs on the committed copy. Rows
+stream in chunks: memory stays flat however large the ledger is.
 
 Database passwords never appear in messages or in the report (see :func:`describe_url`).
 """
@@ -41,8 +34,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline.errors import LedgerError
 from pipeline.ledger.engine import alembic_config, describe_url, open_engine
@@ -98,9 +91,20 @@ class MigrationReport:
         return self.committed and not self.mismatches and not self.problems
 
 
+def _parse(url: str, role: str) -> URL:
+    try:
+        return make_url(url)
+    except ArgumentError:
+        # Not shown: where the password sits in a malformed URL cannot be known.
+        raise LedgerError(
+            f"the {role} URL is not a valid SQLAlchemy URL (not shown, it may hold a password); "
+            f"use e.g. sqlite:///ledger.sqlite3 or postgresql+psycopg://user@host/db."
+        ) from None
+
+
 def same_database(a: str, b: str) -> bool:
     """Whether two URLs name the same database (driver, password and spelling aside)."""
-    ua, ub = make_url(a), make_url(b)
+    ua, ub = _parse(a, "source"), _parse(b, "target")
     if ua.get_backend_name() != ub.get_backend_name():
         return False
     if ua.get_backend_name() == "sqlite":
@@ -187,7 +191,7 @@ def _revision(engine: Engine, url: str, role: str) -> str | None:
         with engine.connect() as conn:
             revision = MigrationContext.configure(conn).get_current_revision()
     except SQLAlchemyError as exc:
-        raise LedgerError(_db_failure(f"cannot open the {role} ledger", url, exc)) from None
+        raise LedgerError(_db_failure(f"cannot open the {role} ledger", url, exc, _REACH)) from None
     if revision is not None:
         known = {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
         if revision not in known:
@@ -205,7 +209,7 @@ def _refuse_non_empty(engine: Engine, url: str) -> None:
             existing = set(sa.inspect(conn).get_table_names())
             filled = _non_empty(conn, [t for t in metadata.sorted_tables if t.name in existing])
     except SQLAlchemyError as exc:
-        raise LedgerError(_db_failure("cannot read the target ledger", url, exc)) from None
+        raise LedgerError(_db_failure("cannot read the target ledger", url, exc, _REACH)) from None
     if filled:
         raise LedgerError(_non_empty_message(url, filled))
 
@@ -227,14 +231,15 @@ def _non_empty_message(url: str, filled: dict[str, int]) -> str:
     )
 
 
-def _db_failure(what: str, url: str, exc: SQLAlchemyError) -> str:
-    # Only the driver's own message: SQLAlchemy's text would add the statement's parameters,
-    # which are ledger data (phones).
-    detail = str(getattr(exc, "orig", None) or exc.__class__.__name__).strip()
-    return (
-        f"{what} at {describe_url(url)}: {redact(detail)}. Check that the database exists and "
-        f"the server is running."
-    )
+_REACH = "Check that the database exists, the server is running and the URL is right."
+
+
+def _db_failure(what: str, url: str, exc: SQLAlchemyError, advice: str) -> str:
+    # Only the first line of the driver's message: SQLAlchemy's text adds the statement's
+    # parameters and PostgreSQL's DETAIL may quote a failing row, both ledger data (phones).
+    lines = str(getattr(exc, "orig", None) or "").strip().splitlines()
+    detail = redact(lines[0]) if lines else exc.__class__.__name__
+    return f"{what} at {describe_url(url)}: {detail}. {advice}"
 
 
 def _copy(
@@ -274,7 +279,8 @@ def _copy(
             report.committed = True
         except SQLAlchemyError as exc:
             what = "copying into the target ledger failed (nothing was committed)"
-            raise LedgerError(_db_failure(what, target_url, exc)) from None
+            advice = "The source is unchanged; fix the target database and run it again."
+            raise LedgerError(_db_failure(what, target_url, exc, advice)) from None
         finally:
             read.rollback()  # the source was only read
 

@@ -253,3 +253,41 @@ def test_a_missing_or_foreign_source_is_refused(tmp_path: Path, pg_url: str) -> 
     assert result.exit_code == ExitCode.FAILED
     assert "is not a jaicp-pipeline ledger" in result.stderr
     assert tables(pg_url) == set()  # refused before the schema was even created
+
+
+def test_a_failing_insert_names_no_phone_and_commits_nothing(
+    tmp_path: Path, pg_url: str, clock: FakeClock
+) -> None:
+    source = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    small_ledger(source, clock)
+    engine = open_engine(pg_url)  # PostgreSQL's DETAIL for this quotes the whole failing row
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE rows ALTER COLUMN reason SET NOT NULL")
+    engine.dispose()
+    result = migrate("--ledger", source, "--to", pg_url)
+    assert result.exit_code == ExitCode.FAILED, result.output
+    assert "copying into the target ledger failed (nothing was committed)" in result.stderr
+    assert 'null value in column "reason"' in result.stderr
+    assert "7916000" not in result.output  # the phones of tests.ledger.conftest.items
+    assert all(rows == [] for rows in contents(pg_url).values())
+
+
+def test_a_malformed_url_is_not_echoed(tmp_path: Path) -> None:
+    result = migrate(
+        "--ledger", f"sqlite:///{tmp_path / 'l.sqlite3'}", "--to", "postgresql:/app:pw1234@db"
+    )
+    assert result.exit_code == ExitCode.FAILED
+    assert "the target URL is not a valid SQLAlchemy URL" in result.stderr
+    assert "pw1234" not in result.output
+
+
+def test_and_back_again_from_postgresql_to_sqlite(
+    tmp_path: Path, pg_url: str, clock: FakeClock
+) -> None:
+    source = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
+    small_ledger(source, clock)
+    assert copy_ledger(source, pg_url).verified
+    back = f"sqlite:///{tmp_path / 'back.sqlite3'}"
+    report = copy_ledger(pg_url, back)
+    assert report.verified and report.rows == sum(len(r) for r in contents(source).values())
+    assert contents(back) == contents(source)
