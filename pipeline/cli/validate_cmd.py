@@ -13,10 +13,13 @@ Usage::
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +27,17 @@ import click
 
 from pipeline.config import Config, load_config
 from pipeline.errors import PipelineError
+from pipeline.extract import CSV_SUFFIXES, XLSX_SUFFIXES, ReadOptions, open_table
+from pipeline.extract.csv_reader import CsvTable
+from pipeline.extract.ranges import CsvRange, plan_ranges, read_range
+from pipeline.extract.workers import Forked, cpu_count
 from pipeline.load.ingest import Ingest
 from pipeline.records import CallItem, Duplicate, Rejection, RowChunk, SourceInfo
 from pipeline.reports import RejectsWriter, TableWriter, open_table_writer
 from pipeline.reports.files import PrivateFile
 from pipeline.transform import codes
 from pipeline.transform.batching import BatchCutter
-from pipeline.transform.rows import ChunkResult
+from pipeline.transform.rows import ChunkResult, Classified, RowTransformer
 
 TOP_REASONS = 10
 
@@ -99,18 +106,18 @@ class _Outputs:
         if batches is not None:
             batches.mkdir(parents=True, exist_ok=True)
 
-    def write(self, chunk: RowChunk, result: ChunkResult) -> None:
+    def write(self, result: ChunkResult, cells: Callable[[int], list[str]]) -> None:
+        """Write one chunk's outcomes; ``cells(row)`` gives the text cells of a row."""
         if self.accepted is not None:
             for item in result.items:
                 self.accepted.write_row(_accepted_cells(item, self.header))
         if self.rejects is not None and (result.rejections or result.duplicates):
-            cells = dict(zip(chunk.row_numbers, chunk.rows, strict=True))
             outcomes: list[Rejection | Duplicate] = [*result.rejections, *result.duplicates]
             for outcome in sorted(outcomes, key=lambda o: o.row):  # the file's own order
                 if isinstance(outcome, Rejection):
-                    self.rejects.add_rejection(cells[outcome.row], outcome)
+                    self.rejects.add_rejection(cells(outcome.row), outcome)
                 else:
-                    self.rejects.add_duplicate(cells[outcome.row], outcome)
+                    self.rejects.add_duplicate(cells(outcome.row), outcome)
         if self.cutter is not None:
             for item in result.items:
                 for batch in self.cutter.add(item):
@@ -139,8 +146,27 @@ def run_validate(
     accepted: Path | None = None,
     rejects: Path | None = None,
     batches: Path | None = None,
+    workers: int | None = None,
 ) -> ValidateSummary:
-    """Stream ``path`` through the transform; write the requested outputs; return counts."""
+    """Stream ``path`` through the transform; write the requested outputs; return counts.
+
+    ``workers``: processes to use (None: one per CPU for a big enough file, see
+    :func:`choose_workers`). The parallel path gives the same counts and outputs as one
+    process; a file it cannot cut at record boundaries is read by one process.
+    """
+    count = choose_workers(path, workers)
+    if count > 1:
+        summary = _run_parallel(
+            config,
+            path,
+            count,
+            now=now,
+            accepted=accepted,
+            rejects=rejects,
+            batches=batches,
+        )
+        if summary is not None:
+            return _checked(summary, path)
     with ExitStack() as stack:
         ingest = stack.enter_context(Ingest(config, path, now=now))
         summary = ValidateSummary(ingest.info)
@@ -154,15 +180,192 @@ def run_validate(
             summary.duplicate += len(result.duplicates)
             summary.reasons.update(r.code for r in result.rejections)
             summary.reasons[codes.DUPLICATE] += len(result.duplicates)
-            outputs.write(chunk, result)
+            outputs.write(result, _row_cells(chunk))
         outputs.finish()
         summary.batches = outputs.batches
+    return _checked(summary, path)
+
+
+def _checked(summary: ValidateSummary, path: Path) -> ValidateSummary:
     summary.reasons = Counter({k: v for k, v in summary.reasons.items() if v})
     if summary.read != summary.accepted + summary.rejected + summary.duplicate:
         raise PipelineError(  # pragma: no cover - the transform accounts for every row
             f"{path}: accounting broke: {summary.read} rows read but {summary.accepted} + "
             f"{summary.rejected} + {summary.duplicate} classified; please report this bug."
         )
+    return summary
+
+
+def _row_cells(chunk: RowChunk) -> Callable[[int], list[str]]:
+    first = chunk.row_numbers[0] if chunk.row_numbers else 0
+    if chunk.row_numbers == list(range(first, first + len(chunk.rows))):
+        return lambda row: chunk.rows[row - first]
+    return dict(zip(chunk.row_numbers, chunk.rows, strict=True)).__getitem__
+
+
+# ---- the parallel path -------------------------------------------------------------------------
+#
+# CSV: the file is cut into byte ranges at record boundaries (pipeline.extract.ranges); this
+# process reads and classifies the first range while forked workers classify the others, each
+# sending compact verdicts (row numbers, dedupe keys, rejections; call items and cells only when
+# an output file needs them). The in-file dedupe runs here, over every range in file order,
+# so "duplicate of the FIRST row" holds across the cuts exactly as in one process.
+# XLSX: one worker reads the sheet (calamine parses it whole, which is most of the cost) and
+# sends text columns; this process classifies them meanwhile.
+
+PARALLEL_MIN_BYTES = 4 << 20  # below this, forking costs more than it saves
+WORKERS_ENV = "JAICP_WORKERS"
+
+
+def choose_workers(path: Path, requested: int | None) -> int:
+    """Processes for ``path``: ``requested`` (or ``$JAICP_WORKERS``) when given, else one per
+    CPU (at most 4) for files of at least 4 MiB, else 1."""
+    if requested is None and os.environ.get(WORKERS_ENV, "").strip():
+        try:
+            requested = int(os.environ[WORKERS_ENV])
+        except ValueError:
+            raise PipelineError(
+                f"{WORKERS_ENV}={os.environ[WORKERS_ENV]!r} is not a whole number; set it to "
+                f"1 (one process) or more, or unset it to choose automatically"
+            ) from None
+    if requested is not None:
+        return max(1, requested)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return 1  # the serial path reports the problem
+    return min(cpu_count(), 4) if size >= PARALLEL_MIN_BYTES else 1
+
+
+class _Merge:
+    """Settles classified chunks in file order and feeds the summary and the outputs."""
+
+    def __init__(
+        self, summary: ValidateSummary, rows: RowTransformer, outputs: _Outputs | None
+    ) -> None:
+        self.summary, self.rows, self.outputs = summary, rows, outputs
+
+    def add(self, size: int, classified: Classified, cells: Callable[[int], list[str]]) -> None:
+        summary = self.summary
+        summary.read += size
+        summary.rejected += len(classified.rejections)
+        summary.reasons.update(r.code for r in classified.rejections)
+        if self.outputs is None:
+            repeats = self.rows.settle_count(classified)
+            summary.accepted += len(classified.rows) - repeats
+        else:
+            result = self.rows.settle(classified)
+            repeats = len(result.duplicates)
+            summary.accepted += len(result.items)
+            self.outputs.write(result, cells)
+        summary.duplicate += repeats
+        summary.reasons[codes.DUPLICATE] += repeats
+
+
+def _column_cells(first: int, columns: list[list[str]]) -> Callable[[int], list[str]]:
+    return lambda row: [column[row - first] for column in columns]
+
+
+def _run_parallel(
+    config: Config,
+    path: Path,
+    workers: int,
+    *,
+    now: datetime,
+    accepted: Path | None,
+    rejects: Path | None,
+    batches: Path | None,
+) -> ValidateSummary | None:
+    options = ReadOptions.from_config(config.input)
+    suffix = path.suffix.lower()
+    if suffix in XLSX_SUFFIXES:
+        return _run_xlsx(config, path, options, now=now, files=(accepted, rejects, batches))
+    if suffix not in CSV_SUFFIXES:
+        return None
+    with open_table(path, options) as table:
+        assert isinstance(table, CsvTable)
+        info, data_line, detected = table.info, table.data_line, table.encoding_detected
+    rows = RowTransformer(config, info.header, now=now)  # missing columns: before any fork
+    parts = plan_ranges(path, info, data_line, workers)
+    if parts is None:
+        return None
+    build = accepted is not None or rejects is not None or batches is not None
+    keep_cells = rejects is not None
+
+    def work(part: CsvRange) -> Iterator[tuple[int, int, Any, Any]]:
+        for first, columns, extra in read_range(path, info, part, detected=detected):
+            classified = rows.classify_columns(first, columns, extra, items=build)
+            size = len(columns[0])
+            yield first, size, classified.pack(), columns if keep_cells else None
+
+    children: list[Forked] = []
+    try:
+        for part in parts[1:]:
+            children.append(Forked(partial(work, part)))
+        with ExitStack() as stack:
+            summary = ValidateSummary(info)
+            outputs = None
+            if build:
+                outputs = _Outputs(
+                    stack, config, info, accepted=accepted, rejects=rejects, batches=batches
+                )
+            merge = _Merge(summary, rows, outputs)
+            for first, columns, extra in read_range(path, info, parts[0], detected=detected):
+                classified = rows.classify_columns(first, columns, extra, items=build)
+                merge.add(len(columns[0]), classified, _column_cells(first, columns))
+            for child in children:
+                shift = summary.read  # the part numbers its rows from 1
+                for first, size, packed, columns in child:
+                    classified = Classified.unpack(packed, shift)
+                    merge.add(size, classified, _column_cells(first + shift, columns or []))
+            if outputs is not None:
+                outputs.finish()
+                summary.batches = outputs.batches
+    finally:
+        for child in children:
+            child.close()
+    return summary
+
+
+def _run_xlsx(
+    config: Config,
+    path: Path,
+    options: ReadOptions,
+    *,
+    now: datetime,
+    files: tuple[Path | None, Path | None, Path | None],
+) -> ValidateSummary:
+    def read() -> Iterator[Any]:
+        with open_table(path, options) as table:
+            yield table.info
+            for chunk in table.chunks():
+                columns = [list(column) for column in zip(*chunk.rows, strict=True)]
+                yield chunk.row_numbers[0], columns, chunk.extra
+
+    reader = Forked(read)
+    try:
+        stream = iter(reader)
+        info = next(stream)
+        assert isinstance(info, SourceInfo)
+        rows = RowTransformer(config, info.header, now=now)
+        accepted, rejects, batches = files
+        build = accepted is not None or rejects is not None or batches is not None
+        with ExitStack() as stack:
+            summary = ValidateSummary(info)
+            outputs = None
+            if build:
+                outputs = _Outputs(
+                    stack, config, info, accepted=accepted, rejects=rejects, batches=batches
+                )
+            merge = _Merge(summary, rows, outputs)
+            for first, columns, extra in stream:
+                classified = rows.classify_columns(first, columns, extra, items=build)
+                merge.add(len(columns[0]), classified, _column_cells(first, columns))
+            if outputs is not None:
+                outputs.finish()
+                summary.batches = outputs.batches
+    finally:
+        reader.close()
     return summary
 
 
@@ -212,12 +415,20 @@ def format_summary(summary: ValidateSummary) -> list[str]:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write the exact addPhones JSON bodies that would be sent into this folder.",
 )
-def validate(
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to use (default: one per CPU, at most 4, for files of 4 MiB or more; "
+    "or $JAICP_WORKERS). 1 reads the file in this process only.",
+)
+def validate(  # noqa: PLR0917 - click passes every option by position
     config_path: Path,
     file: Path,
     accepted: Path | None,
     rejects: Path | None,
     emit_batches: Path | None,
+    workers: int | None,
 ) -> None:
     """Check FILE against the config without sending anything (no network)."""
     config = load_config(config_path)
@@ -228,6 +439,7 @@ def validate(
         accepted=accepted,
         rejects=rejects,
         batches=emit_batches,
+        workers=workers,
     )
     for line in format_summary(summary):
         click.echo(line)

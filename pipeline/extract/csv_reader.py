@@ -40,6 +40,7 @@ class CsvTable(Table):
         detected = options.encoding == "auto"
         self._encoding = detect_encoding(path) if detected else options.encoding
         self._detected = detected
+        self.encoding_detected = detected  # for readers of parts of the file (ranges.py)
         if options.delimiter == "auto":
             delimiter = sniff_delimiter(*sample_text(path, self._encoding))
         else:

@@ -30,6 +30,7 @@ import numpy.typing as npt
 from pipeline.transform.keyset import KeyRowMap
 
 _INT64 = 1 << 63
+Ints = Sequence[int] | npt.NDArray[np.int64]  # row numbers or keys, as a list or an array
 
 
 class Deduper:
@@ -47,7 +48,7 @@ class Deduper:
             return []
         return list(map(hash, zip(phones, values, strict=True)))
 
-    def first_rows(self, keys: Sequence[int], rows: Sequence[int]) -> list[int | None]:
+    def first_rows(self, keys: Ints, rows: Ints) -> list[int | None]:
         """For rows in file order: the earlier row each repeats, or ``None`` for a first.
 
         Firsts are remembered, so later chunks see them. With ``dedupe.key: none`` (``keys``
@@ -55,20 +56,20 @@ class Deduper:
         """
         if self.key == "none":
             return [None] * len(rows)
-        if not keys:
+        if len(keys) == 0:
             return []
         per_row = self._origins(keys, rows)
-        pairs = zip(per_row.tolist(), rows, strict=True)
+        pairs = zip(per_row.tolist(), list(rows), strict=True)
         return [None if first == row else first for first, row in pairs]
 
-    def count_repeats(self, keys: Sequence[int], rows: Sequence[int]) -> int:
+    def count_repeats(self, keys: Ints, rows: Ints) -> int:
         """:meth:`first_rows` when only the number of repeats matters (same memory effect)."""
-        if self.key == "none" or not keys:
+        if self.key == "none" or len(keys) == 0:
             return 0
         origins = self._origins(keys, rows)
         return int(np.count_nonzero(origins != np.asarray(rows, dtype=np.int64)))
 
-    def _origins(self, keys: Sequence[int], rows: Sequence[int]) -> npt.NDArray[np.int64]:
+    def _origins(self, keys: Ints, rows: Ints) -> npt.NDArray[np.int64]:
         """Each row's first row with the same key (itself for a first); remembers the firsts."""
         key_array = np.asarray(keys, dtype=np.int64)
         row_array = np.asarray(rows, dtype=np.int64)

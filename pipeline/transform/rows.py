@@ -21,6 +21,9 @@ from datetime import datetime
 from itertools import compress, repeat
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from pipeline.config import Config
 from pipeline.errors import ConfigError, InputFileError
 from pipeline.records import CallItem, Duplicate, Rejection, RowChunk, header_key
@@ -44,6 +47,15 @@ _SCALAR = frozenset(
 )
 
 
+# rows, keys, rejections as (row, column, code, message), items as (phones, payloads, policies)
+PackedClassified = tuple[
+    npt.NDArray[np.int64],
+    npt.NDArray[np.int64],
+    list[tuple[int, str | None, str, str]],
+    tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]] | None,
+]
+
+
 @dataclass(slots=True)
 class Classified:
     """A chunk's verdicts before the in-file dedupe (see :meth:`RowTransformer.classify`).
@@ -53,10 +65,41 @@ class Classified:
     built. Every row of the chunk is in ``rows`` or ``rejections``.
     """
 
-    rows: list[int]
-    keys: list[int]
+    rows: list[int] | npt.NDArray[np.int64]
+    keys: list[int] | npt.NDArray[np.int64]
     rejections: list[Rejection]
     items: list[CallItem] | None
+
+    def pack(self) -> PackedClassified:
+        """A compact form that is cheap to pickle (arrays and plain tuples, no objects)."""
+        rows = np.asarray(self.rows, dtype=np.int64)
+        keys = np.asarray(self.keys, dtype=np.int64)
+        rejections = [(r.row, r.column, r.code, r.message) for r in self.rejections]
+        items = None
+        if self.items is not None:
+            items = (
+                [item.phone for item in self.items],
+                [item.payload for item in self.items],
+                [item.policy for item in self.items],
+            )
+        return rows, keys, rejections, items
+
+    @classmethod
+    def unpack(cls, packed: PackedClassified, shift: int = 0) -> Classified:
+        """The classified chunk of :meth:`pack`, its row numbers moved on by ``shift``
+        (a part of a file numbers its rows from 1; the merge knows the rows before it)."""
+        rows, keys, rejections, items = packed
+        if shift:
+            rows = rows + shift
+        out = cls(
+            rows,
+            keys,
+            [Rejection(row + shift, column, code, text) for row, column, code, text in rejections],
+            None,
+        )
+        if items is not None:
+            out.items = list(map(CallItem, rows.tolist(), *items))
+        return out
 
 
 @dataclass(slots=True)
@@ -256,8 +299,10 @@ class RowTransformer:
         if policy or fixed_problem is not None:
             careful = set(range(size))
 
-        out = Classified([], [], [], [] if build else None)
-        items, keys, item_rows = out.items, out.keys, out.rows
+        items: list[CallItem] | None = [] if build else None
+        keys: list[int] = []
+        item_rows: list[int] = []
+        out = Classified(item_rows, keys, [], items)
         key_of = self._dedupe.keys
         names = [name for name, *_ in self._payload]
         fixed = self._fixed
