@@ -1,0 +1,142 @@
+"""Byte ranges of a CSV read on their own give exactly the records of the whole file; forked
+workers stream their items back, raise their errors in the parent, and a dead one is noticed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import random
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import InputFileError
+from pipeline.extract import ReadOptions, open_table
+from pipeline.extract.blocks import plain_columns
+from pipeline.extract.csv_reader import CsvTable
+from pipeline.extract.ranges import plan_ranges, read_range
+from pipeline.extract.workers import Forked, WorkerError
+from tests.extract.helpers import read_all
+
+Records = tuple[list[tuple[int, list[str]]], dict[int, list[str]]]
+_CELLS = ["", "a", "b c", 'q"uote', "7916", "x\ny", ";", '"', " ", "x\r\ny", "д", "=1+2"]
+
+
+def _by_ranges(path: Path, parts: int) -> Records | None:
+    with open_table(path, ReadOptions()) as table:
+        assert isinstance(table, CsvTable)
+        info, data_line = table.info, table.data_line
+    plan = plan_ranges(path, info, data_line, parts)
+    if plan is None:
+        return None
+    rows: list[tuple[int, list[str]]] = []
+    extra: dict[int, list[str]] = {}
+    shift = 0
+    for part in plan:
+        last = 0
+        for first, columns, part_extra in read_range(path, info, part):
+            assert len(columns) == len(info.header)
+            rows.extend(
+                (shift + first + i, list(cells))
+                for i, cells in enumerate(zip(*columns, strict=True))
+            )
+            extra.update({shift + row: tail for row, tail in part_extra.items()})
+            last = first + len(columns[0]) - 1
+        shift += last
+    return rows, extra
+
+
+def _random_csv(rnd: random.Random) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator=rnd.choice(["\n", "\r\n"]))
+    writer.writerow(["phone", "name", "note"])
+    for _ in range(rnd.randint(0, 80)):
+        writer.writerow([rnd.choice(_CELLS) for _ in range(rnd.choice([3, 3, 3, 2, 4, 0]))])
+    text = out.getvalue()
+    if rnd.random() < 0.3:
+        text = text.replace("7916", 'a"b', 1)  # a literal quote inside an unquoted field
+    return text
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_ranges_read_the_same_records_as_the_whole_file(seed: int, tmp_path: Path) -> None:
+    rnd = random.Random(seed)
+    path = tmp_path / "in.csv"
+    path.write_bytes(_random_csv(rnd).encode("utf-8"))
+    try:
+        _, rows, extra = read_all(path, ReadOptions(chunk_size=7))
+    except InputFileError:
+        return  # a broken random file: tests/cli covers errors
+    for parts in (2, 3, 5):
+        got = _by_ranges(path, parts)
+        if got is not None:
+            assert got == (rows, extra)
+
+
+def test_a_big_quoted_file_is_cut_and_read_back_exactly(tmp_path: Path) -> None:
+    rnd = random.Random(7)
+    path = tmp_path / "in.csv"
+    text = _random_csv(rnd) + "".join(_random_csv(rnd).split("\n", 1)[1] for _ in range(300))
+    path.write_bytes(text.encode("cp1251", errors="replace"))
+    _, rows, extra = read_all(path)
+    got = _by_ranges(path, 4)
+    assert got is not None
+    assert got == (rows, extra)
+
+
+def test_bare_carriage_returns_are_not_cut(tmp_path: Path) -> None:
+    path = tmp_path / "in.csv"
+    path.write_bytes(b"phone;name\r" + b"79160000001;a\r" * 100)
+    with open_table(path, ReadOptions()) as table:
+        assert isinstance(table, CsvTable)
+        assert plan_ranges(path, table.info, table.data_line, 2) is None
+
+
+def test_plain_columns_only_for_uniform_plain_text() -> None:
+    assert plain_columns("a;b\r\nc;d\r\n", ";", 2) == [["a", "c"], ["b", "d"]]
+    assert plain_columns("a;b\nc\n", ";", 2) is None  # a short line
+    assert plain_columns('a;"b"\n', ";", 2) is None  # quoting: the csv module decides
+    assert plain_columns("a;b\rc;d\n", ";", 2) is None  # a bare CR ends a record for csv
+
+
+def _squares() -> Iterator[int]:
+    yield from (n * n for n in range(5))
+
+
+def _fails() -> Iterator[int]:
+    yield 1
+    raise InputFileError("line 7: broken")
+
+
+def _dies() -> Iterator[int]:
+    yield 1
+    os.kill(os.getpid(), signal.SIGKILL)
+    yield 2  # pragma: no cover
+
+
+def test_forked_worker_streams_items_and_errors() -> None:
+    child = Forked(_squares)
+    try:
+        assert list(child) == [0, 1, 4, 9, 16]
+    finally:
+        child.close()
+    child = Forked(_fails)
+    try:
+        stream = iter(child)
+        assert next(stream) == 1
+        with pytest.raises(InputFileError, match="line 7: broken"):
+            next(stream)
+    finally:
+        child.close()
+
+
+def test_a_worker_that_dies_is_an_error_not_a_short_result() -> None:
+    child = Forked(_dies)
+    try:
+        with pytest.raises(WorkerError, match="ended with exit code -9"):
+            list(child)
+    finally:
+        child.close()
