@@ -107,9 +107,13 @@ class Dispatcher:
             self._freezer = None
         return True
 
-    def send_all(self, *, concurrency: int) -> None:
-        """Send until no batch is sendable, or the run stops (budget, fatal error)."""
+    def send_all(self, *, concurrency: int) -> int:
+        """Send until no batch is sendable, or the run stops (budget, fatal error).
+
+        Returns how many batches were claimed (sent or not).
+        """
         control = self.sender.control
+        claimed = 0
         while not control.stopped:
             if concurrency > 1:
                 while self._freeze_step():
@@ -118,7 +122,8 @@ class Dispatcher:
             if not works:
                 if self._freeze_step():
                     continue
-                return
+                return claimed
+            claimed += len(works)
             if concurrency == 1:
                 outcomes = [self._send_overlapped(work) for work in works]
             else:
@@ -130,6 +135,7 @@ class Dispatcher:
             if Outcome.BAD_ROW in outcomes:
                 # Its other rows went back to planned behind the freezer's cursor: start over.
                 self.start_freezing()
+        return claimed
 
     def _send(self, work: BatchWork) -> Outcome:
         return self.sender.send(work, self.client())

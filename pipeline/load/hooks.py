@@ -10,6 +10,11 @@ retries included, in the order they start). Points, in the order a send passes t
 * ``after_reply``   — the job ids are parsed, the outcome is not committed;
 * ``after_outcome`` — the outcome is committed.
 
+``JAICP_PIPELINE_STOP_AT="<point>@<n>"`` (same syntax, not together with ``CRASH_AT``) makes
+the process stop itself with SIGSTOP there instead: it is frozen with everything it holds (a
+request on the wire, a lease it believes it owns) until someone sends SIGCONT — a GC pause or a
+frozen VM, on cue.
+
 ``JAICP_PIPELINE_CLOCK_OFFSET_S=<float>`` adds that many seconds to the uploader's wall clock
 (ledger times and key-expiry decisions), so a test can move it 25 h forward together with the
 emulator's clock.
@@ -39,6 +44,7 @@ from requests.adapters import HTTPAdapter
 from pipeline.errors import ConfigError
 
 CRASH_ENV = "JAICP_PIPELINE_CRASH_AT"
+STOP_ENV = "JAICP_PIPELINE_STOP_AT"
 CLOCK_OFFSET_ENV = "JAICP_PIPELINE_CLOCK_OFFSET_S"
 CRASH_POINTS = ("before_intent", "after_intent", "after_send", "after_reply", "after_outcome")
 
@@ -51,6 +57,7 @@ class TestHooks:
 
     crash_point: str | None = None
     crash_attempt: int = 0
+    crash_signal: int = signal.SIGKILL
     clock_offset_s: float = 0.0
     _attempts: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -61,15 +68,19 @@ class TestHooks:
         """Parse both variables; a malformed value is a ConfigError (a test must not pass idly)."""
         env = os.environ if environ is None else environ
         hooks = cls()
-        crash = env.get(CRASH_ENV, "").strip()
-        if crash:
-            point, _, n = crash.partition("@")
+        crash, stop = env.get(CRASH_ENV, "").strip(), env.get(STOP_ENV, "").strip()
+        if crash and stop:
+            raise ConfigError(f"set {CRASH_ENV} or {STOP_ENV}, not both.")
+        name, value = (STOP_ENV, stop) if stop else (CRASH_ENV, crash)
+        if value:
+            point, _, n = value.partition("@")
             if point not in CRASH_POINTS or not n.isdigit() or int(n) < 1:
                 raise ConfigError(
-                    f"{CRASH_ENV}={crash!r}: expected <point>@<n> with a point of "
+                    f"{name}={value!r}: expected <point>@<n> with a point of "
                     f"{', '.join(CRASH_POINTS)} and n >= 1, e.g. after_send@2."
                 )
             hooks.crash_point, hooks.crash_attempt = point, int(n)
+            hooks.crash_signal = signal.SIGSTOP if stop else signal.SIGKILL
         offset = env.get(CLOCK_OFFSET_ENV, "").strip()
         if offset:
             try:
@@ -110,9 +121,9 @@ class TestHooks:
         self._local.attempt = attempt
 
     def reach(self, point: str) -> None:
-        """Kill the process here if this is the armed point of the armed attempt."""
+        """Kill (or stop) the process here if this is the armed point of the armed attempt."""
         if point == self.crash_point and getattr(self._local, "attempt", 0) == self.crash_attempt:
-            os.kill(os.getpid(), signal.SIGKILL)
+            os.kill(os.getpid(), self.crash_signal)
 
     def install(self, session: requests.Session) -> None:
         """Mount the ``after_send`` hook on ``session`` (only when that point is armed)."""

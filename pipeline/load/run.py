@@ -246,9 +246,14 @@ class _Run:
         """
         control, ledger = self.control, self.ledger
         poll_s = min(_POLL_S, self.cfg.upload.lease_ttl_s / 8)
-        coordinated = False
+        coordinated, first = False, True
         while True:
-            self.send(meter)
+            # Asked BEFORE claiming: a worker that is not live now never is again, so if no
+            # live worker holds a batch now, the claims below see every batch left to send.
+            ledger.reap_workers(worker.campaign_id, owner_is_dead=owner_is_dead)
+            busy = ledger.others_in_flight(worker)
+            # The progress total is set once; later polls only add settled batches to it.
+            claimed, first = self.send(meter if first else None), False
             if isinstance(control.stop_error, LedgerError):
                 return  # our worker is gone (stalled past its lease): write nothing more
             if not coordinated or (not control.stopped and ledger.planned_rows(worker.campaign_id)):
@@ -262,12 +267,8 @@ class _Run:
                         ledger.release_lease(keeper.drop() or lease)
                     coordinated = True
                     continue
-            elif control.stopped:
+            elif control.stopped or not (busy or claimed):
                 return
-            else:
-                ledger.reap_workers(worker.campaign_id, owner_is_dead=owner_is_dead)
-                if not ledger.others_in_flight(worker):
-                    return
             if not self.budget.allows(poll_s):
                 control.budget_spent = True
                 return
@@ -285,10 +286,11 @@ class _Run:
         except LeaseHeldError:
             return None
 
-    def send(self, meter: Meter | None = None) -> None:
+    def send(self, meter: Meter | None = None) -> int:
+        """Send every batch that is free now; returns how many were claimed."""
         if meter is not None:
             meter.start_sending(pending_rows(self.ledger, self.campaign_id))
-        self.dispatcher.send_all(concurrency=self.cfg.upload.concurrency)
+        return self.dispatcher.send_all(concurrency=self.cfg.upload.concurrency)
 
     def reconcile(self, lease: Lease, say: Callable[[str], None]) -> None:
         try:

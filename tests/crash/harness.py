@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from pipeline.cli.main import cli
@@ -142,6 +143,7 @@ class Scene:
     config: Path
     ledger_path: Path
     outputs: list[str] = field(default_factory=list)
+    pg_url: str | None = None  # a PostgreSQL ledger instead of the SQLite file
 
     @classmethod
     def create(
@@ -153,6 +155,7 @@ class Scene:
         seed: int = 0,
         token: str | None = None,
         ledger_path: Path | None = None,
+        pg_url: str | None = None,
         name: str = "scene",
         **upload: Any,
     ) -> Scene:
@@ -170,13 +173,14 @@ class Scene:
             csv=write_csv(tmp / f"{name}-export.csv", people),
             config=tmp / f"{name}.yaml",
             ledger_path=ledger_path,
+            pg_url=pg_url,
         )
         scene.configure(**upload)
         return scene
 
     @property
     def ledger_url(self) -> str:
-        return f"sqlite:///{self.ledger_path}"
+        return self.pg_url or f"sqlite:///{self.ledger_path}"
 
     def configure(self, **upload: Any) -> None:
         """(Re)write the config, e.g. with another batch size between runs."""
@@ -210,10 +214,14 @@ class Scene:
         crash_at: str | None = None,
         clock_offset_s: float | None = None,
         files: list[Path] | None = None,
+        stop_at: str | None = None,
     ) -> subprocess.Popen[str]:
+        env = self.env(crash_at, clock_offset_s)
+        if stop_at is not None:
+            env["JAICP_PIPELINE_STOP_AT"] = stop_at
         return subprocess.Popen(
             self.argv(files),
-            env=self.env(crash_at, clock_offset_s),
+            env=env,
             cwd=self.tmp,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -275,6 +283,18 @@ class Scene:
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Run ``sql`` with ``:campaign`` bound to this scene's ledger campaign id."""
+        if self.pg_url is not None:
+            engine = sa.create_engine(self.pg_url)
+            try:
+                with engine.connect() as pg:
+                    camp = pg.execute(
+                        sa.text("SELECT id FROM campaigns WHERE fingerprint = :f"),
+                        {"f": token_fingerprint(self.token)},
+                    ).scalar_one()
+                    rows = pg.execute(sa.text(sql), {"campaign": camp}).all()
+                    return [tuple(row) for row in rows]
+            finally:
+                engine.dispose()
         with closing(sqlite3.connect(self.ledger_path)) as conn, conn:
             camp = self.ledger_campaign_id(conn)
             return conn.execute(sql, {"campaign": camp}).fetchall()
