@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -31,13 +31,15 @@ from pipeline.extract import CSV_SUFFIXES, XLSX_SUFFIXES, ReadOptions, open_tabl
 from pipeline.extract.csv_reader import CsvTable
 from pipeline.extract.ranges import CsvRange, plan_ranges, read_range
 from pipeline.extract.workers import Forked, cpu_count
-from pipeline.load.ingest import Ingest
 from pipeline.records import CallItem, Duplicate, Rejection, RowChunk, SourceInfo
 from pipeline.reports import RejectsWriter, TableWriter, open_table_writer
 from pipeline.reports.files import PrivateFile
 from pipeline.transform import codes
 from pipeline.transform.batching import BatchCutter
-from pipeline.transform.rows import ChunkResult, Classified, RowTransformer
+
+if TYPE_CHECKING:  # imported where used: an XLSX reader is forked before numpy and
+    # phonenumbers load, so that their import overlaps with its parsing of the sheet
+    from pipeline.transform.rows import ChunkResult, Classified, RowTransformer
 
 TOP_REASONS = 10
 
@@ -167,6 +169,8 @@ def run_validate(
         )
         if summary is not None:
             return _checked(summary, path)
+    from pipeline.load.ingest import Ingest
+
     with ExitStack() as stack:
         ingest = stack.enter_context(Ingest(config, path, now=now))
         summary = ValidateSummary(ingest.info)
@@ -282,6 +286,8 @@ def _run_parallel(
         return _run_xlsx(config, path, options, now=now, files=(accepted, rejects, batches))
     if suffix not in CSV_SUFFIXES:
         return None
+    from pipeline.transform.rows import Classified, RowTransformer
+
     with open_table(path, options) as table:
         assert isinstance(table, CsvTable)
         info, data_line, detected = table.info, table.data_line, table.encoding_detected
@@ -327,6 +333,9 @@ def _run_parallel(
     return summary
 
 
+XLSX_WORKER_SHARE = 4  # the reader also classifies every 4th chunk: it balances the two
+
+
 def _run_xlsx(
     config: Config,
     path: Path,
@@ -335,21 +344,34 @@ def _run_xlsx(
     now: datetime,
     files: tuple[Path | None, Path | None, Path | None],
 ) -> ValidateSummary:
+    accepted, rejects, batches = files
+    build = accepted is not None or rejects is not None or batches is not None
+
     def read() -> Iterator[Any]:
         with open_table(path, options) as table:
             yield table.info
-            for chunk in table.chunks():
+            own: RowTransformer | None = None
+            for index, chunk in enumerate(table.chunks()):
+                first = chunk.row_numbers[0]
                 columns = [list(column) for column in zip(*chunk.rows, strict=True)]
-                yield chunk.row_numbers[0], columns, chunk.extra
+                if index % XLSX_WORKER_SHARE == XLSX_WORKER_SHARE - 1:
+                    if own is None:  # imported while the parent works on the first chunks
+                        from pipeline.transform.rows import RowTransformer
 
-    reader = Forked(read)
+                        own = RowTransformer(config, table.info.header, now=now)
+                    verdicts = own.classify_columns(first, columns, chunk.extra, items=build)
+                    yield first, columns if rejects else None, verdicts.pack()
+                else:
+                    yield first, columns, chunk.extra
+
+    reader = Forked(read)  # before the transform's imports: they overlap with calamine
     try:
+        from pipeline.transform.rows import Classified, RowTransformer
+
         stream = iter(reader)
         info = next(stream)
         assert isinstance(info, SourceInfo)
         rows = RowTransformer(config, info.header, now=now)
-        accepted, rejects, batches = files
-        build = accepted is not None or rejects is not None or batches is not None
         with ExitStack() as stack:
             summary = ValidateSummary(info)
             outputs = None
@@ -358,8 +380,13 @@ def _run_xlsx(
                     stack, config, info, accepted=accepted, rejects=rejects, batches=batches
                 )
             merge = _Merge(summary, rows, outputs)
-            for first, columns, extra in stream:
-                classified = rows.classify_columns(first, columns, extra, items=build)
+            for first, columns, rest in stream:
+                if isinstance(rest, tuple):  # classified by the reader
+                    classified = Classified.unpack(rest)
+                    size = _chunk_size(classified)
+                    merge.add(size, classified, _column_cells(first, columns or []))
+                    continue
+                classified = rows.classify_columns(first, columns, rest, items=build)
                 merge.add(len(columns[0]), classified, _column_cells(first, columns))
             if outputs is not None:
                 outputs.finish()
@@ -367,6 +394,10 @@ def _run_xlsx(
     finally:
         reader.close()
     return summary
+
+
+def _chunk_size(classified: Classified) -> int:
+    return len(classified.rows) + len(classified.rejections)
 
 
 def format_summary(summary: ValidateSummary) -> list[str]:
