@@ -151,6 +151,14 @@ class WorkersMixin(LedgerBase):
         )
         return self._count(query, "the campaign's batches in flight")
 
+    def live_workers(self, campaign_id: int) -> int:
+        """How many workers of the campaign are live now (this one included)."""
+        w = t.workers.c
+        query = sa.select(sa.func.count()).where(
+            w.campaign_id == campaign_id, w.ended_at.is_(None), w.expires_at > self.now()
+        )
+        return self._count(query, "the campaign's live workers")
+
     def planned_rows(self, campaign_id: int) -> int:
         """Rows of the campaign waiting to be frozen into a batch (only the lease holder can)."""
         r = t.rows.c

@@ -221,7 +221,12 @@ class _Run:
                 if meter is not None:
                     read = counts.planned + counts.rejected + counts.duplicate
                     meter.planned(read + counts.skipped_already_planned, path.name)
-            run.dispatcher.start_freezing()
+            if isinstance(self.holder, Worker) and self.ledger.live_workers(self.campaign_id) > 1:
+                # Other workers are waiting for batches: freeze them all now (quick, relaxed
+                # commits) rather than one per request of ours, or they would starve.
+                run.dispatcher.freeze()
+            else:
+                run.dispatcher.start_freezing()
         if not run.control.stopped:
             say("sending")
             run.send(meter)
