@@ -65,9 +65,14 @@ Modules: :mod:`~pipeline.ledger.states` (both state machines, drawn), ``schema``
 ``runs``, ``plan``, ``freeze``, ``send``, ``reconcile``, ``leases`` (the operations), and
 ``audit`` / ``verify`` (read-only queries behind ``jaicp-pipeline ledger``).
 
-PostgreSQL work sharing: ``claim_sendable`` / ``claim_expired`` select with ``FOR UPDATE
-SKIP LOCKED`` and stamp each batch with the claimant's owner and epoch, so several workers
-can later take disjoint batches; today one lease per campaign admits one writer.
+PostgreSQL work sharing (``upload.share_work``): instead of one lease holder, several runs
+join the campaign as workers (``register_worker`` → :class:`Worker`, renewed with
+``renew_worker``, ended with ``end_worker``; :mod:`~pipeline.ledger.workers`). A worker is
+passed to ``claim_sendable`` / ``mark_attempt`` / ``record_*`` exactly like a lease: claims
+select with ``FOR UPDATE SKIP LOCKED``, skip batches of live workers and take over those of
+ended or expired ones; every outcome must find the writer's own (owner, epoch) stamp on the
+batch and its worker row live, so a worker frozen past its expiry changes nothing. Planning,
+freezing and reconciliation still need the campaign lease, which the workers take in turn.
 """
 
 from pipeline.ledger.base import Clock, Holder, Lease, Worker, utc_now

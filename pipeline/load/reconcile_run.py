@@ -17,7 +17,7 @@ from pipeline.config import Config
 from pipeline.errors import ExitCode, PipelineError
 from pipeline.ledger import Ledger
 from pipeline.load.batches import pending_rows
-from pipeline.load.lease import LEASE_TTL_S, LeaseKeeper, owner_is_dead, owner_name
+from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
 from pipeline.load.reconcile import ReconcileCounts, reconcile_unknown
 from pipeline.load.retry import RetryPolicy
 from pipeline.load.run import config_digest
@@ -44,7 +44,7 @@ def run_reconcile(
         lease = ledger.acquire_lease(
             campaign.id,
             owner=owner_name(),
-            ttl_s=LEASE_TTL_S,
+            ttl_s=cfg.upload.lease_ttl_s,
             run_id=run_id,
             owner_is_dead=owner_is_dead,
         )
@@ -54,7 +54,7 @@ def run_reconcile(
     status = ExitCode.FAILED
     try:
         errors: list[PipelineError] = []
-        with LeaseKeeper(ledger, lease, on_lost=errors.append):
+        with LeaseKeeper(ledger, lease, on_lost=errors.append, ttl_s=cfg.upload.lease_ttl_s):
             counts = reconcile_unknown(
                 ledger,
                 lease,

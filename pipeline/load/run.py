@@ -180,6 +180,7 @@ class _Run:
         self.summary = UploadSummary(run_id=holder.run_id or 0)
         self.policy = RetryPolicy.from_config(cfg.upload, rng=rng)
         self.budget = Budget(clock, seconds=cfg.upload.run_budget_s)
+        self.peers_seen = 0  # other live workers seen at once (sharing runs)
         self.sender = sender = MeteredSender(
             ledger,
             holder,
@@ -249,10 +250,28 @@ class _Run:
         lease holder's part; otherwise wait, polling, while other live workers still hold
         batches — when one of them dies or stalls past its lease its batches become free here.
         """
+        try:
+            self._share_loop(worker, keeper, inputs, say, meter)
+        finally:
+            if self.peers_seen:
+                self.summary.notes.append(
+                    f"shared the campaign with up to {self.peers_seen} other run(s) (PostgreSQL "
+                    f"ledger); this run confirmed {self.control.confirmed_batches} batch(es)"
+                )
+
+    def _share_loop(
+        self,
+        worker: Worker,
+        keeper: LeaseKeeper,
+        inputs: Sequence[tuple[Path, InputFile]],
+        say: Callable[[str], None],
+        meter: Meter | None,
+    ) -> None:
         control, ledger = self.control, self.ledger
         poll_s = min(_POLL_S, self.cfg.upload.lease_ttl_s / 8)
         coordinated, first = False, True
         while True:
+            self.peers_seen = max(self.peers_seen, ledger.live_workers(worker.campaign_id) - 1)
             # Asked BEFORE claiming: a worker that is not live now never is again, so if no
             # live worker holds a batch now, the claims below see every batch left to send.
             ledger.reap_workers(worker.campaign_id, owner_is_dead=owner_is_dead)

@@ -25,7 +25,7 @@ from tests.crash.conftest import WallClockEmulator
 from tests.crash.harness import KILLED, Scene, wait_until
 from tests.ledger.conftest import _postgres_database
 
-TTL_S = 2.0  # lease of each worker: short, so "twice the lease" is a few seconds
+TTL_S = 3.0  # lease of each worker: short, so "twice the lease" is a few seconds
 
 
 @pytest.fixture
@@ -76,6 +76,7 @@ def test_three_workers_split_a_20000_row_file_exactly_once(
     per_pid = _confirmed_by_pid(scene)
     assert set(per_pid) == {p.pid for p in procs}, per_pid
     assert sum(per_pid.values()) == 100
+    assert any("shared the campaign with up to" in r.stdout for r in results)
     # One of them planned the file; the others saw it planned and did not read it again.
     assert scene.query("SELECT count(*) FROM inputs WHERE campaign_id = :campaign") == [(1,)]
 
