@@ -250,23 +250,6 @@ class _Run:
         lease holder's part; otherwise wait, polling, while other live workers still hold
         batches — when one of them dies or stalls past its lease its batches become free here.
         """
-        try:
-            self._share_loop(worker, keeper, inputs, say, meter)
-        finally:
-            if self.peers_seen:
-                self.summary.notes.append(
-                    f"shared the campaign with up to {self.peers_seen} other run(s) (PostgreSQL "
-                    f"ledger); this run confirmed {self.control.confirmed_batches} batch(es)"
-                )
-
-    def _share_loop(
-        self,
-        worker: Worker,
-        keeper: LeaseKeeper,
-        inputs: Sequence[tuple[Path, InputFile]],
-        say: Callable[[str], None],
-        meter: Meter | None,
-    ) -> None:
         control, ledger = self.control, self.ledger
         poll_s = min(_POLL_S, self.cfg.upload.lease_ttl_s / 8)
         coordinated, first = False, True
@@ -356,6 +339,11 @@ class _Run:
                 exit_status=s.exit_code,
                 stats={"attempts": s.attempts, "retries": s.retries},
             )
+            if self.peers_seen:
+                s.notes.append(
+                    f"shared the campaign with up to {self.peers_seen} other run(s) (PostgreSQL "
+                    f"ledger); this run confirmed {control.confirmed_batches} batch(es)"
+                )
             s.sent, s.rejected = int(counts["sent"]), int(counts["rejected"])
             s.duplicate, s.pending = int(counts["duplicate"]), int(counts["pending"])
             s.read = s.sent + s.rejected + s.duplicate + s.pending
