@@ -148,6 +148,25 @@ def _scrub(text: str, url: str) -> str:
     return redact(text)
 
 
+def _connect_args(backend: str) -> dict[str, Any]:
+    """Session settings that keep one stuck host from blocking the others (PostgreSQL).
+
+    A process frozen or cut off inside a transaction keeps its row locks (the campaign lease
+    row, batch rows) until the server ends its session: the server aborts a transaction left
+    idle for 5 minutes (far longer than any pause between our own statements), and TCP
+    keepalives drop the session of a host that vanished within about a minute and a half.
+    """
+    if backend != "postgresql":
+        return {}
+    return {
+        "options": "-c idle_in_transaction_session_timeout=300000",
+        "keepalives": 1,
+        "keepalives_idle": 60,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+    }
+
+
 def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> Engine:
     """Create the engine for ``url``, creating a SQLite file 0600 and migrating to head.
 
@@ -177,7 +196,7 @@ def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> 
                 f"its directory is writable by this user, or set --ledger / ledger.url."
             ) from None
     try:
-        engine = sa.create_engine(parsed)
+        engine = sa.create_engine(parsed, connect_args=_connect_args(parsed.get_backend_name()))
     except (SQLAlchemyError, ImportError) as exc:
         # An unknown dialect or a driver that is not installed (e.g. postgresql+psycopg
         # without the psycopg package).

@@ -17,11 +17,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from pipeline.errors import LeaseHeldError, LedgerError, StaleLeaseError
 from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase
+
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: FOR UPDATE NOWAIT found the row locked
 
 
 class LeaseMixin(LedgerBase):
@@ -46,6 +48,15 @@ class LeaseMixin(LedgerBase):
         except IntegrityError:
             # Two first-ever acquirers raced on the INSERT: the other one won.
             raise self._held(campaign_id, "another run", None) from None
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != _LOCK_NOT_AVAILABLE:
+                raise LedgerError(
+                    f"cannot acquire the lease of campaign {campaign_id}: "
+                    f"{exc.__class__.__name__}; check the ledger database and run again."
+                ) from None
+            # The holder is inside a write that fences on the lease row. It may be a process
+            # frozen mid-transaction: never wait for it (PostgreSQL would wait forever).
+            raise self._held(campaign_id, "another run (in the middle of a write)", None) from None
         except SQLAlchemyError as exc:
             raise LedgerError(
                 f"cannot acquire the lease of campaign {campaign_id}: {exc.__class__.__name__}; "
@@ -64,7 +75,9 @@ class LeaseMixin(LedgerBase):
             now = self.now()
             expires = now + timedelta(seconds=ttl_s)
             current = conn.execute(
-                sa.select(t.leases).where(t.leases.c.campaign_id == campaign_id).with_for_update()
+                sa.select(t.leases)
+                .where(t.leases.c.campaign_id == campaign_id)
+                .with_for_update(nowait=True)
             ).first()
             if current is None:
                 epoch = 1

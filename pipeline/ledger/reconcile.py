@@ -14,14 +14,14 @@ into a new batch with generation + 1 and a fresh key, so only what is truly miss
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
-from pipeline.ledger.base import Lease, LedgerBase
+from pipeline.ledger.base import Lease, LedgerBase, live_worker
 from pipeline.ledger.batches import (
     BatchWork,
     BodyFor,
@@ -30,6 +30,7 @@ from pipeline.ledger.batches import (
     load_rows,
     load_work,
 )
+from pipeline.ledger.send import check_claim
 from pipeline.ledger.states import B_IN_DOUBT, B_PLANNED, B_RECONCILED, B_REFRESHED, SENT
 
 
@@ -71,11 +72,17 @@ class ReconcileMixin(LedgerBase):
         with self.transaction() as conn:
             self.fence(conn, lease)
             now = self.now()
-            batch: Any = conn.execute(sa.select(t.batches).where(b.id == batch_id)).first()
+            # Locked, and still ours: a sharing worker whose clock is behind may think the key
+            # fresh and have claimed the batch to resend it meanwhile — then we must not
+            # refresh its rows under a new key.
+            batch: Any = conn.execute(
+                sa.select(t.batches).where(b.id == batch_id).with_for_update()
+            ).first()
             if batch is None or batch.campaign_id != lease.campaign_id:
                 raise LedgerError(
                     f"batch {batch_id} is not a batch of campaign {lease.campaign_id}."
                 )
+            check_claim(batch, lease)
             if batch.state not in B_IN_DOUBT:
                 raise LedgerError(
                     f"batch {batch_id} is {batch.state}; only batches in doubt are reconciled."
@@ -149,3 +156,80 @@ class ReconcileMixin(LedgerBase):
                 at=now,
             )
         return new_id
+
+    def hold_planned(self, lease: Lease, phones: Collection[str]) -> list[int] | None:
+        """Claim every planned batch holding one of ``phones`` for the lease, while one batch
+        with those phones is reconciled; returns their ids, or None when one is already
+        claimed by a live worker or locked (nothing held: postpone the reconciliation).
+
+        Why: a job a sharing worker creates for such a batch during our report lookup would
+        look exactly like the job we are looking for (same phone, created after the first
+        send) and be adopted for the wrong row. Held batches are skipped by every worker (a
+        live claim) until :meth:`release_held`.
+        """
+        b, br, r = t.batches.c, t.batch_rows.c, t.rows.c
+        wanted = sorted(set(phones))
+        with self.transaction() as conn:
+            self.fence(conn, lease)
+            now = self.now()
+            ids: set[int] = set()
+            for n in range(0, len(wanted), 500):
+                with_phone = (
+                    sa.select(br.batch_id)
+                    .join(t.rows, r.id == br.row_id)
+                    .where(r.phone.in_(wanted[n : n + 500]))
+                )
+                ids.update(
+                    conn.execute(
+                        sa.select(b.id).where(
+                            b.campaign_id == lease.campaign_id,
+                            b.state == B_PLANNED,
+                            b.id.in_(with_phone),
+                        )
+                    ).scalars()
+                )
+            if not ids:
+                return []
+            free = (
+                conn.execute(
+                    sa.select(b.id)
+                    .where(
+                        b.id.in_(sorted(ids)),
+                        b.state == B_PLANNED,
+                        sa.or_(
+                            b.claim_owner.is_(None),
+                            sa.and_(b.claim_owner == lease.owner, b.claim_epoch == lease.epoch),
+                            ~live_worker(b.claim_owner, now),
+                        ),
+                    )
+                    .with_for_update(skip_locked=True)
+                )
+                .scalars()
+                .all()
+            )
+            if len(free) != len(ids):
+                return None  # claimed by a live worker, or being claimed right now
+            conn.execute(
+                sa.update(t.batches)
+                .where(b.id.in_(free))
+                .values(claim_owner=lease.owner, claim_epoch=lease.epoch)
+            )
+            return sorted(free)
+
+    def release_held(self, lease: Lease, batch_ids: Sequence[int]) -> None:
+        """Give back the batches :meth:`hold_planned` held (those still planned and ours)."""
+        if not batch_ids:
+            return
+        b = t.batches.c
+        with self.transaction() as conn:
+            self.fence(conn, lease)
+            conn.execute(
+                sa.update(t.batches)
+                .where(
+                    b.id.in_(list(batch_ids)),
+                    b.state == B_PLANNED,
+                    b.claim_owner == lease.owner,
+                    b.claim_epoch == lease.epoch,
+                )
+                .values(claim_owner=None, claim_epoch=None)
+            )

@@ -48,11 +48,10 @@ from pipeline.redact import redact
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 
 
-_SET_JOB_ID = "UPDATE rows SET job_id = ? WHERE id = ?"
-
-
-def _members(batch_id: int) -> sa.Select[tuple[int]]:
-    return sa.select(t.batch_rows.c.row_id).where(t.batch_rows.c.batch_id == batch_id)
+# Each row written once: its state, send time and job id together (a row's UPDATE rewrites the
+# row and moves it when it grows, which is most of the cost of recording an outcome).
+_SET_SENT = "UPDATE rows SET state = ?, sent_at = ?, job_id = ? WHERE id = ?"
+_MEMBERS = "SELECT row_id FROM batch_rows WHERE batch_id = ? ORDER BY position"
 
 
 def clean_error(text: str) -> str:
@@ -60,7 +59,7 @@ def clean_error(text: str) -> str:
     return _URL.sub("<url>", redact(text))[:1000]
 
 
-def _check_claim(batch: Any, holder: Holder) -> None:
+def check_claim(batch: Any, holder: Holder) -> None:
     """Refuse a write about ``batch`` unless ``holder`` is the one that claimed it last."""
     if batch.claim_owner is None:
         raise LedgerError(
@@ -75,9 +74,18 @@ def _check_claim(batch: Any, holder: Holder) -> None:
         )
 
 
+def _members(conn: sa.Connection, batch_id: int) -> list[int]:
+    """The batch's row ids in body order (through the driver: plain ints, no result objects)."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(driver_sql(conn, _MEMBERS), (batch_id,))
+        return [row_id for (row_id,) in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
 def _mark_sent(
     conn: sa.Connection,
-    batch_id: int,
     row_ids: Sequence[int],
     job_ids: Sequence[str],
     now: datetime,
@@ -85,22 +93,28 @@ def _mark_sent(
     """Rows ``sent`` at ``now``, each with its job id (same order as ``row_ids``).
 
     PostgreSQL: one UPDATE … FROM unnest(arrays) — every row version written once (each
-    UPDATE of a row rewrites it and its index entries, ~25 µs a row there). SQLite: one UPDATE
-    for the state, then the job ids through the driver's executemany as plain tuples
-    (SQLAlchemy's per-row parameter processing cost more than the UPDATEs themselves).
+    UPDATE of a row rewrites it and its index entries, ~25 µs a row there). SQLite: one
+    UPDATE per row through the driver's executemany as plain tuples (SQLAlchemy's per-row
+    parameter processing cost more than the UPDATEs themselves).
     """
-    pairs = [(str(j), r) for r, j in zip(row_ids, job_ids, strict=True)]
+    jobs = [str(j) for j in job_ids]
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(
             "UPDATE rows SET state = %s, sent_at = %s, job_id = v.job_id "
             "FROM unnest(%s::text[], %s::integer[]) AS v(job_id, id) WHERE rows.id = v.id",
-            (SENT, now, [p[0] for p in pairs], [p[1] for p in pairs]),
+            (SENT, now, jobs, list(row_ids)),
         )
         return
-    conn.execute(
-        sa.update(t.rows).where(t.rows.c.id.in_(_members(batch_id))).values(state=SENT, sent_at=now)
-    )
-    conn.exec_driver_sql(driver_sql(conn, _SET_JOB_ID), pairs)
+    to_db = t.rows.c.sent_at.type.bind_processor(conn.dialect)
+    at = to_db(now) if to_db is not None else now
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(
+            driver_sql(conn, _SET_SENT),
+            [(SENT, at, job, row_id) for row_id, job in zip(row_ids, jobs, strict=True)],
+        )
+    finally:
+        cursor.close()
 
 
 class SendMixin(LedgerBase):
@@ -159,7 +173,7 @@ class SendMixin(LedgerBase):
                     f"{batch.first_sent_at.isoformat()} and may have expired on the server; "
                     f"it is never sent again. Reconcile the batch instead."
                 )
-            _check_claim(batch, lease)
+            check_claim(batch, lease)
             if batch.state not in B_SENDABLE:
                 raise LedgerError(
                     f"batch {batch_id} is {batch.state}, so it cannot be sent again; claim "
@@ -197,7 +211,7 @@ class SendMixin(LedgerBase):
         ).first()
         if batch is None or batch.campaign_id != lease.campaign_id:
             raise LedgerError(f"batch {batch_id} is not a batch of campaign {lease.campaign_id}.")
-        _check_claim(batch, lease)
+        check_claim(batch, lease)
         if batch.state not in B_IN_DOUBT:
             raise LedgerError(
                 f"batch {batch_id} is {batch.state}: an outcome can only be recorded for a batch "
@@ -238,21 +252,13 @@ class SendMixin(LedgerBase):
         """The server created the jobs: each row gets its job id, the batch is confirmed."""
         with self.transaction() as conn:
             batch = self._outcome_batch(conn, lease, batch_id)
-            members = (
-                conn.execute(
-                    sa.select(t.batch_rows.c.row_id)
-                    .where(t.batch_rows.c.batch_id == batch_id)
-                    .order_by(t.batch_rows.c.position)
-                )
-                .scalars()
-                .all()
-            )
+            members = _members(conn, batch_id)
             if len(job_ids) != len(members):
                 raise LedgerError(
                     f"batch {batch_id}: the server returned {len(job_ids)} job ids for "
                     f"{len(members)} phones; nothing was recorded. Treat the outcome as unknown."
                 )
-            _mark_sent(conn, batch_id, members, job_ids, self.now())
+            _mark_sent(conn, members, job_ids, self.now())
             self._set_batch(conn, lease, batch, B_CONFIRMED, f"{len(job_ids)} jobs created")
 
     def record_unknown(self, lease: Holder, batch_id: int, *, error: str) -> None:

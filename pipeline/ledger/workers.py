@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
 from pipeline.ledger.base import LedgerBase, Worker, live_worker
-from pipeline.ledger.states import B_PLANNED, B_SENDING, PLANNED
+from pipeline.ledger.states import B_PLANNED, B_SENDING, B_UNKNOWN, PLANNED
 
 
 class WorkersMixin(LedgerBase):
@@ -136,17 +136,24 @@ class WorkersMixin(LedgerBase):
     def others_in_flight(self, worker: Worker) -> int:
         """Batches of the campaign that live *other* workers have claimed and not settled.
 
-        Claimed but not sent yet, or on the wire: they will be settled by their worker, or —
-        if it dies — become claimable once it expires. A worker that wants the campaign done
-        waits while this is non-zero. (Batches a live worker left ``unknown`` are not
-        counted: that worker gave up on them for this run.)
+        Claimed but not sent yet, on the wire, or ``unknown`` between two attempts: they will
+        be settled by their worker, or — if it dies — become claimable once it expires. A
+        worker that wants the campaign done waits while this is non-zero. ``unknown`` batches
+        count only while this worker has none of its own: a worker that gave up on a batch
+        (it stays unknown under its claim until the worker ends) must not wait for another
+        that did the same, or the two would wait for each other until their budgets end.
         """
         b = t.batches.c
+        mine = sa.and_(b.claim_owner == worker.owner, b.claim_epoch == worker.epoch)
+        gave_up = sa.select(b.id).where(mine, b.state == B_UNKNOWN).exists()
         query = sa.select(sa.func.count()).where(
             b.campaign_id == worker.campaign_id,
             b.claim_owner.is_not(None),
             b.claim_owner != worker.owner,
-            b.state.in_((B_PLANNED, B_SENDING)),
+            sa.or_(
+                b.state.in_((B_PLANNED, B_SENDING)),
+                sa.and_(b.state == B_UNKNOWN, ~gave_up),
+            ),
             live_worker(b.claim_owner, self.now()),
         )
         return self._count(query, "the campaign's batches in flight")

@@ -81,7 +81,6 @@ def reconcile_unknown(
     """
     counts = ReconcileCounts()
     taken: set[str] = set()
-    contested = _phones_in_fresh_doubt(ledger, lease.campaign_id)
     postponed: set[int] = set()
     while works := ledger.claim_expired(lease, limit=_CLAIM):
         if all(work.id in postponed for work in works):
@@ -89,25 +88,27 @@ def reconcile_unknown(
         for work in works:
             if work.id in postponed:
                 continue
-            if contested.intersection(item.phone for item in work.items):
-                # Another in-doubt batch with a still-valid key holds one of these phones: a
-                # job found for it may be that batch's. Decide once that batch has settled.
+            phones = {item.phone for item in work.items}
+            # Planned batches with these phones are held first, so no worker sharing the
+            # campaign sends one while we look (its new job would look like ours); then the
+            # fresh in-doubt ones are checked: nothing can join them while we hold the rest.
+            held = ledger.hold_planned(lease, phones)
+            if held is None or _phones_in_fresh_doubt(ledger, lease.campaign_id, phones):
+                # A batch with a still-valid key holds one of these phones (in doubt, or about
+                # to be sent by a live worker): a job found for it may be that batch's.
+                # Decide once that batch has settled.
+                if held:
+                    ledger.release_held(lease, held)
                 postponed.add(work.id)
                 counts.postponed += 1
                 log.info("batch %d: reconciliation postponed (phone in a fresh batch)", work.id)
                 continue
-            jobs = _lookup(client, sorted({i.phone for i in work.items}), retry, sleep, counts)
-            owned = _owned_job_ids(ledger, lease.campaign_id, jobs)
-            found, notes = _match(work, jobs, owned | taken, skew_s)
-            taken.update(found.values())
-            suspects = sum(len(n) for n in notes.values())
-            reason = "callJob/getReport by phone after key expiry"
-            if notes:
-                listed = "; ".join(f"row {r}: also {', '.join(ids)}" for r, ids in notes.items())
-                reason += f"; suspect duplicate jobs (not adopted): {listed}"
-            new = ledger.reconcile_batch(
-                lease, work.id, found=found, body_for=BODY_FOR, reason=reason[:2000]
-            )
+            try:
+                new, found, suspects = _settle(
+                    ledger, lease, client, work, taken, retry, sleep, counts, skew_s
+                )
+            finally:
+                ledger.release_held(lease, held)
             counts.batches += 1
             counts.adopted += len(found)
             counts.refreshed += len(work.items) - len(found)
@@ -120,6 +121,33 @@ def reconcile_unknown(
                 f" into batch {new}" if new else "",
             )
     return counts
+
+
+def _settle(  # noqa: PLR0917 - one step of reconcile_unknown, private
+    ledger: Ledger,
+    lease: Lease,
+    client: ReportClient,
+    work: BatchWork,
+    taken: set[str],
+    retry: RetryPolicy,
+    sleep: Callable[[float], None],
+    counts: ReconcileCounts,
+    skew_s: float,
+) -> tuple[int | None, dict[int, str], int]:
+    """Look the batch's phones up, adopt what exists, refresh the rest (one batch)."""
+    jobs = _lookup(client, sorted({i.phone for i in work.items}), retry, sleep, counts)
+    owned = _owned_job_ids(ledger, lease.campaign_id, jobs)
+    found, notes = _match(work, jobs, owned | taken, skew_s)
+    taken.update(found.values())
+    suspects = sum(len(n) for n in notes.values())
+    reason = "callJob/getReport by phone after key expiry"
+    if notes:
+        listed = "; ".join(f"row {r}: also {', '.join(ids)}" for r, ids in notes.items())
+        reason += f"; suspect duplicate jobs (not adopted): {listed}"
+    new = ledger.reconcile_batch(
+        lease, work.id, found=found, body_for=BODY_FOR, reason=reason[:2000]
+    )
+    return new, found, suspects
 
 
 def _match(
@@ -162,23 +190,28 @@ def int_or(text: str) -> int:
     return int(text) if text.isdigit() else 1 << 62
 
 
-def _phones_in_fresh_doubt(ledger: Ledger, campaign_id: int) -> set[str]:
-    """Phones of in-doubt batches whose key may still be resent (not yet expired)."""
+def _phones_in_fresh_doubt(ledger: Ledger, campaign_id: int, phones: set[str]) -> set[str]:
+    """Those of ``phones`` in in-doubt batches whose key may still be resent (not expired)."""
     b, br, r = t.batches.c, t.batch_rows.c, t.rows.c
     cutoff = ledger.key_expiry_cutoff(ledger.now())
-    query = (
-        sa.select(r.phone)
-        .join(t.batch_rows, br.row_id == r.id)
-        .join(t.batches, b.id == br.batch_id)
-        .where(
-            b.campaign_id == campaign_id,
-            b.state.in_(B_IN_DOUBT),
-            b.first_sent_at > cutoff,
-        )
-        .distinct()
-    )
+    wanted = sorted(phones)
+    found: set[str] = set()
     with ledger.read().connect() as conn:
-        return {phone for phone in conn.execute(query).scalars() if phone}
+        for n in range(0, len(wanted), 500):
+            query = (
+                sa.select(r.phone)
+                .join(t.batch_rows, br.row_id == r.id)
+                .join(t.batches, b.id == br.batch_id)
+                .where(
+                    b.campaign_id == campaign_id,
+                    b.state.in_(B_IN_DOUBT),
+                    b.first_sent_at > cutoff,
+                    r.phone.in_(wanted[n : n + 500]),
+                )
+                .distinct()
+            )
+            found.update(phone for phone in conn.execute(query).scalars() if phone)
+    return found
 
 
 def _owned_job_ids(

@@ -34,7 +34,9 @@ def run_reconcile(
 ) -> tuple[ReconcileCounts, int]:
     """Reconcile under the campaign lease; returns the counts and the campaign's pending rows.
 
-    Raises :class:`~pipeline.errors.LeaseHeldError` when an upload is running.
+    Raises :class:`~pipeline.errors.LeaseHeldError` while another run holds the campaign
+    lease (on a sharing PostgreSQL ledger: while an upload plans, freezes or reconciles; it
+    may run beside uploads that are only sending, whose batches it leaves alone).
     """
     campaign = ledger.ensure_campaign(token)
     run_id = ledger.start_run(
@@ -52,9 +54,14 @@ def run_reconcile(
         ledger.finish_run(run_id, exit_status=exc.exit_code)
         raise
     status = ExitCode.FAILED
+    ttl = cfg.upload.lease_ttl_s
+    # Registered as a worker under the lease's owner name: uploads sharing the campaign
+    # (PostgreSQL) then see the batches it claims as taken and leave them alone.
+    worker = ledger.register_worker(campaign.id, owner=lease.owner, ttl_s=ttl, run_id=run_id)
+    ledger.reap_workers(campaign.id, owner_is_dead=owner_is_dead)  # e.g. a killed upload's
     try:
         errors: list[PipelineError] = []
-        with LeaseKeeper(ledger, lease, on_lost=errors.append, ttl_s=cfg.upload.lease_ttl_s):
+        with LeaseKeeper(ledger, lease, worker=worker, on_lost=errors.append, ttl_s=ttl):
             counts = reconcile_unknown(
                 ledger,
                 lease,
@@ -73,4 +80,5 @@ def run_reconcile(
     finally:
         ledger.finish_run(run_id, exit_status=status)
         ledger.release_lease(lease)
+        ledger.end_worker(worker)
     return counts, pending

@@ -107,15 +107,22 @@ def run_upload(
     holder: Holder
     if shared:
         holder = ledger.register_worker(campaign.id, owner=owner_name(), ttl_s=ttl, run_id=run_id)
+        worker = holder
     else:
         holder = _acquire(ledger, campaign.id, run_id, ttl)
+        # A worker row under the lease's owner name too: sharing runs started elsewhere (other
+        # config) then see this run's claims as live and leave its batches alone.
+        worker = ledger.register_worker(campaign.id, owner=holder.owner, ttl_s=ttl, run_id=run_id)
+        # A lease taken over from a killed run of this host: its worker row is as dead.
+        ledger.reap_workers(campaign.id, owner_is_dead=owner_is_dead)
     run = _Run(cfg, ledger, holder, make_client, clock, sleep, rng, hooks)
+    run.worker = worker
     meter = run.sender.meter = Meter(on_progress) if on_progress else None
     try:
         with LeaseKeeper(
             ledger,
             holder if isinstance(holder, Lease) else None,
-            worker=holder if isinstance(holder, Worker) else None,
+            worker=worker,
             on_lost=run.control.stop,
             ttl_s=ttl,
         ) as keeper:
@@ -181,6 +188,7 @@ class _Run:
         self.policy = RetryPolicy.from_config(cfg.upload, rng=rng)
         self.budget = Budget(clock, seconds=cfg.upload.run_budget_s)
         self.peers_seen = 0  # other live workers seen at once (sharing runs)
+        self.worker: Worker | None = None  # this run's row in `workers` (ended by finish)
         self.sender = sender = MeteredSender(
             ledger,
             holder,
@@ -348,10 +356,10 @@ class _Run:
             s.duplicate, s.pending = int(counts["duplicate"]), int(counts["pending"])
             s.read = s.sent + s.rejected + s.duplicate + s.pending
         finally:
-            if isinstance(self.holder, Worker):
-                self.ledger.end_worker(self.holder)
-            else:
+            if isinstance(self.holder, Lease):
                 self.ledger.release_lease(self.holder)
+            if self.worker is not None:
+                self.ledger.end_worker(self.worker)
 
 
 def _client_factory(

@@ -130,16 +130,32 @@ def test_reaping_frees_the_claims_of_a_dead_process_before_its_expiry(
 
 
 def test_a_worker_does_not_claim_again_what_it_gave_up_on_in_this_run(ledger: Ledger) -> None:
-    s = _frozen(ledger, rows=2, batch_size=2)
+    s = _frozen(ledger, rows=4, batch_size=2)
     a = _join(ledger, s, "host:1:a")
-    (work,) = ledger.claim_sendable(a, limit=5)
+    work = ledger.claim_sendable(a, limit=1)[0]
     ledger.mark_attempt(a, work.id)
     ledger.record_unknown(a, work.id, error="503")
-    assert ledger.claim_sendable(a, limit=5) == []
-    assert ledger.others_in_flight(_join(ledger, s, "host:2:b")) == 0  # unknown: given up
+    assert ledger.claim_sendable(a, limit=1)[0].id != work.id
+    # Between two attempts (or after giving up) a's unknown batch is in flight for a peer
+    # with nothing of its own in doubt: it waits rather than ending with "work left".
+    b = _join(ledger, s, "host:2:b")
+    assert ledger.others_in_flight(b) == 2  # a's unknown batch and a's claimed planned one
     ledger.end_worker(a)
     c = _join(ledger, s, "host:3:c")
-    assert [w.id for w in ledger.claim_sendable(c, limit=5)] == [work.id]
+    assert sorted(w.id for w in ledger.claim_sendable(c, limit=5)) == [1, 2]
+
+
+def test_two_workers_that_each_gave_up_on_a_batch_do_not_wait_for_each_other(
+    ledger: Ledger,
+) -> None:
+    s = _frozen(ledger, rows=4, batch_size=2)
+    a, b = _join(ledger, s, "host:1:a"), _join(ledger, s, "host:2:b")
+    for who in (a, b):
+        (work,) = ledger.claim_sendable(who, limit=1)
+        ledger.mark_attempt(who, work.id)
+        ledger.record_unknown(who, work.id, error="503")
+    assert ledger.others_in_flight(a) == 0
+    assert ledger.others_in_flight(b) == 0
 
 
 def test_planned_rows_counts_rows_waiting_to_be_frozen(ledger: Ledger) -> None:

@@ -1,0 +1,242 @@
+"""PostgreSQL work sharing, in process: interleavings of a sharing run with another
+host's worker or coordinator, each placed exactly where it hurts.
+
+The other host is played by the test through the ledger API (its own ``Ledger`` on the same
+PostgreSQL database, its own HTTP client); the run under test is ``run_upload`` with the fake
+clock of :class:`~tests.load.conftest.Uploader` (its sleep moves the clock). The emulator is the
+witness for jobs.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from pipeline.api import CallJobReport, CallsApiClient
+from pipeline.emulator import Emulator
+from pipeline.errors import ExitCode
+from pipeline.ledger import BatchWork, Ledger, Worker, open_ledger
+from pipeline.ledger.batches import canonical_body
+from pipeline.ledger.verify import verify_ledger
+from pipeline.load import UploadSummary
+from pipeline.load.planning import plan_file
+from pipeline.load.run import file_info
+from tests.ledger.conftest import _postgres_database
+from tests.load.conftest import Uploader, write_csv
+
+OTHER = "other-host:4242:abcd"  # a run on another host: never "known dead" here
+DAY_AND_AN_HOUR = 25 * 3600
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    yield from _postgres_database()
+
+
+@dataclass
+class HookedUploader(Uploader):
+    """An :class:`Uploader` whose sleeps (the sharing run's polls) first run ``on_sleep``."""
+
+    on_sleep: Callable[[], None] | None = None
+
+    def sleep(self, seconds: float) -> None:
+        if self.on_sleep is not None:
+            self.on_sleep()
+        super().sleep(seconds)
+
+
+def _hooked(
+    emulator: Emulator, campaign: dict[str, Any], tmp_path: Path, url: str
+) -> HookedUploader:
+    return HookedUploader(emulator, campaign["token"], tmp_path, url)
+
+
+def _other_host_plans(uploader: Uploader, csv: Path, *, ttl_s: float, release: bool) -> int:
+    """Another host's coordinator planned and froze ``csv`` (sent nothing); campaign id."""
+    cfg = uploader.config()
+    with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
+        campaign = ledger.ensure_campaign(uploader.token)
+        run_id = ledger.start_run(
+            command="upload", files=[], config_digest="x" * 64, campaign_id=campaign.id
+        )
+        lease = ledger.acquire_lease(campaign.id, owner=OTHER, ttl_s=ttl_s, run_id=run_id)
+        plan_file(cfg, csv, file_info(csv), ledger, lease, now=uploader.clock())
+        ledger.freeze_batches(lease, batch_size=10, body_for=canonical_body)
+        if release:
+            ledger.release_lease(lease)
+        return campaign.id
+
+
+def test_a_coordinator_frozen_inside_a_transaction_does_not_hang_the_other_runs(
+    emulator: Emulator, campaign: dict[str, Any], tmp_path: Path, pg_url: str
+) -> None:
+    """Hang: ``acquire_lease`` waits without limit on the lease row's lock.
+
+    Every transaction of the coordinator (each plan chunk, each freeze step — run while its own
+    requests are on the wire —, each reconcile step) starts with ``fence()``, an UPDATE of the
+    campaign's lease row that holds the row lock until commit. Freeze that process inside one
+    (SIGSTOP, a suspended VM, a host cut off the network whose TCP connection PostgreSQL keeps
+    until keepalive gives up, ~2 h by default) and every sharing run that reaches
+    ``_try_lease`` blocks in ``SELECT … FROM leases … FOR UPDATE`` for as long: no further
+    sends, no ``run_budget_s``, no exit. (On SQLite the same wait ends after the 30 s busy
+    timeout.)
+    """
+    uploader = _hooked(emulator, campaign, tmp_path, pg_url)
+    csv = uploader.csv(30)
+    _other_host_plans(uploader, csv, ttl_s=5, release=False)
+    # The other host's coordinator is frozen half-way through a fenced transaction.
+    blocker = sa.create_engine(pg_url)
+    conn = blocker.connect()
+    tx = conn.begin()
+    conn.exec_driver_sql(f"UPDATE leases SET epoch = epoch WHERE owner = '{OTHER}'")
+
+    got: list[UploadSummary | BaseException] = []
+
+    def run() -> None:
+        try:
+            got.append(uploader.run(csv, run_budget_s=20))
+        except BaseException as exc:
+            got.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    try:
+        thread.start()
+        thread.join(timeout=30)  # the run's budget is 20 s of its (fake) clock
+        hung = thread.is_alive()
+    finally:
+        tx.rollback()
+        conn.close()
+        thread.join(timeout=60)
+        blocker.dispose()
+    assert not hung, (
+        "the sharing run was still blocked on the lease row 30 s after it started (budget 20 s): "
+        "a coordinator frozen inside a transaction stops every other run"
+    )
+    assert got and isinstance(got[0], UploadSummary), got
+
+
+def test_a_run_does_not_report_work_left_while_a_live_worker_is_retrying_it(
+    emulator: Emulator, campaign: dict[str, Any], tmp_path: Path, pg_url: str
+) -> None:
+    """Misleading exit 3: ``others_in_flight`` does not count ``unknown`` batches.
+
+    ``unknown`` is also the state of a batch between two attempts of the same worker (the
+    sender records the transient failure, then sleeps its backoff, then marks the next
+    attempt). A sharing run that finds nothing else to do sees no batch "in flight", exits at
+    once and prints "work left for the next run: some batches could not be sent now; run
+    upload again (exit 3)" while the other worker is about to confirm the batch. (If that
+    worker then dies, nobody is left to finish the batch in this round either.)
+    """
+    uploader = _hooked(emulator, campaign, tmp_path, pg_url)
+    csv = uploader.csv(30)
+    campaign_id = _other_host_plans(uploader, csv, ttl_s=600, release=True)
+    cfg = uploader.config()
+    client = CallsApiClient.from_config(cfg, uploader.token)
+    with open_ledger(pg_url, clock=uploader.clock) as other:
+        w2 = other.register_worker(campaign_id, owner="other-host:4343:w2", ttl_s=600)
+        (held,) = other.claim_sendable(w2, limit=1)
+        other.mark_attempt(w2, held.id)
+        other.record_unknown(w2, held.id, error="503 Service Unavailable")  # now backing off
+
+        retried: list[bool] = []
+
+        def w2_retries() -> None:  # its backoff ends while our run polls
+            if not retried:
+                retried.append(True)
+                _send(other, w2, held, client)
+
+        uploader.on_sleep = w2_retries
+        summary = uploader.run(csv)
+        if not retried:
+            w2_retries()  # leave the campaign complete either way
+
+    assert summary.exit_code == ExitCode.OK, "\n".join(summary.lines())
+
+
+def _send(ledger: Ledger, worker: Worker, work: BatchWork, client: CallsApiClient) -> None:
+    ledger.mark_attempt(worker, work.id)
+    ids = client.add_phones_body(work.body(canonical_body), idempotence_key=work.request_key)
+    ledger.record_success(worker, work.id, ids)
+
+
+class _ReportHook(CallsApiClient):
+    """A client whose first ``job_report`` lets ``before`` run first (another host's send)."""
+
+    before: Callable[[], None] | None = None
+
+    def job_report(
+        self, *, phones: Iterable[str | int] | None = None, ids: Iterable[str | int] | None = None
+    ) -> list[CallJobReport]:
+        hook, type(self).before = type(self).before, None
+        if hook is not None:
+            hook()
+        return super().job_report(phones=phones, ids=ids)
+
+
+def test_reconcile_beside_a_sending_worker_never_adopts_that_workers_new_job(
+    emulator: Emulator, campaign: dict[str, Any], tmp_path: Path, pg_url: str
+) -> None:
+    """Lost row (one job carried by two ledger rows): the fixed single-run race, back with peers.
+
+    Night 1: row A (phone P, DebtX) goes out once, nothing is created, the batch stays unknown.
+    25 h later another host plans night 2's row B (same phone P, DebtY — a different row) into
+    batch Y, and its worker claims Y. Our sharing run takes the lease and reconciles A's
+    expired batch: ``_phones_in_fresh_doubt`` is taken before the lookups and only counts
+    batches already in doubt, so Y (claimed, not yet sent) does not hold P back. Between that
+    and our ``getReport``, the worker sends Y: the server creates B's job J for P after A's
+    first send, no ledger row carries J yet, so reconciliation adopts J for A. Then the worker
+    records J for B. A is never called; ``ledger verify`` finds job J on two rows.
+    (In a single run this cannot happen: its own fresh batches settle before it reconciles —
+    tests/load/test_reconcile.py::test_reconcile_never_adopts_the_job_of_a_fresh_batch_….)
+    """
+    uploader = _hooked(emulator, campaign, tmp_path, pg_url)
+    p = "79161234567"
+    night1 = write_csv(tmp_path / "night1.csv", [(p, "DebtX")])
+    night2 = write_csv(tmp_path / "night2.csv", [(p, "DebtY")])
+    emulator.set_faults([{"kind": "error_before_commit", "endpoint": "addPhones", "times": 1}])
+    assert uploader.run(night1, max_attempts_per_request=1).exit_code == ExitCode.PENDING
+    emulator.clear_faults()
+    emulator.advance(DAY_AND_AN_HOUR)
+    uploader.clock.advance(DAY_AND_AN_HOUR)
+
+    campaign_id = _other_host_plans(uploader, night2, ttl_s=600, release=True)
+    cfg = uploader.config()
+    plain = CallsApiClient.from_config(cfg, uploader.token)
+    with open_ledger(pg_url, clock=uploader.clock) as other:
+        w2 = other.register_worker(campaign_id, owner="other-host:4343:w2", ttl_s=600)
+        (y,) = other.claim_sendable(w2, limit=5)  # A's batch is expired: only Y is sendable
+        on_wire: list[list[str]] = []
+
+        def w2_sends_y() -> None:  # the server has B's job; the ledger does not know it yet
+            other.mark_attempt(w2, y.id)
+            on_wire.append(
+                plain.add_phones_body(y.body(canonical_body), idempotence_key=y.request_key)
+            )
+
+        def w2_records() -> None:
+            if on_wire:
+                other.record_success(w2, y.id, on_wire.pop())
+
+        _ReportHook.before = w2_sends_y
+        uploader.on_sleep = w2_records
+        try:
+            uploader.run(night2, client=lambda: _ReportHook.from_config(cfg, uploader.token))
+        finally:
+            _ReportHook.before = None
+        w2_records()
+        other.end_worker(w2)
+    uploader.on_sleep = None
+    uploader.run()  # anything left (a refreshed A) goes out now
+
+    names = sorted(j["payload"]["name"] for j in emulator.jobs(campaign["id"]))
+    with open_ledger(pg_url) as ledger:
+        problems = [str(x) for x in verify_ledger(ledger.read())]
+    assert names == ["DebtX", "DebtY"] and problems == [], (
+        f"jobs on the server: {names}; ledger verify: {problems}"
+    )
