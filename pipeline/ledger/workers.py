@@ -110,18 +110,21 @@ class WorkersMixin(LedgerBase):
         with self.transaction() as conn:
             now = self.now()
             live = conn.execute(
-                sa.select(w.id, w.owner).where(
-                    w.campaign_id == campaign_id, w.ended_at.is_(None), w.expires_at > now
-                )
+                sa.select(w.id, w.owner)
+                .where(w.campaign_id == campaign_id, w.ended_at.is_(None), w.expires_at > now)
+                .order_by(w.id)  # two reapers lock rows in one order: no deadlock
             ).all()
             for row in live:
                 if not owner_is_dead(row.owner):
                     continue
-                reaped += conn.execute(
+                ended = conn.execute(
                     sa.update(t.workers)
                     .where(w.id == row.id, w.ended_at.is_(None))
                     .values(ended_at=now)
                 ).rowcount
+                if not ended:
+                    continue  # another reaper was first
+                reaped += ended
                 self.event(
                     conn,
                     entity="worker",

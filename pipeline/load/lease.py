@@ -65,8 +65,8 @@ def owner_is_dead(owner: str) -> bool:
 class LeaseKeeper:
     """Renews the run's lease and/or worker from a background thread; reports a lost one.
 
-    ``fresh()`` says whether the last renewal is recent enough that nobody can have taken
-    this run's work over yet, by this process's monotonic clock (which keeps running while
+    ``fresh()`` says whether the last renewal is recent enough that nobody can take this
+    run's work over soon, by this process's monotonic clock (which keeps running while
     the process is stopped): the sender asks it right before each request, so a run that
     wakes up after a freeze longer than its lease sends nothing more.
     """
@@ -93,8 +93,10 @@ class LeaseKeeper:
         self._thread = threading.Thread(target=self._run, name="lease-keeper", daemon=True)
 
     def fresh(self) -> bool:
-        """Whether the lease/worker was renewed less than one TTL ago."""
-        return self._monotonic() < self._valid_until
+        """Whether at least half the TTL is left since the last renewal (renewals come every
+        quarter TTL): a request sent now reaches the server well before anyone can take this
+        run's batches over, even if it is slow to leave the process."""
+        return self._monotonic() < self._valid_until - self._ttl_s / 2
 
     def adopt(self, lease: Lease) -> None:
         """Start renewing ``lease`` too (a sharing run that became the coordinator)."""

@@ -164,9 +164,10 @@ class BatchSender:
                 # has expired another run resends it under the same key (or reconciles it).
                 self.control.stop(
                     StaleLeaseError(
-                        f"batch {work.id} not sent: this run's lease was not renewed for longer "
-                        f"than its TTL (the process was stalled), so other runs may be working "
-                        f"on its batches. The run stops; run it again to continue."
+                        f"batch {work.id} not sent: this run's lease was last renewed more than "
+                        f"half its TTL ago (the process was stalled, or the ledger database was "
+                        f"unreachable), so other runs may be working on its batches soon. The "
+                        f"run stops; run it again to continue."
                     )
                 )
                 return Outcome.STOPPED
