@@ -12,6 +12,7 @@ from pipeline.ledger.cancels import CancelMixin
 from pipeline.ledger.engine import open_engine
 from pipeline.ledger.freeze import FreezeMixin
 from pipeline.ledger.leases import LeaseMixin
+from pipeline.ledger.narrow import NarrowMixin
 from pipeline.ledger.outcomes import OutcomesMixin
 from pipeline.ledger.plan import PlanMixin
 from pipeline.ledger.reconcile import ReconcileMixin
@@ -25,6 +26,7 @@ class Ledger(
     PlanMixin,
     FreezeMixin,
     SendMixin,
+    NarrowMixin,
     ReconcileMixin,
     LeaseMixin,
     WorkersMixin,

@@ -18,9 +18,11 @@ What each reply means (DESIGN.md §3 "Send"):
   back to planned (re-frozen under new keys by the caller).
 * 400 ``invalid.call.task.state`` (campaign stopped/paused/finished): nothing was created; the
   batch stays pending under its key and the run stops (exit 4: someone must start the campaign).
-* any other 400 without a phone (``invalid.dialer_priority``, ``invalid.date_time``…): the server
-  refuses what the rows ask for, so resending cannot help: the batch is ``rejected`` with the
-  server's code and the run goes on.
+* any other 400 without a phone (``invalid.dialer_priority``, ``invalid.call.allowed.time``…):
+  the server refuses what some row asks for without saying which, and nothing was created:
+  the batch is split into two new batches under new keys (``Ledger.split_refused``), sent in
+  turn, until the refused row is alone and ``rejected`` with the server's code; the good rows
+  go out and the run goes on.
 * 404 ``invalid.token``, an unexpected reply, or an idempotence conflict (a bug in our key
   discipline) → the run stops at once; the batch stays pending (nothing is lost).
 * 200 with the wrong number of ids → ``unknown`` and not resent in this run (the server would
@@ -76,6 +78,7 @@ class Outcome(enum.Enum):
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
     BAD_ROW = "bad_row"  # one row rejected, the others back to planned: freeze again
+    SPLIT = "split"  # refused without naming a row: its rows are in two new batches
     PENDING = "pending"  # left for the next run
     EXPIRED = "expired"  # the key may have expired meanwhile: reconcile
     STOPPED = "stopped"  # the run is stopping; not sent
@@ -239,9 +242,19 @@ class BatchSender:
                 "batch %d: server rejected a row (%s); %d rows re-batched", work.id, code, back
             )
             return Outcome.BAD_ROW
-        self.ledger.record_rejected(self.lease, work.id, code=code, message=exc.message)
-        log.warning("batch %d rejected by the server: %s", work.id, exc)
-        return Outcome.REJECTED
+        halves = self.ledger.split_refused(
+            self.lease, work.id, code=code, message=exc.message, body_for=BODY_FOR
+        )
+        if not halves:
+            log.warning("batch %d (one row) rejected by the server: %s", work.id, exc)
+            return Outcome.REJECTED
+        log.warning(
+            "batch %d refused by the server without naming a row (%s); split into batches %s",
+            work.id,
+            code,
+            ", ".join(map(str, halves)),
+        )
+        return Outcome.SPLIT
 
     def _after_success(self, work: BatchWork, ids: list[str]) -> Outcome:
         if len(ids) != len(work.rows):
