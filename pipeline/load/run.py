@@ -282,7 +282,13 @@ class _Run:
                         ledger.release_lease(keeper.drop() or lease)
                     coordinated = True
                     continue
-            elif control.stopped or not (busy or claimed):
+            elif control.stopped:
+                return
+            elif not (busy or claimed or ledger.others_in_flight(worker)):
+                # Idle before and after our claim: nothing left that anyone live is doing.
+                # (Asked again after the claim: a peer may have claimed the last batches
+                # between our first question and our claim; ending then would report them
+                # as work left although they are on their way.)
                 return
             if not self.budget.allows(poll_s):
                 control.budget_spent = True

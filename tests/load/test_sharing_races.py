@@ -9,6 +9,7 @@ witness for jobs.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from pipeline.ledger.batches import canonical_body
 from pipeline.ledger.verify import verify_ledger
 from pipeline.load import UploadSummary
 from pipeline.load.planning import plan_file
-from pipeline.load.run import file_info
+from pipeline.load.run import file_info, run_upload
 from tests.ledger.conftest import _postgres_database
 from tests.load.conftest import Uploader, write_csv
 
@@ -240,3 +241,79 @@ def test_reconcile_beside_a_sending_worker_never_adopts_that_workers_new_job(
     assert names == ["DebtX", "DebtY"] and problems == [], (
         f"jobs on the server: {names}; ledger verify: {problems}"
     )
+
+
+class _RacingLedger(Ledger):
+    """A ledger whose ``others_in_flight``, once armed, lets ``race`` run right after it
+    answered — the instant between a sharing run's "is anyone busy?" and its own claim."""
+
+    race: Callable[[], None] | None = None
+    armed = False
+
+    def others_in_flight(self, worker: Worker) -> int:
+        busy = super().others_in_flight(worker)
+        if self.armed and self.race is not None and busy == 0:
+            race, self.race = self.race, None
+            race()
+        return busy
+
+    def release_lease(self, lease: Any) -> None:
+        super().release_lease(lease)
+        self.armed = True  # our turn as coordinator is over: from now on it may end
+
+
+def test_a_run_does_not_end_with_work_left_when_a_peer_claims_the_last_batches_meanwhile(
+    emulator: Emulator, campaign: dict[str, Any], tmp_path: Path, pg_url: str
+) -> None:
+    """Misleading exit 3, found by bench_sharing (200k rows, 3 workers: exits [0, 0, 3]).
+
+    After its turn with the lease a sharing run asks whether any live peer holds a batch (no),
+    then claims (nothing: a peer claimed the last batches in between) and used to end there,
+    reporting those batches as "work left" though they were on their way.
+    """
+    uploader = _hooked(emulator, campaign, tmp_path, pg_url)
+    first, second = uploader.csv(30), uploader.csv(20, start=30)
+    cfg = uploader.config()
+    client = CallsApiClient.from_config(cfg, uploader.token)
+    with open_ledger(pg_url, clock=uploader.clock) as other:
+        campaign_id = other.ensure_campaign(uploader.token).id
+        w2 = other.register_worker(campaign_id, owner="other-host:4343:w2", ttl_s=600)
+        taken: list[BatchWork] = []
+        raced: list[bool] = []
+
+        def peer_plans_and_claims() -> None:
+            raced.append(True)
+            run_id = other.start_run(
+                command="upload", files=[], config_digest="x" * 64, campaign_id=campaign_id
+            )
+            lease = other.acquire_lease(campaign_id, owner=OTHER, ttl_s=600, run_id=run_id)
+            plan_file(cfg, second, file_info(second), other, lease, now=uploader.clock())
+            other.freeze_batches(lease, batch_size=10, body_for=canonical_body)
+            other.release_lease(lease)
+            taken.extend(other.claim_sendable(w2, limit=10))
+
+        def peer_sends() -> None:
+            while taken:
+                _send(other, w2, taken.pop(), client)
+
+        uploader.on_sleep = peer_sends
+        cfg_ledger = _RacingLedger(
+            open_ledger(pg_url).engine, clock=uploader.clock, key_safety_margin_s=3600
+        )
+        cfg_ledger.race = peer_plans_and_claims
+        summary = run_upload(
+            cfg,
+            [first],
+            token=uploader.token,
+            ledger=cfg_ledger,
+            client=lambda: CallsApiClient.from_config(cfg, uploader.token),
+            clock=uploader.clock,
+            sleep=uploader.sleep,
+            rng=random.Random(0),
+        )
+        cfg_ledger.close()
+        assert raced, "the race never ran: the test did not test anything"
+        peer_sends()
+
+    assert summary.exit_code == ExitCode.OK, "\n".join(summary.lines())
+    assert len(emulator.jobs(campaign["id"])) == 50
