@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from itertools import starmap
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
@@ -48,9 +48,12 @@ def _load_policy(text: str) -> dict[str, Any]:
     return dict(_policy_cached(text))
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedRow:
-    """A row as stored, enough to rebuild its API item."""
+class PlannedRow(NamedTuple):
+    """A row as stored, enough to rebuild its API item.
+
+    A named tuple rather than a frozen dataclass: planning and claiming make one per row, and
+    a tuple is made in a third of the time.
+    """
 
     id: int
     row_number: int
@@ -175,7 +178,7 @@ class BatchWork:
         return body
 
 
-def insert_batch(
+def new_batch(
     conn: sa.Connection,
     *,
     campaign_id: int,
@@ -185,7 +188,11 @@ def insert_batch(
     generation: int = 1,
     parent_id: int | None = None,
 ) -> tuple[int, str]:
-    """Freeze ``rows`` (body order) into a new batch; returns (batch id, request key)."""
+    """Insert the ``batches`` row of ``rows`` (body order): key, digest, size; nothing else.
+
+    The caller links the rows (``batch_rows``) and marks them batched in the same transaction
+    (:func:`insert_batch` does both; planning inserts its new rows already batched).
+    """
     body = rows_body(rows, body_for)
     key = new_request_key(now)
     batch_id: int = inserted_id(
@@ -201,6 +208,29 @@ def insert_batch(
                 created_at=now,
             )
         )
+    )
+    return batch_id, key
+
+
+def insert_batch(
+    conn: sa.Connection,
+    *,
+    campaign_id: int,
+    rows: Sequence[PlannedRow],
+    body_for: BodyFor,
+    now: datetime,
+    generation: int = 1,
+    parent_id: int | None = None,
+) -> tuple[int, str]:
+    """Freeze ``rows`` (body order) into a new batch; returns (batch id, request key)."""
+    batch_id, key = new_batch(
+        conn,
+        campaign_id=campaign_id,
+        rows=rows,
+        body_for=body_for,
+        now=now,
+        generation=generation,
+        parent_id=parent_id,
     )
     bulk_insert(
         conn,

@@ -6,23 +6,47 @@ Usage::
 
 A batch never holds one phone twice (the server would refuse the whole request). Rows are
 read and frozen in id (file) order, a bounded number per transaction.
+
+The uploader mostly freezes while it plans (``plan_chunks(..., batch_size=, body_for=)``, see
+:class:`ChunkFreezer`): new rows are inserted already ``batched``, so nothing is read back or
+updated later. ``freeze_batches`` and :class:`Freezer` freeze whatever is still planned (rows
+of an interrupted plan, rows of a batch that the server refused because of another row).
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
+from datetime import datetime
 from itertools import starmap
 
+import sqlalchemy as sa
+
+from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase, driver_sql
-from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch
-from pipeline.ledger.states import PLANNED
+from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch, new_batch
+from pipeline.ledger.states import BATCHED, PLANNED
 
 _FREEZE_CHUNK = 20_000  # planned rows read and frozen per transaction
-# Batches whose rows a Freezer keeps in memory for claim_sendable. The uploader claims each
-# batch soon after freezing it, so a handful suffices; the bound keeps a full freeze of a big
-# file (several senders) from holding every row in memory.
-_KEEP_BATCHES = 16
+# Rows of batches frozen by this process that it keeps in memory for claim_sendable (which then
+# reads nothing back). The uploader claims batches soon after freezing them: one planned chunk's
+# worth (~100,000 rows) at most. The bound keeps a full freeze of a big file (several senders,
+# or a plan that runs ahead) from holding every row in memory.
+_KEEP_ROWS = 250_000
+
+
+def keep_fresh(
+    fresh: dict[int, tuple[PlannedRow, ...]], frozen: Sequence[tuple[int, Sequence[PlannedRow]]]
+) -> None:
+    """Remember the rows of just-committed batches in ``fresh`` while it holds < _KEEP_ROWS."""
+    held = sum(map(len, fresh.values()))
+    for batch_id, group in frozen:
+        if held + len(group) > _KEEP_ROWS:
+            return
+        fresh[batch_id] = tuple(group)
+        held += len(group)
+
+
 # The state is a literal, not a bound parameter: only then can SQLite (and PostgreSQL's generic
 # plans) prove that the query matches the partial index ix_rows_planned.
 _PLANNED_ROWS = (
@@ -41,7 +65,19 @@ def split_batches(
     ``final`` an unfilled last batch is returned as leftover, to be topped up by more rows.
     """
     out: list[list[PlannedRow]] = []
-    queue = deque(rows)
+    # Fast path: while the next batch_size rows hold distinct phones (the rule, as the
+    # transform drops exact repeats), they are the batch. The first slice with a repeat, and
+    # everything after it, goes the careful way below.
+    start, total = 0, len(rows)
+    while total - start >= batch_size:
+        head = list(rows[start : start + batch_size])
+        if len({row.phone for row in head}) != batch_size:
+            break
+        out.append(head)
+        start += batch_size
+    if start == total:
+        return out, []
+    queue = deque(rows[start:])
     while queue:
         batch: list[PlannedRow] = []
         phones: set[str] = set()
@@ -126,12 +162,98 @@ class Freezer:
             if fetched:
                 self._last_id = fetched[-1].id
         # After the commit only: a rolled-back batch id may be given to another batch later.
-        fresh = ledger.fresh_rows
-        for batch_id, group in frozen:
-            if len(fresh) < _KEEP_BATCHES:
-                fresh[batch_id] = tuple(group)
+        keep_fresh(ledger.fresh_rows, frozen)
         self.done = final
         return not final
+
+
+class ChunkFreezer:
+    """Freezes new rows into batches inside the transaction that plans them.
+
+    Usage (by :meth:`~pipeline.ledger.plan.PlanMixin.plan_chunks`, once per input)::
+
+        freezer = ChunkFreezer(ledger, lease, batch_size=2000, body_for=body_for)
+        # in each chunk's transaction, rows (ids reserved, not inserted yet):
+        batch_of, links = freezer.freeze(conn, new_rows, now=now, final=False)
+        ... insert the rows (batched: batch_of[row id]), then batch_rows ``links`` ...
+        freezer.committed()            # after the commit
+
+    Rows that do not fill a batch yet are carried to the next chunk; they are inserted
+    ``planned`` and stay so in the ledger until the transaction that freezes them (so a crash
+    loses nothing: the next run's freezer finds them). ``final`` freezes the carry too.
+    """
+
+    def __init__(
+        self, ledger: LedgerBase, lease: Lease, *, batch_size: int, body_for: BodyFor
+    ) -> None:
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        self.ledger, self.lease = ledger, lease
+        self.batch_size, self.body_for = batch_size, body_for
+        self.created: list[int] = []
+        self._carry: list[PlannedRow] = []
+        self._pending: tuple[list[PlannedRow], list[tuple[int, list[PlannedRow]]]] | None = None
+
+    def freeze(
+        self, conn: sa.Connection, rows: list[PlannedRow], *, now: datetime, final: bool
+    ) -> tuple[dict[int, int], list[tuple[int, int, int]]]:
+        """Cut the carried rows and ``rows`` (new, in id order) into batches and insert the
+        batches (with their events); carried rows that were frozen are updated here.
+
+        Returns (row id → batch id of every new row frozen now, the ``batch_rows`` tuples
+        to insert once the new rows are in). Nothing of this object changes until
+        :meth:`committed`, so a rolled-back transaction leaves it as it was.
+        """
+        groups, carry = split_batches(self._carry + rows, self.batch_size, final=final)
+        carried = {row.id for row in self._carry}
+        batch_of: dict[int, int] = {}
+        links: list[tuple[int, int, int]] = []
+        frozen: list[tuple[int, list[PlannedRow]]] = []
+        ledger, lease = self.ledger, self.lease
+        for group in groups:
+            batch_id, key = new_batch(
+                conn, campaign_id=lease.campaign_id, rows=group, body_for=self.body_for, now=now
+            )
+            ledger.event(
+                conn,
+                entity="batch",
+                entity_id=batch_id,
+                from_state=None,
+                to_state="planned",
+                reason=f"frozen: {len(group)} rows, key {key}, generation 1",
+                lease=lease,
+                at=now,
+            )
+            old = [row.id for row in group if row.id in carried]
+            if old:
+                conn.execute(
+                    sa.update(t.rows)
+                    .where(t.rows.c.id.in_(old))
+                    .values(state=BATCHED, batch_id=batch_id)
+                )
+            links.extend((batch_id, n, row.id) for n, row in enumerate(group))
+            batch_of.update((row.id, batch_id) for row in group)
+            frozen.append((batch_id, group))
+        self._pending = (carry, frozen)
+        return batch_of, links
+
+    def committed(self) -> None:
+        """The transaction of the last :meth:`freeze` committed: carry on from it."""
+        if self._pending is None:
+            return
+        self._carry, frozen = self._pending
+        self._pending = None
+        self.created += [batch_id for batch_id, _group in frozen]
+        keep_fresh(self.ledger.fresh_rows, frozen)
+
+    def rolled_back(self) -> None:
+        """The transaction of the last :meth:`freeze` failed: forget what it did."""
+        self._pending = None
+
+    @property
+    def carrying(self) -> bool:
+        """Whether rows wait (planned) for the next chunk or the final freeze."""
+        return bool(self._carry)
 
 
 class FreezeMixin(LedgerBase):

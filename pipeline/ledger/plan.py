@@ -7,83 +7,56 @@ Usage::
         ledger.plan_chunk(lease, state.id, chunk)
     ledger.complete_input(lease, state.id, rows_total=n)
 
+    # the uploader: rows frozen into batches in the same transactions (no freeze pass after)
+    ledger.plan_chunks(lease, state.id, chunks, batch_size=2000, body_for=body_for)
+
 Each chunk is one transaction (inserted with ``executemany``, row ids in file order so every
-index but the row-key one grows at its right edge). Rows at or below the input's
+index but the phone one grows at its right edge). Rows at or below the input's
 ``planned_through`` are skipped, which makes re-feeding a half-planned file safe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache
-from operator import attrgetter
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
-from pipeline.ledger.base import Lease, LedgerBase, bulk_insert
-from pipeline.ledger.keys import canonical_json, row_key
+from pipeline.ledger.base import Lease, LedgerBase, bulk_insert, reserve_ids
+from pipeline.ledger.batches import BodyFor, PlannedRow
+from pipeline.ledger.freeze import ChunkFreezer
+from pipeline.ledger.planrows import BATCH as BATCH_ID
+from pipeline.ledger.planrows import (
+    DUP_OF,
+    ID,
+    KEY,
+    PAYLOAD,
+    PHONE,
+    POLICY,
+    REASON,
+    REASON_CODE,
+    ROW_COLS,
+    ROW_NUMBER,
+    STATE,
+    PlanRecord,
+    PreparedChunk,
+    gc_paused,
+    prepare_chunk,
+)
 from pipeline.ledger.states import BATCHED, DUPLICATE, PLANNED, REJECTED, SENT
-from pipeline.records import CallItem, Duplicate, Rejection
 
 # A repeat of a row sent less than a week ago is a duplicate (see README "Cross-run duplicates").
 DEFAULT_REPEAT_WINDOW_S = 7 * 86_400.0
 _LOOKUP_CHUNK = 5_000  # bound parameters per IN (...) query, far below SQLite's 32,766
+_LINK_COLS = ("batch_id", "position", "row_id")
 
-PlanRecord = CallItem | Rejection | Duplicate
-_ROW = attrgetter("row")
-
-# Column order of a planned row's values; plan_chunk builds plain lists in this order.
-_COLS = (
-    "input_id",
-    "row_number",
-    "run_id",
-    "campaign_id",
-    "row_key",
-    "phone",
-    "payload",
-    "policy",
-    "state",
-    "reason_code",
-    "reason",
-    "duplicate_of",
-)
-_ROW_NUMBER, _KEY, _PHONE, _STATE, _REASON_CODE, _REASON, _DUP_OF = 1, 4, 5, 8, 9, 10, 11
-
-
-@lru_cache(maxsize=256)
-def _policy_json_cached(items: tuple[tuple[str, Any], ...]) -> str:
-    return canonical_json(dict(items))
-
-
-def _policy_json(policy: dict[str, Any]) -> str:
-    """Canonical JSON of a policy; most rows of a file share one, so flat ones are cached."""
-    if not policy:
-        return "{}"
-    items = tuple(policy.items())
-    try:
-        return _policy_json_cached(items)
-    except TypeError:  # a list or dict value (allowedDays, allowedTime) is not hashable
-        return canonical_json(policy)
-
-
-def _row_values(rec: PlanRecord, fp: str, base: tuple[Any, ...]) -> tuple[Any, ...]:
-    """One row's values in ``_COLS`` order (``base`` = input id, run id, campaign id)."""
-    input_id, run_id, campaign_id = base
-    if isinstance(rec, CallItem):
-        payload, policy = canonical_json(rec.payload), _policy_json(rec.policy)
-        key = row_key(fp, rec.phone, payload, policy)
-        return (input_id, rec.row, run_id, campaign_id, key, rec.phone, payload, policy,
-                PLANNED, None, None, None)  # fmt: skip
-    head = (input_id, rec.row, run_id, campaign_id, None, None, None, None)
-    if isinstance(rec, Rejection):
-        where = f"{rec.column}: " if rec.column else ""
-        return (*head, REJECTED, rec.code, where + rec.message, None)
-    return (*head, DUPLICATE, "duplicate", f"repeats row {rec.duplicate_of} of the same file", None)
+__all__ = ["DEFAULT_REPEAT_WINDOW_S", "PlanCounts", "PlanMixin", "PlanRecord"]
 
 
 @dataclass(slots=True)
@@ -95,6 +68,7 @@ class PlanCounts:
     duplicate: int = 0
     repeat_of_earlier_run: int = 0
     skipped_already_planned: int = 0
+    batches: list[int] = field(default_factory=list)  # frozen while planning (plan_chunks)
 
     def add(self, other: PlanCounts) -> None:
         """Add ``other``'s numbers to these."""
@@ -103,10 +77,23 @@ class PlanCounts:
         self.duplicate += other.duplicate
         self.repeat_of_earlier_run += other.repeat_of_earlier_run
         self.skipped_already_planned += other.skipped_already_planned
+        self.batches += other.batches
 
 
 class PlanMixin(LedgerBase):
     """Planning and freezing operations of the :class:`~pipeline.ledger.Ledger`."""
+
+    def chunk_preparer(
+        self, lease: Lease, input_id: int
+    ) -> Callable[[Sequence[PlanRecord]], PreparedChunk]:
+        """A function that turns a chunk of the input's records into what ``plan_chunks``
+        inserts, without the ledger: so it can run in another process (forked) while this
+        one plans the chunk before (see pipeline.load.planning)."""
+        with self.transaction() as conn:
+            fp = self._fingerprint(conn, lease.campaign_id)
+        return partial(
+            prepare_chunk, fingerprint=fp, base=(input_id, lease.run_id, lease.campaign_id)
+        )
 
     def _fingerprint(self, conn: sa.Connection, campaign_id: int) -> str:
         fp: str | None = conn.execute(
@@ -143,46 +130,92 @@ class PlanMixin(LedgerBase):
         self,
         lease: Lease,
         input_id: int,
-        chunks: Iterable[Sequence[PlanRecord]],
+        chunks: Iterable[Sequence[PlanRecord] | PreparedChunk],
         *,
         allow_repeats: bool = False,
         repeat_window_s: float = DEFAULT_REPEAT_WINDOW_S,
+        batch_size: int | None = None,
+        body_for: BodyFor | None = None,
+        after_chunk: Callable[[], None] | None = None,
     ) -> PlanCounts:
-        """:meth:`plan_chunk` for each chunk (in row order), one transaction per chunk."""
+        """:meth:`plan_chunk` for each chunk (in row order), one transaction per chunk.
+
+        With ``batch_size`` and ``body_for`` the accepted rows are also frozen into batches in
+        the same transactions (what ``freeze_batches`` would make of them, without reading
+        them back): each chunk's full batches at once, the rest with the next chunk, the last
+        rows in one more transaction at the end. ``counts.batches`` lists the new batches.
+        ``after_chunk`` is called after each of these transactions committed (the uploader
+        sends the new batches while the next chunk is read and planned).
+        """
         total = PlanCounts()
         with self.transaction() as conn:
             fp = self._fingerprint(conn, lease.campaign_id)
         base = (input_id, lease.run_id, lease.campaign_id)
-
-        for records in chunks:
-            todo = sorted(records, key=_ROW)
-            values = [_row_values(rec, fp, base) for rec in todo]
-            links = {r.row: r.duplicate_of for r in todo if isinstance(r, Duplicate)}
-            got = self._write_chunk(
-                lease,
-                input_id,
-                values,
-                dup_links=links,
-                allow_repeats=allow_repeats,
-                window_s=repeat_window_s,
-            )
+        freezer = None
+        if batch_size is not None and body_for is not None:
+            freezer = ChunkFreezer(self, lease, batch_size=batch_size, body_for=body_for)
+        for chunk in chunks:
+            prepared = chunk if isinstance(chunk, PreparedChunk) else prepare_chunk(chunk, fp, base)
+            if prepared.values and tuple(prepared.values[0][1:5:2]) != base[:2]:
+                raise LedgerError(
+                    f"a chunk prepared for another input or run was passed to input "
+                    f"{input_id}; nothing of it was planned (a bug in the caller)."
+                )
+            with gc_paused():
+                got = self._write_chunk(
+                    lease,
+                    input_id,
+                    prepared.values,
+                    dup_links=prepared.dup_links,
+                    allow_repeats=allow_repeats,
+                    window_s=repeat_window_s,
+                    freezer=freezer,
+                )
             total.add(got)
+            if after_chunk is not None:
+                after_chunk()
+        if freezer is not None:
+            if freezer.carrying:
+                with self._freezing(freezer) as conn:
+                    self.fence(conn, lease)
+                    _, batch_rows = freezer.freeze(conn, [], now=self.now(), final=True)
+                    bulk_insert(conn, t.batch_rows, _LINK_COLS, batch_rows)
+                if after_chunk is not None:
+                    after_chunk()
+            total.batches = freezer.created
         return total
+
+    @contextmanager
+    def _freezing(self, freezer: ChunkFreezer | None) -> Iterator[sa.Connection]:
+        """A relaxed transaction that tells ``freezer`` whether it committed."""
+        # Not flushed at commit: a power loss can only take back planning (and the input's
+        # planned_through with it) and frozen batches nobody sent yet (an intent commit would
+        # have flushed them), which the next run redoes; see LedgerBase.transaction.
+        # Foreign keys unchecked: every id these transactions write is one they just read
+        # (input, run, campaign, earlier rows) or inserted (rows, batches); see transaction().
+        try:
+            with self.transaction(durable=False, checked=False) as conn:
+                yield conn
+        except BaseException:
+            if freezer is not None:
+                freezer.rolled_back()
+            raise
+        if freezer is not None:
+            freezer.committed()
 
     def _write_chunk(
         self,
         lease: Lease,
         input_id: int,
-        values: list[tuple[Any, ...]],
+        values: list[list[Any]],
         *,
         dup_links: dict[int, int],
         allow_repeats: bool,
         window_s: float,
+        freezer: ChunkFreezer | None,
     ) -> PlanCounts:
         counts = PlanCounts()
-        # Not flushed at commit: a power loss can only take back planning (and the input's
-        # planned_through with it), which the next run redoes; see LedgerBase.transaction.
-        with self.transaction(durable=False) as conn:
+        with self._freezing(freezer) as conn:
             self.fence(conn, lease)
             done = conn.execute(
                 sa.select(t.inputs.c.planned_through).where(
@@ -193,25 +226,29 @@ class PlanMixin(LedgerBase):
                 raise LedgerError(
                     f"input {input_id} is not an input of campaign {lease.campaign_id}."
                 )
-            if values and values[0][_ROW_NUMBER] <= done:  # resuming: skip what is in already
+            if values and values[0][ROW_NUMBER] <= done:  # resuming: skip what is in already
                 counts.skipped_already_planned = len(values)
-                values = [v for v in values if v[_ROW_NUMBER] > done]
+                values = [v for v in values if v[ROW_NUMBER] > done]
                 counts.skipped_already_planned -= len(values)
             if not values:
                 return counts
             if not allow_repeats:
                 self._mark_repeats(conn, values, input_id, lease.campaign_id, window_s, counts)
-            bulk_insert(conn, t.rows, _COLS, values)
-            self._link_duplicates(conn, input_id, {k: v for k, v in dup_links.items() if k > done})
+            for value, row_id in zip(values, reserve_ids(conn, t.rows, len(values)), strict=True):
+                value[ID] = row_id
             for v in values:
-                state = v[_STATE]
+                state = v[STATE]
                 if state == PLANNED:
                     counts.planned += 1
                 elif state == REJECTED:
                     counts.rejected += 1
                 else:
                     counts.duplicate += 1
-            first, last = values[0][_ROW_NUMBER], values[-1][_ROW_NUMBER]
+            batch_rows = self._freeze_new(conn, values, freezer) if freezer else []
+            bulk_insert(conn, t.rows, ROW_COLS, values)
+            bulk_insert(conn, t.batch_rows, _LINK_COLS, batch_rows)
+            self._link_duplicates(conn, input_id, {k: v for k, v in dup_links.items() if k > done})
+            first, last = values[0][ROW_NUMBER], values[-1][ROW_NUMBER]
             conn.execute(
                 sa.update(t.inputs).where(t.inputs.c.id == input_id).values(planned_through=last)
             )
@@ -230,10 +267,28 @@ class PlanMixin(LedgerBase):
             )
         return counts
 
+    def _freeze_new(
+        self, conn: sa.Connection, values: list[list[Any]], freezer: ChunkFreezer
+    ) -> list[tuple[int, int, int]]:
+        """Freeze the chunk's accepted rows (values not inserted yet): full batches now, with
+        rows carried from earlier chunks; returns the ``batch_rows`` to insert after them."""
+        accepted = [
+            PlannedRow(v[ID], v[ROW_NUMBER], v[PHONE], v[PAYLOAD], v[POLICY])
+            for v in values
+            if v[STATE] == PLANNED
+        ]
+        batch_of, batch_rows = freezer.freeze(conn, accepted, now=self.now(), final=False)
+        if batch_of:
+            for v in values:
+                batch_id = batch_of.get(v[ID])
+                if batch_id is not None:
+                    v[STATE], v[BATCH_ID] = BATCHED, batch_id
+        return batch_rows
+
     def _mark_repeats(  # noqa: PLR0917 - private helper of _write_chunk
         self,
         conn: sa.Connection,
-        values: list[tuple[Any, ...]],
+        values: list[list[Any]],
         input_id: int,
         campaign_id: int,
         window_s: float,
@@ -246,10 +301,10 @@ class PlanMixin(LedgerBase):
         ).first()
         if others is None:
             return  # the campaign's first file: nothing it could repeat
-        wanted = {v[_KEY]: n for n, v in enumerate(values) if v[_STATE] == PLANNED}
+        wanted = {v[KEY]: n for n, v in enumerate(values) if v[STATE] == PLANNED}
         # Looked up by phone (the one indexed column both `ledger phone` and this need), then
         # matched on the row key, which also covers payload and policy.
-        phones = sorted({values[n][_PHONE] for n in wanted.values()})
+        phones = sorted({values[n][PHONE] for n in wanted.values()})
         since = self.now() - timedelta(seconds=window_s)
         r = t.rows.c
         live = sa.or_(r.state.in_((PLANNED, BATCHED)), sa.and_(r.state == SENT, r.sent_at >= since))
@@ -262,12 +317,12 @@ class PlanMixin(LedgerBase):
                 if key in wanted and (key not in earliest or row_id < earliest[key]):
                     earliest[key] = row_id
         for key, earlier in earliest.items():
-            n = wanted[key]
-            why = (
+            value = values[wanted[key]]
+            value[STATE], value[REASON_CODE], value[DUP_OF] = DUPLICATE, "duplicate", earlier
+            value[REASON] = (
                 f"same phone, payload and policy as ledger row {earlier} "
                 f"(another file, sent or still on its way)"
             )
-            values[n] = (*values[n][:_STATE], DUPLICATE, "duplicate", why, earlier)
             counts.repeat_of_earlier_run += 1
 
     @staticmethod

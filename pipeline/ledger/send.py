@@ -105,7 +105,9 @@ def _mark_sent(
             (SENT, now, jobs, list(row_ids)),
         )
         return
-    to_db = t.rows.c.sent_at.type.bind_processor(conn.dialect)
+    # The time as SQLAlchemy stores it on this dialect (text on SQLite), converted once.
+    sent_at = t.rows.c.sent_at.type
+    to_db = sent_at.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     at = to_db(now) if to_db is not None else now
     cursor = conn.connection.cursor()
     try:
@@ -155,51 +157,75 @@ class SendMixin(LedgerBase):
 
     def mark_attempt(self, lease: Holder, batch_id: int) -> int:
         """Durably record that the batch is about to be sent; returns the attempt number."""
+        return self.mark_attempts(lease, [batch_id])[0]
+
+    def mark_attempts(self, lease: Holder, batch_ids: Sequence[int]) -> list[int]:
+        """:meth:`mark_attempt` for several batches in ONE durable transaction: one flush for
+        all their intents, before any of them is sent. Returns the attempt numbers in order.
+
+        All or nothing: if the key of any of them may have expired meanwhile,
+        :class:`KeyExpiredError` and none is marked (mark them one by one to sort them out).
+        """
         b = t.batches.c
         with self.transaction() as conn:
             self.fence_holder(conn, lease)
             now = self.now()
             cutoff = self.key_expiry_cutoff(now)
-            batch = conn.execute(
-                sa.select(t.batches).where(b.id == batch_id).with_for_update()
-            ).first()
-            if batch is None or batch.campaign_id != lease.campaign_id:
-                raise LedgerError(
-                    f"batch {batch_id} is not a batch of campaign {lease.campaign_id}."
+            found = {
+                row.id: row
+                for row in conn.execute(
+                    sa.select(t.batches).where(b.id.in_(list(batch_ids))).with_for_update()
                 )
-            if batch.first_sent_at is not None and batch.first_sent_at <= cutoff:
-                raise KeyExpiredError(
-                    f"batch {batch_id}: key {batch.request_key} was first sent at "
-                    f"{batch.first_sent_at.isoformat()} and may have expired on the server; "
-                    f"it is never sent again. Reconcile the batch instead."
-                )
-            check_claim(batch, lease)
-            if batch.state not in B_SENDABLE:
-                raise LedgerError(
-                    f"batch {batch_id} is {batch.state}, so it cannot be sent again; claim "
-                    f"sendable batches with claim_sendable() (a bug in the caller)."
-                )
-            attempt: int = batch.attempts + 1
-            conn.execute(
-                sa.update(t.batches)
-                .where(b.id == batch_id)
-                .values(
-                    state=B_SENDING,
-                    attempts=attempt,
-                    first_sent_at=batch.first_sent_at or now,
-                    last_sent_at=now,
-                )
+            }
+            attempts: list[int] = []
+            for batch_id in batch_ids:
+                attempts.append(self._mark(conn, lease, found.get(batch_id), batch_id, now, cutoff))
+        return attempts
+
+    def _mark(  # noqa: PLR0917 - private step of mark_attempts
+        self,
+        conn: sa.Connection,
+        lease: Holder,
+        batch: Any,
+        batch_id: int,
+        now: datetime,
+        cutoff: datetime,
+    ) -> int:
+        if batch is None or batch.campaign_id != lease.campaign_id:
+            raise LedgerError(f"batch {batch_id} is not a batch of campaign {lease.campaign_id}.")
+        if batch.first_sent_at is not None and batch.first_sent_at <= cutoff:
+            raise KeyExpiredError(
+                f"batch {batch_id}: key {batch.request_key} was first sent at "
+                f"{batch.first_sent_at.isoformat()} and may have expired on the server; "
+                f"it is never sent again. Reconcile the batch instead."
             )
-            self.event(
-                conn,
-                entity="batch",
-                entity_id=batch_id,
-                from_state=batch.state,
-                to_state=B_SENDING,
-                reason=f"attempt {attempt} with key {batch.request_key}",
-                lease=lease,
-                at=now,
+        check_claim(batch, lease)
+        if batch.state not in B_SENDABLE:
+            raise LedgerError(
+                f"batch {batch_id} is {batch.state}, so it cannot be sent again; claim "
+                f"sendable batches with claim_sendable() (a bug in the caller)."
             )
+        attempt: int = batch.attempts + 1
+        conn.execute(
+            sa.update(t.batches)
+            .where(t.batches.c.id == batch_id)
+            .values(
+                state=B_SENDING,
+                attempts=attempt,
+                first_sent_at=batch.first_sent_at or now,
+                last_sent_at=now,
+            )
+        )
+        self.event(
+            conn,
+            entity="batch",
+            entity_id=batch_id,
+            from_state=batch.state,
+            to_state=B_SENDING,
+            reason=f"attempt {attempt} with key {batch.request_key}",
+            lease=lease,
+            at=now,
+        )
         return attempt
 
     def _outcome_batch(self, conn: sa.Connection, lease: Holder, batch_id: int) -> Any:
@@ -250,16 +276,25 @@ class SendMixin(LedgerBase):
 
     def record_success(self, lease: Holder, batch_id: int, job_ids: Sequence[str]) -> None:
         """The server created the jobs: each row gets its job id, the batch is confirmed."""
+        self.record_successes(lease, [(batch_id, job_ids)])
+
+    def record_successes(
+        self, lease: Holder, outcomes: Sequence[tuple[int, Sequence[str]]]
+    ) -> None:
+        """:meth:`record_success` for several batches (batch id, job ids) in ONE durable
+        transaction; all or nothing (a wrong number of job ids records none of them)."""
         with self.transaction() as conn:
-            batch = self._outcome_batch(conn, lease, batch_id)
-            members = _members(conn, batch_id)
-            if len(job_ids) != len(members):
-                raise LedgerError(
-                    f"batch {batch_id}: the server returned {len(job_ids)} job ids for "
-                    f"{len(members)} phones; nothing was recorded. Treat the outcome as unknown."
-                )
-            _mark_sent(conn, members, job_ids, self.now())
-            self._set_batch(conn, lease, batch, B_CONFIRMED, f"{len(job_ids)} jobs created")
+            for batch_id, job_ids in outcomes:
+                batch = self._outcome_batch(conn, lease, batch_id)
+                members = _members(conn, batch_id)
+                if len(job_ids) != len(members):
+                    raise LedgerError(
+                        f"batch {batch_id}: the server returned {len(job_ids)} job ids for "
+                        f"{len(members)} phones; nothing was recorded. Treat the outcome as "
+                        f"unknown."
+                    )
+                _mark_sent(conn, members, job_ids, self.now())
+                self._set_batch(conn, lease, batch, B_CONFIRMED, f"{len(job_ids)} jobs created")
 
     def record_unknown(self, lease: Holder, batch_id: int, *, error: str) -> None:
         """The send failed in a way that may or may not have created jobs (transient error)."""

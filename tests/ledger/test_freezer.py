@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from pipeline.ledger import Ledger
 from pipeline.ledger import batches as batches_module
+from pipeline.ledger import freeze as freeze_module
 from pipeline.ledger.batches import PlannedRow, canonical_body
 from pipeline.records import CallItem
 from tests.ledger.conftest import ColumnQuery, ScalarQuery, items, plan_file, start
@@ -74,10 +75,11 @@ def test_claims_take_the_rows_of_fresh_batches_from_memory_and_the_rest_from_the
 ) -> None:
     s = start(ledger)
     plan_file(s, items(40))
+    monkeypatch.setattr(freeze_module, "_KEEP_ROWS", 32)  # bounded by rows: 16 batches of 2
     freezer = ledger.freezer(s.lease, batch_size=2, body_for=canonical_body)
     while freezer.step(max_rows=40):
         pass
-    assert len(ledger.fresh_rows) == 16  # bounded: 20 batches frozen, 16 kept
+    assert len(ledger.fresh_rows) == 16  # 20 batches frozen, 16 kept
     from_db: list[int] = []
     real_load_rows = batches_module.load_rows
 
