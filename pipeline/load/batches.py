@@ -1,39 +1,59 @@
-"""Freezing and dispatching batches to the sender, one thread or several.
+"""Dispatching frozen batches to the senders, overlapped with the uploader's ledger work.
 
 Usage::
 
     dispatcher = Dispatcher(ledger, lease, sender, make_client, batch_size=500)
-    dispatcher.start_freezing()               # planned rows → frozen batches, step by step
     dispatcher.send_all(concurrency=1)        # until nothing is sendable or the run stops
+    plan_file(..., on_chunk=dispatcher.pump)  # or: send while the next chunk is planned
     dispatcher.close()
 
-Batches are claimed from the ledger a few at a time (claims are epoch-stamped, so a batch is
-offered once per run) and handed to ``concurrency`` threads, each with its own client. A 400
-that rejected one row puts the batch's other rows back to planned: they are frozen again at
-once, under new keys, and sent in the same run.
+With ``concurrency`` 1 batches go out one at a time, each intent → request → outcome before
+the next intent. With more, batches are claimed a group at a time and launched as
+:class:`~pipeline.load.overlap.Flights`: their intents committed together, their requests sent
+by ``concurrency`` helper threads (each with its own client) while this thread claims and
+launches the next group and records the last one. Claims are epoch-stamped, so a batch is
+offered once per run.
 
-With one sender, freezing overlaps sending: ``start_freezing`` only opens a
-:class:`~pipeline.ledger.freeze.Freezer`, and each request's wait on the wire is spent freezing
-the next batches (:mod:`pipeline.load.overlap`), all on the dispatcher's thread. When nothing
-is frozen yet, the dispatcher freezes before it claims. With several senders everything is
-frozen before the first claim (their ledger writes already overlap each other's requests).
+During planning, :meth:`Dispatcher.pump` runs after each planned chunk: the chunk's batches are
+sent while the next chunk is read and transformed (and, with several senders, while it is
+planned: the group stays on the wire until the next pump).
+
+Planning freezes rows into batches as it goes; what is still planned (rows of a plan a crash
+interrupted, the other rows of a batch the server refused for one row) is frozen here, before
+the next claim, under new keys.
 """
 
 from __future__ import annotations
 
+import logging
+import math
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import sqlalchemy as sa
 
 from pipeline.api import CallsApiClient
+from pipeline.errors import LedgerError, PipelineError
 from pipeline.ledger import BatchWork, Holder, Lease, Ledger
 from pipeline.ledger import schema as t
 from pipeline.ledger.freeze import Freezer
 from pipeline.ledger.states import BATCHED, PLANNED
-from pipeline.load.overlap import Wire
+from pipeline.load.overlap import Flights, Group
 from pipeline.load.sender import BODY_FOR, BatchSender, Outcome
+
+log = logging.getLogger("pipeline.load")
+
+# Rows launched per group when sending: big enough that the two flushes of a group are a
+# small part of it, small enough that the next group's ledger work overlaps this one's wire.
+GROUP_ROWS = 20_000
+# Rows launched after each planned chunk: about one chunk (pipeline.load.planning.PLAN_ROWS),
+# so the server is busy with them while the next one is planned.
+PUMP_ROWS = 100_000
+# Batches claimed at a time by one sender (each is sent before the next claim's).
+ONE_BY_ONE_CLAIM = 4
+# Batches a run that shares the campaign with other workers (PostgreSQL) takes per planned
+# chunk, per sender thread: the others should find batches to send too.
+SHARED_PUMP_BATCHES = 2
 
 
 def pending_rows(ledger: Ledger, campaign_id: int) -> int:
@@ -66,11 +86,13 @@ class Dispatcher:
         self.sender = sender
         self.batch_size = batch_size
         self.expired = False
+        # Sender threads; send_all sets it from upload.concurrency, pump uses the last one.
+        self.concurrency = 1
         self._make_client = make_client
         self._local = threading.local()
-        self._pool: ThreadPoolExecutor | None = None
+        self._flights: Flights | None = None
         self._freezer: Freezer | None = None
-        self._wire: Wire | None = None
+        self._airborne: Group | None = None  # launched by pump, not settled yet
 
     def client(self) -> CallsApiClient:
         """This thread's client (created on first use)."""
@@ -86,7 +108,7 @@ class Dispatcher:
             self.ledger.freeze_batches(self.lease, batch_size=self.batch_size, body_for=BODY_FOR)
 
     def start_freezing(self) -> None:
-        """Freeze every planned row (from the first) during the next ``send_all``.
+        """Freeze every planned row (from the first) before the next claim of ``send_all``.
 
         Without the campaign lease this does nothing: the lease holder freezes (a sharing
         worker that put rows back to planned leaves them to it, or to its own turn as holder).
@@ -98,64 +120,112 @@ class Dispatcher:
             self.lease, batch_size=self.batch_size, body_for=BODY_FOR
         )
 
-    def _freeze_step(self) -> bool:
-        """Freeze about one batch more; False when no planned row is left to freeze."""
-        freezer = self._freezer
-        if freezer is None:
-            return False
-        if not freezer.step(max_rows=self.batch_size):
-            self._freezer = None
-        return True
+    def _freeze_pending(self) -> None:
+        freezer, self._freezer = self._freezer, None
+        if freezer is not None:
+            while freezer.step():
+                pass
+
+    def pump(self) -> None:
+        """Between two planned chunks: send the batches frozen so far.
+
+        One sender: they go out one by one now. Several: they are launched, the ones launched
+        last time are settled, and the new ones stay on the wire while the caller plans the
+        next chunk (``send_all`` or ``close`` settles the last of them).
+        """
+        control = self.sender.control
+        if control.stopped:
+            return
+        limit = max(1, math.ceil(PUMP_ROWS / self.batch_size))
+        if not isinstance(self.holder, Lease):
+            limit = SHARED_PUMP_BATCHES * self.concurrency
+        works = self._claim(limit)
+        if works:
+            self.sender.waiting(sum(len(work.rows) for work in works))
+        if self.concurrency == 1:
+            self._after([self.sender.send(work, self.client()) for work in works])
+            return
+        flights = self._flights_now()
+        launched = flights.launch(works) if works else None
+        if self._airborne is not None:
+            self._after(flights.settle(self._airborne))
+        self._airborne = launched
 
     def send_all(self, *, concurrency: int) -> int:
         """Send until no batch is sendable, or the run stops (budget, fatal error).
 
         Returns how many batches were claimed (sent or not).
         """
+        self.concurrency = concurrency
+        if concurrency == 1:
+            return self._one_by_one()
+        flights = self._flights_now()
+        limit = max(concurrency, math.ceil(GROUP_ROWS / self.batch_size))
         control = self.sender.control
+        airborne, self._airborne = self._airborne, None
         claimed = 0
-        while not control.stopped:
-            if concurrency > 1:
-                while self._freeze_step():
-                    pass
-            works = self.ledger.claim_sendable(self.holder, limit=max(4, concurrency * 4))
+        while True:
+            self._freeze_pending()
+            works = [] if control.stopped else self._claim(limit)
+            launched = flights.launch(works) if works else None
+            claimed += len(works)
+            settled = airborne is not None
+            if airborne is not None:
+                self._after(flights.settle(airborne))  # may put rows back to planned
+            airborne = launched
+            if launched is None and not settled:
+                return claimed
+
+    def _one_by_one(self) -> int:
+        """One sender: each batch's intent, request and outcome before the next intent."""
+        claimed = 0
+        while not self.sender.control.stopped:
+            self._freeze_pending()
+            works = self._claim(ONE_BY_ONE_CLAIM)
             if not works:
-                if self._freeze_step():
-                    continue
                 return claimed
             claimed += len(works)
-            if concurrency == 1:
-                outcomes = [self._send_overlapped(work) for work in works]
-            else:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="sender")
-                outcomes = list(self._pool.map(self._send, works))
-            if Outcome.EXPIRED in outcomes:
-                self.expired = True
-            if Outcome.BAD_ROW in outcomes:
-                # Its other rows went back to planned behind the freezer's cursor: start over.
-                self.start_freezing()
+            self._after([self.sender.send(work, self.client()) for work in works])
         return claimed
 
-    def _send(self, work: BatchWork) -> Outcome:
-        return self.sender.send(work, self.client())
+    def _claim(self, limit: int) -> list[BatchWork]:
+        if not self.sender.budget.allows():
+            self.sender.control.budget_spent = True
+            return []
+        return self.ledger.claim_sendable(self.holder, limit=limit)
 
-    def _send_overlapped(self, work: BatchWork) -> Outcome:
-        """Send ``work``, freezing further batches while its request is on the wire."""
-        if self._wire is None:
-            self._wire = Wire(self.sender.hooks)
-        wire = self._wire
-        outcome = self.sender.send(work, wire.client(self.client(), idle=self._freeze_step))
-        if wire.idle_error is not None:
-            error, wire.idle_error = wire.idle_error, None
-            raise error
-        return outcome
+    def _flights_now(self) -> Flights:
+        flights = self._flights
+        if flights is None or flights.concurrency != self.concurrency:
+            if flights is not None:
+                flights.close()
+            flights = self._flights = Flights(
+                self.sender, self.client, concurrency=self.concurrency
+            )
+        return flights
+
+    def _after(self, outcomes: list[Outcome]) -> None:
+        if Outcome.EXPIRED in outcomes:
+            self.expired = True
+        if Outcome.BAD_ROW in outcomes:
+            # Its other rows went back to planned: freeze them again (new keys) before the
+            # next claim.
+            self.start_freezing()
 
     def close(self) -> None:
-        """Stop the sender threads."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True)
-            self._pool = None
-        if self._wire is not None:
-            self._wire.close()
-            self._wire = None
+        """Record what is still on the wire and stop the threads; never raises, so the run's
+        summary is still written. Its outcomes are not recorded when the ledger refuses this
+        run's writes (lease lost): those batches stay in doubt, and the next run resends them
+        under their keys."""
+        flights, airborne = self._flights, self._airborne
+        self._flights = self._airborne = None
+        if flights is None:
+            return
+        try:
+            stop = self.sender.control.stop_error
+            if airborne is not None and not isinstance(stop, LedgerError):
+                self._after(flights.settle(airborne))
+        except PipelineError as exc:
+            log.warning("the last batches stay in doubt for the next run: %s", exc)
+        finally:
+            flights.close()

@@ -1,69 +1,188 @@
-"""One request on the wire while the caller's thread does other ledger work meanwhile.
+"""Requests on the wire while this thread does the ledger work: the intents of the next
+batches, the outcomes of the last ones, the planning of the next chunk of the file.
 
 Usage::
 
-    wire = Wire(hooks)
-    client = wire.client(real_client, idle=lambda: freezer.step(max_rows=2000))
-    ids = client.add_phones_body(body, idempotence_key=key)   # freezes while waiting
-    error = wire.idle_error                                    # raise it once the reply is in
-    wire.close()
+    flights = Flights(sender, client_for_thread, concurrency=1)
+    group = flights.launch(works)        # intents of all (ONE durable commit), then requests
+    ...                                  # other ledger work of this thread meanwhile
+    outcomes = flights.settle(group)     # waits for the replies; ONE commit for the confirmed
+    flights.close()
 
-Why: with one sender, the uploader used to wait idle while the server worked on a request
-(~20 ms per 2,000 rows), then freeze batches while nothing was on the wire. Here the request
-runs in a helper thread (the socket wait releases the GIL) and the caller's thread runs
-``idle`` steps until the reply has arrived. Every ledger write stays on the caller's thread,
-so SQLite sees one writer and the per-batch order (intent committed → request → outcome
-recorded) is unchanged. ``idle`` returns False when it has nothing more to do.
+Why: a request of 2,000 rows keeps the server busy ~17 ms; recording its outcome and the
+next intent costs the uploader ~10 ms and a flush to disk each. Done one after the other,
+the server waited for the ledger and the ledger for the server. Here the requests of a group
+go out from ``concurrency`` helper threads (one at a time when it is 1) while this thread
+plans, records and marks; each group costs two flushes however many batches it holds.
 
-An exception of ``idle`` must not cost the request its outcome: it is kept in
-``idle_error`` (no more idle steps run) and the caller raises it after recording the reply.
+Every ledger write stays on the calling thread (SQLite sees one writer) and every batch keeps
+its order: intent committed → request → reply → outcome committed. The intents of a group are
+committed together before any of its requests leaves, and its confirmed outcomes together
+after all its replies are in; a crash in between leaves batches ``sending`` or in doubt,
+which the next run resends under the same keys (the server replays what it already did).
+A request that fails is handed back to :meth:`BatchSender.resume`, which retries, rejects or
+leaves it pending exactly as a batch sent on its own would be; that part runs on this thread.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import contextlib
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
-from pipeline.load.hooks import TestHooks
-from pipeline.load.sender import AddPhonesClient
+from pipeline.errors import ApiError, KeyExpiredError, LedgerError, PipelineError
+from pipeline.ledger import BatchWork
+from pipeline.load.sender import BODY_FOR, AddPhonesClient, BatchSender, Outcome
 
-Idle = Callable[[], bool]
+
+class _NotSent:
+    """A request that did not leave: the run stopped, or the lease may be gone."""
 
 
-class Wire:
-    """A one-thread executor for requests, plus the idle work done while they run."""
+_NOT_SENT = _NotSent()
 
-    def __init__(self, hooks: TestHooks) -> None:
-        self.hooks = hooks
-        self.idle_error: Exception | None = None
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="wire")
 
-    def client(self, client: AddPhonesClient, *, idle: Idle) -> AddPhonesClient:
-        """``client`` with its requests sent from the wire thread while ``idle`` runs here."""
-        return _OverlappedClient(self, client, idle)
+@dataclass(slots=True)
+class _Flight:
+    work: BatchWork
+    attempt: int  # the hooks' number of this attempt (crash points)
+    reply: Future[list[str] | _NotSent] | None  # None: its intent was not recorded
+
+
+@dataclass(slots=True)
+class Group:
+    """Batches launched together; pass it to :meth:`Flights.settle` once."""
+
+    flights: list[_Flight]
+
+
+class Flights:
+    """Launches groups of claimed batches and settles them (see the module doc)."""
+
+    def __init__(
+        self,
+        sender: BatchSender,
+        client: Callable[[], AddPhonesClient],
+        *,
+        concurrency: int,
+    ) -> None:
+        self.sender = sender
+        self.client = client  # this thread's client (one per thread)
+        self.concurrency = concurrency
+        self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="sender")
+
+    def launch(self, works: Sequence[BatchWork]) -> Group:
+        """Record the intents of ``works`` in one durable commit, then send their requests
+        from the helper threads; returns at once (the replies are collected by settle)."""
+        sender, hooks = self.sender, self.sender.hooks
+        # The frozen bytes, each checked against its digest before any intent is recorded.
+        bodies = [work.body(BODY_FOR) for work in works]
+        numbers = []
+        for _work in works:
+            numbers.append(hooks.start_attempt())
+            hooks.reach("before_intent")
+        marked = self._mark(works)
+        sender.control.count(attempts=sum(marked))
+        flights = []
+        for work, body, attempt, ok in zip(works, bodies, numbers, marked, strict=True):
+            reply = None
+            if ok:
+                hooks.adopt_attempt(attempt)
+                hooks.reach("after_intent")
+                reply = self._pool.submit(self._request, work, body, attempt)
+            flights.append(_Flight(work, attempt, reply))
+        return Group(flights)
+
+    def settle(self, group: Group) -> list[Outcome]:
+        """Wait for the group's replies; record them (confirmed ones in one commit) and hand
+        failed requests to the sender. Returns each batch's outcome, in launch order."""
+        sender, hooks = self.sender, self.sender.hooks
+        outcomes: dict[int, Outcome] = {}
+        confirmed: list[tuple[_Flight, list[str]]] = []
+        later: list[tuple[_Flight, list[str] | ApiError]] = []
+        for flight in group.flights:
+            if flight.reply is None:
+                outcomes[flight.work.id] = Outcome.EXPIRED
+                continue
+            try:
+                reply = flight.reply.result()
+            except ApiError as exc:
+                later.append((flight, exc))
+                continue
+            if isinstance(reply, _NotSent):
+                outcomes[flight.work.id] = self._not_sent(flight.work)
+                continue
+            hooks.adopt_attempt(flight.attempt)
+            hooks.reach("after_reply")
+            if len(reply) == len(flight.work.rows):
+                confirmed.append((flight, reply))
+            else:
+                later.append((flight, reply))
+        if confirmed:
+            sender.ledger.record_successes(
+                sender.lease, [(flight.work.id, ids) for flight, ids in confirmed]
+            )
+            sender.control.count(confirmed=len(confirmed))
+            for flight, _ids in confirmed:
+                hooks.adopt_attempt(flight.attempt)
+                hooks.reach("after_outcome")
+                outcomes[flight.work.id] = Outcome.CONFIRMED
+                sender.settled(flight.work, Outcome.CONFIRMED)
+        for flight, result in later:
+            hooks.adopt_attempt(flight.attempt)
+            if isinstance(result, list):
+                outcomes[flight.work.id] = sender.confirm(flight.work, result)
+            else:
+                outcomes[flight.work.id] = sender.resume(
+                    flight.work, self.client(), attempt=1, failed=result
+                )
+        return [outcomes[flight.work.id] for flight in group.flights]
 
     def close(self) -> None:
-        """Stop the wire thread (waits for a request still on the wire)."""
+        """Stop the helper threads (waits for requests still on the wire)."""
         self._pool.shutdown(wait=True)
 
+    def _mark(self, works: Sequence[BatchWork]) -> list[bool]:
+        """Intents of ``works``, together; one by one if a key expired meanwhile (rare: claims
+        skip such keys, so only one crossing the line just now), which is then not sent."""
+        sender = self.sender
+        try:
+            sender.ledger.mark_attempts(sender.lease, [work.id for work in works])
+        except KeyExpiredError:
+            marked = []
+            for work in works:
+                try:
+                    sender.ledger.mark_attempt(sender.lease, work.id)
+                except KeyExpiredError:
+                    marked.append(False)
+                else:
+                    marked.append(True)
+            return marked
+        return [True] * len(works)
 
-class _OverlappedClient:
-    def __init__(self, wire: Wire, client: AddPhonesClient, idle: Idle) -> None:
-        self.wire, self.inner, self.idle = wire, client, idle
+    def _request(self, work: BatchWork, body: bytes, attempt: int) -> list[str] | _NotSent:
+        """One request, on a helper thread (its own client); the reply is read by settle."""
+        sender = self.sender
+        sender.hooks.adopt_attempt(attempt)  # so the after_send crash point sees this attempt
+        if sender.control.stopped:
+            return _NOT_SENT
+        if not sender.fresh():
+            sender.stale(work)
+            return _NOT_SENT
+        return self.client().add_phones_body(body, idempotence_key=work.request_key)
 
-    def add_phones_body(self, body: bytes, *, idempotence_key: str | None) -> list[str]:
-        wire, hooks = self.wire, self.wire.hooks
-        attempt = hooks.current_attempt()  # so the after_send crash point fires on the wire
-
-        def send() -> list[str]:
-            hooks.adopt_attempt(attempt)
-            return self.inner.add_phones_body(body, idempotence_key=idempotence_key)
-
-        reply = wire._pool.submit(send)
-        while wire.idle_error is None and not reply.done():
-            try:
-                if not self.idle():
-                    break
-            except Exception as exc:  # raised by the caller once the reply is recorded
-                wire.idle_error = exc
-        return reply.result()
+    def _not_sent(self, work: BatchWork) -> Outcome:
+        """A batch whose intent is recorded but whose request never left: it stays in doubt
+        under its key (the next run resends it), with a note why when the ledger still
+        takes our writes."""
+        if isinstance(self.sender.control.stop_error, LedgerError):
+            return Outcome.STOPPED  # the lease may be gone: write nothing more
+        # If even this fails, it stays "sending", which the next run treats the same way.
+        with contextlib.suppress(PipelineError):
+            self.sender.ledger.record_unknown(
+                self.sender.lease,
+                work.id,
+                error="not sent: the run stopped before this request left",
+            )
+        return Outcome.STOPPED

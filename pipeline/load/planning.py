@@ -8,20 +8,44 @@ A file the ledger already planned completely (same campaign, same sha256) is not
 which keeps the re-run of a finished file idle. A half-planned file is read again from the
 start (the transform needs every row for its in-file dedupe) and the ledger skips the rows it
 already holds.
+
+The rows are frozen into batches of ``upload.batch_size`` as they are planned, one transaction
+per ~100,000 rows (the phone index takes random pages, and every commit writes each page it
+touched, so fewer, larger commits cost less).
+
+Reading, transforming and turning rows into ledger values (canonical JSON, row keys) run
+beside the ledger's inserts: in a forked process for a big file on a machine with more than one
+CPU (the uploader's own threads then keep its interpreter to themselves), else in a thread.
+``JAICP_WORKERS=1`` keeps it in this process, ``2`` or more forks whatever the size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import ctypes
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
 from pipeline.config import Config
+from pipeline.errors import ConfigError, PipelineError
+from pipeline.extract.workers import Forked, WorkerError, cpu_count
 from pipeline.ledger import InputFile, Lease, Ledger, PlanCounts
-from pipeline.ledger.plan import PlanRecord
+from pipeline.ledger.planrows import PlanRecord, PreparedChunk
 from pipeline.load.ingest import Ingest
 from pipeline.load.prefetch import prefetched
+from pipeline.load.sender import BODY_FOR
+
+# Rows per planning transaction (the reader's chunks are merged up to this many).
+PLAN_ROWS = 100_000
+# Below this size a forked reader costs more than it saves.
+FORK_MIN_BYTES = 4 << 20
+WORKERS_ENV = "JAICP_WORKERS"
+
+Prepare = Callable[[Sequence[PlanRecord]], PreparedChunk]
 
 
 def plan_file(
@@ -32,26 +56,115 @@ def plan_file(
     lease: Lease,
     *,
     now: datetime,
+    on_chunk: Callable[[], None] | None = None,
 ) -> PlanCounts:
-    """Record every row of ``path`` in the ledger (once, across crashes and re-runs)."""
+    """Record every row of ``path`` in the ledger (once, across crashes and re-runs).
+
+    ``on_chunk`` runs after each planned chunk is committed, its batches frozen
+    (:meth:`Dispatcher.pump <pipeline.load.batches.Dispatcher.pump>` sends them meanwhile).
+    """
     state = ledger.begin_input(lease, name=info.name, sha256=info.sha256)
     if state.complete:
         return PlanCounts()
-    with Ingest(cfg, path, now=now) as ingest:
-
-        def records() -> Iterator[list[PlanRecord]]:
-            for _chunk, result in ingest.results():
-                yield [*result.items, *result.rejections, *result.duplicates]
-
-        # The next chunk is read and transformed while the ledger inserts this one; closed
-        # (producer joined) before the file is.
-        with closing(prefetched(records(), name="plan-reader")) as chunks:
-            counts = ledger.plan_chunks(
-                lease,
-                state.id,
-                chunks,
-                allow_repeats=cfg.upload.allow_repeats,
-                repeat_window_s=cfg.upload.repeat_window_s,
-            )
-        ledger.complete_input(lease, state.id, rows_total=ingest.read)
+    produce = _Reader(cfg, path, now, ledger.chunk_preparer(lease, state.id))
+    with contextlib.ExitStack() as stack:
+        if fork_reader(path):
+            child = Forked(produce.in_child)
+            stack.callback(child.close)
+            items: Iterator[PreparedChunk | int] = _explained(iter(child), path, child)
+        else:
+            # Closed (producer joined) before the file is.
+            items = stack.enter_context(closing(prefetched(produce(), name="plan-reader")))
+        counted = _Counted(items)
+        counts = ledger.plan_chunks(
+            lease,
+            state.id,
+            counted,
+            allow_repeats=cfg.upload.allow_repeats,
+            repeat_window_s=cfg.upload.repeat_window_s,
+            batch_size=cfg.upload.batch_size,
+            body_for=BODY_FOR,
+            after_chunk=on_chunk,
+        )
+        ledger.complete_input(lease, state.id, rows_total=counted.rows_read)
     return counts
+
+
+def fork_reader(path: Path) -> bool:
+    """Whether ``path`` is read in a forked process (see the module doc)."""
+    value = os.environ.get(WORKERS_ENV, "").strip()
+    if value:
+        if not value.isdigit():
+            raise ConfigError(
+                f"{WORKERS_ENV}={value!r} is not a whole number; set it to 1 (read in this "
+                f"process) or more, or unset it to choose automatically"
+            )
+        return int(value) > 1
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return False  # the reader reports the problem
+    return cpu_count() > 1 and size >= FORK_MIN_BYTES
+
+
+class _Reader:
+    """Reads and transforms the file; yields prepared chunks, then the number of rows read."""
+
+    def __init__(self, cfg: Config, path: Path, now: datetime, prepare: Prepare) -> None:
+        self.cfg, self.path, self.now, self.prepare = cfg, path, now, prepare
+        self.parent = os.getpid()  # the uploader, for a forked child to watch
+
+    def __call__(self) -> Iterator[PreparedChunk | int]:
+        with Ingest(self.cfg, self.path, now=self.now) as ingest:
+            merged: list[PlanRecord] = []
+            # The first chunk is smaller: the ledger (and sending) can start sooner.
+            size = PLAN_ROWS // 5
+            for _chunk, result in ingest.results():
+                merged += result.items
+                merged += result.rejections
+                merged += result.duplicates
+                if len(merged) >= size:
+                    yield self.prepare(merged)
+                    merged, size = [], PLAN_ROWS
+            if merged:
+                yield self.prepare(merged)
+            yield ingest.read
+
+    def in_child(self) -> Iterator[PreparedChunk | int]:  # pragma: no cover - forked child
+        """:meth:`__call__` in the forked child, which dies with the uploader (a killed upload
+        must not leave a reader behind)."""
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+        if os.getppid() != self.parent:
+            return  # the uploader died before the line above
+        yield from self()
+
+
+class _Counted:
+    """The prepared chunks of a reader's stream; ``rows_read`` once it is exhausted."""
+
+    def __init__(self, items: Iterator[PreparedChunk | int]) -> None:
+        self.items = items
+        self.rows_read = -1  # not known until the reader finished
+
+    def __iter__(self) -> Iterator[PreparedChunk]:
+        for item in self.items:
+            if isinstance(item, int):
+                self.rows_read = item
+            else:
+                yield item
+
+
+def _explained(
+    items: Iterator[PreparedChunk | int], path: Path, child: Forked
+) -> Iterator[PreparedChunk | int]:
+    """The child's stream, its sudden death told in the uploader's terms."""
+    try:
+        yield from items
+    except WorkerError:
+        raise PipelineError(
+            f"{path}: the process reading the file (pid {child.pid}) ended with exit code "
+            f"{child.exit_code} before it finished; nothing of the unread part was planned. "
+            f"Run again (set {WORKERS_ENV}=1 to read in the uploader's own process) and report "
+            f"the problem if it persists."
+        ) from None

@@ -5,7 +5,8 @@
 * ``Progress("plan", done, None, name)`` after each input file is planned (``done``: rows read
   so far in this run; the ledger plans a file in one call, so this is per file);
 * ``Progress("send", 0, total, "")`` when a sending phase starts (``total``: rows waiting);
-* ``Progress("send", done, total, "")`` after each batch that settled (confirmed or rejected).
+* ``Progress("send", done, total, "")`` after each batch that settled (confirmed or rejected),
+  and when rows planned meanwhile are launched (``total`` grows: sending overlaps planning).
 
 Usage::
 
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pipeline.ledger import BatchWork
-from pipeline.load.sender import AddPhonesClient, BatchSender, Outcome
+from pipeline.load.sender import BatchSender, Outcome
 
 Stage = Literal["plan", "send"]
 _SETTLED = (Outcome.CONFIRMED, Outcome.REJECTED)
@@ -63,6 +64,12 @@ class Meter:
             self._done, self._total = 0, total
             self._callback(Progress("send", 0, total))
 
+    def more(self, rows: int) -> None:
+        """``rows`` more rows are waiting to be sent (planned while sending goes on)."""
+        with self._lock:
+            self._total = (self._total or 0) + rows
+            self._callback(Progress("send", self._done, self._total))
+
     def sent(self, rows: int) -> None:
         """A batch of ``rows`` rows settled."""
         with self._lock:
@@ -75,8 +82,10 @@ class MeteredSender(BatchSender):
 
     meter: Meter | None = None
 
-    def send(self, work: BatchWork, client: AddPhonesClient) -> Outcome:
-        outcome = super().send(work, client)
+    def settled(self, work: BatchWork, outcome: Outcome) -> None:
         if self.meter is not None and outcome in _SETTLED:
             self.meter.sent(len(work.rows))
-        return outcome
+
+    def waiting(self, rows: int) -> None:
+        if self.meter is not None:
+            self.meter.more(rows)

@@ -224,7 +224,16 @@ class _Run:
         # as pending and the next run sends them. Only a ledger failure (lease lost) stops it.
         if not isinstance(run.control.stop_error, LedgerError):
             for path, info in inputs:
-                counts = plan_file(self.cfg, path, info, self.ledger, lease, now=self.clock())
+                # Each planned chunk's batches go out while the next chunk is planned.
+                counts = plan_file(
+                    self.cfg,
+                    path,
+                    info,
+                    self.ledger,
+                    lease,
+                    now=self.clock(),
+                    on_chunk=run.dispatcher.pump,
+                )
                 run.summary.repeats_of_earlier_runs += counts.repeat_of_earlier_run
                 say(f"{path}: planned")
                 if meter is not None:

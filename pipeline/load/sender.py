@@ -143,54 +143,91 @@ class BatchSender:
         # have been frozen past its lease, when others may be sending its batches already.
         self.fresh: Callable[[], bool] = lambda: True
 
-    def send(self, work: BatchWork, client: AddPhonesClient) -> Outcome:  # noqa: PLR0911
+    def send(self, work: BatchWork, client: AddPhonesClient) -> Outcome:
         """Send ``work`` until it has an outcome or must wait for the next run."""
+        return self._finish(work, self._attempts(work, client, attempt=0, failed=None))
+
+    def resume(
+        self, work: BatchWork, client: AddPhonesClient, *, attempt: int, failed: ApiError
+    ) -> Outcome:
+        """Go on with ``work`` after its attempt number ``attempt`` (intent recorded, request
+        made by the caller: :class:`~pipeline.load.overlap.Flights`) failed with ``failed``:
+        retried, rejected or left pending exactly as :meth:`send` would have."""
+        return self._finish(work, self._attempts(work, client, attempt=attempt, failed=failed))
+
+    def confirm(self, work: BatchWork, ids: list[str]) -> Outcome:
+        """Record a reply with job ids for ``work`` (one with the wrong number stays unknown)."""
+        return self._finish(work, self._after_success(work, ids))
+
+    def settled(self, work: BatchWork, outcome: Outcome) -> None:
+        """Called once with the outcome of every batch this sender handled (progress)."""
+
+    def waiting(self, rows: int) -> None:
+        """Called when ``rows`` more rows are launched while their file is being planned."""
+
+    def stale(self, work: BatchWork) -> None:
+        """Stop the run: the lease may be gone (``fresh()`` said no), so ``work`` is not sent.
+
+        The intent is recorded and the batch stays claimed by us: once our lease has expired
+        another run resends it under the same key (or reconciles it).
+        """
+        self.control.stop(
+            StaleLeaseError(
+                f"batch {work.id} not sent: this run's lease was last renewed more than "
+                f"half its TTL ago (the process was stalled, or the ledger database was "
+                f"unreachable), so other runs may be working on its batches soon. The "
+                f"run stops; run it again to continue."
+            )
+        )
+
+    def _finish(self, work: BatchWork, outcome: Outcome) -> Outcome:
+        self.settled(work, outcome)
+        return outcome
+
+    def _attempts(  # noqa: PLR0911 - one return per way a batch ends
+        self, work: BatchWork, client: AddPhonesClient, *, attempt: int, failed: ApiError | None
+    ) -> Outcome:
         body = work.body(BODY_FOR)  # refuses to send bytes other than the frozen ones
-        attempt = 0
         while True:
-            if self.control.stopped:
-                return Outcome.STOPPED
-            if not self.budget.allows():
-                self.control.budget_spent = True
-                return Outcome.PENDING
-            attempt += 1
-            self.hooks.start_attempt()
-            self.hooks.reach("before_intent")
-            try:
-                self.ledger.mark_attempt(self.lease, work.id)
-            except KeyExpiredError:
-                return Outcome.EXPIRED
-            self.control.count(attempts=1)
-            self.hooks.reach("after_intent")
-            if not self.fresh():
-                # The intent is recorded and the batch stays claimed by us: once our lease
-                # has expired another run resends it under the same key (or reconciles it).
-                self.control.stop(
-                    StaleLeaseError(
-                        f"batch {work.id} not sent: this run's lease was last renewed more than "
-                        f"half its TTL ago (the process was stalled, or the ledger database was "
-                        f"unreachable), so other runs may be working on its batches soon. The "
-                        f"run stops; run it again to continue."
-                    )
-                )
-                return Outcome.STOPPED
-            try:
-                ids = client.add_phones_body(body, idempotence_key=work.request_key)
-            except TransientApiError as exc:
-                wait = self._after_transient(work, attempt, exc)
+            if failed is None:
+                if self.control.stopped:
+                    return Outcome.STOPPED
+                if not self.budget.allows():
+                    self.control.budget_spent = True
+                    return Outcome.PENDING
+                attempt += 1
+                self.hooks.start_attempt()
+                self.hooks.reach("before_intent")
+                try:
+                    self.ledger.mark_attempt(self.lease, work.id)
+                except KeyExpiredError:
+                    return Outcome.EXPIRED
+                self.control.count(attempts=1)
+                self.hooks.reach("after_intent")
+                if not self.fresh():
+                    self.stale(work)
+                    return Outcome.STOPPED
+                try:
+                    ids = client.add_phones_body(body, idempotence_key=work.request_key)
+                except ApiError as exc:
+                    failed = exc
+                else:
+                    self.hooks.reach("after_reply")
+                    return self._after_success(work, ids)
+            error, failed = failed, None
+            if isinstance(error, TransientApiError):
+                wait = self._after_transient(work, attempt, error)
                 if wait is None:
                     return Outcome.PENDING
                 self.control.count(retries=1)
                 self.sleep(wait)
                 continue
-            except BadRequestError as exc:
-                return self._after_bad_request(work, exc)
-            except ApiError as exc:  # invalid token, unexpected reply, TLS: a human must look
-                self._keep_pending(work, exc)
-                self.control.stop(exc)
-                return Outcome.STOPPED
-            self.hooks.reach("after_reply")
-            return self._after_success(work, ids)
+            if isinstance(error, BadRequestError):
+                return self._after_bad_request(work, error)
+            # invalid token, unexpected reply, TLS: a human must look
+            self._keep_pending(work, error)
+            self.control.stop(error)
+            return Outcome.STOPPED
 
     def _after_transient(
         self, work: BatchWork, attempt: int, exc: TransientApiError

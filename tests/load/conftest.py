@@ -70,6 +70,7 @@ class Uploader:
     sleeps: list[float] = field(default_factory=list)
     upload: dict[str, Any] = field(default_factory=dict)
     api: dict[str, Any] = field(default_factory=dict)
+    input: dict[str, Any] = field(default_factory=dict)
     files: int = 0
 
     def config(self, **upload: Any) -> Config:
@@ -78,6 +79,7 @@ class Uploader:
                 "api": {"base_url": self.emulator.base_url, "timeout_s": 5, **self.api},
                 "ledger": {"url": self.ledger_url},
                 "columns": {"phone": "phone", "payload": {"name": "name"}},
+                "input": {**self.input},
                 "upload": {"batch_size": 10, "backoff_base_s": 0.5, **self.upload, **upload},
             },
             environ={},

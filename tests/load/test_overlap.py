@@ -1,86 +1,142 @@
-"""Freezing while a request is on the wire: the idle work runs during the request, on the
-caller's thread; its errors wait for the reply; and an upload stays exactly-once with batches
-frozen step by step between sends (a bad row restarting the freezer included)."""
+"""Requests on the wire while the uploader's thread does the ledger work (Flights): a group's
+intents are committed before any of its requests leaves and its confirmed outcomes together
+after its replies; a failed request is retried like a batch sent on its own; sending overlaps
+planning; and an upload stays exactly-once (a bad row's other rows frozen again included)."""
 
 from __future__ import annotations
 
+import random
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from pipeline.emulator import Emulator
-from pipeline.errors import ExitCode, LedgerError
-from pipeline.ledger import open_ledger
+from pipeline.errors import ExitCode, ServerError
+from pipeline.ledger import Ledger, open_ledger
 from pipeline.ledger.verify import verify_ledger
 from pipeline.load.hooks import TestHooks
-from pipeline.load.overlap import Wire
+from pipeline.load.overlap import Flights
+from pipeline.load.retry import Budget, RetryPolicy
+from pipeline.load.sender import BODY_FOR, BatchSender, Outcome, RunControl
 from pipeline.records import CallItem
-from tests.load.conftest import Uploader, jobs_per_phone, phone
+from tests.load.conftest import FakeClock, Uploader, jobs_per_phone, phone
 
 
-class _WaitsForIdle:
-    """A client whose request does not finish before the caller's idle work has run twice."""
+class _Recording:
+    """A client that checks, for each request, that its intent is already in the ledger."""
 
-    def __init__(self, hooks: TestHooks) -> None:
-        self.hooks = hooks
-        self.idle_ran = threading.Event()
-        self.seen: list[tuple[str, int]] = []
+    def __init__(self, ledger: Ledger, *, fail_first: int | None = None) -> None:
+        self.ledger = ledger
+        self.fail_first = fail_first  # batch id whose first request gets a 503
+        self.threads: set[str] = set()
+        self.lock = threading.Lock()
+        self.calls: list[str] = []
 
     def add_phones_body(self, body: bytes, *, idempotence_key: str | None) -> list[str]:
-        self.seen.append((threading.current_thread().name, self.hooks.current_attempt()))
-        assert self.idle_ran.wait(timeout=30), "idle work never ran while the request waited"
-        return [f"job-{len(body)}"]
+        with self.ledger.read().connect() as conn:
+            state, batch_id = conn.execute(
+                text("select state, id from batches where request_key = :k"),
+                {"k": idempotence_key},
+            ).one()
+        assert state == "sending", "a request left before its intent was committed"
+        with self.lock:
+            self.threads.add(threading.current_thread().name)
+            self.calls.append(str(idempotence_key))
+            first = self.calls.count(str(idempotence_key)) == 1
+        if batch_id == self.fail_first and first:
+            raise ServerError("503 from the test", status=503)
+        return [f"job-{idempotence_key}-{n}" for n in range(body.count(b'"phone"'))]
 
 
-def test_idle_work_runs_on_the_callers_thread_while_the_request_waits() -> None:
-    hooks = TestHooks()
-    hooks.start_attempt()
-    attempt = hooks.start_attempt()  # the after_send crash point must see this number
-    client = _WaitsForIdle(hooks)
-    idle_threads: list[str] = []
-
-    def idle() -> bool:
-        idle_threads.append(threading.current_thread().name)
-        if len(idle_threads) == 2:
-            client.idle_ran.set()
-        return len(idle_threads) < 2
-
-    wire = Wire(hooks)
-    try:
-        ids = wire.client(client, idle=idle).add_phones_body(b"[1]", idempotence_key="k")
-    finally:
-        wire.close()
-    assert ids == ["job-3"]
-    assert idle_threads == [threading.current_thread().name] * 2
-    ((request_thread, request_attempt),) = client.seen
-    assert request_thread.startswith("wire") and request_attempt == attempt == 2
-    assert wire.idle_error is None
+def _sender(ledger: Ledger, lease: Any, clock: FakeClock) -> BatchSender:
+    policy = RetryPolicy(
+        base_s=0.01, max_s=0.01, retry_after_cap_s=1, max_attempts=3, rng=random.Random(0)
+    )
+    return BatchSender(
+        ledger,
+        lease,
+        policy=policy,
+        budget=Budget(clock, seconds=60),
+        sleep=lambda _s: None,
+        hooks=TestHooks(),
+        control=RunControl(),
+    )
 
 
-def test_an_idle_error_waits_for_the_reply_and_stops_the_idle_work() -> None:
-    client = _WaitsForIdle(TestHooks())
-    calls = 0
+def _planned(ledger: Ledger, clock: FakeClock, rows: int, batch: int) -> tuple[Any, list[Any]]:
+    camp = ledger.ensure_campaign("104.1.flights-token")
+    run_id = ledger.start_run(command="upload", files=[], config_digest="x", campaign_id=camp.id)
+    lease = ledger.acquire_lease(camp.id, owner="t:1:x", ttl_s=600, run_id=run_id)
+    state = ledger.begin_input(lease, name="a.csv", sha256="a" * 64)
+    items = [CallItem(i + 1, phone(i), {"n": i}) for i in range(rows)]
+    ledger.plan_chunks(lease, state.id, [items], batch_size=batch, body_for=BODY_FOR)
+    ledger.complete_input(lease, state.id, rows_total=rows)
+    return lease, ledger.claim_sendable(lease, limit=100)
 
-    def failing_idle() -> bool:
-        nonlocal calls
-        calls += 1
-        client.idle_ran.set()
-        raise LedgerError("the disk is full")
 
-    wire = Wire(TestHooks())
-    try:
-        ids = wire.client(client, idle=failing_idle).add_phones_body(b"[]", idempotence_key="k")
-    finally:
-        wire.close()
-    assert ids == ["job-2"]  # the reply still arrives, so its outcome can be recorded
-    assert calls == 1 and isinstance(wire.idle_error, LedgerError)
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_a_group_commits_its_intents_first_and_its_outcomes_together(
+    concurrency: int, tmp_path: Any, clock_now: datetime
+) -> None:
+    clock = FakeClock(clock_now)
+    with open_ledger(f"sqlite:///{tmp_path / 'l.sqlite3'}", clock=clock) as ledger:
+        lease, works = _planned(ledger, clock, rows=50, batch=10)
+        client = _Recording(ledger)
+        flights = Flights(_sender(ledger, lease, clock), lambda: client, concurrency=concurrency)
+        try:
+            group = flights.launch(works)
+            outcomes = flights.settle(group)
+        finally:
+            flights.close()
+        assert outcomes == [Outcome.CONFIRMED] * 5
+        assert all(name.startswith("sender") for name in client.threads)
+        assert len(client.threads) <= concurrency
+        with ledger.read().connect() as conn:
+            # One commit for the five intents, one for the five outcomes: the events of a
+            # group sit side by side, every intent before every confirmation.
+            kinds = list(
+                conn.execute(
+                    text(
+                        "select to_state from events where entity = 'batch' "
+                        "and from_state is not null order by id"
+                    )
+                ).scalars()
+            )
+            sent = conn.execute(text("select count(*) from rows where state = 'sent'")).scalar()
+        assert kinds == ["sending"] * 5 + ["confirmed"] * 5
+        assert sent == 50
+        assert verify_ledger(ledger.read()) == []
+
+
+def test_a_failed_request_of_a_group_is_retried_under_its_key(
+    tmp_path: Any, clock_now: datetime
+) -> None:
+    clock = FakeClock(clock_now)
+    with open_ledger(f"sqlite:///{tmp_path / 'l.sqlite3'}", clock=clock) as ledger:
+        lease, works = _planned(ledger, clock, rows=30, batch=10)
+        client = _Recording(ledger, fail_first=works[1].id)
+        sender = _sender(ledger, lease, clock)
+        flights = Flights(sender, lambda: client, concurrency=2)
+        try:
+            outcomes = flights.settle(flights.launch(works))
+        finally:
+            flights.close()
+        assert outcomes == [Outcome.CONFIRMED] * 3
+        assert client.calls.count(works[1].request_key) == 2  # the same key, twice
+        assert (sender.control.attempts, sender.control.retries) == (4, 1)
+        with ledger.read().connect() as conn:
+            attempts = conn.execute(
+                text("select attempts from batches where id = :b"), {"b": works[1].id}
+            ).scalar()
+        assert attempts == 2
 
 
 def _plan_old_rows_with_a_bad_one(uploader: Uploader, n: int) -> None:
     # An earlier tool version planned "12345" (the transform refuses it today); the server
-    # rejects its batch with a 400 naming that phone while later rows are still unfrozen.
+    # rejects its batch with a 400 naming that phone: its other rows go back to planned.
     with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
         camp = ledger.ensure_campaign(uploader.token)
         run_id = ledger.start_run(command="upload", files=[], config_digest="x")
@@ -94,7 +150,7 @@ def _plan_old_rows_with_a_bad_one(uploader: Uploader, n: int) -> None:
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])
-def test_batches_are_frozen_between_sends_and_every_row_goes_out_once(
+def test_an_upload_with_a_bad_row_sends_every_other_row_once(
     concurrency: int, uploader: Uploader, emulator: Emulator, campaign: dict[str, Any]
 ) -> None:
     _plan_old_rows_with_a_bad_one(uploader, 35)
@@ -107,17 +163,38 @@ def test_batches_are_frozen_between_sends_and_every_row_goes_out_once(
         assert verify_ledger(ledger.read()) == []
         with ledger.read().connect() as conn:
             bad = conn.execute(text("select state from rows where phone='12345'")).scalar()
+            planned = conn.execute(text("select count(*) from rows where state='planned'"))
+            assert planned.scalar() == 0
+    assert bad == "rejected"
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_sending_starts_before_the_last_chunk_of_the_file_is_planned(
+    concurrency: int,
+    uploader: Uploader,
+    emulator: Emulator,
+    campaign: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipeline.load import planning
+
+    monkeypatch.setattr(planning, "PLAN_ROWS", 100)  # 4 chunks of 100 rows (input chunks: 100)
+    uploader.input = {"chunk_size": 100}
+    summary = uploader.run(uploader.csv(400), concurrency=concurrency, batch_size=30)
+    assert summary.exit_code == ExitCode.OK, summary.lines()
+    assert jobs_per_phone(emulator, campaign["id"]) == {phone(i): 1 for i in range(400)}
+    with open_ledger(uploader.ledger_url) as ledger:
+        assert verify_ledger(ledger.read()) == []
+        with ledger.read().connect() as conn:
             first_send = conn.execute(
                 text("select min(id) from events where entity='batch' and to_state='sending'")
             ).scalar_one()
-            frozen_before = conn.execute(
-                text(
-                    "select count(*) from events where entity='batch' and from_state is null "
-                    "and id < :first"
-                ),
-                {"first": first_send},
+            last_plan = conn.execute(
+                text("select max(id) from events where entity='input' and to_state='planning'")
             ).scalar_one()
-    assert bad == "rejected"
-    # One sender freezes as it goes: the first request leaves once one batch is frozen (the
-    # others freeze while requests are on the wire). Several senders get all 10 frozen first.
-    assert frozen_before == (1 if concurrency == 1 else 10)
+    assert first_send < last_plan
+
+
+@pytest.fixture
+def clock_now() -> datetime:
+    return datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
