@@ -37,6 +37,7 @@ from pipeline.errors import LedgerError, PipelineError
 from pipeline.ledger import BatchWork, Holder, Lease, Ledger
 from pipeline.ledger import schema as t
 from pipeline.ledger.freeze import Freezer
+from pipeline.ledger.planrows import gc_paused
 from pipeline.ledger.states import BATCHED, PLANNED
 from pipeline.load.overlap import Flights, Group
 from pipeline.load.sender import BODY_FOR, BatchSender, Outcome
@@ -157,8 +158,14 @@ class Dispatcher:
         Returns how many batches were claimed (sent or not).
         """
         self.concurrency = concurrency
-        if concurrency == 1:
-            return self._one_by_one()
+        with gc_paused():  # see pipeline.load.planning: many objects, next to no cycles
+            if concurrency == 1:
+                return self._one_by_one()
+            return self._in_groups()
+
+    def _in_groups(self) -> int:
+        """Several senders: groups launched while the previous one is settled."""
+        concurrency = self.concurrency
         flights = self._flights_now()
         limit = max(concurrency, math.ceil(GROUP_ROWS / self.batch_size))
         control = self.sender.control

@@ -34,7 +34,7 @@ from pipeline.config import Config
 from pipeline.errors import ConfigError, PipelineError
 from pipeline.extract.workers import Forked, WorkerError, cpu_count
 from pipeline.ledger import InputFile, Lease, Ledger, PlanCounts
-from pipeline.ledger.planrows import PlanRecord, PreparedChunk
+from pipeline.ledger.planrows import PlanRecord, PreparedChunk, gc_paused
 from pipeline.load.ingest import Ingest
 from pipeline.load.prefetch import prefetched
 from pipeline.load.sender import BODY_FOR
@@ -68,6 +68,10 @@ def plan_file(
         return PlanCounts()
     produce = _Reader(cfg, path, now, ledger.chunk_preparer(lease, state.id))
     with contextlib.ExitStack() as stack:
+        # The collector paused while the file is planned and sent: this makes and keeps
+        # millions of objects and next to no reference cycles (~10,000 unreachable objects
+        # per million rows), and its passes over them cost ~3 CPU-s per million rows.
+        stack.enter_context(gc_paused())
         if fork_reader(path):
             child = Forked(produce.in_child)
             stack.callback(child.close)
@@ -148,7 +152,13 @@ class _Counted:
         self.rows_read = -1  # not known until the reader finished
 
     def __iter__(self) -> Iterator[PreparedChunk]:
-        for item in self.items:
+        while True:
+            # Unpickling a chunk from the forked reader makes ~100,000 lists: with the
+            # collector on it takes three times as long (it runs over and over).
+            with gc_paused():
+                item = next(self.items, None)
+            if item is None:
+                return
             if isinstance(item, int):
                 self.rows_read = item
             else:
