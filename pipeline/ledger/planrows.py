@@ -119,6 +119,32 @@ class PreparedChunk:
     values: list[list[Any]]
     dup_links: dict[int, int]
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as the columns that vary, one list each: a third cheaper to write for the
+        # forked reader than a list per row, as cheap to read back for the uploader.
+        first = self.values[0] if self.values else [None] * len(ROW_COLS)
+        base = (first[1], first[3], first[4])  # input, run, campaign: the same on every row
+        columns = [[row[i] for row in self.values] for i in _VARYING]
+        return (_from_columns, (base, columns, self.dup_links))
+
+
+_VARYING = (ROW_NUMBER, KEY, PHONE, PAYLOAD, POLICY, STATE, REASON_CODE, REASON)
+
+
+def _from_columns(
+    base: tuple[Any, Any, Any], columns: list[list[Any]], dup_links: dict[int, int]
+) -> PreparedChunk:
+    input_id, run_id, campaign_id = base
+    rows = zip(*columns, strict=True)
+    # fmt: off
+    values = [
+        [None, input_id, row, run_id, campaign_id, key, phone, payload, policy, state, code,
+         reason, None, None]
+        for row, key, phone, payload, policy, state, code, reason in rows
+    ]
+    # fmt: on
+    return PreparedChunk(values, dup_links)
+
 
 def prepare_chunk(
     records: Sequence[PlanRecord], fingerprint: str, base: tuple[Any, ...]

@@ -217,3 +217,19 @@ def test_sent_at_is_stored_as_sqlalchemy_stores_times(
 
         got = conn.execute(t.rows.select().where(t.rows.c.state == "sent")).all()
     assert {row.sent_at for row in got} == {clock.now}
+
+
+def test_a_prepared_chunk_survives_the_trip_from_the_reader_process() -> None:
+    import pickle
+
+    from pipeline.ledger.planrows import prepare_chunk
+
+    records = [
+        *_records(60),
+        CallItem(61, "79160000061", {"a": [1, 2]}, {"gmtZone": "+03:00", "maxAttempts": 3}),
+    ]
+    prepared = prepare_chunk(records, "0123456789abcdef", (7, 8, 9))
+    back = pickle.loads(pickle.dumps(prepared, protocol=pickle.HIGHEST_PROTOCOL))
+    assert back.values == prepared.values and back.dup_links == prepared.dup_links
+    empty = prepare_chunk([], "0123456789abcdef", (7, 8, 9))
+    assert pickle.loads(pickle.dumps(empty)).values == []
