@@ -19,12 +19,14 @@ from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import starmap
+from typing import Any
 
 import sqlalchemy as sa
 
 from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase, driver_sql
 from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch, new_batch
+from pipeline.ledger.planrows import BATCH, ID, PAYLOAD, PHONE, POLICY, ROW_NUMBER, STATE
 from pipeline.ledger.states import BATCHED, PLANNED
 
 _FREEZE_CHUNK = 20_000  # planned rows read and frozen per transaction
@@ -173,10 +175,10 @@ class ChunkFreezer:
     Usage (by :meth:`~pipeline.ledger.plan.PlanMixin.plan_chunks`, once per input)::
 
         freezer = ChunkFreezer(ledger, lease, batch_size=2000, body_for=body_for)
-        # in each chunk's transaction, rows (ids reserved, not inserted yet):
-        batch_of, links = freezer.freeze(conn, new_rows, now=now, final=False)
-        ... insert the rows (batched: batch_of[row id]), then batch_rows ``links`` ...
-        freezer.committed()            # after the commit
+        # in each chunk's transaction, the rows' values (ids reserved, not inserted yet):
+        links = freezer.freeze_values(conn, values, now=now)   # frozen rows marked batched
+        ... insert the rows, then the batch_rows ``links`` ...
+        freezer.committed()            # after the commit (rolled_back() after a failure)
 
     Rows that do not fill a batch yet are carried to the next chunk; they are inserted
     ``planned`` and stay so in the ledger until the transaction that freezes them (so a crash
@@ -236,6 +238,25 @@ class ChunkFreezer:
             frozen.append((batch_id, group))
         self._pending = (carry, frozen)
         return batch_of, links
+
+    def freeze_values(
+        self, conn: sa.Connection, values: list[list[Any]], *, now: datetime
+    ) -> list[tuple[int, int, int]]:
+        """:meth:`freeze` for a planned chunk's values (ids reserved, not inserted yet): the
+        accepted rows frozen are marked batched in ``values``; returns the ``batch_rows`` to
+        insert after the rows."""
+        accepted = [
+            PlannedRow(v[ID], v[ROW_NUMBER], v[PHONE], v[PAYLOAD], v[POLICY])
+            for v in values
+            if v[STATE] == PLANNED
+        ]
+        batch_of, batch_rows = self.freeze(conn, accepted, now=now, final=False)
+        if batch_of:
+            for v in values:
+                batch_id = batch_of.get(v[ID])
+                if batch_id is not None:
+                    v[STATE], v[BATCH] = BATCHED, batch_id
+        return batch_rows
 
     def committed(self) -> None:
         """The transaction of the last :meth:`freeze` committed: carry on from it."""

@@ -29,31 +29,23 @@ import sqlalchemy as sa
 from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase, bulk_insert, reserve_ids
-from pipeline.ledger.batches import BodyFor, PlannedRow
+from pipeline.ledger.batches import BodyFor
 from pipeline.ledger.freeze import ChunkFreezer
-from pipeline.ledger.planrows import BATCH as BATCH_ID
 from pipeline.ledger.planrows import (
-    DUP_OF,
     ID,
-    KEY,
-    PAYLOAD,
-    PHONE,
-    POLICY,
-    REASON,
-    REASON_CODE,
     ROW_COLS,
     ROW_NUMBER,
     STATE,
     PlanRecord,
     PreparedChunk,
     gc_paused,
+    mark_repeats,
     prepare_chunk,
 )
-from pipeline.ledger.states import BATCHED, DUPLICATE, PLANNED, REJECTED, SENT
+from pipeline.ledger.states import PLANNED, REJECTED
 
 # A repeat of a row sent less than a week ago is a duplicate (see README "Cross-run duplicates").
 DEFAULT_REPEAT_WINDOW_S = 7 * 86_400.0
-_LOOKUP_CHUNK = 5_000  # bound parameters per IN (...) query, far below SQLite's 32,766
 _LINK_COLS = ("batch_id", "position", "row_id")
 
 __all__ = ["DEFAULT_REPEAT_WINDOW_S", "PlanCounts", "PlanMixin", "PlanRecord"]
@@ -233,7 +225,10 @@ class PlanMixin(LedgerBase):
             if not values:
                 return counts
             if not allow_repeats:
-                self._mark_repeats(conn, values, input_id, lease.campaign_id, window_s, counts)
+                since = self.now() - timedelta(seconds=window_s)
+                counts.repeat_of_earlier_run += mark_repeats(
+                    conn, values, input_id=input_id, campaign_id=lease.campaign_id, since=since
+                )
             for value, row_id in zip(values, reserve_ids(conn, t.rows, len(values)), strict=True):
                 value[ID] = row_id
             for v in values:
@@ -244,7 +239,7 @@ class PlanMixin(LedgerBase):
                     counts.rejected += 1
                 else:
                     counts.duplicate += 1
-            batch_rows = self._freeze_new(conn, values, freezer) if freezer else []
+            batch_rows = freezer.freeze_values(conn, values, now=self.now()) if freezer else []
             bulk_insert(conn, t.rows, ROW_COLS, values)
             bulk_insert(conn, t.batch_rows, _LINK_COLS, batch_rows)
             self._link_duplicates(conn, input_id, {k: v for k, v in dup_links.items() if k > done})
@@ -266,64 +261,6 @@ class PlanMixin(LedgerBase):
                 lease=lease,
             )
         return counts
-
-    def _freeze_new(
-        self, conn: sa.Connection, values: list[list[Any]], freezer: ChunkFreezer
-    ) -> list[tuple[int, int, int]]:
-        """Freeze the chunk's accepted rows (values not inserted yet): full batches now, with
-        rows carried from earlier chunks; returns the ``batch_rows`` to insert after them."""
-        accepted = [
-            PlannedRow(v[ID], v[ROW_NUMBER], v[PHONE], v[PAYLOAD], v[POLICY])
-            for v in values
-            if v[STATE] == PLANNED
-        ]
-        batch_of, batch_rows = freezer.freeze(conn, accepted, now=self.now(), final=False)
-        if batch_of:
-            for v in values:
-                batch_id = batch_of.get(v[ID])
-                if batch_id is not None:
-                    v[STATE], v[BATCH_ID] = BATCHED, batch_id
-        return batch_rows
-
-    def _mark_repeats(  # noqa: PLR0917 - private helper of _write_chunk
-        self,
-        conn: sa.Connection,
-        values: list[list[Any]],
-        input_id: int,
-        campaign_id: int,
-        window_s: float,
-        counts: PlanCounts,
-    ) -> None:
-        """Turn rows that repeat a row of another input into duplicates of it."""
-        i = t.inputs.c
-        others = conn.execute(
-            sa.select(i.id).where(i.campaign_id == campaign_id, i.id != input_id).limit(1)
-        ).first()
-        if others is None:
-            return  # the campaign's first file: nothing it could repeat
-        wanted = {v[KEY]: n for n, v in enumerate(values) if v[STATE] == PLANNED}
-        # Looked up by phone (the one indexed column both `ledger phone` and this need), then
-        # matched on the row key, which also covers payload and policy.
-        phones = sorted({values[n][PHONE] for n in wanted.values()})
-        since = self.now() - timedelta(seconds=window_s)
-        r = t.rows.c
-        live = sa.or_(r.state.in_((PLANNED, BATCHED)), sa.and_(r.state == SENT, r.sent_at >= since))
-        earliest: dict[str, int] = {}
-        for n in range(0, len(phones), _LOOKUP_CHUNK):
-            query = sa.select(r.row_key, r.id).where(
-                r.phone.in_(phones[n : n + _LOOKUP_CHUNK]), r.input_id != input_id, live
-            )
-            for key, row_id in conn.execute(query):
-                if key in wanted and (key not in earliest or row_id < earliest[key]):
-                    earliest[key] = row_id
-        for key, earlier in earliest.items():
-            value = values[wanted[key]]
-            value[STATE], value[REASON_CODE], value[DUP_OF] = DUPLICATE, "duplicate", earlier
-            value[REASON] = (
-                f"same phone, payload and policy as ledger row {earlier} "
-                f"(another file, sent or still on its way)"
-            )
-            counts.repeat_of_earlier_run += 1
 
     @staticmethod
     def _link_duplicates(conn: sa.Connection, input_id: int, links: dict[int, int]) -> None:

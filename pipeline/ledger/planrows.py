@@ -4,9 +4,12 @@ Usage::
 
     values = chunk_values(records, fingerprint, (input_id, run_id, campaign_id))
     values[0][ROW_COLS.index("payload")]        # '{"debt":120,"name":"Client 7"}'
+    prepared = prepare_chunk(records, fingerprint, base)   # sorted, with in-file dup links
+    mark_repeats(conn, values, input_id=…, campaign_id=…, since=…)   # cross-run duplicates
 
 Each row is a list in :data:`ROW_COLS` order, edited in place by planning (id, duplicate
-marks, batch) before it is inserted: one list per row, no copies.
+marks, batch) before it is inserted: one list per row, no copies. Everything but
+:func:`mark_repeats` works without the ledger, so the uploader runs it in its reader process.
 
 Why the payload JSON is spliced here: ``json.JSONEncoder.encode`` costs ~1.4 µs per small
 dict, most of a row's planning cost in Python. A payload whose values are plain strings,
@@ -23,12 +26,16 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
+import sqlalchemy as sa
+
+from pipeline.ledger import schema as t
 from pipeline.ledger.keys import canonical_json, row_key
-from pipeline.ledger.states import DUPLICATE, PLANNED, REJECTED
+from pipeline.ledger.states import BATCHED, DUPLICATE, PLANNED, REJECTED, SENT
 from pipeline.records import CallItem, Duplicate, Rejection
 
 PlanRecord = CallItem | Rejection | Duplicate
@@ -195,3 +202,47 @@ def gc_paused() -> Iterator[None]:
     finally:
         if paused:
             gc.enable()
+
+
+# Bound parameters per IN (...) query, far below SQLite's 32,766.
+_LOOKUP_CHUNK = 5_000
+
+
+def mark_repeats(
+    conn: sa.Connection,
+    values: list[list[Any]],
+    *,
+    input_id: int,
+    campaign_id: int,
+    since: datetime,
+) -> int:
+    """Turn rows that repeat a row of another input (same row key: phone, payload, policy)
+    still on its way or sent at/after ``since`` into duplicates of it; returns how many."""
+    i = t.inputs.c
+    others = conn.execute(
+        sa.select(i.id).where(i.campaign_id == campaign_id, i.id != input_id).limit(1)
+    ).first()
+    if others is None:
+        return 0  # the campaign's first file: nothing it could repeat
+    wanted = {v[KEY]: n for n, v in enumerate(values) if v[STATE] == PLANNED}
+    # Looked up by phone (the one indexed column both `ledger phone` and this need), then
+    # matched on the row key, which also covers payload and policy.
+    phones = sorted({values[n][PHONE] for n in wanted.values()})
+    r = t.rows.c
+    live = sa.or_(r.state.in_((PLANNED, BATCHED)), sa.and_(r.state == SENT, r.sent_at >= since))
+    earliest: dict[str, int] = {}
+    for n in range(0, len(phones), _LOOKUP_CHUNK):
+        query = sa.select(r.row_key, r.id).where(
+            r.phone.in_(phones[n : n + _LOOKUP_CHUNK]), r.input_id != input_id, live
+        )
+        for key, row_id in conn.execute(query):
+            if key in wanted and (key not in earliest or row_id < earliest[key]):
+                earliest[key] = row_id
+    for key, earlier in earliest.items():
+        value = values[wanted[key]]
+        value[STATE], value[REASON_CODE], value[DUP_OF] = DUPLICATE, "duplicate", earlier
+        value[REASON] = (
+            f"same phone, payload and policy as ledger row {earlier} "
+            f"(another file, sent or still on its way)"
+        )
+    return len(earliest)
