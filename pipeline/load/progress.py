@@ -5,8 +5,11 @@
 * ``Progress("plan", done, None, name)`` after each input file is planned (``done``: rows read
   so far in this run; the ledger plans a file in one call, so this is per file);
 * ``Progress("send", 0, total, "")`` when a sending phase starts (``total``: rows waiting);
-* ``Progress("send", done, total, "")`` after each batch that settled (confirmed or rejected),
-  and when rows planned meanwhile are launched (``total`` grows: sending overlaps planning).
+* ``Progress("send", done, total, "")`` after each batch that settled (confirmed or rejected).
+
+Rows of a file are sent while the file is still being planned; those are counted quietly and
+reported when the sending phase after planning starts: its ``total`` includes them and a
+second report gives the ones already settled, so the stages read as before (plan, then send).
 
 Usage::
 
@@ -51,6 +54,10 @@ class Meter:
         self._done = 0
         self._total: int | None = None
         self.rows_read = 0
+        # Whether rows were launched while their file was planned, and how many of them
+        # settled: reported with the next sending phase (see the module doc).
+        self._early = False
+        self._early_done = 0
 
     def planned(self, rows: int, label: str) -> None:
         """A file was planned: ``rows`` more rows read."""
@@ -59,20 +66,25 @@ class Meter:
             self._callback(Progress("plan", self.rows_read, None, label))
 
     def start_sending(self, total: int) -> None:
-        """A sending phase begins with ``total`` rows waiting."""
+        """A sending phase begins with ``total`` rows waiting (not settled yet)."""
         with self._lock:
-            self._done, self._total = 0, total
-            self._callback(Progress("send", 0, total))
+            early_done, self._early, self._early_done = self._early_done, False, 0
+            self._done, self._total = early_done, total + early_done
+            self._callback(Progress("send", 0, self._total))
+            if early_done:
+                self._callback(Progress("send", early_done, self._total))
 
     def more(self, rows: int) -> None:
-        """``rows`` more rows are waiting to be sent (planned while sending goes on)."""
+        """``rows`` more rows are launched while their file is being planned."""
         with self._lock:
-            self._total = (self._total or 0) + rows
-            self._callback(Progress("send", self._done, self._total))
+            self._early = self._early or rows > 0
 
     def sent(self, rows: int) -> None:
         """A batch of ``rows`` rows settled."""
         with self._lock:
+            if self._early:
+                self._early_done += rows
+                return
             self._done += rows
             self._callback(Progress("send", self._done, self._total))
 
