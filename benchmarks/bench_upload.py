@@ -1,15 +1,24 @@
-"""End-to-end upload into the emulator (its own process) with a fresh SQLite ledger per case.
+"""End-to-end upload into the emulator (its own process) with a fresh SQLite ledger per run.
 
-For each batch size x concurrency: start ``jaicp-pipeline emulator --port 0``, run the upload in
-a child process (so peak RSS is the uploader's alone), then run it again on the finished file
-(the idle re-run), and print one table row: planning rows/s, end-to-end rows/s, peak RSS,
-ledger size per million rows, idle re-run seconds.
+For each batch size x concurrency, ``--repeat`` times (default 2; the machine is shared, so one
+number proves little): start ``jaicp-pipeline emulator --port 0``, then in child processes
+
+1. **plan only**: an upload whose run budget is spent at once plans (and freezes) the whole
+   file into a fresh ledger and sends nothing — the planning rate;
+2. **end to end**: an upload of the file into another fresh ledger — every intent and outcome
+   durably committed; sending overlaps planning;
+3. **idle re-run** of the finished file on that ledger (nothing to send).
+
+Each run reports wall and CPU seconds (the uploader with its reader process; the emulator
+apart), per stage of the end-to-end run — *plan* (start → file planned; rows sent meanwhile
+are counted) and *send* (the rest) — with the load average before it, peak RSS and the
+ledger's size per million rows.
 
 Usage::
 
-    .venv/bin/python -m benchmarks.bench_upload                 # 1M rows, 100/500/2000 x 1/4
-    .venv/bin/python -m benchmarks.bench_upload --quick         # 100k rows, 500x1 and 2000x4
-    .venv/bin/python -m benchmarks.bench_upload --rows 1000000 --cases 500x1,2000x4
+    .venv/bin/python -m benchmarks.bench_upload                 # 1M rows, 2000x1 and 2000x4
+    .venv/bin/python -m benchmarks.bench_upload --quick         # 100k rows
+    .venv/bin/python -m benchmarks.bench_upload --cases 100x1,500x4,2000x4 --repeat 3
 """
 
 from __future__ import annotations
@@ -18,15 +27,18 @@ import argparse
 import json
 import os
 import random
+import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import peak_rss_mb
+from benchmarks._common import children_peak_rss_mb, peak_rss_mb
 
 TOKEN = "104.7056." + "b" * 43  # the emulator's campaign; only ever on loopback
 CONFIG = """\
@@ -35,8 +47,9 @@ ledger: {{url: 'sqlite:///{ledger}'}}
 columns: {{phone: phone, payload: {{name: name, debt: {{column: debt, type: int}}}}}}
 dedupe: {{key: none}}
 input: {{chunk_size: 20000}}
-upload: {{batch_size: {batch}, concurrency: {conc}, run_budget_s: 36000}}
+upload: {{batch_size: {batch}, concurrency: {conc}, run_budget_s: {budget}}}
 """
+PLAN_ONLY_BUDGET_S = 0.001  # spent before the first claim: the run plans and sends nothing
 
 
 def make_csv(path: Path, rows: int) -> None:
@@ -47,19 +60,35 @@ def make_csv(path: Path, rows: int) -> None:
             fh.write(f"79{(n * 7_919_993) % 1_000_000_000:09d},Client {n},{n % 5000}\n")
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process (all threads) and of its reaped children (the reader)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def child(config: str, csv: str) -> None:
     """Run one upload in this process and print its measurements as JSON."""
     from pipeline.api import CallsApiClient
     from pipeline.config import load_config
     from pipeline.ledger import open_ledger, utc_now
     from pipeline.load import run_upload
+    from pipeline.load.progress import Progress
 
     cfg = load_config(config)
-    marks: dict[str, float] = {"start": time.perf_counter()}
+    marks: dict[str, tuple[float, float]] = {}
+
+    def mark(name: str) -> None:
+        marks.setdefault(name, (time.perf_counter(), _cpu_s()))
 
     def progress(line: str) -> None:
-        marks.setdefault(line.rsplit(":", maxsplit=1)[-1].strip() or line, time.perf_counter())
+        if line.endswith(": planned"):
+            mark("planned")
 
+    def count(_p: Progress) -> None:
+        pass  # as the CLI's progress display does: the meter's counting is part of the run
+
+    mark("start")
     with open_ledger(cfg.ledger.url, key_safety_margin_s=3600) as ledger:
         summary = run_upload(
             cfg,
@@ -71,68 +100,140 @@ def child(config: str, csv: str) -> None:
             sleep=time.sleep,
             rng=random.Random(0),
             progress=progress,
+            on_progress=count,
         )
-    end = time.perf_counter()
+    mark("end")
+    with open_ledger(cfg.ledger.url) as ledger, ledger.read().connect() as conn:
+        # Rows confirmed before the file was complete in the ledger: sent while planning.
+        early = conn.exec_driver_sql(
+            "SELECT coalesce(sum(b.size), 0) FROM events e JOIN batches b ON b.id = e.entity_id "
+            "WHERE e.entity = 'batch' AND e.to_state = 'confirmed' AND e.id < "
+            "(SELECT max(id) FROM events WHERE entity = 'input' AND to_state = 'complete')"
+        ).scalar()
+    start, end = marks["start"], marks["end"]
+    planned = marks.get("planned", end)
     print(
         json.dumps(
             {
                 "exit": summary.exit_code,
                 "read": summary.read,
                 "sent": summary.sent,
-                "total_s": end - marks["start"],
-                "plan_s": marks.get("planned", end)
-                - marks.get("finishing batches of earlier runs", marks["start"]),
-                "send_s": end - marks.get("sending", end),
+                "total_s": end[0] - start[0],
+                "cpu_s": end[1] - start[1],
+                "plan_s": planned[0] - start[0],
+                "plan_cpu_s": planned[1] - start[1],
+                "sent_while_planning": early,
+                "send_s": end[0] - planned[0],
+                "send_cpu_s": end[1] - planned[1],
                 "rss_mb": peak_rss_mb(),
+                "reader_rss_mb": children_peak_rss_mb(),
             }
         )
     )
 
 
-def run_case(csv: Path, rows: int, batch: int, conc: int, tmp: Path) -> dict[str, Any]:
-    ledger = tmp / f"ledger-{batch}-{conc}.sqlite3"
-    config = tmp / f"c-{batch}-{conc}.yaml"
-    config.write_text(CONFIG.format(ledger=ledger, batch=batch, conc=conc), encoding="utf-8")
-    emu = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "emulator", "--port", "0"],  # token: JAICP_TOKEN
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "JAICP_TOKEN": TOKEN},
-    )
+def _proc_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a running process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Emulator:
+    """``jaicp-pipeline emulator`` in its own process."""
+
+    proc: subprocess.Popen[str]
+    url: str
+
+    @classmethod
+    def start(cls) -> Emulator:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline", "emulator", "--port", "0"],  # token: JAICP_TOKEN
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "JAICP_TOKEN": TOKEN},
+        )
+        assert proc.stdout is not None
+        return cls(proc, proc.stdout.readline().split()[-1])
+
+    def cpu_s(self) -> float:
+        return _proc_cpu_s(self.proc.pid)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def _upload(emu: Emulator, config: Path, csv: Path) -> dict[str, Any]:
+    load = os.getloadavg()[0]
+    me = [sys.executable, "-m", "benchmarks.bench_upload", "--child", str(config), str(csv)]
+    before = emu.cpu_s()
+    env = {**os.environ, "JAICP_BASE_URL": emu.url}
+    done = subprocess.run(me, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"the upload child failed:\n{done.stderr}")
+    got: dict[str, Any] = json.loads(done.stdout)
+    got["emulator_cpu_s"] = emu.cpu_s() - before
+    got["load"] = load
+    return got
+
+
+def run_case(csv: Path, rows: int, *, batch: int, conc: int, tmp: Path, n: int) -> dict[str, Any]:
+    """One repetition of a case: plan only, end to end, idle re-run."""
+    emu = Emulator.start()
     try:
-        assert emu.stdout is not None
-        url = emu.stdout.readline().split()[-1]
-        env = {**os.environ, "JAICP_BASE_URL": url}
-        me = [sys.executable, "-m", "benchmarks.bench_upload", "--child", str(config), str(csv)]
-        first = json.loads(
-            subprocess.run(me, env=env, capture_output=True, text=True, check=True).stdout
-        )
-        again = json.loads(
-            subprocess.run(me, env=env, capture_output=True, text=True, check=True).stdout
-        )
+        runs = {}
+        for kind, budget in (("plan", PLAN_ONLY_BUDGET_S), ("e2e", 36000)):
+            ledger = tmp / f"ledger-{batch}-{conc}-{n}-{kind}.sqlite3"
+            config = tmp / f"c-{batch}-{conc}-{n}-{kind}.yaml"
+            text = CONFIG.format(ledger=ledger, batch=batch, conc=conc, budget=budget)
+            config.write_text(text, encoding="utf-8")
+            runs[kind] = _upload(emu, config, csv)
+            if kind == "e2e":
+                runs["idle"] = _upload(emu, config, csv)
+                size = sum(p.stat().st_size for p in tmp.glob(f"{ledger.name}*"))
     finally:
-        emu.terminate()
-        emu.wait(timeout=30)
-    size = sum(p.stat().st_size for p in tmp.glob(f"{ledger.name}*"))
+        emu.stop()
+    plan, e2e, idle = runs["plan"], runs["e2e"], runs["idle"]
     return {
         "batch": batch,
         "conc": conc,
-        "ok": first["exit"] == 0 and first["read"] == rows and again["sent"] == first["sent"],
-        "sent": first["sent"],
-        "plan_rps": rows / first["plan_s"] if first["plan_s"] > 0 else 0.0,
-        "e2e_rps": rows / first["total_s"],
-        "send_rps": rows / first["send_s"] if first["send_s"] > 0 else 0.0,
-        "total_s": first["total_s"],
-        "rss_mb": first["rss_mb"],
+        "ok": e2e["exit"] == 0
+        and e2e["read"] == rows
+        and idle["sent"] == e2e["sent"]
+        and plan["read"] == rows
+        and plan["sent"] == 0,
+        "plan": plan,
+        "e2e": e2e,
+        "idle": idle,
         "ledger_mb_per_m": size / 1e6 * (1_000_000 / rows),
-        "idle_s": again["total_s"],
     }
+
+
+def _show(r: dict[str, Any], rows: int) -> None:
+    plan, e2e, idle = r["plan"], r["e2e"], r["idle"]
+    print(
+        f"{r['batch']:>5}x{r['conc']:<2} load {plan['load']:.2f}/{e2e['load']:.2f} | "
+        f"plan only {rows / plan['total_s']:>8,.0f} rows/s ({plan['total_s']:.1f} s, "
+        f"CPU {plan['cpu_s']:.1f} s) | e2e {rows / e2e['total_s']:>7,.0f} rows/s "
+        f"({e2e['total_s']:.1f} s, CPU {e2e['cpu_s']:.1f} s + emulator "
+        f"{e2e['emulator_cpu_s']:.1f} s) | idle re-run {idle['total_s']:.2f} s | {r['ok']}",
+        flush=True,
+    )
+    print(
+        f"          e2e stages: plan {e2e['plan_s']:.1f} s (CPU {e2e['plan_cpu_s']:.1f} s, "
+        f"{e2e['sent_while_planning']:,} rows sent meanwhile), send {e2e['send_s']:.1f} s "
+        f"(CPU {e2e['send_cpu_s']:.1f} s); peak RSS {e2e['rss_mb']:.0f} MB "
+        f"(reader {e2e['reader_rss_mb']:.0f} MB); ledger {r['ledger_mb_per_m']:.0f} MB/1M rows",
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=None)
     parser.add_argument("--cases", default=None, help="e.g. 500x1,2000x4")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per case (default 2)")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--child", nargs=2, metavar=("CONFIG", "CSV"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -140,26 +241,35 @@ def main() -> None:
         child(*args.child)
         return
     rows = args.rows or (100_000 if args.quick else 1_000_000)
-    spec = args.cases or ("500x1,2000x4" if args.quick else "100x1,100x4,500x1,500x4,2000x1,2000x4")
-    cases = [tuple(int(x) for x in c.split("x")) for c in spec.split(",")]
+    cases = [
+        tuple(int(x) for x in c.split("x")) for c in (args.cases or "2000x1,2000x4").split(",")
+    ]
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         csv = tmp / "rows.csv"
         make_csv(csv, rows)
         print(f"{rows:,} rows, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs")
-        print(
-            "batch conc | plan rows/s | e2e rows/s | send rows/s | total s | peak RSS MB |"
-            " ledger MB/1M rows | idle re-run s | ok"
-        )
+        summary = []
         for batch, conc in cases:
-            r = run_case(csv, rows, batch, conc, tmp)
+            results = []
+            for n in range(args.repeat):
+                r = run_case(csv, rows, batch=batch, conc=conc, tmp=tmp, n=n)
+                _show(r, rows)
+                results.append(r)
+                for p in tmp.glob("ledger-*"):
+                    p.unlink()
+            summary.append((batch, conc, results))
+        print(
+            "summary (median of the runs; targets: plan >= 100,000 rows/s, e2e >= 50,000 "
+            "rows/s, idle re-run < 5 s):"
+        )
+        for batch, conc, results in summary:
+            plan = statistics.median(rows / r["plan"]["total_s"] for r in results)
+            e2e = statistics.median(rows / r["e2e"]["total_s"] for r in results)
+            idle = statistics.median(r["idle"]["total_s"] for r in results)
             print(
-                f"{r['batch']:>5} {r['conc']:>4} | {r['plan_rps']:>11,.0f} |"
-                f" {r['e2e_rps']:>10,.0f} | {r['send_rps']:>11,.0f} | {r['total_s']:>7.1f} |"
-                f" {r['rss_mb']:>11.0f} |"
-                f" {r['ledger_mb_per_m']:>17.0f} | {r['idle_s']:>13.2f} | {r['ok']}"
-                f" ({r['sent']:,} sent)",
-                flush=True,
+                f"  {batch}x{conc}: plan {plan:,.0f} rows/s, e2e {e2e:,.0f} rows/s, idle re-run "
+                f"{idle:.2f} s, all ok: {all(r['ok'] for r in results)}"
             )
 
 
