@@ -16,8 +16,8 @@ ledger's size per million rows.
 
 Usage::
 
-    .venv/bin/python -m benchmarks.bench_upload                 # 1M rows, 2000x1 and 2000x4
-    .venv/bin/python -m benchmarks.bench_upload --quick         # 100k rows
+    .venv/bin/python -m benchmarks.bench_upload                 # 1M rows, 100/500/2000 x 1/4
+    .venv/bin/python -m benchmarks.bench_upload --quick         # 100k rows, 500x1 and 2000x4
     .venv/bin/python -m benchmarks.bench_upload --cases 100x1,500x4,2000x4 --repeat 3
 """
 
@@ -49,6 +49,7 @@ dedupe: {{key: none}}
 input: {{chunk_size: 20000}}
 upload: {{batch_size: {batch}, concurrency: {conc}, run_budget_s: {budget}}}
 """
+ALL_CASES = "100x1,100x4,500x1,500x4,2000x1,2000x4"  # the batch sizes and senders of issue 4
 PLAN_ONLY_BUDGET_S = 0.001  # spent before the first claim: the run plans and sends nothing
 
 
