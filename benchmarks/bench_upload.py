@@ -242,9 +242,8 @@ def main() -> None:
         child(*args.child)
         return
     rows = args.rows or (100_000 if args.quick else 1_000_000)
-    cases = [
-        tuple(int(x) for x in c.split("x")) for c in (args.cases or "2000x1,2000x4").split(",")
-    ]
+    spec = args.cases or ("500x1,2000x4" if args.quick else ALL_CASES)
+    cases = [tuple(int(x) for x in c.split("x")) for c in spec.split(",")]
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         csv = tmp / "rows.csv"
