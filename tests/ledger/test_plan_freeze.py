@@ -13,12 +13,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipeline.errors import KeyExpiredError, LedgerError
-from pipeline.ledger import Ledger
+from pipeline.ledger import Ledger, open_ledger
 from pipeline.ledger.batches import canonical_body
 from pipeline.ledger.keys import canonical_json
 from pipeline.ledger.planrows import payload_json
@@ -157,9 +158,10 @@ def test_payload_json_is_canonical_json() -> None:
         assert payload_json(payload) == canonical_json(payload), payload
 
 
-def test_unchecked_transactions_restore_foreign_keys(ledger: Ledger) -> None:
-    if ledger.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only: PostgreSQL checks foreign keys in every transaction")
+def test_unchecked_transactions_restore_foreign_keys(tmp_path: Path) -> None:
+    # SQLite only: its foreign-key checks are a per-connection pragma the ledger switches off
+    # for planning; PostgreSQL checks foreign keys in every transaction (nothing to restore).
+    ledger = open_ledger(f"sqlite:///{tmp_path / 'fk.sqlite3'}", key_safety_margin_s=3600)
     for _ in range(3):  # the pool hands the same connection back
         with ledger.transaction(durable=False, checked=False) as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 0
@@ -167,6 +169,7 @@ def test_unchecked_transactions_restore_foreign_keys(ledger: Ledger) -> None:
         with ledger.transaction() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+    ledger.close()
 
 
 def test_intents_and_outcomes_of_several_batches_are_all_or_nothing(
