@@ -222,6 +222,40 @@ class LedgerBase:
             )
         )
 
+    def events(
+        self,
+        conn: sa.Connection,
+        entries: Sequence[tuple[str, int, str | None, str | None, str]],
+        *,
+        lease: Holder | None,
+        at: datetime,
+    ) -> None:
+        """Append several audit events ``(entity, entity id, from, to, why)`` at once: what
+        :meth:`event` does for each, in one statement (freezing thousands of small batches)."""
+        when = db_value(conn, t.events.c.at, at)
+        who = (lease.run_id, lease.owner, lease.epoch) if lease else (None, "cli", None)
+        bulk_insert(conn, t.events, _EVENT_COLS, [(when, *who, *entry) for entry in entries])
+
+
+_EVENT_COLS = (
+    "at",
+    "run_id",
+    "actor",
+    "epoch",
+    "entity",
+    "entity_id",
+    "from_state",
+    "to_state",
+    "reason",
+)
+
+
+def db_value(conn: sa.Connection, column: sa.Column[Any], value: Any) -> Any:
+    """``value`` as SQLAlchemy binds it for ``column`` on this connection's dialect (times
+    become text on SQLite): for :func:`bulk_insert`, which hands the driver plain values."""
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return process(value) if process is not None else value
+
 
 @contextmanager
 def _sqlite_pragmas(conn: sa.Connection, pragmas: Sequence[tuple[str, str, str]]) -> Iterator[None]:

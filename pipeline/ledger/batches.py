@@ -25,7 +25,15 @@ import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
-from pipeline.ledger.base import Holder, bulk_insert, driver_sql, inserted_id, live_worker
+from pipeline.ledger.base import (
+    Holder,
+    bulk_insert,
+    db_value,
+    driver_sql,
+    inserted_id,
+    live_worker,
+    reserve_ids,
+)
 from pipeline.ledger.keys import body_digest, canonical_json, new_request_key
 from pipeline.ledger.states import B_PLANNED, BATCHED
 from pipeline.records import CallItem
@@ -210,6 +218,42 @@ def new_batch(
         )
     )
     return batch_id, key
+
+
+_BATCH_COLS = (
+    "id",
+    "campaign_id",
+    "request_key",
+    "generation",
+    "body_sha256",
+    "size",
+    "state",
+    "created_at",
+)
+
+
+def new_batches(
+    conn: sa.Connection,
+    *,
+    campaign_id: int,
+    groups: Sequence[Sequence[PlannedRow]],
+    body_for: BodyFor,
+    now: datetime,
+) -> list[tuple[int, str]]:
+    """:func:`new_batch` (generation 1) for several groups in one statement; returns their
+    (batch id, request key) in order."""
+    if not groups:
+        return []
+    ids = reserve_ids(conn, t.batches, len(groups))
+    keys = [new_request_key(now) for _group in groups]
+    created = db_value(conn, t.batches.c.created_at, now)
+    digests = [body_digest(rows_body(group, body_for)) for group in groups]
+    values = [
+        (batch_id, campaign_id, key, 1, digest, len(group), B_PLANNED, created)
+        for batch_id, key, digest, group in zip(ids, keys, digests, groups, strict=True)
+    ]
+    bulk_insert(conn, t.batches, _BATCH_COLS, values)
+    return list(zip(ids, keys, strict=True))
 
 
 def insert_batch(

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase, driver_sql
-from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch, new_batch
+from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch, new_batches
 from pipeline.ledger.planrows import BATCH, ID, PAYLOAD, PHONE, POLICY, ROW_NUMBER, STATE
 from pipeline.ledger.states import BATCHED, PLANNED
 
@@ -212,20 +212,25 @@ class ChunkFreezer:
         links: list[tuple[int, int, int]] = []
         frozen: list[tuple[int, list[PlannedRow]]] = []
         ledger, lease = self.ledger, self.lease
-        for group in groups:
-            batch_id, key = new_batch(
-                conn, campaign_id=lease.campaign_id, rows=group, body_for=self.body_for, now=now
-            )
-            ledger.event(
-                conn,
-                entity="batch",
-                entity_id=batch_id,
-                from_state=None,
-                to_state="planned",
-                reason=f"frozen: {len(group)} rows, key {key}, generation 1",
-                lease=lease,
-                at=now,
-            )
+        made = new_batches(
+            conn, campaign_id=lease.campaign_id, groups=groups, body_for=self.body_for, now=now
+        )
+        ledger.events(
+            conn,
+            [
+                (
+                    "batch",
+                    batch_id,
+                    None,
+                    "planned",
+                    f"frozen: {len(group)} rows, key {key}, generation 1",
+                )
+                for (batch_id, key), group in zip(made, groups, strict=True)
+            ],
+            lease=lease,
+            at=now,
+        )
+        for (batch_id, _key), group in zip(made, groups, strict=True):
             old = [row.id for row in group if row.id in carried]
             if old:
                 conn.execute(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from pipeline.errors import KeyExpiredError, LedgerError
 from pipeline.ledger import Ledger, open_ledger
@@ -236,3 +237,25 @@ def test_a_prepared_chunk_survives_the_trip_from_the_reader_process() -> None:
     assert back.values == prepared.values and back.dup_links == prepared.dup_links
     empty = prepare_chunk([], "0123456789abcdef", (7, 8, 9))
     assert pickle.loads(pickle.dumps(empty)).values == []
+
+
+def test_batches_frozen_while_planning_carry_the_clocks_time(
+    ledger: Ledger, scalar: ScalarQuery, clock: FakeClock
+) -> None:
+    from pipeline.ledger import schema as t
+
+    s = start(ledger)
+    state = ledger.begin_input(s.lease, name="a.csv", sha256="ab" * 32)
+    ledger.plan_chunks(s.lease, state.id, [items(30)], batch_size=10, body_for=canonical_body)
+    with ledger.read().connect() as conn:
+        created = conn.execute(sa.select(t.batches.c.created_at)).scalars().all()
+        events = conn.execute(
+            sa.select(t.events.c.at, t.events.c.actor, t.events.c.reason).where(
+                t.events.c.entity == "batch"
+            )
+        ).all()
+    assert created == [clock.now] * 3
+    assert [(at, actor) for at, actor, _ in events] == [(clock.now, "worker-1")] * 3
+    assert all(reason.startswith("frozen: 10 rows, key ") for _, _, reason in events)
+    if ledger.engine.dialect.name == "sqlite":  # text that sorts with the other times
+        assert scalar("SELECT min(created_at) FROM batches") == "2026-03-01 09:00:00.000000"
