@@ -17,106 +17,45 @@ Usage (one batch; the HTTP call happens outside any transaction)::
 
 ``claim_sendable`` never returns a batch whose key may have expired; ``mark_attempt`` checks
 again inside its transaction and raises :class:`~pipeline.errors.KeyExpiredError`.
+``mark_attempts`` and ``record_successes`` do the same for a group of batches in one
+transaction each (one flush for all).
+
+The statements and checks behind these operations are in :mod:`pipeline.ledger.sendsql`
+(``check_claim`` and ``clean_error`` are imported from here by reconciliation too).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.errors import KeyExpiredError, LedgerError, StaleLeaseError
+from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
-from pipeline.ledger.base import Holder, LedgerBase, driver_sql
+from pipeline.ledger.base import Holder, LedgerBase, db_value
 from pipeline.ledger.batches import BatchWork, claim_batches, load_work
+from pipeline.ledger.sendsql import (
+    CONFIRM,
+    MARK,
+    check_claim,
+    check_in_doubt,
+    check_sendable,
+    clean_error,
+    executemany,
+    locked_batches,
+    mark_sent,
+    members,
+)
 from pipeline.ledger.states import (
     B_CONFIRMED,
-    B_IN_DOUBT,
     B_REJECTED,
     B_SENDABLE,
     B_SENDING,
     B_UNKNOWN,
     PLANNED,
     REJECTED,
-    SENT,
 )
-from pipeline.redact import redact
-
-_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
-
-
-# Each row written once: its state, send time and job id together (a row's UPDATE rewrites the
-# row and moves it when it grows, which is most of the cost of recording an outcome).
-_SET_SENT = "UPDATE rows SET state = ?, sent_at = ?, job_id = ? WHERE id = ?"
-_MEMBERS = "SELECT row_id FROM batch_rows WHERE batch_id = ? ORDER BY position"
-
-
-def clean_error(text: str) -> str:
-    """Error text safe to store: secrets masked, URLs dropped, bounded length."""
-    return _URL.sub("<url>", redact(text))[:1000]
-
-
-def check_claim(batch: Any, holder: Holder) -> None:
-    """Refuse a write about ``batch`` unless ``holder`` is the one that claimed it last."""
-    if batch.claim_owner is None:
-        raise LedgerError(
-            f"batch {batch.id} was never claimed, so {holder.owner!r} cannot write its outcome; "
-            f"claim it with claim_sendable() first (a bug in the caller)."
-        )
-    if batch.claim_owner != holder.owner or batch.claim_epoch != holder.epoch:
-        raise StaleLeaseError(
-            f"batch {batch.id} is claimed by {batch.claim_owner!r} (epoch {batch.claim_epoch}), "
-            f"not by {holder.owner!r} (epoch {holder.epoch}): it was taken over, so this write "
-            f"was refused and nothing changed. Stop this worker; the batch is in other hands."
-        )
-
-
-def _members(conn: sa.Connection, batch_id: int) -> list[int]:
-    """The batch's row ids in body order (through the driver: plain ints, no result objects)."""
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(driver_sql(conn, _MEMBERS), (batch_id,))
-        return [row_id for (row_id,) in cursor.fetchall()]
-    finally:
-        cursor.close()
-
-
-def _mark_sent(
-    conn: sa.Connection,
-    row_ids: Sequence[int],
-    job_ids: Sequence[str],
-    now: datetime,
-) -> None:
-    """Rows ``sent`` at ``now``, each with its job id (same order as ``row_ids``).
-
-    PostgreSQL: one UPDATE … FROM unnest(arrays) — every row version written once (each
-    UPDATE of a row rewrites it and its index entries, ~25 µs a row there). SQLite: one
-    UPDATE per row through the driver's executemany as plain tuples (SQLAlchemy's per-row
-    parameter processing cost more than the UPDATEs themselves).
-    """
-    jobs = [str(j) for j in job_ids]
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(
-            "UPDATE rows SET state = %s, sent_at = %s, job_id = v.job_id "
-            "FROM unnest(%s::text[], %s::integer[]) AS v(job_id, id) WHERE rows.id = v.id",
-            (SENT, now, jobs, list(row_ids)),
-        )
-        return
-    # The time as SQLAlchemy stores it on this dialect (text on SQLite), converted once.
-    sent_at = t.rows.c.sent_at.type
-    to_db = sent_at.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    at = to_db(now) if to_db is not None else now
-    cursor = conn.connection.cursor()
-    try:
-        cursor.executemany(
-            driver_sql(conn, _SET_SENT),
-            [(SENT, at, job, row_id) for row_id, job in zip(row_ids, jobs, strict=True)],
-        )
-    finally:
-        cursor.close()
 
 
 class SendMixin(LedgerBase):
@@ -166,84 +105,34 @@ class SendMixin(LedgerBase):
         All or nothing: if the key of any of them may have expired meanwhile,
         :class:`KeyExpiredError` and none is marked (mark them one by one to sort them out).
         """
-        b = t.batches.c
         with self.transaction() as conn:
             self.fence_holder(conn, lease)
             now = self.now()
             cutoff = self.key_expiry_cutoff(now)
-            found = {
-                row.id: row
-                for row in conn.execute(
-                    sa.select(t.batches).where(b.id.in_(list(batch_ids))).with_for_update()
-                )
-            }
+            found = locked_batches(conn, batch_ids)
+            at = db_value(conn, t.batches.c.last_sent_at, now)
             attempts: list[int] = []
+            updates: list[tuple[Any, ...]] = []
+            events: list[tuple[str, int, str | None, str | None, str]] = []
             for batch_id in batch_ids:
-                attempts.append(self._mark(conn, lease, found.get(batch_id), batch_id, now, cutoff))
+                batch = check_sendable(found.get(batch_id), batch_id, lease, cutoff)
+                attempt: int = batch.attempts + 1
+                first = at
+                if batch.first_sent_at is not None:
+                    first = db_value(conn, t.batches.c.first_sent_at, batch.first_sent_at)
+                updates.append((B_SENDING, attempt, first, at, batch_id))
+                reason = f"attempt {attempt} with key {batch.request_key}"
+                events.append(("batch", batch_id, batch.state, B_SENDING, reason))
+                attempts.append(attempt)
+            executemany(conn, MARK, updates)
+            self.events(conn, events, lease=lease, at=now)
         return attempts
-
-    def _mark(  # noqa: PLR0917 - private step of mark_attempts
-        self,
-        conn: sa.Connection,
-        lease: Holder,
-        batch: Any,
-        batch_id: int,
-        now: datetime,
-        cutoff: datetime,
-    ) -> int:
-        if batch is None or batch.campaign_id != lease.campaign_id:
-            raise LedgerError(f"batch {batch_id} is not a batch of campaign {lease.campaign_id}.")
-        if batch.first_sent_at is not None and batch.first_sent_at <= cutoff:
-            raise KeyExpiredError(
-                f"batch {batch_id}: key {batch.request_key} was first sent at "
-                f"{batch.first_sent_at.isoformat()} and may have expired on the server; "
-                f"it is never sent again. Reconcile the batch instead."
-            )
-        check_claim(batch, lease)
-        if batch.state not in B_SENDABLE:
-            raise LedgerError(
-                f"batch {batch_id} is {batch.state}, so it cannot be sent again; claim "
-                f"sendable batches with claim_sendable() (a bug in the caller)."
-            )
-        attempt: int = batch.attempts + 1
-        conn.execute(
-            sa.update(t.batches)
-            .where(t.batches.c.id == batch_id)
-            .values(
-                state=B_SENDING,
-                attempts=attempt,
-                first_sent_at=batch.first_sent_at or now,
-                last_sent_at=now,
-            )
-        )
-        self.event(
-            conn,
-            entity="batch",
-            entity_id=batch_id,
-            from_state=batch.state,
-            to_state=B_SENDING,
-            reason=f"attempt {attempt} with key {batch.request_key}",
-            lease=lease,
-            at=now,
-        )
-        return attempt
 
     def _outcome_batch(self, conn: sa.Connection, lease: Holder, batch_id: int) -> Any:
         self.fence_holder(conn, lease)
         # Locked until commit: a worker taking the batch over waits (or skips it) until this
         # outcome is in, and then finds it settled.
-        batch = conn.execute(
-            sa.select(t.batches).where(t.batches.c.id == batch_id).with_for_update()
-        ).first()
-        if batch is None or batch.campaign_id != lease.campaign_id:
-            raise LedgerError(f"batch {batch_id} is not a batch of campaign {lease.campaign_id}.")
-        check_claim(batch, lease)
-        if batch.state not in B_IN_DOUBT:
-            raise LedgerError(
-                f"batch {batch_id} is {batch.state}: an outcome can only be recorded for a batch "
-                f"that was sent (sending/unknown). This is a bug in the caller."
-            )
-        return batch
+        return check_in_doubt(locked_batches(conn, [batch_id]).get(batch_id), batch_id, lease)
 
     def _set_batch(
         self,
@@ -284,17 +173,33 @@ class SendMixin(LedgerBase):
         """:meth:`record_success` for several batches (batch id, job ids) in ONE durable
         transaction; all or nothing (a wrong number of job ids records none of them)."""
         with self.transaction() as conn:
+            self.fence_holder(conn, lease)
+            ids = [batch_id for batch_id, _jobs in outcomes]
+            # Locked until commit: a worker taking a batch over waits (or skips it) until this
+            # outcome is in, and then finds it settled.
+            found = locked_batches(conn, ids)
+            rows_of = members(conn, ids)
+            now = self.now()
+            row_ids: list[int] = []
+            jobs: list[str] = []
+            events: list[tuple[str, int, str | None, str | None, str]] = []
             for batch_id, job_ids in outcomes:
-                batch = self._outcome_batch(conn, lease, batch_id)
-                members = _members(conn, batch_id)
-                if len(job_ids) != len(members):
+                batch = check_in_doubt(found.get(batch_id), batch_id, lease)
+                rows = rows_of.get(batch_id, [])
+                if len(job_ids) != len(rows):
                     raise LedgerError(
                         f"batch {batch_id}: the server returned {len(job_ids)} job ids for "
-                        f"{len(members)} phones; nothing was recorded. Treat the outcome as "
+                        f"{len(rows)} phones; nothing was recorded. Treat the outcome as "
                         f"unknown."
                     )
-                _mark_sent(conn, members, job_ids, self.now())
-                self._set_batch(conn, lease, batch, B_CONFIRMED, f"{len(job_ids)} jobs created")
+                row_ids += rows
+                jobs += job_ids
+                reason = f"{len(job_ids)} jobs created"
+                events.append(("batch", batch_id, batch.state, B_CONFIRMED, reason))
+            mark_sent(conn, row_ids, jobs, now)
+            finished = db_value(conn, t.batches.c.finished_at, now)
+            executemany(conn, CONFIRM, [(B_CONFIRMED, finished, batch_id) for batch_id in ids])
+            self.events(conn, events, lease=lease, at=now)
 
     def record_unknown(self, lease: Holder, batch_id: int, *, error: str) -> None:
         """The send failed in a way that may or may not have created jobs (transient error)."""
@@ -368,3 +273,6 @@ class SendMixin(LedgerBase):
                 error=text,
             )
         return int(back)
+
+
+__all__ = ["SendMixin", "check_claim", "clean_error"]

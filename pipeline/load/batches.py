@@ -50,6 +50,8 @@ GROUP_ROWS = 20_000
 # Rows launched after each planned chunk: about one chunk (pipeline.load.planning.PLAN_ROWS),
 # so the server is busy with them while the next one is planned.
 PUMP_ROWS = 100_000
+# Batches per group at most (their ids go into IN (...) lists; SQLite takes 32,766 values).
+MAX_GROUP = 1_000
 # Batches claimed at a time by one sender (each is sent before the next claim's).
 ONE_BY_ONE_CLAIM = 4
 # Batches a run that shares the campaign with other workers (PostgreSQL) takes per planned
@@ -137,7 +139,7 @@ class Dispatcher:
         control = self.sender.control
         if control.stopped:
             return
-        limit = max(1, math.ceil(PUMP_ROWS / self.batch_size))
+        limit = min(MAX_GROUP, math.ceil(PUMP_ROWS / self.batch_size))
         if not isinstance(self.holder, Lease):
             limit = SHARED_PUMP_BATCHES * self.concurrency
         works = self._claim(limit)
@@ -167,7 +169,7 @@ class Dispatcher:
         """Several senders: groups launched while the previous one is settled."""
         concurrency = self.concurrency
         flights = self._flights_now()
-        limit = max(concurrency, math.ceil(GROUP_ROWS / self.batch_size))
+        limit = min(MAX_GROUP, max(concurrency, math.ceil(GROUP_ROWS / self.batch_size)))
         control = self.sender.control
         airborne, self._airborne = self._airborne, None
         claimed = 0
