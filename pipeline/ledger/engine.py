@@ -61,7 +61,10 @@ def _create_private_file(database: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # Create it ourselves with 0600 before SQLite does (SQLite would use 0644 & ~umask); the
     # WAL and shared-memory files SQLite adds later copy the main file's permissions.
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return  # another run created it between our check and our open: it is 0600 too
     os.close(fd)
 
 
