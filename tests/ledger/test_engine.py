@@ -86,3 +86,18 @@ def test_naive_clock_is_refused(tmp_path: Path) -> None:
         pytest.raises(ValueError, match="aware"),
     ):
         ledger.ensure_campaign(TOKEN)
+
+
+def test_a_ledger_file_created_by_another_run_meanwhile_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two runs opening a new SQLite ledger together: the other one creates the file between
+    our existence check and our exclusive create (simulated: the check says "absent")."""
+    from pipeline.ledger import engine
+
+    path = tmp_path / "ledger.sqlite3"
+    path.touch(mode=0o600)
+    monkeypatch.setattr(Path, "exists", lambda _self: False)
+    engine._create_private_file(str(path))  # must not raise FileExistsError
+    monkeypatch.undo()
+    assert path.stat().st_mode & 0o777 == 0o600
