@@ -17,16 +17,14 @@ Usage::
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 
-from pipeline.errors import LedgerError
 from pipeline.ledger import schema as t
 from pipeline.ledger.base import Holder, LedgerBase
 from pipeline.ledger.batches import BodyFor, insert_batch, load_rows
-from pipeline.ledger.send import check_claim, clean_error
-from pipeline.ledger.states import B_IN_DOUBT, B_PLANNED, B_REJECTED, REJECTED
+from pipeline.ledger.send import clean_error
+from pipeline.ledger.sendsql import check_in_doubt, locked_batches
+from pipeline.ledger.states import B_PLANNED, B_REJECTED, REJECTED
 
 
 class NarrowMixin(LedgerBase):
@@ -41,19 +39,8 @@ class NarrowMixin(LedgerBase):
         with self.transaction() as conn:
             self.fence_holder(conn, holder)
             now = self.now()
-            batch: Any = conn.execute(
-                sa.select(t.batches).where(b.id == batch_id).with_for_update()
-            ).first()
-            if batch is None or batch.campaign_id != holder.campaign_id:
-                raise LedgerError(
-                    f"batch {batch_id} is not a batch of campaign {holder.campaign_id}."
-                )
-            check_claim(batch, holder)
-            if batch.state not in B_IN_DOUBT:
-                raise LedgerError(
-                    f"batch {batch_id} is {batch.state}: only a batch that was sent can have "
-                    f"been refused. This is a bug in the caller."
-                )
+            # Locked, claimed by this holder, sent and not settled: as for any outcome.
+            batch = check_in_doubt(locked_batches(conn, [batch_id]).get(batch_id), batch_id, holder)
             rows = load_rows(conn, batch_id)
             created: list[int] = []
             if len(rows) == 1:
