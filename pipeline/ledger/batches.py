@@ -34,7 +34,7 @@ from pipeline.ledger.base import (
     live_worker,
     reserve_ids,
 )
-from pipeline.ledger.keys import body_digest, canonical_json, new_request_key
+from pipeline.ledger.keys import body_digest, canonical_json, request_key
 from pipeline.ledger.states import B_PLANNED, BATCHED
 from pipeline.records import CallItem
 
@@ -186,6 +186,58 @@ class BatchWork:
         return body
 
 
+def campaign_fingerprint(conn: sa.Connection, campaign_id: int) -> str:
+    """The token fingerprint of a campaign of this ledger (part of every request key)."""
+    fingerprint: str | None = conn.execute(
+        sa.select(t.campaigns.c.fingerprint).where(t.campaigns.c.id == campaign_id)
+    ).scalar_one_or_none()
+    if fingerprint is None:
+        raise LedgerError(f"campaign {campaign_id} is not in this ledger.")
+    return fingerprint
+
+
+# Keys looked up per statement (well below SQLite's limit of bound parameters).
+_KEYS_PER_QUERY = 500
+
+
+def derive_keys(
+    conn: sa.Connection, campaign_id: int, wanted: Sequence[tuple[int, str]]
+) -> list[tuple[int, str]]:
+    """(generation, request key) for batches given as (generation, body sha256).
+
+    The key is :func:`~pipeline.ledger.keys.request_key` of the campaign, generation and
+    digest. A key this ledger already holds — or one an earlier batch of ``wanted`` takes —
+    belongs to an identical batch made before: this one is an intended repeat (or a repeat
+    inside one file with ``dedupe.key: none``) and takes the next free generation, so it gets
+    a key of its own.
+    """
+    fingerprint = campaign_fingerprint(conn, campaign_id)
+    chosen = [(gen, request_key(fingerprint, gen, digest)) for gen, digest in wanted]
+    todo = list(range(len(chosen)))
+    taken: set[str] = set()
+    while todo:
+        candidates = [chosen[i][1] for i in todo]
+        used: set[str] = set()
+        for start in range(0, len(candidates), _KEYS_PER_QUERY):
+            part = candidates[start : start + _KEYS_PER_QUERY]
+            used.update(
+                conn.execute(
+                    sa.select(t.batches.c.request_key).where(t.batches.c.request_key.in_(part))
+                ).scalars()
+            )
+        again: list[int] = []
+        for i in todo:
+            gen, key = chosen[i]
+            if key in used or key in taken:
+                gen += 1
+                chosen[i] = (gen, request_key(fingerprint, gen, wanted[i][1]))
+                again.append(i)
+            else:
+                taken.add(key)
+        todo = again
+    return chosen
+
+
 def new_batch(
     conn: sa.Connection,
     *,
@@ -195,14 +247,16 @@ def new_batch(
     now: datetime,
     generation: int = 1,
     parent_id: int | None = None,
-) -> tuple[int, str]:
+) -> tuple[int, str, int]:
     """Insert the ``batches`` row of ``rows`` (body order): key, digest, size; nothing else.
 
     The caller links the rows (``batch_rows``) and marks them batched in the same transaction
-    (:func:`insert_batch` does both; planning inserts its new rows already batched).
+    (:func:`insert_batch` does both; planning inserts its new rows already batched). Returns
+    (batch id, request key, generation): the generation is ``generation`` unless an identical
+    batch already took its key (see :func:`derive_keys`).
     """
-    body = rows_body(rows, body_for)
-    key = new_request_key(now)
+    digest = body_digest(rows_body(rows, body_for))
+    [(generation, key)] = derive_keys(conn, campaign_id, [(generation, digest)])
     batch_id: int = inserted_id(
         conn.execute(
             sa.insert(t.batches).values(
@@ -210,14 +264,14 @@ def new_batch(
                 request_key=key,
                 generation=generation,
                 parent_id=parent_id,
-                body_sha256=body_digest(body),
+                body_sha256=digest,
                 size=len(rows),
                 state=B_PLANNED,
                 created_at=now,
             )
         )
     )
-    return batch_id, key
+    return batch_id, key, generation
 
 
 _BATCH_COLS = (
@@ -239,21 +293,21 @@ def new_batches(
     groups: Sequence[Sequence[PlannedRow]],
     body_for: BodyFor,
     now: datetime,
-) -> list[tuple[int, str]]:
-    """:func:`new_batch` (generation 1) for several groups in one statement; returns their
-    (batch id, request key) in order."""
+) -> list[tuple[int, str, int]]:
+    """:func:`new_batch` (generation 1, or the next free one) for several groups in one
+    statement; returns their (batch id, request key, generation) in order."""
     if not groups:
         return []
     ids = reserve_ids(conn, t.batches, len(groups))
-    keys = [new_request_key(now) for _group in groups]
-    created = db_value(conn, t.batches.c.created_at, now)
     digests = [body_digest(rows_body(group, body_for)) for group in groups]
+    keys = derive_keys(conn, campaign_id, [(1, digest) for digest in digests])
+    created = db_value(conn, t.batches.c.created_at, now)
     values = [
-        (batch_id, campaign_id, key, 1, digest, len(group), B_PLANNED, created)
-        for batch_id, key, digest, group in zip(ids, keys, digests, groups, strict=True)
+        (batch_id, campaign_id, key, gen, digest, len(group), B_PLANNED, created)
+        for batch_id, (gen, key), digest, group in zip(ids, keys, digests, groups, strict=True)
     ]
     bulk_insert(conn, t.batches, _BATCH_COLS, values)
-    return list(zip(ids, keys, strict=True))
+    return [(batch_id, key, gen) for batch_id, (gen, key) in zip(ids, keys, strict=True)]
 
 
 def insert_batch(
@@ -265,9 +319,9 @@ def insert_batch(
     now: datetime,
     generation: int = 1,
     parent_id: int | None = None,
-) -> tuple[int, str]:
-    """Freeze ``rows`` (body order) into a new batch; returns (batch id, request key)."""
-    batch_id, key = new_batch(
+) -> tuple[int, str, int]:
+    """Freeze ``rows`` (body order) into a new batch; returns (batch id, key, generation)."""
+    batch_id, key, generation = new_batch(
         conn,
         campaign_id=campaign_id,
         rows=rows,
@@ -286,7 +340,7 @@ def insert_batch(
     conn.execute(
         sa.update(t.rows).where(t.rows.c.id.in_(members)).values(state=BATCHED, batch_id=batch_id)
     )
-    return batch_id, key
+    return batch_id, key, generation
 
 
 _BATCH_ROWS = (

@@ -146,7 +146,7 @@ class Freezer:
             now = ledger.now()
             frozen: list[tuple[int, list[PlannedRow]]] = []
             for group in groups:
-                batch_id, key = insert_batch(
+                batch_id, key, gen = insert_batch(
                     conn, campaign_id=lease.campaign_id, rows=group, body_for=self.body_for, now=now
                 )
                 ledger.event(
@@ -155,7 +155,7 @@ class Freezer:
                     entity_id=batch_id,
                     from_state=None,
                     to_state="planned",
-                    reason=f"frozen: {len(group)} rows, key {key}, generation 1",
+                    reason=f"frozen: {len(group)} rows, key {key}, generation {gen}",
                     lease=lease,
                     at=now,
                 )
@@ -223,14 +223,14 @@ class ChunkFreezer:
                     batch_id,
                     None,
                     "planned",
-                    f"frozen: {len(group)} rows, key {key}, generation 1",
+                    f"frozen: {len(group)} rows, key {key}, generation {gen}",
                 )
-                for (batch_id, key), group in zip(made, groups, strict=True)
+                for (batch_id, key, gen), group in zip(made, groups, strict=True)
             ],
             lease=lease,
             at=now,
         )
-        for (batch_id, _key), group in zip(made, groups, strict=True):
+        for (batch_id, _key, _gen), group in zip(made, groups, strict=True):
             old = [row.id for row in group if row.id in carried]
             if old:
                 conn.execute(

@@ -53,7 +53,7 @@ class NarrowMixin(LedgerBase):
             else:
                 half = len(rows) // 2
                 for part in (rows[:half], rows[half:]):
-                    new_id, key = insert_batch(
+                    new_id, key, gen = insert_batch(
                         conn,
                         campaign_id=holder.campaign_id,
                         rows=part,
@@ -70,7 +70,8 @@ class NarrowMixin(LedgerBase):
                         from_state=None,
                         to_state=B_PLANNED,
                         reason=(
-                            f"half of batch {batch_id} ({len(part)} rows), new key {key}: the "
+                            f"half of batch {batch_id} ({len(part)} rows), new key {key}, "
+                            f"generation {gen}: the "
                             f"server refused the batch without naming a row ({code})"
                         ),
                         lease=holder,

@@ -116,7 +116,7 @@ class ReconcileMixin(LedgerBase):
             missing = [r for r in rows if r.id not in found]
             new_id: int | None = None
             if missing:
-                new_id, key = insert_batch(
+                new_id, key, gen = insert_batch(
                     conn,
                     campaign_id=lease.campaign_id,
                     rows=missing,
@@ -133,7 +133,7 @@ class ReconcileMixin(LedgerBase):
                     to_state=B_PLANNED,
                     reason=(
                         f"refresh of batch {batch_id}: {len(missing)} row(s) not found on the "
-                        f"server, new key {key}, generation {batch.generation + 1}: {reason}"
+                        f"server, new key {key}, generation {gen}: {reason}"
                     ),
                     lease=lease,
                     at=now,
