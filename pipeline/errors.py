@@ -8,6 +8,7 @@ to the third party, so callers never need to know which library failed.
 
     PipelineError                      exit code 1 unless a subclass says otherwise
     ├── ConfigError                    4  config file/key/env is wrong (also a missing token)
+    │   └── UnknownNumbersError            a new ledger for a campaign that already has numbers
     ├── InputFileError                 6  an input file cannot be read or lacks mapped columns
     ├── LedgerError                    1  the ledger database failed or is inconsistent
     │   ├── LeaseHeldError             5  another run holds the campaign's lease
@@ -66,6 +67,14 @@ class ConfigError(PipelineError):
     """The configuration (file, key, environment variable) is invalid or missing."""
 
     exit_code = ExitCode.CONFIG
+
+
+class UnknownNumbersError(ConfigError):
+    """The ledger has never sent to this campaign, but the campaign holds numbers on the server.
+
+    Uploading with this ledger could call those people again (a lost or second ledger): a
+    human must point the config at the right ledger or accept the new one (``--new-ledger``).
+    """
 
 
 class InputFileError(PipelineError):

@@ -46,10 +46,20 @@ _LEDGER = click.option(
 @click.command("upload")
 @_CONFIG
 @_LEDGER
+@click.option(
+    "--new-ledger",
+    is_flag=True,
+    help="Send even though this ledger has never sent to the campaign and the campaign already "
+    "holds numbers (they came from elsewhere; see README 'What to do when…').",
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def upload(
-    ctx: click.Context, config_path: Path, ledger_url: str | None, files: tuple[Path, ...]
+    ctx: click.Context,
+    config_path: Path,
+    ledger_url: str | None,
+    new_ledger: bool,
+    files: tuple[Path, ...],
 ) -> None:
     """Add every good row of FILE... to the campaign exactly once (resumes earlier runs).
 
@@ -67,7 +77,7 @@ def upload(
     summary: UploadSummary | None = None
     try:
         with view:
-            summary = _upload(cfg, ledger_url, files, view)
+            summary = _upload(cfg, ledger_url, files, view, new_ledger=new_ledger)
     except PipelineError as exc:
         post_summary(cfg.notify, summary_payload(None, exit_code=exc.exit_code, error=_name(exc)))
         raise
@@ -82,7 +92,12 @@ def _name(exc: BaseException) -> str:
 
 
 def _upload(
-    cfg: Config, ledger_url: str | None, files: tuple[Path, ...], view: ProgressView
+    cfg: Config,
+    ledger_url: str | None,
+    files: tuple[Path, ...],
+    view: ProgressView,
+    *,
+    new_ledger: bool,
 ) -> UploadSummary:
     token = campaign_token()
     hooks = TestHooks.from_env()  # read once, at start
@@ -104,6 +119,7 @@ def _upload(
             progress=view.line,
             on_progress=view.update,
             hooks=hooks,
+            new_ledger=new_ledger,
         )
 
 

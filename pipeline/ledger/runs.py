@@ -29,11 +29,17 @@ from pipeline.ledger.states import REPORT_STATES, report_state
 
 @dataclass(frozen=True, slots=True)
 class Campaign:
-    """A campaign known to the ledger: its id and the token's fingerprint."""
+    """A campaign known to the ledger: its id and the token's fingerprint.
+
+    ``checked``: an upload made sure the campaign held no numbers unknown to this ledger (or
+    the operator accepted a new ledger); until then no upload sends to it (see
+    :meth:`RunsMixin.record_campaign_check`).
+    """
 
     id: int
     fingerprint: str
     label: str
+    checked: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +84,8 @@ class RunsMixin(LedgerBase):
                 sa.select(t.campaigns).where(t.campaigns.c.fingerprint == fingerprint)
             ).first()
             if found is not None:
-                return Campaign(found.id, found.fingerprint, found.label)
+                checked = found.server_checked_at is not None
+                return Campaign(found.id, found.fingerprint, found.label, checked)
             new_id = inserted_id(
                 conn.execute(
                     sa.insert(t.campaigns).values(
@@ -95,6 +102,49 @@ class RunsMixin(LedgerBase):
                 reason=f"first use of campaign fingerprint {fingerprint}",
             )
             return Campaign(new_id, fingerprint, label)
+
+    def campaign_checked(self, campaign_id: int) -> bool:
+        """Whether the campaign passed the new-ledger check (read now, not cached)."""
+        with self.read().connect() as conn:
+            at = conn.execute(
+                sa.select(t.campaigns.c.server_checked_at).where(t.campaigns.c.id == campaign_id)
+            ).scalar_one_or_none()
+        return at is not None
+
+    def record_campaign_check(
+        self, campaign_id: int, *, total_numbers: int, accepted: bool, run_id: int | None
+    ) -> bool:
+        """Record that uploads may send to the campaign; False if another run did it first.
+
+        ``total_numbers`` is what the server reported; ``accepted`` says the operator ran with
+        ``--new-ledger`` (numbers on the server that this ledger does not know about).
+        """
+        c = t.campaigns.c
+        with self.transaction() as conn:
+            done = conn.execute(
+                sa.update(t.campaigns)
+                .where(c.id == campaign_id, c.server_checked_at.is_(None))
+                .values(server_checked_at=self.now(), server_numbers=total_numbers)
+            )
+            if done.rowcount != 1:
+                return False
+            why = (
+                f"the operator accepted a new ledger (--new-ledger) although the campaign holds "
+                f"{total_numbers} number(s) on the server that this ledger did not send"
+                if accepted and total_numbers
+                else f"the server reports {total_numbers} number(s) in the campaign: nothing "
+                f"this ledger does not know about"
+            )
+            self.event(
+                conn,
+                entity="campaign",
+                entity_id=campaign_id,
+                from_state="known",
+                to_state="checked",
+                reason=why,
+                run_id=run_id,
+            )
+        return True
 
     def start_run(
         self,

@@ -60,6 +60,10 @@ campaigns = sa.Table(
     sa.Column("fingerprint", sa.String(32), nullable=False, unique=True),
     sa.Column("label", sa.String(200), nullable=False, server_default=""),
     sa.Column("created_at", TS, nullable=False),
+    # When an upload made sure the campaign held no numbers this ledger does not know about
+    # (or the operator accepted a new ledger); NULL: no upload may send to it yet.
+    sa.Column("server_checked_at", TS, nullable=True),
+    sa.Column("server_numbers", sa.Integer, nullable=True),  # totalNumbers seen then
 )
 
 runs = sa.Table(

@@ -96,6 +96,10 @@ class Dispatcher:
         self._flights: Flights | None = None
         self._freezer: Freezer | None = None
         self._airborne: Group | None = None  # launched by pump, not settled yet
+        # Asked with the first batches claimed, before any is sent: False stops sending (the
+        # run's new-ledger check, see pipeline.load.campaign_check). Claims it refuses stay
+        # with this run's worker and are free again when the run ends.
+        self.may_send: Callable[[], bool] = lambda: True
 
     def client(self) -> CallsApiClient:
         """This thread's client (created on first use)."""
@@ -201,7 +205,10 @@ class Dispatcher:
         if not self.sender.budget.allows():
             self.sender.control.budget_spent = True
             return []
-        return self.ledger.claim_sendable(self.holder, limit=limit)
+        works = self.ledger.claim_sendable(self.holder, limit=limit)
+        if works and not self.may_send():
+            return []
+        return works
 
     def _flights_now(self) -> Flights:
         flights = self._flights

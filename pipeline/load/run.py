@@ -32,8 +32,9 @@ from pipeline.errors import (
     PipelineError,
     TransientApiError,
 )
-from pipeline.ledger import Holder, InputFile, Lease, Ledger, Worker
+from pipeline.ledger import Campaign, Holder, InputFile, Lease, Ledger, Worker
 from pipeline.load.batches import Dispatcher, pending_rows
+from pipeline.load.campaign_check import check_campaign
 from pipeline.load.hooks import TestHooks
 from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
 from pipeline.load.planning import plan_file
@@ -82,13 +83,16 @@ def run_upload(
     progress: Callable[[str], None] | None = None,
     hooks: TestHooks | None = None,
     on_progress: Callable[[Progress], None] | None = None,
+    new_ledger: bool = False,
 ) -> UploadSummary:
     """Upload ``files`` to the token's campaign exactly once; see the module doc.
 
     Raises :class:`InputFileError` (unreadable file), :class:`ConfigError` (sharing asked of
-    SQLite) or :class:`LeaseHeldError` (another run holds the campaign and work is not
-    shared) before anything is sent; every later failure ends the run in an orderly way and
-    is reported in the summary (``summary.error``, ``summary.exit_code``).
+    SQLite; :class:`UnknownNumbersError` when this ledger has never sent to a campaign that
+    holds numbers and ``new_ledger`` is not set, see :mod:`pipeline.load.campaign_check`) or
+    :class:`LeaseHeldError` (another run holds the campaign and work is not shared) before
+    anything is sent; every later failure ends the run in an orderly way and is reported in
+    the summary (``summary.error``, ``summary.exit_code``).
     """
     say = progress or (lambda _line: None)
     hooks = hooks or TestHooks()
@@ -117,6 +121,7 @@ def run_upload(
         ledger.reap_workers(campaign.id, owner_is_dead=owner_is_dead)
     run = _Run(cfg, ledger, holder, make_client, clock, sleep, rng, hooks)
     run.worker = worker
+    run.gate_sending(campaign, new_ledger=new_ledger)
     meter = run.sender.meter = Meter(on_progress) if on_progress else None
     try:
         with LeaseKeeper(
@@ -201,6 +206,33 @@ class _Run:
         self.dispatcher = Dispatcher(
             ledger, holder, sender, make_client, batch_size=cfg.upload.batch_size
         )
+
+    def gate_sending(self, campaign: Campaign, *, new_ledger: bool) -> None:
+        """Send nothing until the campaign passed the new-ledger check (asked once, when the
+        first batches are claimed: a run with nothing to send makes no request for it)."""
+        if campaign.checked:
+            return
+
+        def may_send() -> bool:
+            if self.control.stopped:
+                return False
+            try:
+                note = check_campaign(
+                    self.ledger,
+                    campaign,
+                    self.dispatcher.client(),
+                    run_id=self.summary.run_id,
+                    new_ledger=new_ledger,
+                )
+            except PipelineError as exc:
+                self.control.stop(exc)
+                return False
+            if note:
+                self.summary.notes.append(note)
+            self.dispatcher.may_send = lambda: True
+            return True
+
+        self.dispatcher.may_send = may_send
 
     def coordinate(
         self,

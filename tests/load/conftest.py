@@ -71,6 +71,7 @@ class Uploader:
     upload: dict[str, Any] = field(default_factory=dict)
     api: dict[str, Any] = field(default_factory=dict)
     input: dict[str, Any] = field(default_factory=dict)
+    sections: dict[str, Any] = field(default_factory=dict)  # other config sections (dedupe…)
     files: int = 0
 
     def config(self, **upload: Any) -> Config:
@@ -81,6 +82,7 @@ class Uploader:
                 "columns": {"phone": "phone", "payload": {"name": "name"}},
                 "input": {**self.input},
                 "upload": {"batch_size": 10, "backoff_base_s": 0.5, **self.upload, **upload},
+                **self.sections,
             },
             environ={},
         )
@@ -100,6 +102,7 @@ class Uploader:
         token: str | None = None,
         client: Callable[[], CallsApiClient] | None = None,
         seed: int = 0,
+        new_ledger: bool = False,
         **upload: Any,
     ) -> UploadSummary:
         cfg = self.config(**upload)
@@ -116,6 +119,7 @@ class Uploader:
                 clock=self.clock,
                 sleep=self.sleep,
                 rng=random.Random(seed),
+                new_ledger=new_ledger,
             )
 
     def add_phones_log(self) -> list[dict[str, Any]]:
