@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from pipeline.config.paths import resolve_paths
 from pipeline.config.sections import TOKEN_ENV, Config
 from pipeline.errors import ConfigError
 
@@ -108,4 +109,5 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Conf
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ConfigError(f"{path}: not valid YAML{where}: {exc}.") from None
-    return parse_config(data, source=str(path), environ=environ)
+    # Relative paths in the file (ledger, CA bundle) are relative to the file: see paths.py.
+    return resolve_paths(parse_config(data, source=str(path), environ=environ), base=path.parent)

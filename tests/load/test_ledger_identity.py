@@ -116,7 +116,8 @@ def test_the_cli_refuses_with_exit_4_and_sends_with_new_ledger(
     assert uploader.run(uploader.csv(30)).exit_code == ExitCode.OK
     config = tmp_path / "c.yaml"
     config.write_text(
-        "ledger: {url: 'sqlite:///fresh.sqlite3'}\ncolumns: {phone: phone, payload: {name: name}}\n",
+        "ledger: {url: 'sqlite:///fresh.sqlite3'}\n"
+        "columns: {phone: phone, payload: {name: name}}\n",
         encoding="utf-8",
     )
     env = {"JAICP_TOKEN": campaign["token"], "JAICP_BASE_URL": emulator.base_url}

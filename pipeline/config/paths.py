@@ -1,0 +1,56 @@
+"""Paths in a config file are relative to the config file, not to the current directory.
+
+Usage::
+
+    cfg = resolve_paths(parse_config(data), base=Path("/etc/jaicp"))
+    cfg.ledger.url        # sqlite:////etc/jaicp/ledger.sqlite3 for sqlite:///ledger.sqlite3
+
+Why: cron starts jobs in ``$HOME``, an operator's shell anywhere. A ledger path that followed
+the current directory would give the same command two ledgers, and two ledgers do not know
+each other's sends (DESIGN invariant 8). The config file is the one place both runs share.
+Paths given on the command line (``--ledger``) follow the usual rule for arguments: relative to
+the current directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from pipeline.config.sections import Config
+
+_IN_MEMORY = (None, "", ":memory:")
+
+
+def resolve_sqlite_url(url: str, base: Path) -> str:
+    """``url`` with a relative (or ``~``) SQLite database path made absolute against ``base``.
+
+    Other URLs, in-memory databases and SQLite URI filenames (``file:…``) come back unchanged.
+    """
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return url  # the ledger reports an unparseable URL when it opens it
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or database in _IN_MEMORY or database is None:
+        return url
+    if database.startswith("file:"):
+        return url
+    path = Path(database).expanduser()
+    if path.is_absolute() and str(path) == database:
+        return url
+    return parsed.set(database=str(base / path)).render_as_string(hide_password=False)
+
+
+def resolve_paths(cfg: Config, *, base: Path) -> Config:
+    """The config with its relative paths (ledger file, CA bundle) anchored at ``base``."""
+    base = base.absolute()
+    ledger = cfg.ledger.model_copy(update={"url": resolve_sqlite_url(cfg.ledger.url, base)})
+    api = cfg.api
+    if api.ca_bundle is not None:
+        bundle = api.ca_bundle.expanduser()
+        anchored = bundle if bundle.is_absolute() else base / bundle
+        api = api.model_copy(update={"ca_bundle": anchored})
+    return cfg.model_copy(update={"ledger": ledger, "api": api})
