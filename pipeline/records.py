@@ -17,6 +17,15 @@ from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
+class InputFile:
+    """An input file as a run saw it: its name, and the sha256 and size of the bytes read."""
+
+    name: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class SourceInfo:
     """What the reader found out about one input file (stored on the run record)."""
 

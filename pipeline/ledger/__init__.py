@@ -81,7 +81,8 @@ from pipeline.ledger.freeze import split_batches
 from pipeline.ledger.keys import canonical_json, row_key, token_fingerprint
 from pipeline.ledger.ledger import Ledger, open_ledger
 from pipeline.ledger.plan import DEFAULT_REPEAT_WINDOW_S, PlanCounts
-from pipeline.ledger.runs import Campaign, InputFile, InputState
+from pipeline.ledger.runs import Campaign, InputState
+from pipeline.records import InputFile
 
 __all__ = [
     "DEFAULT_REPEAT_WINDOW_S",

@@ -25,6 +25,7 @@ from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase, inserted_id
 from pipeline.ledger.keys import token_fingerprint
 from pipeline.ledger.states import REPORT_STATES, report_state
+from pipeline.records import InputFile
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,15 +41,6 @@ class Campaign:
     fingerprint: str
     label: str
     checked: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class InputFile:
-    """An input file as a run saw it."""
-
-    name: str
-    sha256: str
-    size: int
 
 
 @dataclass(frozen=True, slots=True)

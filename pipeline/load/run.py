@@ -32,6 +32,7 @@ from pipeline.errors import (
     PipelineError,
     TransientApiError,
 )
+from pipeline.extract.snapshot import Snapshot, Snapshots
 from pipeline.ledger import Campaign, Holder, InputFile, Lease, Ledger, Worker
 from pipeline.load.batches import Dispatcher, pending_rows
 from pipeline.load.campaign_check import check_campaign
@@ -98,49 +99,57 @@ def run_upload(
     hooks = hooks or TestHooks()
     started = clock()
     make_client = _client_factory(client, cfg, hooks)
-    inputs = [(path, file_info(path)) for path in files]
-    shared = sharing(cfg, ledger)
-    campaign = ledger.ensure_campaign(token)
-    run_id = ledger.start_run(
-        command="upload",
-        files=[info for _, info in inputs],
-        config_digest=config_digest(cfg),
-        campaign_id=campaign.id,
-    )
-    ttl = cfg.upload.lease_ttl_s
-    holder: Holder
-    if shared:
-        holder = ledger.register_worker(campaign.id, owner=owner_name(), ttl_s=ttl, run_id=run_id)
-        worker = holder
-    else:
-        holder = _acquire(ledger, campaign.id, run_id, ttl)
-        # A worker row under the lease's owner name too: sharing runs started elsewhere (other
-        # config) then see this run's claims as live and leave its batches alone.
-        worker = ledger.register_worker(campaign.id, owner=holder.owner, ttl_s=ttl, run_id=run_id)
-        # A lease taken over from a killed run of this host: its worker row is as dead.
-        ledger.reap_workers(campaign.id, owner_is_dead=owner_is_dead)
-    run = _Run(cfg, ledger, holder, make_client, clock, sleep, rng, hooks)
-    run.worker = worker
-    run.gate_sending(campaign, new_ledger=new_ledger)
-    meter = run.sender.meter = Meter(on_progress) if on_progress else None
-    try:
-        with LeaseKeeper(
-            ledger,
-            holder if isinstance(holder, Lease) else None,
-            worker=worker,
-            on_lost=run.control.stop,
-            ttl_s=ttl,
-        ) as keeper:
-            run.sender.fresh = keeper.fresh
-            if isinstance(holder, Worker):
-                run.share(holder, keeper, inputs, say, meter)
-            else:
-                run.coordinate(holder, inputs, say, meter)
-    except PipelineError as exc:
-        run.control.stop(exc)
-    finally:
-        run.finish(run_id, started)
-    return run.summary
+    # Each file is read once, into a private copy that every later stage reads (and its
+    # digest is the copy's): see pipeline.extract.snapshot.
+    with Snapshots() as snapshots:
+        inputs = [snapshots.take(path) for path in files]
+        shared = sharing(cfg, ledger)
+        campaign = ledger.ensure_campaign(token)
+        run_id = ledger.start_run(
+            command="upload",
+            files=[snap.info for snap in inputs],
+            config_digest=config_digest(cfg),
+            campaign_id=campaign.id,
+        )
+        ttl = cfg.upload.lease_ttl_s
+        holder: Holder
+        if shared:
+            holder = ledger.register_worker(
+                campaign.id, owner=owner_name(), ttl_s=ttl, run_id=run_id
+            )
+            worker = holder
+        else:
+            holder = _acquire(ledger, campaign.id, run_id, ttl)
+            # A worker row under the lease's owner name too: sharing runs started elsewhere (other
+            # config) then see this run's claims as live and leave its batches alone.
+            worker = ledger.register_worker(
+                campaign.id, owner=holder.owner, ttl_s=ttl, run_id=run_id
+            )
+            # A lease taken over from a killed run of this host: its worker row is as dead.
+            ledger.reap_workers(campaign.id, owner_is_dead=owner_is_dead)
+        run = _Run(cfg, ledger, holder, make_client, clock, sleep, rng, hooks)
+        run.worker = worker
+        run.snapshots = snapshots
+        run.gate_sending(campaign, new_ledger=new_ledger)
+        meter = run.sender.meter = Meter(on_progress) if on_progress else None
+        try:
+            with LeaseKeeper(
+                ledger,
+                holder if isinstance(holder, Lease) else None,
+                worker=worker,
+                on_lost=run.control.stop,
+                ttl_s=ttl,
+            ) as keeper:
+                run.sender.fresh = keeper.fresh
+                if isinstance(holder, Worker):
+                    run.share(holder, keeper, inputs, say, meter)
+                else:
+                    run.coordinate(holder, inputs, say, meter)
+        except PipelineError as exc:
+            run.control.stop(exc)
+        finally:
+            run.finish(run_id, started)
+        return run.summary
 
 
 def sharing(cfg: Config, ledger: Ledger) -> bool:
@@ -194,6 +203,7 @@ class _Run:
         self.budget = Budget(clock, seconds=cfg.upload.run_budget_s)
         self.peers_seen = 0  # other live workers seen at once (sharing runs)
         self.worker: Worker | None = None  # this run's row in `workers` (ended by finish)
+        self.snapshots: Snapshots | None = None  # the private copies of the run's files
         self.sender = sender = MeteredSender(
             ledger,
             holder,
@@ -237,7 +247,7 @@ class _Run:
     def coordinate(
         self,
         lease: Lease,
-        inputs: Sequence[tuple[Path, InputFile]],
+        inputs: Sequence[Snapshot],
         say: Callable[[str], None],
         meter: Meter | None,
     ) -> None:
@@ -255,22 +265,24 @@ class _Run:
         # stopped, token refused) still records tonight's files, so their rows are counted
         # as pending and the next run sends them. Only a ledger failure (lease lost) stops it.
         if not isinstance(run.control.stop_error, LedgerError):
-            for path, info in inputs:
+            for snap in inputs:
                 # Each planned chunk's batches go out while the next chunk is planned.
                 counts = plan_file(
                     self.cfg,
-                    path,
-                    info,
+                    snap.path,
+                    snap.info,
                     self.ledger,
                     lease,
                     now=self.clock(),
                     on_chunk=run.dispatcher.pump,
                 )
                 run.summary.repeats_of_earlier_runs += counts.repeat_of_earlier_run
-                say(f"{path}: planned")
+                if self.snapshots is not None:
+                    self.snapshots.release(snap)  # planned: nothing reads the copy again
+                say(f"{snap.source}: planned")
                 if meter is not None:
                     read = counts.planned + counts.rejected + counts.duplicate
-                    meter.planned(read + counts.skipped_already_planned, path.name)
+                    meter.planned(read + counts.skipped_already_planned, snap.info.name)
             if isinstance(self.holder, Worker) and self.ledger.live_workers(self.campaign_id) > 1:
                 # Other workers are waiting for batches: freeze them all now (quick, relaxed
                 # commits) rather than one per request of ours, or they would starve.
@@ -288,7 +300,7 @@ class _Run:
         self,
         worker: Worker,
         keeper: LeaseKeeper,
-        inputs: Sequence[tuple[Path, InputFile]],
+        inputs: Sequence[Snapshot],
         say: Callable[[str], None],
         meter: Meter | None,
     ) -> None:

@@ -215,10 +215,12 @@ class Scene:
         clock_offset_s: float | None = None,
         files: list[Path] | None = None,
         stop_at: str | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> subprocess.Popen[str]:
         env = self.env(crash_at, clock_offset_s)
         if stop_at is not None:
             env["JAICP_PIPELINE_STOP_AT"] = stop_at
+        env.update(extra_env or {})
         return subprocess.Popen(
             self.argv(files),
             env=env,
@@ -367,6 +369,15 @@ class Scene:
             assert entry["status"] != 409, f"idempotence conflict: {entry}"
         reused = {key: shas for key, shas in bodies.items() if len(shas) > 1}
         assert not reused, f"keys sent with different bodies: {reused}"
+
+
+def is_stopped(pid: int) -> bool:
+    """Whether process ``pid`` is stopped (SIGSTOP: state ``T`` in /proc)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] == "T"
 
 
 def wait_until(predicate: Any, timeout_s: float = 30.0, step_s: float = 0.02) -> None:

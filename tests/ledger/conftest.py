@@ -20,8 +20,7 @@ import sqlalchemy as sa
 
 from pipeline.ledger import Lease, Ledger, open_ledger
 from pipeline.ledger.plan import PlanRecord
-from pipeline.ledger.runs import InputFile
-from pipeline.records import CallItem
+from pipeline.records import CallItem, InputFile
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TOKEN = "1000.2000.secretTokenValue"  # a test token
