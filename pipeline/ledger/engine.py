@@ -13,6 +13,7 @@ busy timeout). PostgreSQL needs none of this: row locks and ``FOR UPDATE`` do th
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -27,7 +28,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from pipeline.errors import LedgerError
+from pipeline.errors import LedgerError, LedgerUnavailableError
+from pipeline.ledger.failures import Where, install
 from pipeline.redact import MASK, redact
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -174,7 +176,9 @@ def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> 
     """Create the engine for ``url``, creating a SQLite file 0600 and migrating to head.
 
     ``must_exist`` (audit commands) refuses to create a new, empty SQLite ledger. Every
-    :class:`LedgerError` names the URL with its password masked (:func:`describe_url`).
+    :class:`LedgerError` names the URL with its password masked (:func:`describe_url`); the
+    driver's errors of every later statement are translated (:mod:`pipeline.ledger.failures`):
+    a damaged file or an unreachable database says so, here already when it is found on open.
     """
     shown = describe_url(url)
     try:
@@ -208,6 +212,8 @@ def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> 
             f"{_scrub(str(exc), url)}; use sqlite:///FILE or postgresql+psycopg://… and "
             f"check the driver is installed."
         ) from None
+    busy_s = BUSY_TIMEOUT_MS / 1000 if is_sqlite else 0.0
+    install(engine, Where(shown, busy_s=busy_s, scrub=functools.partial(_scrub, url=url)))
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -222,6 +228,12 @@ def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> 
                 cfg = alembic_config()
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
+        except LedgerUnavailableError as exc:
+            engine.dispose()
+            raise LedgerUnavailableError(f"cannot open the ledger at {shown}: {exc}") from None
+        except LedgerError:
+            engine.dispose()
+            raise
         except SQLAlchemyError as exc:
             engine.dispose()
             detail = str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)

@@ -15,14 +15,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from pipeline.errors import ExitCode
 from pipeline.ledger import schema as t
+from pipeline.ledger.failures import check_file
 from pipeline.ledger.states import (
     B_CONFIRMED,
     B_PLANNED,
@@ -57,7 +58,12 @@ def _ids(conn: sa.Connection, query: sa.Select[tuple[object]]) -> tuple[object, 
 
 
 def verify_ledger(engine: Engine, *, key_safety_margin_s: float = 3600.0) -> list[Problem]:
-    """Run every check; returns the problems found (empty when the ledger is consistent)."""
+    """Run every check; returns the problems found (empty when the ledger is consistent).
+
+    A SQLite file is first checked whole (``PRAGMA integrity_check``): a damaged one raises
+    :class:`~pipeline.errors.LedgerDamagedError`, as its queries could not be believed.
+    """
+    check_file(engine, full=True)
     r, b, br, i, e = t.rows.c, t.batches.c, t.batch_rows.c, t.inputs.c, t.events.c
     lifetime = timedelta(seconds=KEY_LIFETIME_S - key_safety_margin_s)
     # The latest event of each batch, to compare with its stored state.
