@@ -14,6 +14,7 @@ busy timeout). PostgreSQL needs none of this: row locks and ``FOR UPDATE`` do th
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 import threading
@@ -30,7 +31,10 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from pipeline.errors import LedgerError, LedgerUnavailableError
 from pipeline.ledger.failures import Where, install
+from pipeline.private import make_private_dirs, narrow_file
 from pipeline.redact import MASK, redact
+
+log = logging.getLogger("pipeline.ledger")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -59,15 +63,44 @@ def alembic_config() -> AlembicConfig:
 def _create_private_file(database: str) -> None:
     path = Path(database)
     if path.exists():
+        _narrow(path)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     # Create it ourselves with 0600 before SQLite does (SQLite would use 0644 & ~umask); the
     # WAL and shared-memory files SQLite adds later copy the main file's permissions.
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         return  # another run created it between our check and our open: it is 0600 too
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o600)  # open's mode passed through the umask
+    finally:
+        os.close(fd)
+
+
+def _narrow(path: Path) -> None:
+    """An existing ledger (and its WAL files) wider than 0600 is narrowed, with a warning: it
+    holds phone numbers, and a copy restored from a backup or moved by hand may have lost
+    its mode."""
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        try:
+            old = narrow_file(file)
+        except OSError as exc:
+            log.warning(
+                "the ledger file %s can be read by other users, and its mode cannot be changed "
+                "(%s); make it 0600 (chmod 600 %s): it holds phone numbers",
+                file,
+                exc.strerror or exc,
+                file,
+            )
+            continue
+        if old is not None:
+            log.warning(
+                "the ledger file %s could be read by other users (mode %04o); it is now 0600, "
+                "as it holds phone numbers",
+                file,
+                old,
+            )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
