@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from pipeline.cli.main import cli
 from pipeline.ledger import open_ledger
-from pipeline.records import Rejection
+from pipeline.records import CallItem, Rejection
 from pipeline.reports.safety import neutralise
 from pipeline.reports.tables import write_csv
 from tests.ledger.conftest import items, start
@@ -34,7 +34,7 @@ def test_ledger_export_neutralises_what_a_file_and_its_rows_bring(tmp_path: Path
     with open_ledger(url) as ledger:
         s = start(ledger)
         state = ledger.begin_input(s.lease, name="\t=cmd|' /C calc'!A0.csv", sha256="ab" * 32)
-        records = [
+        records: list[CallItem | Rejection] = [
             *items(1),
             *(Rejection(2 + n, None, "bad_value", value) for n, value in enumerate(HOSTILE)),
         ]
