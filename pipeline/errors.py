@@ -11,6 +11,9 @@ to the third party, so callers never need to know which library failed.
     │   └── UnknownNumbersError            a new ledger for a campaign that already has numbers
     ├── InputFileError                 6  an input file cannot be read or lacks mapped columns
     ├── LedgerError                    1  the ledger database failed or is inconsistent
+    │   ├── LedgerUnavailableError     3  out of reach for now (connection lost, file locked by
+    │   │                                 another program, disk full): run again later
+    │   ├── LedgerDamagedError         7  the ledger file is damaged: restore its backup
     │   ├── LeaseHeldError             5  another run holds the campaign's lease
     │   ├── StaleLeaseError            5  our lease was taken over; our write was refused
     │   └── KeyExpiredError            1  a batch's request key may have expired: reconcile it
@@ -54,7 +57,7 @@ class ExitCode:
     CONFIG = 4  # configuration or authentication problem: a human must act
     LEASE_HELD = 5  # another run holds the campaign's lease; nothing was sent
     INPUT = 6  # an input file is unreadable or lacks the mapped columns
-    VERIFY_FAILED = 7  # `ledger verify` found a broken invariant
+    VERIFY_FAILED = 7  # the ledger cannot be trusted: a broken invariant, or a damaged file
 
 
 class PipelineError(Exception):
@@ -85,6 +88,26 @@ class InputFileError(PipelineError):
 
 class LedgerError(PipelineError):
     """The ledger database failed, or its content breaks an invariant."""
+
+
+class LedgerUnavailableError(LedgerError):
+    """The ledger database is out of reach for now: the connection was lost, another program
+    keeps the SQLite file locked past the busy wait, the disk is full, an I/O error.
+
+    The failed transaction was rolled back, so nothing was recorded that did not happen; the
+    run stops with work left (exit 3) and the next one resumes. Raised by
+    :mod:`pipeline.ledger.failures`, the one place that reads the drivers' errors.
+    """
+
+    exit_code = ExitCode.PENDING
+
+
+class LedgerDamagedError(LedgerError):
+    """The ledger file is damaged (not a database, malformed pages, failed integrity check):
+    it cannot be trusted to know what was sent. Restore its backup, or start a new ledger
+    knowingly (``upload --new-ledger``)."""
+
+    exit_code = ExitCode.VERIFY_FAILED
 
 
 class LeaseHeldError(LedgerError):

@@ -1,6 +1,6 @@
 """The dependency direction of DESIGN.md §6, checked by parsing every module's imports.
 
-cli → load → (extract, transform, ledger, api, reports) → errors/records/config/redact.
+cli → load → (extract, transform, ledger, api, reports) → errors/records/config/redact/private.
 transform does no I/O; the emulator imports nothing from the rest of the package.
 """
 
@@ -12,11 +12,12 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parent.parent / "pipeline"
 
 # Which pipeline subpackages each area may import from (besides itself).
-BASE = {"errors", "records", "config", "redact"}
+BASE = {"errors", "records", "config", "redact", "private"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "records": set(),
     "redact": set(),
+    "private": set(),
     "config": {"errors"},
     "extract": BASE,
     "transform": BASE,

@@ -31,6 +31,7 @@ from pipeline.errors import ConfigError
 from pipeline.ledger import open_ledger, utc_now
 from pipeline.load import run_upload
 from pipeline.load.results import run_results
+from pipeline.private import make_private_dirs
 
 from .validate_cmd import format_summary, run_validate
 
@@ -97,7 +98,7 @@ def _upload(
 def demo(out: Path, file: Path, config_path: Path) -> None:
     """Run validate → upload → re-upload → dialing → results against the built-in emulator."""
     cfg = load_config(config_path)
-    out.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(out)  # 0700: the outputs hold phone numbers
     ledger_path = out / "ledger.sqlite3"
     for stale in out.glob("ledger.sqlite3*"):  # a fresh emulator needs a fresh ledger
         stale.unlink()

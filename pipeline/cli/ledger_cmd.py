@@ -31,15 +31,23 @@ import click
 from pipeline.config import load_config
 from pipeline.errors import ExitCode, LedgerError
 from pipeline.ledger import Ledger, open_ledger
-from pipeline.ledger.audit import export_rows, list_runs, phone_history, show_run
+from pipeline.ledger.audit import iter_export, list_runs, phone_history, show_run
+from pipeline.ledger.failures import check_file
 from pipeline.ledger.purge import parse_duration, purge_ledger
 from pipeline.ledger.verify import verify_ledger
+from pipeline.reports.tables import write_csv
 
 F = TypeVar("F", bound=Callable[..., Any])
+_CHECKS_WHOLE_FILE = {"verify"}  # commands that run PRAGMA integrity_check themselves
 
 
 def _ledger_options(func: F) -> F:
-    """Add ``--ledger URL`` / ``--config CONFIG`` and pass an opened :class:`Ledger`."""
+    """Add ``--ledger URL`` / ``--config CONFIG`` and pass an opened :class:`Ledger`.
+
+    A SQLite file is checked first (``PRAGMA quick_check``): no answer comes from a damaged
+    file (exit 7). ``verify`` checks it whole itself.
+    """
+    quick_check = func.__name__ not in _CHECKS_WHOLE_FILE
 
     @click.option("--ledger", "ledger_url", metavar="URL", help="SQLAlchemy URL of the ledger.")
     @click.option(
@@ -58,6 +66,8 @@ def _ledger_options(func: F) -> F:
         if not ledger_url:
             raise click.UsageError("give the ledger with --ledger URL or --config CONFIG.")
         with open_ledger(ledger_url, must_exist=True, key_safety_margin_s=margin) as ledger:
+            if quick_check:
+                check_file(ledger.engine, full=False)
             return func(ledger, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -167,7 +177,7 @@ def verify(ctx: click.Context, led: Ledger) -> None:
 def export(led: Ledger, run_id: int | None, out: Path | None) -> None:
     """CSV of every row with its state, reason, job id and batch."""
     if out is None:
-        export_rows(led.engine, sys.stdout, run_id=run_id)
+        write_csv(sys.stdout, iter_export(led.engine, run_id=run_id))
         return
     try:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -175,7 +185,7 @@ def export(led: Ledger, run_id: int | None, out: Path | None) -> None:
     except OSError as exc:
         raise LedgerError(f"cannot write the export to {out}: {exc.strerror}.") from None
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        n = export_rows(led.engine, handle, run_id=run_id)
+        n = write_csv(handle, iter_export(led.engine, run_id=run_id))
     click.echo(f"exported {n} rows to {out}", err=True)
 
 

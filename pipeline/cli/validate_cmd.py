@@ -31,6 +31,7 @@ from pipeline.extract import CSV_SUFFIXES, XLSX_SUFFIXES, ReadOptions, open_tabl
 from pipeline.extract.csv_reader import CsvTable
 from pipeline.extract.ranges import CsvRange, plan_ranges, read_range
 from pipeline.extract.workers import Forked, cpu_count
+from pipeline.private import make_private_dirs
 from pipeline.records import CallItem, Duplicate, Rejection, RowChunk, SourceInfo
 from pipeline.reports import RejectsWriter, TableWriter, open_table_writer
 from pipeline.reports.files import PrivateFile
@@ -106,7 +107,7 @@ class _Outputs:
         self.folder = batches
         self.batches = 0
         if batches is not None:
-            batches.mkdir(parents=True, exist_ok=True)
+            make_private_dirs(batches)  # 0700: the batch files hold phone numbers
 
     def write(self, result: ChunkResult, cells: Callable[[int], list[str]]) -> None:
         """Write one chunk's outcomes; ``cells(row)`` gives the text cells of a row."""

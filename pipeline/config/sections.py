@@ -8,15 +8,25 @@ Usage::
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import zoneinfo
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from pipeline.config.rules import (
     PayloadType,
@@ -33,7 +43,36 @@ BASE_URL_ENV = "JAICP_BASE_URL"
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No .inf / .nan anywhere: every number of the config is a finite, bounded setting.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _within(low: float, high: float, unit: str = "", *, above: bool = False) -> WrapValidator:
+    """A finite number from ``low`` (exclusive when ``above``) to ``high``; an error names
+    the whole range, whatever was wrong (``.inf``, ``nan``, ``1e308``, a word, too small):
+    pydantic's own messages name one bound only."""
+    lower = f"more than {_plain(low)}" if above else f"at least {_plain(low)}"
+    text = f"must be a number {lower} and at most {_plain(high)}{unit}"
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            number = handler(value)
+        except ValueError:  # pydantic's ValidationError is one
+            raise PydanticCustomError("range", text) from None
+        if not math.isfinite(number) or number < low or (above and number == low):
+            raise PydanticCustomError("range", text)
+        if number > high:
+            raise PydanticCustomError("range", text)
+        return number
+
+    return WrapValidator(check)
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if number == int(number) else f"{number:g}"
+
+
+MAX_RUN_BUDGET_S = 86_400.0
 
 
 class ApiConfig(_Section):
@@ -233,21 +272,22 @@ class DedupeConfig(_Section):
 class UploadConfig(_Section):
     """Batching, concurrency and retry budget for uploads."""
 
-    batch_size: int = Field(default=500, ge=1, le=10_000)
-    concurrency: int = Field(default=1, ge=1, le=32)
-    max_attempts_per_request: int = Field(default=8, ge=1, le=100)
-    backoff_base_s: float = Field(default=0.5, gt=0, le=60)
-    backoff_max_s: float = Field(default=30.0, gt=0, le=600)
-    retry_after_cap_s: float = Field(default=120.0, ge=0, le=3600)
-    run_budget_s: float = Field(default=1800.0, gt=0)
+    batch_size: Annotated[int, _within(1, 10_000, " rows")] = 500
+    concurrency: Annotated[int, _within(1, 32, " senders")] = 1
+    max_attempts_per_request: Annotated[int, _within(1, 100)] = 8
+    backoff_base_s: Annotated[float, _within(0, 60, " s", above=True)] = 0.5
+    backoff_max_s: Annotated[float, _within(0, 600, " s", above=True)] = 30.0
+    retry_after_cap_s: Annotated[float, _within(0, 3600, " s")] = 120.0
+    # A day at most: a nightly run must not still be going when the next one starts.
+    run_budget_s: Annotated[float, _within(0, MAX_RUN_BUDGET_S, " s", above=True)] = 1800.0
     # Keys live 24 h on the server; we stop trusting them this long before that (clock skew).
-    key_safety_margin_s: float = Field(default=3600.0, ge=0, le=43_200)
+    key_safety_margin_s: Annotated[float, _within(0, 43_200, " s")] = 3600.0
     # A row identical (phone + payload + policy) to one sent to the same campaign within this
     # window, or still on its way, is recorded as a duplicate instead of being called again.
     # 7 days, not the server's 24 h: a nightly cron runs ~24 h apart, so a 24 h window would
     # let a re-exported list through or not depending on minutes; a week also covers the file
     # re-run by hand after a weekend. Set allow_repeats for lists meant to be called again.
-    repeat_window_s: float = Field(default=7 * 86_400.0, ge=0, le=366 * 86_400.0)
+    repeat_window_s: Annotated[float, _within(0, 366 * 86_400, " s")] = 7 * 86_400.0
     allow_repeats: bool = False
     # Several upload processes (on one or several hosts) share a campaign's batches. None
     # (default): on for a PostgreSQL ledger, off for SQLite, where one run at a time holds the
@@ -256,7 +296,7 @@ class UploadConfig(_Section):
     # How long a run's lease (and, when sharing, its worker) lives without renewal; renewed
     # every quarter of it. A run killed or frozen on another host holds its batches this long
     # at most before others take them over. Keep it far above the hosts' clock skew.
-    lease_ttl_s: float = Field(default=120.0, ge=1, le=3600)
+    lease_ttl_s: Annotated[float, _within(1, 3600, " s")] = 120.0
 
 
 class ReportsConfig(_Section):
@@ -281,7 +321,7 @@ class NotifyConfig(_Section):
     """Optional webhook that receives each upload run's summary (no token, no phones)."""
 
     webhook_url: str | None = None  # ${ENV} references are expanded like everywhere else
-    timeout_s: float = Field(default=10.0, gt=0, le=120)
+    timeout_s: Annotated[float, _within(0, 120, " s", above=True)] = 10.0
 
     @field_validator("webhook_url")
     @classmethod

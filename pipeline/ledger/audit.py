@@ -5,17 +5,17 @@ Usage::
     for run in list_runs(engine): ...
     report = show_run(engine, 12)              # run, its files with counts, batches by state
     for entry in phone_history(engine, "79161234567"): ...
-    export_rows(engine, sys.stdout, run_id=12) # CSV, one line per input row
+    for line in iter_export(engine, run_id=12): ...   # one line per input row, as text
+                                               # (written by pipeline.reports, injection-safe)
 """
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -199,19 +199,20 @@ EXPORT_COLUMNS = (
     "row_id",
     "run_id",
 )
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 def _cell(value: object) -> str:
     if value is None:
         return ""
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    # A spreadsheet would run a cell starting like a formula: neutralise it with a quote.
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
 def iter_export(engine: Engine, *, run_id: int | None = None) -> Iterator[list[str]]:
-    """Export lines (header first); all rows, or the rows of one run's files."""
+    """Export lines (header first); all rows, or the rows of one run's files.
+
+    The cells are the ledger's text as it is: whoever writes them for a spreadsheet makes
+    them safe (:func:`pipeline.reports.tables.write_csv`, the one formula rule).
+    """
     r, i, b = t.rows.c, t.inputs.c, t.batches.c
     query = (
         sa.select(
@@ -245,12 +246,3 @@ def iter_export(engine: Engine, *, run_id: int | None = None) -> Iterator[list[s
         for row in result:
             values = list(row)
             yield [_cell(v) for v in [*values[:3], report_state(values[3]), *values[3:]]]
-
-
-def export_rows(engine: Engine, out: TextIO, *, run_id: int | None = None) -> int:
-    """Write the CSV export to ``out``; returns the number of data lines."""
-    writer = csv.writer(out, lineterminator="\n")
-    n = -1
-    for n, line in enumerate(iter_export(engine, run_id=run_id)):  # noqa: B007 - count kept
-        writer.writerow(line)
-    return n

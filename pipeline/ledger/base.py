@@ -22,6 +22,7 @@ from pipeline.errors import LedgerError, PipelineError, StaleLeaseError
 if TYPE_CHECKING:  # batches imports this module
     from pipeline.ledger.batches import PlannedRow
 from pipeline.ledger import schema as t
+from pipeline.ledger.failures import translate
 from pipeline.ledger.states import KEY_LIFETIME_S
 from pipeline.redact import redact
 
@@ -132,7 +133,12 @@ class LedgerBase:
                     yield conn
         except PipelineError:
             raise
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, self.engine.dialect.loaded_dbapi.Error) as exc:
+            # Statements SQLAlchemy runs are translated as they fail; the driver cursors of
+            # the hot paths (bulk inserts, COPY) are translated here, by the same rules.
+            failure = translate(exc, self.engine)
+            if failure is not None:
+                raise failure from None
             detail = redact(str(getattr(exc, "orig", None) or exc))
             raise LedgerError(
                 f"ledger database error ({exc.__class__.__name__}): {detail}. The transaction "

@@ -13,6 +13,8 @@ busy timeout). PostgreSQL needs none of this: row locks and ``FOR UPDATE`` do th
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import re
 import threading
@@ -27,8 +29,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from pipeline.errors import LedgerError
+from pipeline.errors import LedgerError, LedgerUnavailableError
+from pipeline.ledger.failures import Where, install
+from pipeline.private import make_private_dirs, narrow_file
 from pipeline.redact import MASK, redact
+
+log = logging.getLogger("pipeline.ledger")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -57,15 +63,44 @@ def alembic_config() -> AlembicConfig:
 def _create_private_file(database: str) -> None:
     path = Path(database)
     if path.exists():
+        _narrow(path)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     # Create it ourselves with 0600 before SQLite does (SQLite would use 0644 & ~umask); the
     # WAL and shared-memory files SQLite adds later copy the main file's permissions.
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         return  # another run created it between our check and our open: it is 0600 too
-    os.close(fd)
+    try:
+        os.fchmod(fd, 0o600)  # open's mode passed through the umask
+    finally:
+        os.close(fd)
+
+
+def _narrow(path: Path) -> None:
+    """An existing ledger (and its WAL files) wider than 0600 is narrowed, with a warning: it
+    holds phone numbers, and a copy restored from a backup or moved by hand may have lost
+    its mode."""
+    for file in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+        try:
+            old = narrow_file(file)
+        except OSError as exc:
+            log.warning(
+                "the ledger file %s can be read by other users, and its mode cannot be changed "
+                "(%s); make it 0600 (chmod 600 %s): it holds phone numbers",
+                file,
+                exc.strerror or exc,
+                file,
+            )
+            continue
+        if old is not None:
+            log.warning(
+                "the ledger file %s could be read by other users (mode %04o); it is now 0600, "
+                "as it holds phone numbers",
+                file,
+                old,
+            )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -174,7 +209,9 @@ def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> 
     """Create the engine for ``url``, creating a SQLite file 0600 and migrating to head.
 
     ``must_exist`` (audit commands) refuses to create a new, empty SQLite ledger. Every
-    :class:`LedgerError` names the URL with its password masked (:func:`describe_url`).
+    :class:`LedgerError` names the URL with its password masked (:func:`describe_url`); the
+    driver's errors of every later statement are translated (:mod:`pipeline.ledger.failures`):
+    a damaged file or an unreachable database says so, here already when it is found on open.
     """
     shown = describe_url(url)
     try:
@@ -208,6 +245,8 @@ def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> 
             f"{_scrub(str(exc), url)}; use sqlite:///FILE or postgresql+psycopg://… and "
             f"check the driver is installed."
         ) from None
+    busy_s = BUSY_TIMEOUT_MS / 1000 if is_sqlite else 0.0
+    install(engine, Where(shown, busy_s=busy_s, scrub=functools.partial(_scrub, url=url)))
     if is_sqlite:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
@@ -222,6 +261,12 @@ def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> 
                 cfg = alembic_config()
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
+        except LedgerUnavailableError as exc:
+            engine.dispose()
+            raise LedgerUnavailableError(f"cannot open the ledger at {shown}: {exc}") from None
+        except LedgerError:
+            engine.dispose()
+            raise
         except SQLAlchemyError as exc:
             engine.dispose()
             detail = str(exc.orig) if isinstance(exc, DBAPIError) else str(exc)

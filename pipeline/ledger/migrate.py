@@ -190,6 +190,8 @@ def _revision(engine: Engine, url: str, role: str) -> str | None:
     try:
         with engine.connect() as conn:
             revision = MigrationContext.configure(conn).get_current_revision()
+    except LedgerError as exc:  # unreachable or damaged (pipeline.ledger.failures)
+        raise type(exc)(f"cannot open the {role} ledger: {exc}") from None
     except SQLAlchemyError as exc:
         raise LedgerError(_db_failure(f"cannot open the {role} ledger", url, exc, _REACH)) from None
     if revision is not None:

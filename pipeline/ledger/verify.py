@@ -16,11 +16,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from pipeline.errors import ExitCode
 from pipeline.ledger import schema as t
+from pipeline.ledger.failures import check_file
 from pipeline.ledger.states import (
     B_CONFIRMED,
     B_PLANNED,
@@ -55,7 +58,12 @@ def _ids(conn: sa.Connection, query: sa.Select[tuple[object]]) -> tuple[object, 
 
 
 def verify_ledger(engine: Engine, *, key_safety_margin_s: float = 3600.0) -> list[Problem]:
-    """Run every check; returns the problems found (empty when the ledger is consistent)."""
+    """Run every check; returns the problems found (empty when the ledger is consistent).
+
+    A SQLite file is first checked whole (``PRAGMA integrity_check``): a damaged one raises
+    :class:`~pipeline.errors.LedgerDamagedError`, as its queries could not be believed.
+    """
+    check_file(engine, full=True)
     r, b, br, i, e = t.rows.c, t.batches.c, t.batch_rows.c, t.inputs.c, t.events.c
     lifetime = timedelta(seconds=KEY_LIFETIME_S - key_safety_margin_s)
     # The latest event of each batch, to compare with its stored state.
@@ -208,23 +216,37 @@ def _sends_after_expiry(conn: sa.Connection, lifetime: timedelta) -> list[Proble
 
 
 def _run_counts(conn: sa.Connection) -> list[Problem]:
-    """Finished runs: the rows counted per state at the end must add up to the rows read."""
-    ri, r = t.run_inputs.c, t.rows.c
-    query = (
-        sa.select(ri.run_id, sa.func.count())
-        .join(t.rows, r.input_id == ri.input_id)
-        .group_by(ri.run_id)
-    )
-    read: dict[int, int] = {int(k): int(v) for k, v in conn.execute(query)}
+    """Finished runs: the rows they counted per state at their end add up to their files' rows.
+
+    Those counts are a snapshot, and the rows of a file only grow after it: a run interrupted
+    while it planned a file (Ctrl-C, a kill, a lost lease) counted the rows planned so far, and
+    the re-run of the same file adds the rest to the same input. So a finished run's total lies
+    between the rows it planned itself (they existed when it counted) and the rows of its files
+    now; a run that completed (exit 0) had planned every file to its end, so its total is
+    exactly the rows of its files. A count outside those bounds was broken after the fact.
+    """
+    ri, r, runs = t.run_inputs.c, t.rows.c, t.runs.c
+    per_run = sa.select(ri.run_id, sa.func.count()).join(t.rows, r.input_id == ri.input_id)
+    now = _by_run(conn, per_run.group_by(ri.run_id))
+    own = _by_run(conn, per_run.where(r.run_id == ri.run_id).group_by(ri.run_id))
     bad = []
-    for run_id, counts in conn.execute(
-        sa.select(t.runs.c.id, t.runs.c.counts).where(t.runs.c.counts.is_not(None))
-    ):
+    query = sa.select(runs.id, runs.counts, runs.exit_status).where(runs.counts.is_not(None))
+    for run_id, counts, exit_status in conn.execute(query):
         stored = json.loads(counts)
         total = sum(int(stored.get(state, 0)) for state in REPORT_STATES)
-        if total != read.get(run_id, 0):
+        rows_now, rows_own = now.get(run_id, 0), own.get(run_id, 0)
+        exact = exit_status == ExitCode.OK
+        if total > rows_now or total < rows_own or (exact and total != rows_now):
             bad.append(run_id)
     if not bad:
         return []
-    message = "finished runs whose state counts do not add up to the rows of their files (run ids)"
+    message = (
+        "finished runs whose state counts do not add up to the rows of their files: fewer "
+        "than the rows they planned, more than their files hold, or (complete runs) not all of "
+        "them (run ids)"
+    )
     return [Problem("run-counts-add-up", message, tuple(bad))]
+
+
+def _by_run(conn: sa.Connection, query: sa.Select[Any]) -> dict[int, int]:
+    return {int(row[0]): int(row[1]) for row in conn.execute(query)}

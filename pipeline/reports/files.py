@@ -19,8 +19,9 @@ from types import TracebackType
 from typing import BinaryIO, Self
 
 from pipeline.errors import PipelineError
+from pipeline.private import FILE_MODE
 
-MODE = 0o600
+MODE = FILE_MODE
 
 
 class CommitOnExit:

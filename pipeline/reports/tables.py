@@ -12,6 +12,7 @@ Usage::
 
     open_table_writer(path, header, format="csv", encoding="cp1251", delimiter=";")
     open_table_writer(path, header, format="xlsx", sheet_title="rejects")
+    write_csv(sys.stdout, lines)     # CSV to an open stream (ledger export), same rule
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 
 from pipeline.reports.files import CommitOnExit, PrivateFile
 from pipeline.reports.safety import TRIGGERS, neutralise
@@ -155,3 +156,17 @@ def _sheet_title(title: str) -> str:
     # Excel forbids these in sheet names and allows at most 31 characters.
     cleaned = "".join("_" if ch in "[]:*?/\\" else ch for ch in title).strip("'") or "Sheet1"
     return cleaned[:31]
+
+
+def write_csv(out: TextIO, lines: Iterable[Sequence[str]]) -> int:
+    """Write CSV lines (header first) to an open text stream, every cell through
+    :func:`~pipeline.reports.safety.neutralise`; returns the number of data lines.
+
+    ``\r\n`` line ends like every CSV we write: with them the csv module also quotes a cell
+    holding a lone ``\r``, which a reader would otherwise take for the end of the line.
+    """
+    writer = csv.writer(out, lineterminator="\r\n")
+    n = -1
+    for n, line in enumerate(lines):  # noqa: B007 - the count is the result
+        writer.writerow([neutralise(cell) for cell in line])
+    return n

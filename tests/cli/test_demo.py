@@ -39,6 +39,7 @@ def test_demo_runs_the_whole_loop_and_lists_its_files(tmp_path: Path) -> None:
     for name in ("accepted.csv", "rejects.csv", "results.xlsx", "ledger.sqlite3"):
         assert str(out / name) in text
         assert (out / name).stat().st_mode & 0o077 == 0, f"{name} must be private"
+    assert out.stat().st_mode & 0o777 == 0o700  # the folder it created, too
 
 
 def test_demo_can_run_twice_in_the_same_folder(tmp_path: Path) -> None:

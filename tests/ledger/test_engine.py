@@ -72,10 +72,12 @@ def test_audit_open_does_not_create_a_ledger(tmp_path: Path) -> None:
     assert not missing.exists()
 
 
-def test_unreachable_database_is_a_ledger_error() -> None:
+def test_unreachable_database_is_a_ledger_error_worth_a_retry() -> None:
     with pytest.raises(LedgerError, match="cannot open the ledger") as info:
         open_ledger("postgresql+psycopg://postgres:s3cret@127.0.0.1:1/none")
     assert "s3cret" not in str(info.value)
+    assert "Connection refused" in str(info.value)  # the cause, in the driver's words
+    assert info.value.exit_code == 3  # transient: run again later
 
 
 def test_naive_clock_is_refused(tmp_path: Path) -> None:

@@ -175,10 +175,9 @@ def test_no_password_is_ever_shown(tmp_path: Path, clock: FakeClock) -> None:
     secret = "s3cretPassw0rd"
     target = f"postgresql+psycopg://app:{secret}@127.0.0.1:1/jaicp"  # nothing listens on 1
     result = migrate("--ledger", source, env={"JAICP_LEDGER_TARGET_URL": target})
-    assert result.exit_code == ExitCode.FAILED
-    assert "cannot open the target ledger at postgresql+psycopg://app:***@127.0.0.1:1/jaicp" in (
-        result.stderr
-    )
+    assert result.exit_code == ExitCode.PENDING  # unreachable for now: try again later
+    assert "cannot open the target ledger" in result.stderr
+    assert "postgresql+psycopg://app:***@127.0.0.1:1/jaicp" in result.stderr
     assert secret not in result.output
     with pytest.raises(LedgerError) as info:
         copy_ledger(target, source)  # a password-protected source
