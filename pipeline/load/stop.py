@@ -1,0 +1,59 @@
+"""Asking a run to stop, from any thread, and waits that end when it does.
+
+Usage::
+
+    flag = StopFlag()
+    run_upload(..., control=RunControl(), sleep=control.sleep)  # RunControl is a StopFlag
+    flag.stop(RunStoppedError("stopped by SIGTERM ..."))         # e.g. from a signal watcher
+    flag.sleep(30.0)                                            # returns at once once stopped
+    if flag.interrupted: ...                                    # stopped by a signal/caller
+
+The library installs no signal handler: only the main thread may, and the library may run in
+another one (an Airflow task, say). The command line does it (:mod:`pipeline.cli.signals`) and
+calls :meth:`StopFlag.stop`; any other caller can do the same from wherever it learns that the
+run must end.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from pipeline.errors import PipelineError, RunStoppedError
+
+
+class StopFlag:
+    """The reason a run must stop (the first one given), and an interruptible sleep."""
+
+    def __init__(self) -> None:
+        # Re-entrant: stop() may be called while this thread is inside another locked method.
+        self._lock = threading.RLock()
+        self._stopping = threading.Event()
+        self.stop_error: PipelineError | None = None
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the run must send nothing more."""
+        return self.stop_error is not None
+
+    @property
+    def interrupted(self) -> bool:
+        """Whether the run was asked to stop from outside (a signal): it must also stop
+        planning and reconciling, not only sending."""
+        return isinstance(self.stop_error, RunStoppedError)
+
+    def stop(self, error: PipelineError) -> None:
+        """Stop the run; the first reason wins (later ones are consequences)."""
+        with self._lock:
+            if self.stop_error is None:
+                self.stop_error = error
+        self._stopping.set()
+
+    def check(self) -> None:
+        """Raise the reason to stop, if there is one (between two requests of a command)."""
+        if self.stop_error is not None:
+            raise self.stop_error
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or less: until the run is stopped (backoff, Retry-After, polls)."""
+        if seconds > 0:
+            self._stopping.wait(seconds)
