@@ -25,8 +25,7 @@ class StopFlag:
     """The reason a run must stop (the first one given), and an interruptible sleep."""
 
     def __init__(self) -> None:
-        # Re-entrant: stop() may be called while this thread is inside another locked method.
-        self._lock = threading.RLock()
+        self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.stop_error: PipelineError | None = None
 

@@ -90,7 +90,9 @@ def signal_when(
     default, as a terminal's Ctrl-C or systemd's stop does); returns the moment
     (``time.monotonic()``) just before it was sent."""
     wait_until(lambda: ready() or cmd.proc.poll() is not None, timeout_s=60)
-    assert cmd.proc.poll() is None, f"the command ended before the signal:\n{cmd.stderr()}"
+    if cmd.proc.poll() is not None:
+        out, _ = cmd.proc.communicate()
+        raise AssertionError(f"the command ended before the signal:\n{out}\n{cmd.stderr()}")
     moment = time.monotonic()
     if group:
         os.killpg(cmd.proc.pid, signum)

@@ -117,8 +117,11 @@ def test_a_second_signal_ends_the_upload_at_once_and_the_rerun_is_exactly_once(
 def test_a_signal_cuts_a_retry_after_pause_short(
     emulator: WallClockEmulator, tmp_path: Path
 ) -> None:
-    # The server asks for ten minutes; the uploader would wait them out (cap: 15 min).
-    scene = Scene.create(tmp_path, emulator, rows=100, retry_after_cap_s=900, concurrency=4)
+    # The server asks for ten minutes; the uploader would wait them out (cap: 15 min, run
+    # budget: an hour).
+    scene = Scene.create(
+        tmp_path, emulator, rows=100, retry_after_cap_s=900, run_budget_s=3600, concurrency=4
+    )
     emulator.set_faults([{"kind": "rate_limit", "endpoint": "addPhones", "retryAfter": 600}])
     cmd = start(scene, scene.argv())
     signal_when(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.crash.conftest import WallClockEmulator
-from tests.crash.harness import Scene
+from tests.crash.harness import Scene, write_csv
 from tests.crash.signals import (
     after,
     argv,
@@ -44,10 +44,19 @@ def _assert_no_new_request(scene: Scene, path_end: str, moment: float) -> None:
 
 
 @pytest.mark.slow
-def test_a_signal_stops_reconcile_between_lookups(
-    emulator: WallClockEmulator, tmp_path: Path
+@pytest.mark.parametrize(
+    ("command", "signum", "code"),
+    [("reconcile", signal.SIGINT, 130), ("upload", signal.SIGTERM, 3)],
+    ids=["reconcile", "upload"],
+)
+def test_a_signal_stops_reconciliation_between_lookups(
+    command: str, signum: signal.Signals, code: int, emulator: WallClockEmulator, tmp_path: Path
 ) -> None:
-    scene = Scene.create(tmp_path, emulator, rows=100, batch_size=20, max_attempts_per_request=1)
+    scene = Scene.create(tmp_path, emulator, rows=200, batch_size=20, max_attempts_per_request=1)
+    # Last night's file (in doubt) and tonight's (not planned yet), 100 rows each.
+    tonight = write_csv(tmp_path / "tonight.csv", scene.people[100:])
+    write_csv(scene.csv, scene.people[:100])
+    files = [scene.csv, tonight]
     emulator.set_faults([{"kind": "error_before_commit", "endpoint": "addPhones"}])
     first = scene.upload()
     assert first.returncode == 3, scene.describe(first)  # five batches in doubt
@@ -55,25 +64,31 @@ def test_a_signal_stops_reconcile_between_lookups(
     arrivals = count_arrivals(emulator)  # (no fault left on addPhones)
     emulator.set_faults([{"kind": "delay", "endpoint": "jobReport", "delaySeconds": DELAY_S}])
 
-    cmd = start(scene, argv(scene, "reconcile"), env=OFFSET)
-    moment = signal_when(cmd, signal.SIGTERM, lambda: arrivals.arrived["jobReport"] >= 1)
+    # `reconcile` alone, or the reconciliation an upload does first.
+    cmd = start(
+        scene, argv(scene, "reconcile") if command == "reconcile" else scene.argv(files), env=OFFSET
+    )
+    moment = signal_when(cmd, signum, lambda: arrivals.arrived["jobReport"] >= 1)
     stopped = finish(scene, cmd)
     emulator.clear_faults()
 
-    assert stopped.returncode == 3, scene.describe(stopped)
-    assert "stopped by SIGTERM" in stopped.stdout
+    assert stopped.returncode == code, scene.describe(stopped)
+    assert ("stopped by Ctrl-C" if code == 130 else "stopped by SIGTERM") in stopped.stdout
     _assert_no_new_request(scene, "/getReport", moment)
-    assert run_row(scene, "reconcile")[1] == 3
+    assert not after(scene.add_phone_requests(), moment)  # and nothing was sent
+    assert run_row(scene, command)[1] == code
     assert released(scene)
     left = scene.query(
         "SELECT count(*) FROM batches WHERE campaign_id = :campaign AND state = 'unknown'"
     )
     assert left[0][0] > 0, "every batch was reconciled although the run was stopped"
+    # Stopped before planning: tonight's file was not read.
+    assert scene.query("SELECT count(*) FROM rows WHERE campaign_id = :campaign") == [(100,)]
 
     again = finish(scene, start(scene, argv(scene, "reconcile"), env=OFFSET))
     assert again.returncode == 3, scene.describe(again)  # done; refreshed rows wait for upload
     assert "nothing pending" not in again.stdout
-    upload = scene.upload(clock_offset_s=90_000)
+    upload = scene.upload(clock_offset_s=90_000, files=files)
     assert upload.returncode == 0, scene.describe(upload)
     scene.assert_exactly_once()
     scene.assert_key_discipline()
