@@ -289,7 +289,7 @@ class _Run:
             if isinstance(control.stop_error, LedgerError):
                 return  # our worker is gone (stalled past its lease): write nothing more
             if control.interrupted:
-                return  # stopped from outside: no planning, no more polls
+                return  # stopped from outside; its polls would not wait, only spin
             if not coordinated or (not control.stopped and ledger.planned_rows(worker.campaign_id)):
                 lease = self._try_lease(worker)
                 if lease is not None:

@@ -2,11 +2,13 @@
 
 Usage::
 
-    flag = StopFlag()
-    run_upload(..., control=RunControl(), sleep=control.sleep)  # RunControl is a StopFlag
-    flag.stop(RunStoppedError("stopped by SIGTERM ..."))         # e.g. from a signal watcher
-    flag.sleep(30.0)                                            # returns at once once stopped
-    if flag.interrupted: ...                                    # stopped by a signal/caller
+    control = RunControl()                      # the uploader's StopFlag (with its counters)
+    run_upload(..., control=control, sleep=control.sleep)      # in one thread ...
+    control.stop(RunStoppedError("stopped by SIGTERM ..."))    # ... and this from any other
+
+    flag = StopFlag()                           # reconcile, results, cancel take a plain one
+    flag.sleep(30.0)                            # returns at once once stopped
+    flag.interrupted, flag.check()              # stopped from outside? raise its error
 
 The library installs no signal handler: only the main thread may, and the library may run in
 another one (an Airflow task, say). The command line does it (:mod:`pipeline.cli.signals`) and

@@ -138,11 +138,13 @@ def test_a_signal_cuts_a_retry_after_pause_short(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_during_planning_of_a_big_file_keeps_what_was_planned(
-    signum: signal.Signals, emulator: WallClockEmulator, tmp_path: Path
+def test_a_ctrl_c_during_planning_of_a_big_file_keeps_what_was_planned(
+    emulator: WallClockEmulator, tmp_path: Path
 ) -> None:
-    rows = 200_000  # chunks of 20,000 then 100,000 rows: the signal comes after the first
+    signum = signal.SIGINT  # (the reader's part for TERM/HUP: tests/extract/test_worker_signals)
+    # Planned in parts of 20,000, 100,000, 100,000, 80,000 rows; the signal comes once the
+    # first part's batches go out, so at least the last part is never planned.
+    rows = 300_000
     scene = Scene.create(tmp_path, emulator, rows=rows, batch_size=1000, concurrency=4)
     arrivals = count_arrivals(emulator)
     emulator.set_faults([{"kind": "delay", "endpoint": "addPhones", "delaySeconds": DELAY_S}])
