@@ -7,6 +7,8 @@ to the third party, so callers never need to know which library failed.
 ::
 
     PipelineError                      exit code 1 unless a subclass says otherwise
+    ├── RunStoppedError                3  SIGTERM/SIGHUP (or the caller) stopped the run in order
+    │   └── RunInterruptedError      130  the same for SIGINT (Ctrl-C)
     ├── ConfigError                    4  config file/key/env is wrong (also a missing token)
     │   └── UnknownNumbersError            a new ledger for a campaign that already has numbers
     ├── InputFileError                 6  an input file cannot be read or lacks mapped columns
@@ -58,12 +60,26 @@ class ExitCode:
     LEASE_HELD = 5  # another run holds the campaign's lease; nothing was sent
     INPUT = 6  # an input file is unreadable or lacks the mapped columns
     VERIFY_FAILED = 7  # the ledger cannot be trusted: a broken invariant, or a damaged file
+    INTERRUPTED = 130  # stopped in order by Ctrl-C (SIGINT): the shell's 128 + 2
 
 
 class PipelineError(Exception):
     """Base of every error raised on purpose by jaicp-pipeline."""
 
     exit_code: int = ExitCode.FAILED
+
+
+class RunStoppedError(PipelineError):
+    """A signal (TERM, HUP) or the caller asked the run to stop: nothing new was sent after it,
+    what was on the wire is recorded, the rest waits for the next run (safe to re-run)."""
+
+    exit_code = ExitCode.PENDING
+
+
+class RunInterruptedError(RunStoppedError):
+    """:class:`RunStoppedError` by Ctrl-C (SIGINT): exit 130, as a shell reports Ctrl-C."""
+
+    exit_code = ExitCode.INTERRUPTED
 
 
 class ConfigError(PipelineError):

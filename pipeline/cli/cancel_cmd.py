@@ -9,7 +9,8 @@ Usage::
 
 It shows how many jobs it will cancel and the first few phones (masked) and asks, unless
 ``--yes``. Exit codes: 0 done (or nothing left to cancel); 1 declined at the prompt; 3 the
-Calls API failed transiently (run again: unanswered requests are resent first); 4 config/token.
+Calls API failed transiently, or SIGTERM/SIGHUP stopped it (run again: unanswered requests are
+resent first); 4 config/token; 130 stopped by Ctrl-C once asking was over.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ from pathlib import Path
 import click
 
 from pipeline.api import CallsApiClient
+from pipeline.cli.signals import stop_on_signals
 from pipeline.config import campaign_token, load_config
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
 from pipeline.load.cancel import CANCEL_CHUNK, normalize_phones, plan_cancel, run_cancel
+from pipeline.load.stop import StopFlag
 
 
 @click.command("cancel")
@@ -89,13 +92,17 @@ def cancel(
         if not yes and not click.confirm("cancel these calls?", default=False):
             click.echo("nothing was cancelled")
             click.get_current_context().exit(ExitCode.FAILED)
-        summary = run_cancel(
-            cfg,
-            ledger,
-            CallsApiClient.from_config(cfg, token),
-            plan,
-            chunk_size=chunk_size,
-            progress=lambda line: click.echo(line, err=True),
-        )
+        control = StopFlag()
+        # Only now: a Ctrl-C at the question above ends the command at once, as usual.
+        with stop_on_signals(control.stop, say=lambda line: click.echo(line, err=True)):
+            summary = run_cancel(
+                cfg,
+                ledger,
+                CallsApiClient.from_config(cfg, token),
+                plan,
+                chunk_size=chunk_size,
+                progress=lambda line: click.echo(line, err=True),
+                control=control,
+            )
     for line in summary.lines():
         click.echo(line)

@@ -8,8 +8,8 @@ Usage::
 
 Transient API failures are retried with the ``upload:`` retry settings (attempts, backoff,
 ``Retry-After`` cap, run budget). Exit codes: 0 written; 3 the Calls API still failed after
-those retries (outcomes fetched so far are kept in the ledger; run again); 4 configuration or
-token; 1 other failures.
+those retries, or SIGTERM/SIGHUP stopped it (outcomes fetched so far are kept in the ledger;
+run again); 4 configuration or token; 130 stopped by Ctrl-C; 1 other failures.
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from pathlib import Path
 import click
 
 from pipeline.api import CallsApiClient
+from pipeline.cli.signals import stop_on_signals
 from pipeline.config import campaign_token, load_config
 from pipeline.errors import ConfigError
 from pipeline.ledger import open_ledger
 from pipeline.load.results import REPORT_CHUNK, local_zone, run_results
+from pipeline.load.stop import StopFlag
 
 
 def parse_since(text: str, zone_name: str | None) -> datetime:
@@ -90,7 +92,11 @@ def results(
     cfg = load_config(config_path)
     token = campaign_token()
     since_at = parse_since(since, cfg.reports.timezone) if since else None
-    with open_ledger(ledger_url or cfg.ledger.url, must_exist=True) as ledger:
+    control = StopFlag()
+    with (
+        stop_on_signals(control.stop, say=lambda line: click.echo(line, err=True)),
+        open_ledger(ledger_url or cfg.ledger.url, must_exist=True) as ledger,
+    ):
         summary = run_results(
             cfg,
             ledger=ledger,
@@ -104,6 +110,8 @@ def results(
             source=source,
             chunk_size=chunk_size,
             progress=lambda line: click.echo(line, err=True),
+            sleep=control.sleep,
+            control=control,
         )
     for line in summary.lines():
         click.echo(line)

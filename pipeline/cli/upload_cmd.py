@@ -7,24 +7,28 @@ Usage::
 
 The token comes from ``JAICP_TOKEN`` only; the base URL from the config or ``JAICP_BASE_URL``;
 the ledger from ``--ledger`` or ``ledger.url``. Exit codes: 0 complete, 3 work left for the
-next run, 4 configuration/authentication, 5 another run holds the lease, 6 input file.
+next run (also: stopped by SIGTERM or SIGHUP), 4 configuration/authentication, 5 another run
+holds the lease, 6 input file, 130 stopped by Ctrl-C. A signal stops either command in order
+(:mod:`pipeline.cli.signals`); a second one ends it at once.
 """
 
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 import click
 
 from pipeline.api import CallsApiClient
 from pipeline.cli.output import ProgressView, progress_view, show_summary, summary_payload
+from pipeline.cli.signals import stop_on_signals
 from pipeline.config import Config, campaign_token, load_config
 from pipeline.errors import ExitCode, PipelineError
 from pipeline.ledger import open_ledger, utc_now
 from pipeline.load import TestHooks, run_upload
 from pipeline.load.reconcile_run import run_reconcile
+from pipeline.load.sender import RunControl
+from pipeline.load.stop import StopFlag
 from pipeline.load.summary import UploadSummary
 from pipeline.reports.notify import post_summary
 
@@ -75,15 +79,21 @@ def upload(
         log_format=options.get("log_format", "text"),
     )
     summary: UploadSummary | None = None
-    try:
-        with view:
-            summary = _upload(cfg, ledger_url, files, view, new_ledger=new_ledger)
-    except PipelineError as exc:
-        post_summary(cfg.notify, summary_payload(None, exit_code=exc.exit_code, error=_name(exc)))
-        raise
-    error = _name(summary.error) if summary.error is not None else None
-    post_summary(cfg.notify, summary_payload(summary, exit_code=summary.exit_code, error=error))
-    show_summary(summary, fancy=view.fancy)
+    control = RunControl()
+    # Around the summary and the webhook too: a stop asked then changes nothing (the run is
+    # recorded already) and the command still ends with the run's own code.
+    with stop_on_signals(control.stop, say=view.line):
+        try:
+            with view:
+                summary = _upload(cfg, ledger_url, files, view, control, new_ledger=new_ledger)
+        except PipelineError as exc:
+            payload = summary_payload(None, exit_code=exc.exit_code, error=_name(exc))
+            post_summary(cfg.notify, payload)
+            raise
+        error = _name(summary.error) if summary.error is not None else None
+        payload = summary_payload(summary, exit_code=summary.exit_code, error=error)
+        post_summary(cfg.notify, payload)
+        show_summary(summary, fancy=view.fancy)
     ctx.exit(summary.exit_code)
 
 
@@ -96,6 +106,7 @@ def _upload(
     ledger_url: str | None,
     files: tuple[Path, ...],
     view: ProgressView,
+    control: RunControl,
     *,
     new_ledger: bool,
 ) -> UploadSummary:
@@ -114,11 +125,12 @@ def _upload(
             ledger=ledger,
             client=lambda: CallsApiClient.from_config(cfg, token),
             clock=clock,
-            sleep=time.sleep,
+            sleep=control.sleep,  # a stop cuts every backoff and poll short
             rng=random.Random(),  # noqa: S311 - backoff jitter, not a secret
             progress=view.line,
             on_progress=view.update,
             hooks=hooks,
+            control=control,
             new_ledger=new_ledger,
         )
 
@@ -136,24 +148,32 @@ def reconcile(config_path: Path, ledger_url: str | None) -> None:
     token = campaign_token()
     hooks = TestHooks.from_env()
     clock = hooks.clock(utc_now)
-    with open_ledger(
-        ledger_url or cfg.ledger.url,
-        clock=clock,
-        key_safety_margin_s=cfg.upload.key_safety_margin_s,
-    ) as ledger:
+    control = StopFlag()
+    with (
+        stop_on_signals(control.stop, say=lambda line: click.echo(line, err=True)),
+        open_ledger(
+            ledger_url or cfg.ledger.url,
+            clock=clock,
+            key_safety_margin_s=cfg.upload.key_safety_margin_s,
+        ) as ledger,
+    ):
         counts, pending = run_reconcile(
             cfg,
             token=token,
             ledger=ledger,
             client=CallsApiClient.from_config(cfg, token),
-            sleep=time.sleep,
+            sleep=control.sleep,
             rng=random.Random(),  # noqa: S311 - backoff jitter, not a secret
+            control=control,
         )
     click.echo(
         f"reconciled {counts.batches} batch(es): {counts.adopted} job(s) adopted, "
         f"{counts.refreshed} row(s) re-batched under new keys, {counts.suspects} suspect "
         f"duplicate job(s) noted"
     )
+    if control.stop_error is not None:
+        click.echo(f"{pending} row(s) pending; {control.stop_error}")
+        click.get_current_context().exit(control.stop_error.exit_code)
     if pending:
         click.echo(f"{pending} row(s) pending: run upload to send them (exit 3)")
         click.get_current_context().exit(ExitCode.PENDING)

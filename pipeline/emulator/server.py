@@ -9,7 +9,9 @@ Request-log entries (contract): ``ts`` (emulator clock, ms), ``method``, ``path`
 replaced by ``***``, no query string: the query carries phone numbers), ``idempotenceKey``,
 ``status`` (``null`` when the connection was dropped without a reply), ``bodySha256`` (of the
 bytes the idempotence fingerprint uses: the body, or the sorted query for GET/crmCalls),
-``replayed``, ``fault`` (the kind that decided the request, else ``null``).
+``replayed``, ``fault`` (the kind that decided the request, else ``null``), ``arrived``
+(``time.monotonic()`` of this host once the whole request was read, before any delay: which
+requests had reached the server at a given moment, e.g. when a test signalled the client).
 
 Usage: see :class:`pipeline.emulator.Emulator`; this module is its transport.
 """
@@ -166,6 +168,7 @@ class Handler(BaseHTTPRequestHandler):
             "bodySha256": sha256(body),
             "replayed": False,
             "fault": None,
+            "arrived": time.monotonic(),
         }
         try:
             try:

@@ -9,7 +9,9 @@ string-hash seed, so ``hash()`` of the same text is the same on both sides.
 An exception in the child is pickled and raised again in the parent at the point of the
 stream where it happened; a child that dies without a word raises :class:`WorkerError`.
 The child leaves with ``os._exit``, so it never runs the parent's clean-up or flushes the
-parent's buffers.
+parent's buffers. With ``ignore_stop_signals`` the child ignores TERM, HUP and INT: a signal
+to the whole process group (Ctrl-C in a terminal, systemd stopping the unit) is the parent's
+to act on, and the parent ends the child itself (``close``) when it stops.
 
 Usage::
 
@@ -35,6 +37,7 @@ from pipeline.errors import PipelineError
 
 _HEADER = 8  # bytes of the frame length
 _POLL_S = 0.002  # how long the parent sleeps when the child has not written the next frame
+_STOP_SIGNALS = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}
 
 
 class WorkerError(PipelineError):
@@ -52,20 +55,35 @@ def cpu_count() -> int:
 class Forked:
     """One forked child running ``work``; iterate it once for the items it yields."""
 
-    def __init__(self, work: Callable[[], Iterable[Any]]) -> None:
+    def __init__(
+        self, work: Callable[[], Iterable[Any]], *, ignore_stop_signals: bool = False
+    ) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self._offset = 0
         self.exit_code: int | None = None
+        # Blocked across the fork: until the child has set its own dispositions, a signal to
+        # the group would run the parent's handlers in it (and write to the parent's wakeup
+        # pipe, see pipeline.cli.signals, as if the parent had got it twice).
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child (coverage does not follow forks)
-            self._child(work)
+            self._child(work, mask, ignore_stop_signals)
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         self.pid = pid
 
-    def _child(self, work: Callable[[], Iterable[Any]]) -> None:  # pragma: no cover
+    def _child(  # pragma: no cover - the child
+        self, work: Callable[[], Iterable[Any]], mask: set[int | signal.Signals], ignore: bool
+    ) -> None:
         fd = self._file.fileno()
         code = 0
         try:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.set_wakeup_fd(-1)  # the parent's pipe; our signals are not the parent's
+            if ignore:
+                for signum in _STOP_SIGNALS:
+                    signal.signal(signum, signal.SIG_IGN)
+            else:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
             for item in work():
                 _write(fd, pickle.dumps((True, item), protocol=pickle.HIGHEST_PROTOCOL))
             _write(fd, pickle.dumps((False, None)))

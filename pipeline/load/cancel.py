@@ -12,6 +12,10 @@ Usage::
     plan.total, plan.preview()                              # show, ask, then:
     summary = run_cancel(cfg, ledger, client, plan)
     summary.lines()
+
+With ``control`` (a :class:`~pipeline.load.stop.StopFlag`), ``control.stop(error)`` from any
+thread ends it before the next request: the run is recorded with the error's exit code and the
+error raised; the requests not sent stay stored, and the next ``cancel`` sends them first.
 """
 
 from __future__ import annotations
@@ -24,12 +28,13 @@ import sqlalchemy as sa
 
 from pipeline.api import CallsApiClient, mask_phone
 from pipeline.config import Config, PhoneConfig
-from pipeline.errors import ConfigError, LedgerError
+from pipeline.errors import ConfigError, LedgerError, PipelineError
 from pipeline.ledger import Ledger
 from pipeline.ledger import schema as t
 from pipeline.ledger.cancels import CancelTarget, CancelWork
 from pipeline.ledger.outcomes import RowSelection
 from pipeline.load.run import config_digest, file_info
+from pipeline.load.stop import StopFlag
 from pipeline.transform.phones import PhoneNormalizer, PhoneProblem
 
 CANCEL_CHUNK = 200  # job ids per callJob/cancel request
@@ -135,6 +140,7 @@ def run_cancel(
     *,
     chunk_size: int = CANCEL_CHUNK,
     progress: Callable[[str], None] | None = None,
+    control: StopFlag | None = None,
 ) -> CancelSummary:
     """Store the intents, send them, record each reply (see module docstring)."""
     run_id = ledger.start_run(
@@ -152,6 +158,8 @@ def run_cancel(
             plan.campaign_id, run_id, plan.targets, chunk_size=chunk_size
         )
         for work in works:
+            if control is not None:
+                control.check()
             ledger.mark_cancel_attempt(work.id)
             cancelled = client.cancel_jobs(ids=work.job_ids, idempotence_key=work.request_key)
             record = ledger.record_cancel(work.id, cancelled, run_id=run_id)
@@ -161,6 +169,9 @@ def run_cancel(
             if progress:
                 progress(f"cancel request {summary.requests} of {len(works)} answered")
         status = 0
+    except PipelineError as exc:
+        status = exc.exit_code  # 3 (or 130) for a stop or a transient failure: run it again
+        raise
     finally:
         ledger.finish_run(
             run_id,

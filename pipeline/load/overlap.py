@@ -176,6 +176,7 @@ class Flights:
         """A batch whose intent is recorded but whose request never left: it stays in doubt
         under its key (the next run resends it), with a note why when the ledger still
         takes our writes."""
+        self.sender.control.count(attempts=-1)  # counted at launch; no request left
         if isinstance(self.sender.control.stop_error, LedgerError):
             return Outcome.STOPPED  # the lease may be gone: write nothing more
         # If even this fails, it stays "sending", which the next run treats the same way.

@@ -73,7 +73,8 @@ def plan_file(
         # per million rows), and its passes over them cost ~3 CPU-s per million rows.
         stack.enter_context(gc_paused())
         if fork_reader(path):
-            child = Forked(produce.in_child)
+            # The child ignores TERM/HUP/INT sent to the group: we stop in order, then end it.
+            child = Forked(produce.in_child, ignore_stop_signals=True)
             stack.callback(child.close)
             items: Iterator[PreparedChunk | int] = _explained(iter(child), path, child)
         else:

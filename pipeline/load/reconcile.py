@@ -19,6 +19,9 @@ Usage::
 
     counts = reconcile_unknown(ledger, lease, client, retry=retry, skew_s=3600)
     counts.batches, counts.adopted, counts.refreshed, counts.suspects
+
+With ``stopped`` (e.g. ``lambda: control.interrupted``) it ends early once that says yes: no
+lookup starts after it, and the batches not settled yet stay in doubt for the next run.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ class ReportClient(Protocol):
     ) -> list[CallJobReport]: ...
 
 
+class _StoppedError(Exception):
+    """The run was stopped from outside in the middle of a batch's lookups."""
+
+
 @dataclass(slots=True)
 class ReconcileCounts:
     """What one reconciliation pass did."""
@@ -73,6 +80,7 @@ def reconcile_unknown(
     retry: RetryPolicy,
     sleep: Callable[[float], None],
     skew_s: float,
+    stopped: Callable[[], bool] = lambda: False,
 ) -> ReconcileCounts:
     """Settle every expired in-doubt batch of the lease's campaign (see the module doc).
 
@@ -82,10 +90,12 @@ def reconcile_unknown(
     counts = ReconcileCounts()
     taken: set[str] = set()
     postponed: set[int] = set()
-    while works := ledger.claim_expired(lease, limit=_CLAIM):
+    while not stopped() and (works := ledger.claim_expired(lease, limit=_CLAIM)):
         if all(work.id in postponed for work in works):
             break  # only batches we already put off are left: the next run tries again
         for work in works:
+            if stopped():
+                return counts
             if work.id in postponed:
                 continue
             phones = {item.phone for item in work.items}
@@ -105,8 +115,10 @@ def reconcile_unknown(
                 continue
             try:
                 new, found, suspects = _settle(
-                    ledger, lease, client, work, taken, retry, sleep, counts, skew_s
+                    ledger, lease, client, work, taken, retry, sleep, counts, skew_s, stopped
                 )
+            except _StoppedError:
+                return counts  # nothing was decided for it: the batch stays in doubt
             finally:
                 ledger.release_held(lease, held)
             counts.batches += 1
@@ -133,9 +145,11 @@ def _settle(  # noqa: PLR0917 - one step of reconcile_unknown, private
     sleep: Callable[[float], None],
     counts: ReconcileCounts,
     skew_s: float,
+    stopped: Callable[[], bool],
 ) -> tuple[int | None, dict[int, str], int]:
     """Look the batch's phones up, adopt what exists, refresh the rest (one batch)."""
-    jobs = _lookup(client, sorted({i.phone for i in work.items}), retry, sleep, counts)
+    phones = sorted({i.phone for i in work.items})
+    jobs = _lookup(client, phones, retry, sleep, counts, stopped=stopped)
     owned = _owned_job_ids(ledger, lease.campaign_id, jobs)
     found, notes = _match(work, jobs, owned | taken, skew_s)
     taken.update(found.values())
@@ -236,15 +250,19 @@ def _lookup(
     retry: RetryPolicy,
     sleep: Callable[[float], None],
     counts: ReconcileCounts,
+    *,
+    stopped: Callable[[], bool],
 ) -> dict[str, list[CallJobReport]]:
     """Jobs per phone. ``phone.not.found`` fails a whole request when any one phone has no
     job, so such a chunk is split in halves until the phones without jobs are isolated."""
     out: dict[str, list[CallJobReport]] = {}
     todo = [list(phones[n : n + LOOKUP_CHUNK]) for n in range(0, len(phones), LOOKUP_CHUNK)]
     while todo:
+        if stopped():
+            raise _StoppedError
         chunk = todo.pop()
         try:
-            reports = _report_with_retry(client, chunk, retry, sleep, counts)
+            reports = _report_with_retry(client, chunk, retry, sleep, counts, stopped=stopped)
         except BadRequestError as exc:
             if exc.error_type != "phone.not.found":
                 raise
@@ -263,6 +281,8 @@ def _report_with_retry(
     retry: RetryPolicy,
     sleep: Callable[[float], None],
     counts: ReconcileCounts,
+    *,
+    stopped: Callable[[], bool],
 ) -> list[CallJobReport]:
     attempt = 0
     while True:
@@ -275,3 +295,5 @@ def _report_with_retry(
             if wait is None:
                 raise
             sleep(wait)
+            if stopped():
+                raise _StoppedError from None

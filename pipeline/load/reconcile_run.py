@@ -5,6 +5,11 @@ the next ``upload``. Usage::
 
     counts, pending = run_reconcile(cfg, token=token, ledger=ledger, client=client,
                                     sleep=time.sleep, rng=random.Random())
+
+With ``control`` (a :class:`~pipeline.load.stop.StopFlag`; pass its ``sleep`` too), a
+``control.stop(RunStoppedError(...))`` from any thread ends it after the lookup on the wire:
+the run is recorded with the error's exit code and the lease released; the caller reads
+``control.stop_error``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
 from pipeline.load.reconcile import ReconcileCounts, reconcile_unknown
 from pipeline.load.retry import RetryPolicy
 from pipeline.load.run import config_digest
+from pipeline.load.stop import StopFlag
 
 
 def run_reconcile(
@@ -31,6 +37,7 @@ def run_reconcile(
     client: CallsApiClient,
     sleep: Callable[[float], None],
     rng: random.Random,
+    control: StopFlag | None = None,
 ) -> tuple[ReconcileCounts, int]:
     """Reconcile under the campaign lease; returns the counts and the campaign's pending rows.
 
@@ -69,11 +76,14 @@ def run_reconcile(
                 retry=RetryPolicy.from_config(cfg.upload, rng=rng),
                 sleep=sleep,
                 skew_s=cfg.upload.key_safety_margin_s,
+                stopped=lambda: control is not None and control.interrupted,
             )
         if errors:
             raise errors[0]
         pending = pending_rows(ledger, campaign.id)
         status = ExitCode.PENDING if pending else ExitCode.OK
+        if control is not None and control.stop_error is not None:
+            status = control.stop_error.exit_code
     except PipelineError as exc:
         status = exc.exit_code
         raise

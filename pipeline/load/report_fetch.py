@@ -26,6 +26,7 @@ from pipeline.api import CallAttemptReport, CallJobReport, CallsApiClient, JobSt
 from pipeline.errors import BadRequestError, TransientApiError
 from pipeline.ledger.outcomes import NOT_FOUND, Outcome
 from pipeline.load.retry import Budget, RetryPolicy
+from pipeline.load.stop import StopFlag
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,10 +46,17 @@ class Retrying:
     :class:`~pipeline.errors.TransientApiError` is raised: the caller keeps what it stored.
     """
 
-    def __init__(self, policy: RetryPolicy, budget: Budget, sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        budget: Budget,
+        sleep: Callable[[float], None],
+        control: StopFlag | None = None,
+    ) -> None:
         self.policy = policy
         self.budget = budget
         self.sleep = sleep
+        self.control = control  # once stopped, no retry: its stop error is raised instead
         self.retries = 0
 
     def __call__(self, request: Callable[[], T]) -> T:
@@ -64,6 +72,8 @@ class Retrying:
                 log.info("results: report request failed (%s); retrying in %.2f s", exc, wait)
                 self.retries += 1
                 self.sleep(wait)
+                if self.control is not None:
+                    self.control.check()
 
     def _wait(self, attempt: int, exc: TransientApiError) -> float | None:
         wait = self.policy.wait(attempt=attempt, error=exc)

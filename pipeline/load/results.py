@@ -22,7 +22,10 @@ Usage::
     summary.lines()
 
 Clock, sleep and random generator of the retries may be injected (``clock=``, ``sleep=``,
-``rng=``), like :func:`pipeline.load.run.run_upload`'s.
+``rng=``), like :func:`pipeline.load.run.run_upload`'s. With ``control`` (a
+:class:`~pipeline.load.stop.StopFlag`; pass its ``sleep`` too), ``control.stop(error)`` from
+any thread ends it before the next request: the outcomes stored so far stay, no file is
+written, and the run is recorded with the error's exit code.
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from pipeline.ledger.outcomes import ResultRow, RowSelection
 from pipeline.load.report_fetch import Retrying, fetch_outcomes
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.run import config_digest, file_info
+from pipeline.load.stop import StopFlag
 from pipeline.reports.results import PAYLOAD_PREFIX, ResultFields, ResultsWriter
 
 log = logging.getLogger(__name__)
@@ -158,12 +162,14 @@ def run_results(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
+    control: StopFlag | None = None,
 ) -> ResultsSummary:
     """Fetch, store and write the results of a selection (see module docstring)."""
     retrying = Retrying(
         RetryPolicy.from_config(cfg.upload, rng=rng or random.Random()),  # noqa: S311 - jitter
         Budget(clock, seconds=cfg.upload.run_budget_s),
         sleep,
+        control,
     )
     campaign = ledger.ensure_campaign(token)
     if run_id is not None:
@@ -177,6 +183,8 @@ def run_results(
     try:
         jobs = ledger.sent_jobs(sel)
         for start in range(0, len(jobs), chunk_size):
+            if control is not None:
+                control.check()
             chunk = jobs[start : start + chunk_size]
             outcomes = fetch_outcomes(client, chunk, attempts=attempts, retrying=retrying)
             ledger.store_outcomes(outcomes)

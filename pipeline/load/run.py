@@ -12,6 +12,11 @@ Usage::
 Clock, sleep and random generator are injected so tests control retries without waiting. The
 ledger must use the same clock. ``client`` is a client, or a factory called once per sender
 thread (required when ``upload.concurrency`` > 1: each thread gets its own HTTP session).
+
+To stop a run from outside (a signal, an orchestrator's cancel), pass ``control=RunControl()``
+with ``sleep=control.sleep`` and call ``control.stop(RunStoppedError(...))`` from any thread:
+no new request leaves, the requests on the wire are waited for and recorded, planning stops
+at the next chunk, and the summary (exit code of the error) is returned as for any ending.
 """
 
 from __future__ import annotations
@@ -85,6 +90,7 @@ def run_upload(
     hooks: TestHooks | None = None,
     on_progress: Callable[[Progress], None] | None = None,
     new_ledger: bool = False,
+    control: RunControl | None = None,
 ) -> UploadSummary:
     """Upload ``files`` to the token's campaign exactly once; see the module doc.
 
@@ -127,7 +133,7 @@ def run_upload(
             )
             # A lease taken over from a killed run of this host: its worker row is as dead.
             ledger.reap_workers(campaign.id, owner_is_dead=owner_is_dead)
-        run = _Run(cfg, ledger, holder, make_client, clock, sleep, rng, hooks)
+        run = _Run(cfg, ledger, holder, make_client, clock, sleep, rng, hooks, control)
         run.worker = worker
         run.snapshots = snapshots
         run.gate_sending(campaign, new_ledger=new_ledger)
@@ -193,11 +199,12 @@ class _Run:
         sleep: Callable[[float], None],
         rng: random.Random,
         hooks: TestHooks,
+        control: RunControl | None,
     ) -> None:
         self.cfg, self.ledger, self.holder, self.clock = cfg, ledger, holder, clock
         self.campaign_id = holder.campaign_id
         self.sleep = sleep
-        self.control = RunControl()
+        self.control = control or RunControl()
         self.summary = UploadSummary(run_id=holder.run_id or 0)
         self.policy = RetryPolicy.from_config(cfg.upload, rng=rng)
         self.budget = Budget(clock, seconds=cfg.upload.run_budget_s)
@@ -263,8 +270,9 @@ class _Run:
             run.send(meter)
         # Planning is offline: a run that had to stop sending (budget spent, campaign
         # stopped, token refused) still records tonight's files, so their rows are counted
-        # as pending and the next run sends them. Only a ledger failure (lease lost) stops it.
-        if not isinstance(run.control.stop_error, LedgerError):
+        # as pending and the next run sends them. Only a ledger failure (lease lost) or a
+        # stop asked from outside (a signal: the operator wants the process gone) stops it.
+        if not isinstance(run.control.stop_error, LedgerError) and not run.control.interrupted:
             for snap in inputs:
                 # Each planned chunk's batches go out while the next chunk is planned.
                 counts = plan_file(
@@ -274,7 +282,7 @@ class _Run:
                     self.ledger,
                     lease,
                     now=self.clock(),
-                    on_chunk=run.dispatcher.pump,
+                    on_chunk=run.after_chunk,
                 )
                 run.summary.repeats_of_earlier_runs += counts.repeat_of_earlier_run
                 if self.snapshots is not None:
@@ -324,6 +332,8 @@ class _Run:
             claimed, first = self.send(meter if first else None), False
             if isinstance(control.stop_error, LedgerError):
                 return  # our worker is gone (stalled past its lease): write nothing more
+            if control.interrupted:
+                return  # stopped from outside; its polls would not wait, only spin
             if not coordinated or (not control.stopped and ledger.planned_rows(worker.campaign_id)):
                 lease = self._try_lease(worker)
                 if lease is not None:
@@ -360,6 +370,14 @@ class _Run:
         except LeaseHeldError:
             return None
 
+    def after_chunk(self) -> None:
+        """After each planned chunk: send its batches; end planning when stopped from outside
+        (the rows planned so far stay pending; the next run plans the rest of the file)."""
+        self.dispatcher.pump()
+        if self.control.interrupted:
+            assert self.control.stop_error is not None
+            raise self.control.stop_error
+
     def send(self, meter: Meter | None = None) -> int:
         """Send every batch that is free now; returns how many were claimed."""
         if meter is not None:
@@ -375,6 +393,7 @@ class _Run:
                 retry=self.policy,
                 sleep=self.sleep,
                 skew_s=self.cfg.upload.key_safety_margin_s,
+                stopped=lambda: self.control.interrupted,
             )
         except TransientApiError as exc:
             # The batch stays in doubt (nothing was decided); other work can still go out.

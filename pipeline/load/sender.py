@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import threading
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -53,6 +52,7 @@ from pipeline.ledger import BatchWork, Holder, Ledger
 from pipeline.ledger.batches import BodyFor, canonical_body
 from pipeline.load.hooks import TestHooks
 from pipeline.load.retry import Budget, RetryPolicy
+from pipeline.load.stop import StopFlag
 from pipeline.records import CallItem
 
 log = logging.getLogger("pipeline.load")
@@ -88,12 +88,16 @@ class CampaignNotRunningError(ConfigError):
     """The campaign refuses new jobs (stopped, finished): a human must act (exit 4)."""
 
 
-class RunControl:
-    """State shared by the sender threads: counters and the reason to stop."""
+class RunControl(StopFlag):
+    """State shared by the sender threads: counters and the reason to stop.
+
+    Its :meth:`~pipeline.load.stop.StopFlag.stop` is how a caller (the command line's signal
+    handling, say) asks the run to end in order; pass its ``sleep`` to ``run_upload`` too, so
+    that no backoff outlives the stop.
+    """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.stop_error: PipelineError | None = None
+        super().__init__()
         self.budget_spent = False
         self.attempts = 0
         self.retries = 0
@@ -103,12 +107,6 @@ class RunControl:
     def stopped(self) -> bool:
         """Whether the run must send nothing more."""
         return self.stop_error is not None or self.budget_spent
-
-    def stop(self, error: PipelineError) -> None:
-        """Stop the run; the first reason wins (later ones are consequences)."""
-        with self._lock:
-            if self.stop_error is None:
-                self.stop_error = error
 
     def count(self, *, attempts: int = 0, retries: int = 0, confirmed: int = 0) -> None:
         """Add to the counters (thread-safe)."""

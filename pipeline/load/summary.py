@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipeline.errors import ExitCode, PipelineError
+from pipeline.errors import ExitCode, PipelineError, RunStoppedError
 
 
 @dataclass(slots=True)
@@ -89,7 +89,9 @@ class UploadSummary:
             out.append(f"{self.pending_campaign} row(s) of this campaign are pending in total")
         out.extend(self.notes)
         out.append(f"duration {self.duration_s:.2f} s, {self.rows_per_s:,.0f} rows/s")
-        if self.error is not None:
+        if isinstance(self.error, RunStoppedError):
+            out.append(str(self.error))  # "stopped by SIGTERM: ..., run again (exit 3)"
+        elif self.error is not None:
             out.append(f"stopped: {self.error}")
         elif self.exit_code == ExitCode.PENDING:
             why = (
