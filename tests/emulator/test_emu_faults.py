@@ -149,6 +149,7 @@ def test_admin_faults_clock_jobs_requests_reset(
     log = api.admin("GET", "requests").json()
     assert set(log[-1]) == {
         "ts", "method", "path", "idempotenceKey", "status", "bodySha256", "replayed", "fault",
+        "arrivedAt",
     }  # fmt: skip
     assert api.admin("GET", "nothing").status_code == 404
 
