@@ -60,6 +60,9 @@ campaigns = sa.Table(
     sa.Column("fingerprint", sa.String(32), nullable=False, unique=True),
     sa.Column("label", sa.String(200), nullable=False, server_default=""),
     sa.Column("created_at", TS, nullable=False),
+    # The most rows a batch of this campaign may hold (migration 0004): lowered each time the
+    # server refuses a batch as too large (HTTP 413); every freeze honours it. NULL: no limit.
+    sa.Column("max_batch_rows", sa.Integer, nullable=True),
 )
 
 runs = sa.Table(

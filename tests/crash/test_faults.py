@@ -182,3 +182,58 @@ def test_persistent_5xx_is_bounded_then_a_later_run_finishes(
     assert_bounded(scene.add_phone_requests()[len(first_log) :], 3)
     scene.assert_exactly_once()
     scene.assert_key_discipline()
+
+
+def test_a_rate_limit_pauses_every_sender(emulator: WallClockEmulator, tmp_path: Path) -> None:
+    # 80 batches for 4 senders: when the first request gets a 429 the others have theirs on
+    # the way or about to leave; after that, nobody sends until Retry-After has passed.
+    scene = Scene.create(
+        tmp_path, emulator, rows=400, batch_size=5, concurrency=4, backoff_base_s=0.05
+    )
+    retry_after = 2.0
+    emulator.set_faults(
+        [{"kind": "rate_limit", "endpoint": "addPhones", "times": 1, "retryAfter": retry_after}]
+    )
+    result = scene.upload()
+    assert result.returncode == 0, scene.describe(result)
+    scene.assert_exactly_once()
+    scene.assert_key_discipline()
+
+    log = scene.add_phone_requests()
+    limited = next(e for e in log if e["status"] == 429)
+    start = limited["arrivedAt"]
+    during = [e for e in log if start < e["arrivedAt"] < start + retry_after]
+    # At most one request per other sender: one that had left (or passed its check) before
+    # the 429 came back. Before, all 79 other batches went out during the pause.
+    assert len(during) <= 3, f"{len(during)} requests arrived during the {retry_after} s pause"
+    retry = next(
+        e for e in log if e is not limited and e["idempotenceKey"] == limited["idempotenceKey"]
+    )
+    assert retry["arrivedAt"] >= start + retry_after  # a lower bound only
+
+
+def test_an_address_nobody_listens_on_stops_the_run_then_a_later_run_sends_once(
+    emulator: WallClockEmulator, tmp_path: Path
+) -> None:
+    import socket
+
+    scene = Scene.create(tmp_path, emulator, rows=200)  # 10 batches of 20
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        good, scene.base_url = scene.base_url, f"http://127.0.0.1:{closed.getsockname()[1]}"
+        scene.configure()
+        first = scene.upload()
+    assert first.returncode == 3, scene.describe(first)
+    said = first.stdout + first.stderr
+    assert f"could not connect to {scene.base_url}" in said
+    assert "api.base_url" in said and "JAICP_BASE_URL" in said
+    assert scene.add_phone_requests() == [] and scene.jobs() == []
+    states = dict(scene.query("SELECT state, count(*) FROM rows GROUP BY state"))
+    assert "sent" not in states and sum(states.values()) == 200
+
+    scene.base_url = good
+    scene.configure()
+    second = scene.upload()
+    assert second.returncode == 0, scene.describe(second)
+    scene.assert_exactly_once()
+    scene.assert_key_discipline()
