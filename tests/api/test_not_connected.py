@@ -1,9 +1,9 @@
 """A request that never connected is told apart from one that may have taken effect.
 
-Connection refused and a host name that does not resolve mean no byte of the request reached
-the server: :class:`ApiNotConnectedError` says so. A connection that was made and then closed
-without a reply (the emulator's ``drop_*`` faults) may have carried the request: it stays a
-plain :class:`ApiConnectionError` ("may have taken effect").
+Connection refused, a host name that does not resolve and a connect timeout mean no byte of
+the request reached the server: :class:`ApiNotConnectedError` says so. A connection that was
+made and then closed without a reply (the emulator's ``drop_*`` faults) may have carried the
+request: it stays a plain :class:`ApiConnectionError` ("may have taken effect").
 """
 
 from __future__ import annotations
@@ -47,6 +47,28 @@ def test_a_host_that_does_not_resolve_says_nothing_was_sent(campaign: dict[str, 
     client = CallsApiClient("http://jaicp-pipeline-test.invalid", campaign["token"], timeout=10)
     with pytest.raises(ApiNotConnectedError, match=r"did not resolve \(DNS\).*nothing was sent"):
         client.campaign_status()
+
+
+def test_a_connect_timeout_says_nothing_was_sent(campaign: dict[str, Any]) -> None:
+    # A listener whose accept queue is full: the kernel drops further connection attempts,
+    # so the client's connect times out (on loopback; nothing leaves this machine).
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = server.getsockname()[1]
+        queued = [socket.socket() for _ in range(3)]
+        for sock in queued:
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+        try:
+            client = CallsApiClient(
+                f"http://127.0.0.1:{port}", campaign["token"], connect_timeout=0.5, timeout=5
+            )
+            with pytest.raises(ApiNotConnectedError, match=r"no connection within 0\.5 s"):
+                client.campaign_status()
+        finally:
+            for sock in queued:
+                sock.close()
 
 
 @pytest.mark.parametrize("kind", ["drop_before_commit", "drop_after_commit"])
