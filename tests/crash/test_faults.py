@@ -1,5 +1,6 @@
 """Server and network faults during one run: lost replies, 5xx before and after the commit,
-429 with Retry-After, replies slower than the read timeout, connection refused for a while.
+429 with Retry-After (which pauses every sender), replies slower than the timeout, connection
+refused for a while, and an address where nothing listens (the run stops after a few batches).
 
 Every case: zero duplicates, the ledger agrees with the server, no key with two bodies, and no
 key sent more than ``max_attempts_per_request`` times in one run.

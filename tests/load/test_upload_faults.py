@@ -37,7 +37,7 @@ def test_transient_faults_are_retried_without_duplicates(
     assert len(uploader.add_phones_log()) == 7
     assert _keys_with_two_bodies(uploader) == []
     assert len(uploader.sleeps) == 3
-    assert all(0 <= s <= 30 for s in uploader.sleeps)  # full jitter under backoff_max_s
+    assert all(0.5 <= s <= 30 for s in uploader.sleeps)  # jitter from the base to backoff_max_s
 
 
 def test_retry_after_is_honoured(
