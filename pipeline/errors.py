@@ -21,15 +21,18 @@ to the third party, so callers never need to know which library failed.
     │   └── KeyExpiredError            1  a batch's request key may have expired: reconcile it
     └── ApiError                       1  talking to the Calls API failed
         ├── TransientApiError          3  may succeed if retried with the same key and body
-        │   ├── ApiConnectionError         connection refused/reset/dropped reply
-        │   ├── ApiTimeoutError            no reply within the configured timeout
+        │   ├── ApiConnectionError         the connection reset or closed before a whole reply
+        │   │   └── ApiNotConnectedError   refused, DNS failure, connect timeout: nothing sent
+        │   ├── ApiTimeoutError            no whole reply within ``api.timeout_s``
         │   ├── ServerError                HTTP 5xx
         │   └── RateLimitedError           HTTP 429 (``retry_after`` seconds when sent)
         ├── BadRequestError            1  HTTP 400 with the server's ``type`` / ``error`` code
         │   ├── CampaignStateError         ``invalid.call.task.state`` or a refused control action
         │   └── IdempotenceConflictError   the same key was used with a different body
+        ├── RequestTooLargeError       1  HTTP 413: the body is larger than the server takes
         ├── InvalidTokenError          4  HTTP 404 ``invalid.token``: unknown campaign or token
-        └── UnexpectedResponseError    1  redirect, unknown status, or a body we cannot parse
+        └── UnexpectedResponseError    1  redirect, unknown status, a body we cannot parse, or
+                                          a reply larger than ``api.max_reply_bytes``
 
 Usage::
 
@@ -183,11 +186,20 @@ class TransientApiError(ApiError):
 
 
 class ApiConnectionError(TransientApiError):
-    """The connection failed or was closed before a complete reply arrived."""
+    """The connection failed or was closed before a complete reply arrived.
+
+    The request may have reached the server and taken effect: only the same key and the same
+    bytes may be sent again.
+    """
+
+
+class ApiNotConnectedError(ApiConnectionError):
+    """No connection was made (refused, DNS failure, connect timeout): no byte of the request
+    reached the server, so this attempt cannot have taken effect."""
 
 
 class ApiTimeoutError(TransientApiError):
-    """No reply arrived within the configured timeout."""
+    """No whole reply arrived within the request's deadline (``api.timeout_s``)."""
 
 
 class ServerError(TransientApiError):
@@ -226,6 +238,10 @@ class CampaignStateError(BadRequestError):
 
 class IdempotenceConflictError(BadRequestError):
     """The idempotence key was already used with a different request body."""
+
+
+class RequestTooLargeError(ApiError):
+    """HTTP 413: the server refused the request body as too large and processed nothing."""
 
 
 class InvalidTokenError(ApiError):

@@ -37,7 +37,7 @@ from pipeline.api.replies import (
     text_value,
     with_string_phones,
 )
-from pipeline.api.transport import Transport
+from pipeline.api.transport import MAX_REPLY_BYTES, Transport
 from pipeline.config import Config
 from pipeline.errors import UnexpectedResponseError
 
@@ -54,15 +54,19 @@ class CallsApiClient:
         *,
         session: requests.Session | None = None,
         connect_timeout: float = 10.0,
-        read_timeout: float = 30.0,
+        timeout: float = 30.0,
+        max_reply_bytes: int = MAX_REPLY_BYTES,
         clock: Callable[[], float] = time.time,
         ca_bundle: str | Path | None = None,
     ) -> None:
+        # ``timeout`` bounds each whole request (connect, send, reply), not one socket read.
         self._t = Transport(
             base_url,
             token,
             session=session,
-            timeouts=(connect_timeout, read_timeout),
+            connect_timeout=connect_timeout,
+            timeout=timeout,
+            max_reply_bytes=max_reply_bytes,
             clock=clock,
             ca_bundle=ca_bundle,
         )
@@ -77,7 +81,8 @@ class CallsApiClient:
             token,
             session=session,
             connect_timeout=cfg.api.connect_timeout_s,
-            read_timeout=cfg.api.timeout_s,
+            timeout=cfg.api.timeout_s,
+            max_reply_bytes=cfg.api.max_reply_bytes,
             ca_bundle=cfg.api.ca_bundle,
         )
 

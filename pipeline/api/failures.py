@@ -19,23 +19,28 @@ Usage::
 
 from __future__ import annotations
 
+import errno
 import json
+import math
 import re
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+from urllib3.exceptions import NameResolutionError, NewConnectionError
 
 from pipeline.errors import (
     ApiConnectionError,
     ApiError,
+    ApiNotConnectedError,
     ApiTimeoutError,
     BadRequestError,
     CampaignStateError,
     IdempotenceConflictError,
     InvalidTokenError,
     RateLimitedError,
+    RequestTooLargeError,
     ServerError,
     UnexpectedResponseError,
 )
@@ -45,6 +50,7 @@ _STATE_TYPES = {"invalid.call.task.state"}
 _CONFLICT_TYPES = {"idempotence.key.conflict"}
 
 
+_HTML_TITLE = re.compile(r"<title>([^<]{1,200})</title>", re.IGNORECASE)
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)\d{10,15}(?!\d)")
 
 
@@ -56,14 +62,21 @@ def mask_phone(phone: str) -> str:
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP-date."""
+    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP-date.
+
+    None when there is no usable value (absent, unparsable, ``nan``); a negative one or a
+    date in the past is 0; an absurdly large one (``1e999``) is ``inf``. The retry policy
+    floors and caps whatever comes out (:class:`pipeline.load.retry.RetryPolicy`).
+    """
     if not value:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return None if math.isnan(seconds) else max(0.0, seconds)
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -89,8 +102,11 @@ def _describe(body: Any, content: bytes) -> tuple[str, str, str | None]:
         message = body.get("message") or ""
         phone = body.get("phone")
         return str(code), str(message), None if phone is None else str(phone)
-    text = content[:200].decode("utf-8", "replace").strip()
-    return "", text, None
+    text = content[:2000].decode("utf-8", "replace").strip()
+    title = _HTML_TITLE.search(text)
+    if title:  # an HTML error page (a proxy's): its title says it, the markup does not
+        text = title.group(1)
+    return "", " ".join(text.split())[:200], None
 
 
 def error_from_reply(  # noqa: PLR0911 - one return per documented status family
@@ -146,6 +162,12 @@ def error_from_reply(  # noqa: PLR0911 - one return per documented status family
             retry_after=retry_after,
             **kw,
         )
+    if status == 413:
+        return RequestTooLargeError(
+            f"{where}: HTTP 413 the server refused the request as too large ({said}); it "
+            f"processed nothing: send the rows in smaller requests, under new keys.",
+            **kw,
+        )
     if status == 404 and code == "invalid.token":
         return InvalidTokenError(
             f"{where}: HTTP 404 invalid.token: no campaign has this token (or it was deleted); "
@@ -198,9 +220,11 @@ def error_from_exception(
             f"api.ca_bundle to its CA certificate (PEM). Verification is never switched off.",
             url=url,
         )
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return ApiTimeoutError(
-            f"{where}: no connection within {timeouts[0]:g} s ({kind}); nothing was sent; "
+    never = _never_connected(exc, timeouts[0])
+    if never is not None:
+        return ApiNotConnectedError(
+            f"{where}: could not connect ({never}); the request never reached the server, "
+            f"nothing was sent. Check api.base_url (or JAICP_BASE_URL) and the network; "
             f"retry later with the same key and body.",
             url=url,
         )
@@ -220,4 +244,40 @@ def error_from_exception(
         f"{where}: the connection failed or closed before a complete reply ({kind}); the "
         f"request may have taken effect: retry with the same key and body.",
         url=url,
+    )
+
+
+def _never_connected(exc: requests.RequestException, connect_timeout: float) -> str | None:
+    """Why no connection was made, when that is certain (else None: it may have been sent).
+
+    Only a failure to open the connection counts: once it is open, a reset or a close may
+    come after the server read the request.
+    """
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return f"no connection within {connect_timeout:g} s"
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    if isinstance(exc, requests.exceptions.ProxyError) or not isinstance(
+        reason, NewConnectionError
+    ):
+        return None  # a proxy may have forwarded it; other failures came after connecting
+    cause = reason.__cause__ or reason.__context__
+    if isinstance(reason, NameResolutionError):
+        why = "the host name did not resolve (DNS)"
+    elif isinstance(cause, ConnectionRefusedError):
+        why = "connection refused: nothing listens at that address and port"
+    elif isinstance(cause, OSError) and cause.errno is not None:
+        why = f"{type(cause).__name__} {errno.errorcode.get(cause.errno, cause.errno)}"
+    else:
+        why = type(cause or reason).__name__
+    return why
+
+
+def reply_too_large(url: str, method: str, limit: int, *, status: int | None) -> ApiError:
+    """The error for a reply longer than ``api.max_reply_bytes`` (``url`` already redacted)."""
+    return UnexpectedResponseError(
+        f"{method} {url}: the reply (HTTP {status}) is larger than api.max_reply_bytes "
+        f"({limit} bytes) and was not read; the request may have taken effect. If such a "
+        f"reply is expected, raise api.max_reply_bytes and run again (same key, same body).",
+        url=url,
+        status=status,
     )

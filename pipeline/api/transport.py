@@ -6,9 +6,14 @@ always verified (``verify`` is a CA bundle path or ``True``, never ``False``), a
 names the URL with the token replaced by ``***`` and carries no ``requests`` exception in its
 ``__cause__`` or ``__context__``.
 
+It also bounds each exchange: ``timeout`` is the deadline of the whole request (connect, send,
+status line, headers and body; see :mod:`pipeline.api.deadline`), ``connect_timeout`` bounds
+the connect alone, and a reply longer than ``max_reply_bytes`` is not read.
+
 Usage::
 
-    t = Transport(base_url, token, session=requests.Session(), timeouts=(10, 30), clock=time.time)
+    t = Transport(base_url, token, session=requests.Session(), connect_timeout=10,
+                  timeout=30, max_reply_bytes=64 << 20, clock=time.time)
     reply = t.send("POST", "calls", "/addPhones", body=b"[...]", idempotence_key="k1")
     reply.status, reply.content
 """
@@ -22,13 +27,18 @@ from pathlib import Path
 
 import requests
 
-from pipeline.api.failures import error_from_exception, error_from_reply
-from pipeline.errors import ApiError
+from pipeline.api.deadline import Deadline, DeadlineAdapter
+from pipeline.api.failures import error_from_exception, error_from_reply, reply_too_large
+from pipeline.errors import ApiError, ApiTimeoutError
 from pipeline.redact import MASK, install_redaction, register_secret
 
 log = logging.getLogger("pipeline.api")
 
 IDEMPOTENCE_KEY = "Idempotence-Key"
+# Enough for any documented reply (a getReport of 200 phones with their report data);
+# api.max_reply_bytes sets it from the config.
+MAX_REPLY_BYTES = 64 << 20
+_READ_BLOCK = 1 << 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +60,9 @@ class Transport:
         token: str,
         *,
         session: requests.Session | None = None,
-        timeouts: tuple[float, float] = (10.0, 30.0),
+        connect_timeout: float = 10.0,
+        timeout: float = 30.0,
+        max_reply_bytes: int = MAX_REPLY_BYTES,
         clock: Callable[[], float],
         ca_bundle: str | Path | None = None,
     ) -> None:
@@ -62,11 +74,16 @@ class Transport:
         self._token = token
         self.base_url = base_url.rstrip("/")
         self.session = session if session is not None else requests.Session()
-        self.timeouts = timeouts
+        # The connect is part of the whole request: it cannot take longer than all of it.
+        self.timeouts = (min(connect_timeout, timeout), timeout)
+        self.max_reply_bytes = max_reply_bytes
         self.clock = clock
         self.verify: str | bool = str(ca_bundle) if ca_bundle else True
         # Also on the session, so anything else using it verifies the same way.
         self.session.verify = self.verify
+        for prefix in ("https://", "http://"):
+            if not isinstance(self.session.get_adapter(prefix), DeadlineAdapter):
+                self.session.mount(prefix, DeadlineAdapter())
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r}, token={MASK!r})"
@@ -104,26 +121,45 @@ class Transport:
             headers["Content-Type"] = "application/json"
         started = self.clock()
         failure: ApiError | None = None
-        try:
-            response = self.session.request(
-                method,
-                self.url(area, suffix, safe=False),
-                params=query or None,
-                data=body if body is not None else form,
-                headers=headers,
-                timeout=self.timeouts,
-                verify=self.verify,
-                allow_redirects=False,
-            )
-            content = response.content  # read fully here: a dropped body fails inside the try
-        except requests.RequestException as exc:
-            failure = error_from_exception(exc, url=safe_url, method=method, timeouts=self.timeouts)
-            log.debug("%s %s failed: %s", method, safe_url, type(exc).__name__)
-        if failure is not None:
+        response: requests.Response | None = None
+        content = b""
+        with Deadline(self.timeouts[1]) as deadline:
+            try:
+                response = self.session.request(
+                    method,
+                    self.url(area, suffix, safe=False),
+                    params=query or None,
+                    data=body if body is not None else form,
+                    headers=headers,
+                    timeout=self.timeouts,
+                    verify=self.verify,
+                    allow_redirects=False,
+                    stream=True,
+                )
+                content = self._read(response, deadline)
+            except requests.RequestException as exc:
+                log.debug("%s %s failed: %s", method, safe_url, type(exc).__name__)
+                # After the watchdog shut the socket, whatever broke is its consequence.
+                failure = (
+                    self._timed_out(safe_url, method)
+                    if deadline.expired
+                    else error_from_exception(
+                        exc, url=safe_url, method=method, timeouts=self.timeouts
+                    )
+                )
+            except _DeadlinePassedError:
+                failure = self._timed_out(safe_url, method)
+            except _TooLargeError:
+                status = None if response is None else response.status_code
+                failure = reply_too_large(safe_url, method, self.max_reply_bytes, status=status)
+            finally:
+                if response is not None:
+                    response.close()  # back to the pool when read to its end, else closed
+        if failure is not None or response is None:
             # Raised after the except block, not inside it: there Python would keep the
             # requests exception (its text holds the URL with the token) as __context__,
             # which `from None` only hides from printed tracebacks.
-            raise failure
+            raise failure or self._timed_out(safe_url, method)
         status = response.status_code
         log.debug(
             "%s %s -> %s (%d bytes, %.3f s)",
@@ -144,3 +180,38 @@ class Transport:
             now=self.clock(),
             control=control,
         )
+
+    def _read(self, response: requests.Response, deadline: Deadline) -> bytes:
+        """The whole body, at most ``max_reply_bytes`` of it (decoded), before the deadline."""
+        cap = self.max_reply_bytes
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            raise _TooLargeError
+        parts: list[bytes] = []
+        size = 0
+        for part in response.iter_content(_READ_BLOCK):
+            size += len(part)
+            if size > cap:
+                raise _TooLargeError
+            # The watchdog ends a stalled read; this catches a session whose adapter is not
+            # ours (mounted after the transport's) between two blocks at least.
+            if deadline.passed:
+                raise _DeadlinePassedError
+            parts.append(part)
+        return b"".join(parts)
+
+    def _timed_out(self, safe_url: str, method: str) -> ApiError:
+        return ApiTimeoutError(
+            f"{method} {safe_url}: no whole reply within {self.timeouts[1]:g} s (api.timeout_s "
+            f"bounds the whole request: connect, send and reply); the request may have taken "
+            f"effect: retry with the same key and body.",
+            url=safe_url,
+        )
+
+
+class _TooLargeError(Exception):
+    """The reply is longer than ``max_reply_bytes``."""
+
+
+class _DeadlinePassedError(Exception):
+    """The request's deadline passed between two blocks of the body."""

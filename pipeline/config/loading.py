@@ -86,9 +86,14 @@ def parse_config(
         raise ConfigError(f"{source}: the top level must be a mapping of sections (api:, ...).")
     data = _interpolate(data, "", source, env)
     try:
-        return Config.model_validate(data)
+        cfg = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_validation_error(source, exc)) from None
+    try:
+        cfg.effective_base_url(env)  # JAICP_BASE_URL is checked as the file's value is
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from None
+    return cfg
 
 
 def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:

@@ -12,6 +12,7 @@ import math
 import os
 import re
 import zoneinfo
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -28,6 +29,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from pipeline.config.network import checked_override, insecure_http
 from pipeline.config.rules import (
     PayloadType,
     PhoneType,
@@ -79,10 +81,17 @@ class ApiConfig(_Section):
     """How to reach the Calls API."""
 
     base_url: str = "https://app.jaicp.com"
+    # The whole request (connect, send, status, headers, body), not one socket read: a server
+    # dripping its reply cannot hold a request longer than this.
     timeout_s: float = Field(default=30.0, gt=0, le=600)
     connect_timeout_s: float = Field(default=10.0, gt=0, le=120)
     # A custom CA bundle (PEM) for TLS-intercepting proxies; verification is never switched off.
     ca_bundle: Path | None = None
+    # A longer reply is not read (an error): 64 MiB fits a getReport of 200 phones with
+    # many jobs each and large report data.
+    max_reply_bytes: int = Field(default=64 << 20, ge=1024, le=1 << 30)
+    # Plain http:// to a host other than this machine sends the token (in the URL) in clear.
+    allow_insecure_http: bool = False
 
     @field_validator("base_url")
     @classmethod
@@ -90,6 +99,13 @@ class ApiConfig(_Section):
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http(s) URL such as https://app.jaicp.com")
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _check_http(self) -> ApiConfig:
+        problem = insecure_http(self.base_url, allowed=self.allow_insecure_http)
+        if problem:
+            raise ValueError(problem)
+        return self
 
 
 class LedgerConfig(_Section):
@@ -346,8 +362,11 @@ class Config(_Section):
     reports: ReportsConfig = ReportsConfig()
     notify: NotifyConfig = NotifyConfig()
 
-    def effective_base_url(self, environ: dict[str, str] | None = None) -> str:
-        """``JAICP_BASE_URL`` from the environment wins over ``api.base_url``."""
+    def effective_base_url(self, environ: Mapping[str, str] | None = None) -> str:
+        """``JAICP_BASE_URL`` from the environment wins over ``api.base_url``; an override
+        that is not an http(s) URL, or is plain http:// to another host, is a ConfigError."""
         env = os.environ if environ is None else environ
         override = env.get(BASE_URL_ENV, "").strip()
-        return override.rstrip("/") if override else self.api.base_url
+        if not override:
+            return self.api.base_url
+        return checked_override(override, BASE_URL_ENV, allowed=self.api.allow_insecure_http)

@@ -1,4 +1,5 @@
-"""The admin API under ``/__emulator__/`` (contract): campaigns, jobs, log, clock, faults.
+"""The admin API under ``/__emulator__/`` (contract): campaigns, jobs, log, clock, faults,
+limits (``POST limits {"maxBodyBytes": 4096 | null, "tooLargeBody": "json"|"html"|"empty"}``).
 
 Errors are 400 ``{"type": "emulator.admin.invalid", "message": ...}`` (ValueError/TypeError
 raised here) or 404 ``emulator.admin.not.found`` for an unknown admin path.
@@ -66,6 +67,19 @@ def _set_faults(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
     return emulator.faults.describe()
 
 
+def _limits(emulator: Emulator) -> dict[str, Any]:
+    return {"maxBodyBytes": emulator.max_body_bytes, "tooLargeBody": emulator.too_large_body}
+
+
+def _set_limits(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+    body = _object(value)
+    limit = body.get("maxBodyBytes")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
+        raise ValueError("'maxBodyBytes' must be an integer number of bytes or null")
+    emulator.set_limits(limit, str(body.get("tooLargeBody", "json")))
+    return _limits(emulator)
+
+
 def _clear_faults(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
     emulator.clear_faults()
 
@@ -85,6 +99,8 @@ _OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "faults"): lambda emulator, params, value: emulator.faults.describe(),
     ("POST", "faults"): _set_faults,
     ("DELETE", "faults"): _clear_faults,
+    ("GET", "limits"): lambda emulator, params, value: _limits(emulator),
+    ("POST", "limits"): _set_limits,
     ("POST", "reset"): _reset,
 }
 

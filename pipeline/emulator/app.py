@@ -22,6 +22,7 @@ from pipeline.emulator.faults import Faults
 from pipeline.emulator.model import Clock
 from pipeline.emulator.reports import admin_job
 from pipeline.emulator.server import EmulatorHTTPServer
+from pipeline.emulator.wire import TOO_LARGE_BODIES
 
 
 class Emulator:
@@ -30,7 +31,9 @@ class Emulator:
     ``seed`` drives the dialing outcomes; ``start_ms`` fixes the clock's start (default: the
     wall clock when the emulator is built — after that the clock moves only by ``advance``).
     ``running_status``/``cancelled_status`` pick the documented spellings
-    (``inProgress``/``inProcess``, ``cancelledByUser``/``canceled``).
+    (``inProgress``/``inProcess``, ``cancelledByUser``/``canceled``). ``max_body_bytes``
+    (None: no limit) answers a longer request body with 413 and a ``too_large_body`` of
+    ``json``, ``html`` or ``empty`` (the real service's limit and 413 body are undocumented).
     """
 
     def __init__(
@@ -42,6 +45,8 @@ class Emulator:
         start_ms: int | None = None,
         running_status: str = "inProgress",
         cancelled_status: str = "cancelledByUser",
+        max_body_bytes: int | None = None,
+        too_large_body: str = "json",
     ) -> None:
         if running_status not in ("inProgress", "inProcess"):
             raise ValueError("running_status must be 'inProgress' or 'inProcess'")
@@ -53,6 +58,9 @@ class Emulator:
         self.clock = Clock(int(time.time() * 1000) if start_ms is None else start_ms)
         self.state = State(self.clock, Spelling(running_status, cancelled_status))
         self.faults: Faults = Faults()
+        self.max_body_bytes: int | None = None
+        self.too_large_body = "json"
+        self.set_limits(max_body_bytes, too_large_body)
         self._log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
         self._server: EmulatorHTTPServer | None = None
@@ -159,7 +167,15 @@ class Emulator:
                 self.advance((value - before) / 1000)
             self.clock.set_ms(value)
 
-    # ----------------------------------------------------------------- faults, log, reset
+    # ----------------------------------------------------------------- limits, faults, log
+    def set_limits(self, max_body_bytes: int | None, too_large_body: str = "json") -> None:
+        """Answer request bodies longer than ``max_body_bytes`` with 413 (None: no limit)."""
+        if max_body_bytes is not None and max_body_bytes < 0:
+            raise ValueError("max_body_bytes must be 0 or more (None: no limit)")
+        if too_large_body not in TOO_LARGE_BODIES:
+            raise ValueError(f"too_large_body must be one of {', '.join(TOO_LARGE_BODIES)}")
+        self.max_body_bytes, self.too_large_body = max_body_bytes, too_large_body
+
     def set_faults(self, rules: list[Any], seed: int | None = None) -> None:
         self.faults.configure(rules, seed)
 
@@ -175,7 +191,8 @@ class Emulator:
             return [dict(entry) for entry in self._log]
 
     def reset(self) -> None:
-        """Forget campaigns, jobs, keys, the log and the faults; the clock goes back to start."""
+        """Forget campaigns, jobs, keys, the log and the faults; the clock goes back to start.
+        The limits stay: they are the server's configuration, not its state."""
         self.state.reset()
         self.faults.clear()
         with self._log_lock:

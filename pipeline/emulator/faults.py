@@ -3,14 +3,17 @@
 A rule (contract)::
 
     {"kind": "error_before_commit" | "error_after_commit" | "drop_before_commit"
-             | "drop_after_commit" | "rate_limit" | "delay" | "redirect",
+             | "drop_after_commit" | "rate_limit" | "delay" | "redirect" | "drip",
      "endpoint": "addPhones" | ... | "*",       # default "*"
      "times": 2,            # apply to the next 2 matching requests, then never again
      "probability": 0.3,    # apply with this chance, drawn from the seeded generator
      "status": 503,         # error_* (default 503)
      "retryAfter": 1.5,     # rate_limit, seconds (default 1)
      "delaySeconds": 0.2,   # delay (real seconds: it exists to trip client timeouts)
-     "location": "http://127.0.0.1:1/elsewhere"}  # redirect (307)
+     "location": "http://127.0.0.1:1/elsewhere",  # redirect (307)
+     "dripSeconds": 0.8,    # drip: the request is carried out, then its reply is written
+     "dripFrom": "status"}  #   one byte every dripSeconds (real seconds), from the status
+                            #   line on ("status", default) or after the headers ("body")
 
 Rules are checked in order for every request; every matching ``delay`` rule sleeps, then the
 first matching rule of another kind decides the request's fate. ``times`` counts only the
@@ -39,6 +42,7 @@ KINDS = frozenset(
         "rate_limit",
         "delay",
         "redirect",
+        "drip",
     }
 )
 # The endpoint names a rule may target (the router's names for the public routes).
@@ -72,6 +76,8 @@ class FaultRule:
     retry_after: float = 1.0
     delay_seconds: float = 0.0
     location: str = ""
+    drip_seconds: float = 1.0
+    drip_from: str = "status"
 
     @classmethod
     def parse(cls, raw: Any) -> FaultRule:
@@ -80,7 +86,7 @@ class FaultRule:
             raise ValueError("a fault rule must be a JSON object")
         unknown = set(raw) - {
             "kind", "endpoint", "times", "probability", "status", "retryAfter",
-            "delaySeconds", "location",
+            "delaySeconds", "location", "dripSeconds", "dripFrom",
         }  # fmt: skip
         if unknown:
             raise ValueError(f"unknown fault rule field(s): {sorted(unknown)}")
@@ -105,6 +111,12 @@ class FaultRule:
         rule.location = str(raw.get("location", ""))
         if kind == "redirect" and not rule.location:
             raise ValueError("a redirect rule needs a location")
+        rule.drip_seconds = float(raw.get("dripSeconds", 1.0))
+        if not 0 < rule.drip_seconds <= 60:
+            raise ValueError(f"dripSeconds must be above 0 and at most 60, got {rule.drip_seconds}")
+        rule.drip_from = str(raw.get("dripFrom", "status"))
+        if rule.drip_from not in ("status", "body"):
+            raise ValueError(f"dripFrom must be 'status' or 'body', got {rule.drip_from!r}")
         return rule
 
 

@@ -11,7 +11,15 @@ replaced by ``***``, no query string: the query carries phone numbers), ``idempo
 bytes the idempotence fingerprint uses: the body, or the sorted query for GET/crmCalls),
 ``replayed``, ``fault`` (the kind that decided the request, else ``null``), ``arrived``
 (``time.monotonic()`` of this host once the whole request was read, before any delay: which
-requests had reached the server at a given moment, e.g. when a test signalled the client).
+requests had reached the server at a given moment, e.g. when a test signalled the client),
+``arrivedAt``
+(the real wall clock, Unix seconds with a fraction, when the request had been read: unlike
+``ts`` it moves by itself, so tests can see who sent what while a client was waiting).
+
+A request body longer than the emulator's ``maxBodyBytes`` (``null``: no limit; admin
+``POST limits``) is answered 413 before anything else, as a front proxy would, with the
+configured body: ``json`` (``{"type": "request.too.large", ...}``), ``html`` (nginx's page)
+or ``empty``. What the real service sends for 413 is undocumented.
 
 Usage: see :class:`pipeline.emulator.Emulator`; this module is its transport.
 """
@@ -20,6 +28,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -27,8 +36,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pipeline.emulator.admin import admin_request
 from pipeline.emulator.core import Reply, json_reply
+from pipeline.emulator.faults import FaultRule
 from pipeline.emulator.model import ApiError
 from pipeline.emulator.routes import Request, fingerprint_bytes, handle, mask_path, match, sha256
+from pipeline.emulator.wire import drip_reply, too_large_reply
 
 if TYPE_CHECKING:
     from pipeline.emulator.app import Emulator
@@ -43,7 +54,12 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         self.emulator = emulator
+        self.stopping = threading.Event()  # ends replies being dripped
         super().__init__(address, Handler)
+
+    def shutdown(self) -> None:
+        self.stopping.set()
+        super().shutdown()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # The stdlib prints a traceback to stderr for every reset connection; log instead.
@@ -107,11 +123,15 @@ class Handler(BaseHTTPRequestHandler):
         reply: Reply,
         headers: dict[str, str] | None = None,
         entry: dict[str, Any] | None = None,
+        drip: FaultRule | None = None,
     ) -> None:
         if entry is not None:
             # Log before the reply leaves: a client that has its answer must find the entry.
             entry["status"] = reply.status
             self._record(entry)
+        if drip is not None:
+            drip_reply(self, reply, headers or {}, drip, self.server.stopping)
+            return
         self.send_response(reply.status)
         content_type = reply.content_type
         if content_type == "application/json":
@@ -160,6 +180,7 @@ class Handler(BaseHTTPRequestHandler):
         emulator = self.server.emulator
         request = Request(self.command, query, body, self.headers.get("Idempotence-Key"))
         entry: dict[str, Any] = {
+            "arrivedAt": time.time(),
             "ts": emulator.clock.now_ms(),
             "method": self.command,
             "path": mask_path(path),
@@ -171,6 +192,10 @@ class Handler(BaseHTTPRequestHandler):
             "arrived": time.monotonic(),
         }
         try:
+            limit = emulator.max_body_bytes
+            if limit is not None and len(body) > limit:
+                self._send(too_large_reply(len(body), limit, emulator.too_large_body), None, entry)
+                return
             try:
                 route = match(self.command, path)
             except ApiError as exc:
@@ -198,7 +223,9 @@ class Handler(BaseHTTPRequestHandler):
             elif rule is not None and rule.kind == "drop_after_commit":
                 self._drop(entry)
                 return
-            self._send(reply, extra, entry)
+            self._send(
+                reply, extra, entry, rule if rule is not None and rule.kind == "drip" else None
+            )
         except OSError:
             # The client went away (it timed out during a delay fault, say): nobody to answer.
             self.close_connection = True

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase, driver_sql
 from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch, new_batches
+from pipeline.ledger.narrow import batch_size_for
 from pipeline.ledger.planrows import BATCH, ID, PAYLOAD, PHONE, POLICY, ROW_NUMBER, STATE
 from pipeline.ledger.states import BATCHED, PLANNED
 
@@ -142,7 +143,8 @@ class Freezer:
             fetched = list(starmap(PlannedRow, cursor.fetchall()))
             cursor.close()
             final = len(fetched) < max_rows
-            groups, self._carry = split_batches(self._carry + fetched, self.batch_size, final=final)
+            size = batch_size_for(conn, lease.campaign_id, self.batch_size)  # after a 413
+            groups, self._carry = split_batches(self._carry + fetched, size, final=final)
             now = ledger.now()
             frozen: list[tuple[int, list[PlannedRow]]] = []
             for group in groups:
@@ -206,7 +208,8 @@ class ChunkFreezer:
         to insert once the new rows are in). Nothing of this object changes until
         :meth:`committed`, so a rolled-back transaction leaves it as it was.
         """
-        groups, carry = split_batches(self._carry + rows, self.batch_size, final=final)
+        size = batch_size_for(conn, self.lease.campaign_id, self.batch_size)  # after a 413
+        groups, carry = split_batches(self._carry + rows, size, final=final)
         carried = {row.id for row in self._carry}
         batch_of: dict[int, int] = {}
         links: list[tuple[int, int, int]] = []

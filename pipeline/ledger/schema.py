@@ -64,6 +64,9 @@ campaigns = sa.Table(
     # (or the operator accepted a new ledger); NULL: no upload may send to it yet.
     sa.Column("server_checked_at", TS, nullable=True),
     sa.Column("server_numbers", sa.Integer, nullable=True),  # totalNumbers seen then
+    # The most rows a batch of this campaign may hold (migration 0005): lowered each time the
+    # server refuses a batch as too large (HTTP 413); every freeze honours it. NULL: no limit.
+    sa.Column("max_batch_rows", sa.Integer, nullable=True),
 )
 
 runs = sa.Table(

@@ -39,8 +39,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
+from pipeline.api.deadline import DeadlineAdapter
 from pipeline.errors import ConfigError
 
 CRASH_ENV = "JAICP_PIPELINE_CRASH_AT"
@@ -134,8 +134,9 @@ class TestHooks:
         session.mount("https://", adapter)
 
 
-class _AfterSendAdapter(HTTPAdapter):
-    """Fires ``after_send`` once an addPhones reply has arrived, before anyone parses it."""
+class _AfterSendAdapter(DeadlineAdapter):
+    """Fires ``after_send`` once an addPhones reply has arrived, before anyone parses it (a
+    DeadlineAdapter: it replaces the transport's, whose request deadline must still hold)."""
 
     def __init__(self, hooks: TestHooks) -> None:
         super().__init__()

@@ -165,12 +165,13 @@ class Flights:
         """One request, on a helper thread (its own client); the reply is read by settle."""
         sender = self.sender
         sender.hooks.adopt_attempt(attempt)  # so the after_send crash point sees this attempt
-        if sender.control.stopped:
+        # A 429 met by any sender pauses this one too; the run may stop meanwhile.
+        if not sender.edge.hold() or sender.control.stopped:
             return _NOT_SENT
         if not sender.fresh():
             sender.stale(work)
             return _NOT_SENT
-        return self.client().add_phones_body(body, idempotence_key=work.request_key)
+        return sender.edge.request(work, body, self.client(), attempt=1)
 
     def _not_sent(self, work: BatchWork) -> Outcome:
         """A batch whose intent is recorded but whose request never left: it stays in doubt

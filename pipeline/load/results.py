@@ -6,7 +6,7 @@
    ``id.not.found`` is split in halves until the unknown ids are isolated (they are stored
    with status ``not_found``, the rest of the chunk is not lost). Transient failures (5xx,
    429, timeouts, dropped connections) are retried with the uploader's policy
-   (``upload.max_attempts_per_request``, backoff with full jitter, ``Retry-After`` honoured up
+   (``upload.max_attempts_per_request``, backoff with jitter, ``Retry-After`` honoured up
    to ``upload.retry_after_cap_s``, all within ``upload.run_budget_s``); the reports are
    read-only, so a retry cannot do harm. Each chunk's outcomes are stored in the ledger in one
    transaction, so a fetch that gives up (exit 3) keeps what it got.

@@ -12,8 +12,19 @@ What each reply means (DESIGN.md §3 "Send"):
 
 * 200 with one id per phone → ``confirmed``.
 * a transient failure (connection, timeout, 5xx, 429) → ``unknown``; retried under the same
-  key until ``max_attempts_per_request`` attempts in this run, a ``Retry-After`` above the cap,
-  or the run budget ends it; then the batch stays pending for the next run.
+  key until ``max_attempts_per_request`` attempts in this run or the run budget ends it; then
+  the batch stays pending for the next run. Every wait is at least ``backoff_base_s``.
+* 429 → every sender holds off (not only the one that got it) for its ``Retry-After``
+  (floored at the backoff base); one above ``retry_after_cap_s`` stops sending for this run
+  (exit 3): the server will not take requests for longer than we are willing to wait.
+* no connection at all (refused, DNS, connect timeout) → nothing was sent; retried as above.
+  After a few batches in a row whose every attempt failed to connect the run stops (exit 3)
+  naming ``api.base_url`` / ``JAICP_BASE_URL``, instead of trying for ``run_budget_s``
+  (:mod:`pipeline.load.edge`).
+* 413 → the server processed nothing: the batch is split into two under new keys, the
+  campaign's batch size is lowered in the ledger for this and later runs, and a single row
+  still too large is ``rejected`` (``row_too_large``). Not when an earlier attempt may have
+  created the jobs (a 413 from a proxy in front would not know): then it stays in doubt.
 * 400 naming a phone of the batch → that row ``rejected`` with the server's reason, the others
   back to planned (re-frozen under new keys by the caller).
 * 400 ``invalid.call.task.state`` (campaign stopped/paused/finished): nothing was created; the
@@ -31,7 +42,6 @@ What each reply means (DESIGN.md §3 "Send"):
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Callable, Sequence
 from typing import Protocol
@@ -39,21 +49,32 @@ from typing import Protocol
 from pipeline.api import encode_add_phones
 from pipeline.errors import (
     ApiError,
+    ApiNotConnectedError,
     BadRequestError,
-    CampaignStateError,
-    ConfigError,
-    IdempotenceConflictError,
     KeyExpiredError,
-    PipelineError,
+    RateLimitedError,
+    RequestTooLargeError,
     StaleLeaseError,
     TransientApiError,
 )
 from pipeline.ledger import BatchWork, Holder, Ledger
 from pipeline.ledger.batches import BodyFor, canonical_body
+from pipeline.load.edge import Edge
 from pipeline.load.hooks import TestHooks
+from pipeline.load.outcome import Outcome
+from pipeline.load.refusals import Refusals
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.stop import StopFlag
 from pipeline.records import CallItem
+
+__all__ = [
+    "BODY_FOR",
+    "AddPhonesClient",
+    "BatchSender",
+    "Outcome",
+    "RunControl",
+    "body_for",
+]
 
 log = logging.getLogger("pipeline.load")
 
@@ -70,22 +91,6 @@ def body_for(items: Sequence[CallItem]) -> bytes:
 
 # What the uploader passes as ``body_for``: the same bytes as body_for() above.
 BODY_FOR: BodyFor = canonical_body
-
-
-class Outcome(enum.Enum):
-    """What became of one batch in this run."""
-
-    CONFIRMED = "confirmed"
-    REJECTED = "rejected"
-    BAD_ROW = "bad_row"  # one row rejected, the others back to planned: freeze again
-    SPLIT = "split"  # refused without naming a row: its rows are in two new batches
-    PENDING = "pending"  # left for the next run
-    EXPIRED = "expired"  # the key may have expired meanwhile: reconcile
-    STOPPED = "stopped"  # the run is stopping; not sent
-
-
-class CampaignNotRunningError(ConfigError):
-    """The campaign refuses new jobs (stopped, finished): a human must act (exit 4)."""
 
 
 class RunControl(StopFlag):
@@ -140,6 +145,8 @@ class BatchSender:
         # Asked right before each request (LeaseKeeper.fresh): False once this process may
         # have been frozen past its lease, when others may be sending its batches already.
         self.fresh: Callable[[], bool] = lambda: True
+        self.edge = Edge(control, policy, budget, sleep)
+        self.refusals = Refusals(ledger, lease, control, body_for=BODY_FOR)
 
     def send(self, work: BatchWork, client: AddPhonesClient) -> Outcome:
         """Send ``work`` until it has an outcome or must wait for the next run."""
@@ -182,60 +189,83 @@ class BatchSender:
         self.settled(work, outcome)
         return outcome
 
-    def _attempts(  # noqa: PLR0911 - one return per way a batch ends
+    def _attempts(
         self, work: BatchWork, client: AddPhonesClient, *, attempt: int, failed: ApiError | None
     ) -> Outcome:
         body = work.body(BODY_FOR)  # refuses to send bytes other than the frozen ones
+        # Whether an attempt may have created the jobs (one of an earlier run, or one here
+        # that connected and failed transiently), and whether any attempt here connected.
+        maybe_created, connected = work.attempts > 0, False
         while True:
             if failed is None:
-                if self.control.stopped:
-                    return Outcome.STOPPED
-                if not self.budget.allows():
-                    self.control.budget_spent = True
-                    return Outcome.PENDING
                 attempt += 1
-                self.hooks.start_attempt()
-                self.hooks.reach("before_intent")
-                try:
-                    self.ledger.mark_attempt(self.lease, work.id)
-                except KeyExpiredError:
-                    return Outcome.EXPIRED
-                self.control.count(attempts=1)
-                self.hooks.reach("after_intent")
-                if not self.fresh():
-                    self.stale(work)
-                    return Outcome.STOPPED
-                try:
-                    ids = client.add_phones_body(body, idempotence_key=work.request_key)
-                except ApiError as exc:
-                    failed = exc
-                else:
+                sent = self._attempt(work, body, client)
+                if isinstance(sent, Outcome):
+                    return sent
+                if not isinstance(sent, ApiError):
                     self.hooks.reach("after_reply")
-                    return self._after_success(work, ids)
+                    return self._after_success(work, sent)
+                failed = sent
             error, failed = failed, None
+            reached = not isinstance(error, ApiNotConnectedError)
+            connected = connected or reached
             if isinstance(error, TransientApiError):
+                maybe_created = maybe_created or reached
                 wait = self._after_transient(work, attempt, error)
                 if wait is None:
+                    if not connected:
+                        self.edge.unreachable(error)
                     return Outcome.PENDING
                 self.control.count(retries=1)
-                self.sleep(wait)
+                if not isinstance(error, RateLimitedError):
+                    self.sleep(wait)  # a 429's wait is the pause of all senders (edge.hold)
                 continue
+            if isinstance(error, RequestTooLargeError):
+                return self.refusals.too_large(work, error, maybe_created=maybe_created)
             if isinstance(error, BadRequestError):
-                return self._after_bad_request(work, error)
+                return self.refusals.bad_request(work, error)
             # invalid token, unexpected reply, TLS: a human must look
-            self._keep_pending(work, error)
+            self.refusals.keep_pending(work, error)
             self.control.stop(error)
             return Outcome.STOPPED
+
+    def _attempt(
+        self, work: BatchWork, body: bytes, client: AddPhonesClient
+    ) -> Outcome | list[str] | ApiError:
+        """One attempt: intent committed, then the request; its job ids or its failure, or
+        the outcome of a batch that cannot be sent now."""
+        if not self.edge.hold():
+            return Outcome.PENDING if self.control.budget_spent else Outcome.STOPPED
+        if not self.budget.allows():
+            self.control.budget_spent = True
+            return Outcome.PENDING
+        attempt = self.hooks.start_attempt()
+        self.hooks.reach("before_intent")
+        try:
+            self.ledger.mark_attempt(self.lease, work.id)
+        except KeyExpiredError:
+            return Outcome.EXPIRED
+        self.control.count(attempts=1)
+        self.hooks.reach("after_intent")
+        if not self.fresh():
+            self.stale(work)
+            return Outcome.STOPPED
+        try:
+            return self.edge.request(work, body, client, attempt=attempt)
+        except ApiError as exc:
+            return exc
 
     def _after_transient(
         self, work: BatchWork, attempt: int, exc: TransientApiError
     ) -> float | None:
         self.ledger.record_unknown(self.lease, work.id, error=exc.message)
+        if self.control.stopped:
+            return None  # e.g. a Retry-After beyond the cap: told once, by the stop itself
         wait = self.policy.wait(attempt=attempt, error=exc)
         if wait is None:
             why = (
                 f"Retry-After {exc.retry_after:g} s is above upload.retry_after_cap_s"
-                if exc.retry_after is not None and attempt < self.policy.max_attempts
+                if self.policy.beyond_cap(exc) and attempt < self.policy.max_attempts
                 else f"{attempt} attempts used (upload.max_attempts_per_request)"
             )
             log.warning("batch %d left for the next run: %s; last error: %s", work.id, why, exc)
@@ -246,50 +276,6 @@ class BatchSender:
             return None
         log.info("batch %d attempt %d failed (%s); retrying in %.2f s", work.id, attempt, exc, wait)
         return wait
-
-    def _after_bad_request(self, work: BatchWork, exc: BadRequestError) -> Outcome:
-        if isinstance(exc, IdempotenceConflictError):
-            self._keep_pending(work, exc)
-            self.control.stop(
-                PipelineError(
-                    f"batch {work.id}: the server says key {work.request_key} was used with "
-                    f"another body. The uploader never does that, so this is a bug in its key "
-                    f"discipline: the run stopped; keep the ledger and report it. ({exc})"
-                )
-            )
-            return Outcome.STOPPED
-        if isinstance(exc, CampaignStateError):
-            self._keep_pending(work, exc)
-            self.control.stop(
-                CampaignNotRunningError(
-                    f"the campaign does not accept new numbers ({exc.error_type}); nothing of "
-                    f"batch {work.id} was created and it stays pending under its key. Start or "
-                    f"resume the campaign in JAICP, then run upload again."
-                )
-            )
-            return Outcome.STOPPED
-        code = exc.error_type or "server.bad_request"
-        if exc.phone is not None and exc.phone in {row.phone for row in work.rows}:
-            back = self.ledger.record_bad_row(
-                self.lease, work.id, phone=exc.phone, code=code, message=exc.message
-            )
-            log.warning(
-                "batch %d: server rejected a row (%s); %d rows re-batched", work.id, code, back
-            )
-            return Outcome.BAD_ROW
-        halves = self.ledger.split_refused(
-            self.lease, work.id, code=code, message=exc.message, body_for=BODY_FOR
-        )
-        if not halves:
-            log.warning("batch %d (one row) rejected by the server: %s", work.id, exc)
-            return Outcome.REJECTED
-        log.warning(
-            "batch %d refused by the server without naming a row (%s); split into batches %s",
-            work.id,
-            code,
-            ", ".join(map(str, halves)),
-        )
-        return Outcome.SPLIT
 
     def _after_success(self, work: BatchWork, ids: list[str]) -> Outcome:
         if len(ids) != len(work.rows):
@@ -304,11 +290,6 @@ class BatchSender:
         self.control.count(confirmed=1)
         self.hooks.reach("after_outcome")
         return Outcome.CONFIRMED
-
-    def _keep_pending(self, work: BatchWork, exc: ApiError) -> None:
-        # Nothing was created (or we cannot tell): "unknown" keeps the key, so a later run
-        # resends the same bytes or reconciles — never loses the rows, never doubles them.
-        self.ledger.record_unknown(self.lease, work.id, error=exc.message)
 
 
 class AddPhonesClient(Protocol):

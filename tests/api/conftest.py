@@ -30,7 +30,7 @@ def client_for(emulator: Any) -> Callable[..., CallsApiClient]:
     """Build a client for any token against the running emulator."""
 
     def build(token: str, **kwargs: Any) -> CallsApiClient:
-        kwargs.setdefault("read_timeout", 10.0)
+        kwargs.setdefault("timeout", 10.0)
         return CallsApiClient(emulator.base_url, token, **kwargs)
 
     return build

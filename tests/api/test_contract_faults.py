@@ -47,7 +47,7 @@ def test_drop_before_commit_is_a_connection_error(client: CallsApiClient, emulat
 def test_delay_beyond_the_read_timeout_is_a_timeout(
     client_for: Any, campaign: dict[str, Any], emulator: Any
 ) -> None:
-    impatient: CallsApiClient = client_for(campaign["token"], read_timeout=0.2)
+    impatient: CallsApiClient = client_for(campaign["token"], timeout=0.2)
     emulator.set_faults([{"kind": "delay", "delaySeconds": 1.5, "times": 1}])
     with pytest.raises(ApiTimeoutError) as info:
         impatient.campaign_info()

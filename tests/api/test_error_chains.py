@@ -87,14 +87,14 @@ def test_connection_refused(campaign: dict[str, Any]) -> None:
 
 
 def test_read_timeout(emulator: Emulator, campaign: dict[str, Any]) -> None:
-    client = CallsApiClient(emulator.base_url, campaign["token"], read_timeout=0.2)
+    client = CallsApiClient(emulator.base_url, campaign["token"], timeout=0.2)
     emulator.set_faults([{"kind": "delay", "delaySeconds": 1.0, "times": 1}])
     error = _failure(client.campaign_status, ApiTimeoutError)
     _assert_clean(error, campaign["token"])
 
 
 def test_reply_dropped_after_commit(emulator: Emulator, campaign: dict[str, Any]) -> None:
-    client = CallsApiClient(emulator.base_url, campaign["token"], read_timeout=10)
+    client = CallsApiClient(emulator.base_url, campaign["token"], timeout=10)
     emulator.set_faults([{"kind": "drop_after_commit", "endpoint": "addPhones", "times": 1}])
     error = _failure(lambda: client.add_phones([{"phone": "79001230001"}]), ApiConnectionError)
     _assert_clean(error, campaign["token"])
@@ -103,14 +103,14 @@ def test_reply_dropped_after_commit(emulator: Emulator, campaign: dict[str, Any]
 def test_tls_failure(emulator: Emulator, campaign: dict[str, Any]) -> None:
     # TLS spoken to the emulator's plain-HTTP port: a real handshake failure (SSLError).
     https = emulator.base_url.replace("http://", "https://")
-    client = CallsApiClient(https, campaign["token"], connect_timeout=5, read_timeout=5)
+    client = CallsApiClient(https, campaign["token"], connect_timeout=5, timeout=5)
     error = _failure(client.campaign_status, ApiError)
     assert "TLS" in str(error)
     _assert_clean(error, campaign["token"])
 
 
 def test_server_error(emulator: Emulator, campaign: dict[str, Any]) -> None:
-    client = CallsApiClient(emulator.base_url, campaign["token"], read_timeout=10)
+    client = CallsApiClient(emulator.base_url, campaign["token"], timeout=10)
     emulator.set_faults([{"kind": "error_before_commit", "status": 502, "times": 1}])
     error = _failure(client.campaign_status, ServerError)
     _assert_clean(error, campaign["token"])
@@ -151,7 +151,7 @@ def echoing_proxy() -> Iterator[str]:
 
 
 def test_bad_reply(echoing_proxy: str, campaign: dict[str, Any]) -> None:
-    client = CallsApiClient(echoing_proxy, campaign["token"], read_timeout=10)
+    client = CallsApiClient(echoing_proxy, campaign["token"], timeout=10)
     adding = _failure(
         lambda: client.add_phones([{"phone": "79001230002"}]), UnexpectedResponseError
     )

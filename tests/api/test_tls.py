@@ -95,7 +95,7 @@ def https_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 def test_self_signed_server_refused_without_bundle(https_server: tuple[str, Path]) -> None:
     url, _ = https_server
     with pytest.raises(ApiError) as info:
-        CallsApiClient(url, TOKEN, connect_timeout=5, read_timeout=5).campaign_status()
+        CallsApiClient(url, TOKEN, connect_timeout=5, timeout=5).campaign_status()
     assert not isinstance(info.value, TransientApiError)  # retrying cannot fix trust
     assert "ca_bundle" in str(info.value)
     assert TOKEN not in str(info.value)
@@ -103,5 +103,5 @@ def test_self_signed_server_refused_without_bundle(https_server: tuple[str, Path
 
 def test_self_signed_server_accepted_with_bundle(https_server: tuple[str, Path]) -> None:
     url, cert = https_server
-    client = CallsApiClient(url, TOKEN, ca_bundle=cert, connect_timeout=5, read_timeout=5)
+    client = CallsApiClient(url, TOKEN, ca_bundle=cert, connect_timeout=5, timeout=5)
     assert client.campaign_status() is CampaignStatus.PAUSED

@@ -28,7 +28,7 @@ def test_token_is_nowhere_in_logs_or_errors(
 ) -> None:
     token = campaign["token"]
     secret = token.rsplit(".", 1)[1]
-    client = client_for(token, read_timeout=0.3)
+    client = client_for(token, timeout=0.3)
     stranger = client_for(make_token(4242, 1))
     stream = io.StringIO()
     late = logging.StreamHandler(stream)

@@ -1,5 +1,6 @@
 """Server and network faults during one run: lost replies, 5xx before and after the commit,
-429 with Retry-After, replies slower than the read timeout, connection refused for a while.
+429 with Retry-After (which pauses every sender), replies slower than the timeout, connection
+refused for a while, and an address where nothing listens (the run stops after a few batches).
 
 Every case: zero duplicates, the ledger agrees with the server, no key with two bodies, and no
 key sent more than ``max_attempts_per_request`` times in one run.
@@ -180,5 +181,64 @@ def test_persistent_5xx_is_bounded_then_a_later_run_finishes(
     second = scene.upload()
     assert second.returncode == 0, scene.describe(second)
     assert_bounded(scene.add_phone_requests()[len(first_log) :], 3)
+    scene.assert_exactly_once()
+    scene.assert_key_discipline()
+
+
+def test_a_rate_limit_pauses_every_sender(emulator: WallClockEmulator, tmp_path: Path) -> None:
+    # Every request takes the server 1 s, so each sender has at most one request out at a
+    # time. The first request gets a 429 (Retry-After 2 s) at the moment the other three
+    # senders get their replies: those that were about to send again may do so, once each;
+    # after that nobody sends until the pause is over. (Before, every sender went on at
+    # full speed and only the batch that got the 429 waited.)
+    scene = Scene.create(
+        tmp_path, emulator, rows=100, batch_size=5, concurrency=4, backoff_base_s=0.05
+    )
+    took, retry_after = 1.0, 2.0
+    emulator.set_faults(
+        [
+            {"kind": "delay", "endpoint": "addPhones", "delaySeconds": took},
+            {"kind": "rate_limit", "endpoint": "addPhones", "times": 1, "retryAfter": retry_after},
+        ]
+    )
+    result = scene.upload()
+    assert result.returncode == 0, scene.describe(result)
+    scene.assert_exactly_once()
+    scene.assert_key_discipline()
+
+    log = scene.add_phone_requests()
+    limited = next(e for e in log if e["status"] == 429)
+    replied = limited["arrivedAt"] + took  # the 429 left the server no earlier than this
+    during = [e for e in log if replied < e["arrivedAt"] < replied + retry_after]
+    assert len(during) <= 3, f"{len(during)} requests arrived during the {retry_after} s pause"
+    again = [
+        e for e in log if e is not limited and e["idempotenceKey"] == limited["idempotenceKey"]
+    ]
+    assert again and again[0]["arrivedAt"] >= replied + retry_after  # a lower bound only
+
+
+def test_an_address_nobody_listens_on_stops_the_run_then_a_later_run_sends_once(
+    emulator: WallClockEmulator, tmp_path: Path
+) -> None:
+    import socket
+
+    scene = Scene.create(tmp_path, emulator, rows=200)  # 10 batches of 20
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        good, scene.base_url = scene.base_url, f"http://127.0.0.1:{closed.getsockname()[1]}"
+        scene.configure()
+        first = scene.upload()
+    assert first.returncode == 3, scene.describe(first)
+    said = first.stdout + first.stderr
+    assert f"could not connect to {scene.base_url}" in said
+    assert "api.base_url" in said and "JAICP_BASE_URL" in said
+    assert scene.add_phone_requests() == [] and scene.jobs() == []
+    states = dict(scene.query("SELECT state, count(*) FROM rows GROUP BY state"))
+    assert "sent" not in states and sum(states.values()) == 200
+
+    scene.base_url = good
+    scene.configure()
+    second = scene.upload()
+    assert second.returncode == 0, scene.describe(second)
     scene.assert_exactly_once()
     scene.assert_key_discipline()

@@ -150,6 +150,7 @@ def test_admin_faults_clock_jobs_requests_reset(
     assert set(log[-1]) == {
         "ts", "method", "path", "idempotenceKey", "status", "bodySha256", "replayed", "fault",
         "arrived",
+        "arrivedAt",
     }  # fmt: skip
     assert api.admin("GET", "nothing").status_code == 404
 

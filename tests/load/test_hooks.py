@@ -6,14 +6,16 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from pipeline.api import CallsApiClient
 from pipeline.emulator import Emulator
-from pipeline.errors import ConfigError
+from pipeline.errors import ApiTimeoutError, ConfigError
 from pipeline.load import TestHooks
 from tests.load.conftest import Uploader, jobs_per_phone, phone
 
@@ -74,3 +76,18 @@ def test_the_process_kills_itself_at_the_point_and_a_rerun_finishes(
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     assert jobs_per_phone(emulator, campaign["id"]) == {phone(i): 1 for i in range(30)}
+
+
+def test_the_after_send_hook_keeps_the_request_deadline(
+    emulator: Emulator, campaign: dict[str, Any]
+) -> None:
+    # Arming after_send mounts the hook's adapter over the transport's: the deadline of the
+    # whole request must survive that (the crash suite runs with the hook armed).
+    hooks = TestHooks.from_env({"JAICP_PIPELINE_CRASH_AT": "after_send@999"})
+    client = CallsApiClient(emulator.base_url, campaign["token"], timeout=1)
+    hooks.install(client.session)
+    emulator.set_faults([{"kind": "drip", "dripSeconds": 0.8, "times": 1}])
+    started = time.monotonic()
+    with pytest.raises(ApiTimeoutError):
+        client.campaign_status()  # the dripped reply would take ~2 minutes
+    assert time.monotonic() - started < 10

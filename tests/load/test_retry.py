@@ -1,10 +1,14 @@
-"""The retry policy: full jitter under an exponential ceiling, Retry-After up to its cap."""
+"""The retry policy: jitter between the backoff base and an exponential ceiling, Retry-After
+floored at the base and honoured up to its cap."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from pipeline.api import parse_retry_after
 from pipeline.errors import RateLimitedError, ServerError
 from pipeline.load.retry import Budget, RetryPolicy
 
@@ -14,12 +18,14 @@ def _policy(**kw: float) -> RetryPolicy:
     return RetryPolicy(rng=random.Random(1), **args)  # type: ignore[arg-type]
 
 
-def test_backoff_is_full_jitter_under_a_doubling_ceiling() -> None:
+def test_backoff_is_jitter_from_the_base_under_a_doubling_ceiling() -> None:
     policy = _policy()
-    for attempt, ceiling in [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (5, 4.0)]:
+    for attempt, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 4.0), (5, 4.0)]:
         waits = [policy.wait(attempt=attempt, error=ServerError("x")) for _ in range(200)]
-        assert all(w is not None and 0 <= w <= ceiling for w in waits)
+        # Never below the base: a draw near 0 would be a retry at once.
+        assert all(w is not None and 0.5 <= w <= ceiling for w in waits)
         assert max(w or 0 for w in waits) > ceiling * 0.8  # it spreads over the whole range
+        assert min(w or 0 for w in waits) < 0.5 + (ceiling - 0.5) * 0.2
 
 
 def test_attempts_are_bounded() -> None:
@@ -30,6 +36,34 @@ def test_retry_after_is_used_as_given_up_to_the_cap() -> None:
     policy = _policy()
     assert policy.wait(attempt=1, error=RateLimitedError("x", retry_after=12.5)) == 12.5
     assert policy.wait(attempt=1, error=RateLimitedError("x", retry_after=61)) is None
+
+
+@pytest.mark.parametrize("header", ["0", "-5", "-0.0", "Mon, 01 Jan 2001 00:00:00 GMT"])
+def test_a_retry_after_of_zero_or_less_is_floored_at_the_backoff_base(header: str) -> None:
+    seconds = parse_retry_after(header, now=1_700_000_000.0)
+    assert seconds == 0.0
+    error = RateLimitedError("x", retry_after=seconds)
+    assert _policy().wait(attempt=1, error=error) == 0.5
+
+
+@pytest.mark.parametrize("header", ["nan", "NaN", "soon", "", "1,5"])
+def test_an_unusable_retry_after_falls_back_to_the_floored_backoff(header: str) -> None:
+    seconds = parse_retry_after(header, now=1_700_000_000.0)
+    assert seconds is None
+    waits = [
+        _policy().wait(attempt=1, error=RateLimitedError("x", retry_after=seconds))
+        for _ in range(50)
+    ]
+    assert all(w is not None and 0.5 <= w <= 1.0 for w in waits)
+
+
+@pytest.mark.parametrize("header", ["1e999", "inf", "86400", "Fri, 31 Dec 9999 23:59:59 GMT"])
+def test_an_absurd_retry_after_is_never_waited(header: str) -> None:
+    error = RateLimitedError("x", retry_after=parse_retry_after(header, now=1_700_000_000.0))
+    policy = _policy()
+    assert policy.beyond_cap(error)
+    assert policy.wait(attempt=1, error=error) is None
+    assert policy.delay(attempt=1, error=error) is None
 
 
 def test_the_budget_counts_waiting_on_the_injected_clock() -> None:

@@ -1,0 +1,29 @@
+"""What became of one batch in a run, and the one stop that is the campaign's fault.
+
+Usage::
+
+    from pipeline.load.outcome import Outcome
+    if outcome is Outcome.SPLIT: ...
+"""
+
+from __future__ import annotations
+
+import enum
+
+from pipeline.errors import ConfigError
+
+
+class Outcome(enum.Enum):
+    """What became of one batch in this run."""
+
+    CONFIRMED = "confirmed"
+    REJECTED = "rejected"
+    BAD_ROW = "bad_row"  # one row rejected, the others back to planned: freeze again
+    SPLIT = "split"  # refused without naming a row: its rows are in two new batches
+    PENDING = "pending"  # left for the next run
+    EXPIRED = "expired"  # the key may have expired meanwhile: reconcile
+    STOPPED = "stopped"  # the run is stopping; not sent
+
+
+class CampaignNotRunningError(ConfigError):
+    """The campaign refuses new jobs (stopped, finished): a human must act (exit 4)."""
