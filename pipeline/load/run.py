@@ -40,7 +40,7 @@ from pipeline.errors import (
 from pipeline.extract.snapshot import Snapshot, Snapshots
 from pipeline.ledger import Campaign, Holder, InputFile, Lease, Ledger, Worker
 from pipeline.load.batches import Dispatcher, pending_rows
-from pipeline.load.campaign_check import check_campaign
+from pipeline.load.campaign_check import SendGate
 from pipeline.load.hooks import TestHooks
 from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
 from pipeline.load.planning import plan_file
@@ -211,6 +211,7 @@ class _Run:
         self.peers_seen = 0  # other live workers seen at once (sharing runs)
         self.worker: Worker | None = None  # this run's row in `workers` (ended by finish)
         self.snapshots: Snapshots | None = None  # the private copies of the run's files
+        self.gate: SendGate | None = None  # the new-ledger check, asked before the first send
         self.sender = sender = MeteredSender(
             ledger,
             holder,
@@ -227,29 +228,18 @@ class _Run:
     def gate_sending(self, campaign: Campaign, *, new_ledger: bool) -> None:
         """Send nothing until the campaign passed the new-ledger check (asked once, when the
         first batches are claimed: a run with nothing to send makes no request for it)."""
-        if campaign.checked:
-            return
-
-        def may_send() -> bool:
-            if self.control.stopped:
-                return False
-            try:
-                note = check_campaign(
-                    self.ledger,
-                    campaign,
-                    self.dispatcher.client(),
-                    run_id=self.summary.run_id,
-                    new_ledger=new_ledger,
-                )
-            except PipelineError as exc:
-                self.control.stop(exc)
-                return False
-            if note:
-                self.summary.notes.append(note)
-            self.dispatcher.may_send = lambda: True
-            return True
-
-        self.dispatcher.may_send = may_send
+        self.gate = SendGate(
+            self.ledger,
+            campaign,
+            self.dispatcher.client,
+            run_id=self.summary.run_id,
+            new_ledger=new_ledger,
+            retry=self.policy,
+            budget=self.budget,
+            sleep=self.sleep,
+            control=self.control,
+        )
+        self.dispatcher.may_send = self.gate
 
     def coordinate(
         self,
@@ -425,6 +415,7 @@ class _Run:
                 exit_status=s.exit_code,
                 stats={"attempts": s.attempts, "retries": s.retries},
             )
+            s.notes[:0] = self.gate.notes if self.gate is not None else []
             if self.peers_seen:
                 s.notes.append(
                     f"shared the campaign with up to {self.peers_seen} other run(s) (PostgreSQL "

@@ -230,7 +230,8 @@ def test_an_address_nobody_listens_on_stops_the_run_then_a_later_run_sends_once(
         first = scene.upload()
     assert first.returncode == 3, scene.describe(first)
     said = first.stdout + first.stderr
-    assert f"could not connect to {scene.base_url}" in said
+    # A new ledger asks `campaign info` before its first batch: that is where it stops.
+    assert "could not connect" in said and scene.base_url in said and "nothing was sent" in said
     assert "api.base_url" in said and "JAICP_BASE_URL" in said
     assert scene.add_phone_requests() == [] and scene.jobs() == []
     states = dict(scene.query("SELECT state, count(*) FROM rows GROUP BY state"))

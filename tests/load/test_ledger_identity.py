@@ -196,3 +196,46 @@ def test_identical_batches_inside_one_file_get_their_own_keys(
     summary = uploader.run(twice)
     assert summary.exit_code == ExitCode.OK and summary.sent == 20, summary.lines()
     assert jobs_per_phone(emulator, campaign["id"]) == {phone(i): 2 for i in range(10)}
+
+
+def test_the_question_is_retried_like_any_request_then_the_batches_go(
+    uploader: Uploader, emulator: Emulator, campaign: dict[str, Any]
+) -> None:
+    emulator.set_faults([{"kind": "error_before_commit", "endpoint": "campaign", "times": 2}])
+    summary = uploader.run(uploader.csv(20))
+    assert summary.exit_code == ExitCode.OK, summary.lines()
+    infos = [e["status"] for e in emulator.requests_log() if e["method"] == "GET"]
+    assert infos == [503, 503, 200]
+    assert len(uploader.sleeps) == 2  # the run's backoff between the questions
+    assert len(emulator.jobs(campaign["id"])) == 20
+
+
+def test_an_unanswered_question_sends_nothing_and_leaves_the_rows_pending(
+    uploader: Uploader, emulator: Emulator, campaign: dict[str, Any]
+) -> None:
+    emulator.set_faults([{"kind": "error_before_commit", "endpoint": "campaign"}])
+    summary = uploader.run(uploader.csv(20), max_attempts_per_request=3)
+    assert summary.exit_code == ExitCode.PENDING, summary.lines()
+    assert uploader.add_phones_log() == []
+    assert (summary.read, summary.pending) == (20, 20) and summary.adds_up()
+    # The next run, with the server answering again, asks again and sends.
+    emulator.set_faults([])
+    assert uploader.run(uploader.csv(0, start=100)).exit_code == ExitCode.OK
+    assert len(emulator.jobs(campaign["id"])) == 20
+
+
+def test_a_new_ledger_that_cannot_reach_the_server_stops_at_the_question(
+    uploader: Uploader, emulator: Emulator, campaign: dict[str, Any]
+) -> None:
+    import socket
+
+    with socket.socket() as closed:  # bound, never listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        uploader.api = {"base_url": f"http://127.0.0.1:{closed.getsockname()[1]}"}
+        summary = uploader.run(uploader.csv(30), max_attempts_per_request=3)
+    assert summary.exit_code == ExitCode.PENDING, summary.lines()
+    message = str(summary.error)
+    assert "could not connect" in message and "nothing was sent" in message
+    assert "api.base_url" in message and "JAICP_BASE_URL" in message
+    assert len(uploader.sleeps) == 2  # three questions, then the run ends: no hammering
+    assert (summary.read, summary.pending) == (30, 30) and summary.adds_up()

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from pipeline.api import CallsApiClient
+from pipeline.api.deadline import DeadlineAdapter
 from pipeline.errors import PipelineError
 from pipeline.load import UploadSummary
 from tests.load.conftest import Uploader
@@ -29,7 +29,10 @@ from tests.load.conftest import Uploader
 Hook = Callable[[requests.PreparedRequest], None]
 
 
-class _HookedAdapter(HTTPAdapter):
+class _HookedAdapter(DeadlineAdapter):
+    """A request deadline adapter that also runs the hooks (the transport replaces an adapter
+    of any other kind with its own, which would drop the hooks)."""
+
     def __init__(self, before: Hook | None, after: Hook | None) -> None:
         super().__init__()
         self._before, self._after = before, after
