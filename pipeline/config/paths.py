@@ -14,14 +14,14 @@ the current directory.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from pipeline.config.sections import Config
 
-_IN_MEMORY = (None, "", ":memory:")
+# sqlite[+driver]:///DATABASE[?query] — the only URL form with a local path (SQLAlchemy's).
+# Parsed here by hand: only the ledger package talks to SQLAlchemy.
+_SQLITE_URL = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?):///(?P<database>[^?]*)(?P<query>\?.*)?$")
 
 
 def resolve_sqlite_url(url: str, base: Path) -> str:
@@ -29,19 +29,16 @@ def resolve_sqlite_url(url: str, base: Path) -> str:
 
     Other URLs, in-memory databases and SQLite URI filenames (``file:…``) come back unchanged.
     """
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError):
-        return url  # the ledger reports an unparseable URL when it opens it
-    database = parsed.database
-    if parsed.get_backend_name() != "sqlite" or database in _IN_MEMORY or database is None:
-        return url
-    if database.startswith("file:"):
+    match = _SQLITE_URL.match(url)
+    if match is None:
+        return url  # another backend, or a URL the ledger reports when it opens it
+    database = match["database"]
+    if database in ("", ":memory:") or database.startswith("file:"):
         return url
     path = Path(database).expanduser()
     if path.is_absolute() and str(path) == database:
         return url
-    return parsed.set(database=str(base / path)).render_as_string(hide_password=False)
+    return f"{match['scheme']}:///{base / path}{match['query'] or ''}"
 
 
 def resolve_paths(cfg: Config, *, base: Path) -> Config:
