@@ -112,8 +112,24 @@ class CsvBlocks:
         """Everything :meth:`records` checks, without building the records of plain text."""
         if self._carry:
             text, self._carry = self._carry + text, ""
-        if self._plain(text) is None:
-            self._parse(text, final=final)
+        if '"' in text or ("\r" in text and text.count("\r") != text.count("\r\n")):
+            if self._plain(text) is None:  # a bare CR or quotes: as records() does
+                self._parse(text, final=final)
+            return
+        # Plain text: only the longest line matters until one is near a bound. Lines keep a
+        # CR of "\r\n" here (one character too many), so a line within one of a bound is
+        # judged exactly, as records() would.
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        limits = self.limits
+        if lines and max(map(len, lines)) >= min(
+            limits.max_columns - 1, limits.max_cell_chars, limits.max_record_chars
+        ):
+            exact = plain_lines(text)
+            assert exact is not None
+            check_lines(exact, self.lines + 1, self.delimiter, limits, self.name)
+        self.lines += len(lines)
 
     def columns(self, text: str, width: int, *, final: bool) -> list[list[str]] | None:
         """:func:`plain_columns` of ``text`` when possible (then the lines are checked and

@@ -40,7 +40,25 @@ _DIMENSION = re.compile(rb'<(?:[\w.-]+:)?dimension\s+ref\s*=\s*["\']([^"\']*)')
 
 def guard_workbook(path: Path, sheet: str | int | None, limits: Limits, name: str) -> None:
     """Raise InputFileError when the workbook, or the sheet ``sheet`` of it (a name, a 0-based
-    index, None for the first), is beyond ``limits`` (module docstring)."""
+    index, None for the first), is beyond ``limits`` (module docstring).
+
+    A file that passed is not scanned again while it is the same file (device, inode, size,
+    modification time): ``upload`` checks a file's structure, then opens it to read it.
+    """
+    stat = path.stat()
+    key = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, sheet, limits)
+    if key in _PASSED:
+        return
+    _check(path, sheet, limits, name)
+    if len(_PASSED) >= 64:
+        _PASSED.clear()
+    _PASSED.add(key)
+
+
+_PASSED: set[tuple[object, ...]] = set()
+
+
+def _check(path: Path, sheet: str | int | None, limits: Limits, name: str) -> None:
     with open_archive(path, limits, name) as archive:
         sheets, strings = _parts_to_scan(archive, sheet, name)
         for info in archive.infolist():

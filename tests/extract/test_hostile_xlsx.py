@@ -8,6 +8,7 @@ declared <dimension> is ignored, so a file can lie in it."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from python_calamine import CalamineWorkbook
@@ -224,3 +225,27 @@ def test_a_workbook_within_the_bounds_is_read_by_both_engines(tmp_path: Path) ->
     results = [read_all(path, ReadOptions(xlsx_engine=e))[1] for e in ENGINES]  # type: ignore[arg-type]
     assert results[0] == results[1] and len(results[0]) == 4998
     assert check_structure(path).header == ("phone", "name")
+
+
+def test_a_checked_file_is_not_scanned_again_until_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.extract import xlsx_guard
+
+    scans: list[Path] = []
+    real = xlsx_guard._check
+
+    def counted(path: Path, *args: Any) -> None:
+        scans.append(path)
+        real(path, *args)
+
+    monkeypatch.setattr(xlsx_guard, "_check", counted)
+    path = workbook(tmp_path / "book.xlsx", HEAD + ROW2)
+    check_structure(path)
+    with open_table(path) as table:  # what upload does after the check: no second scan
+        assert table.info.header == ("phone", "name")
+    assert len(scans) == 1
+    workbook(path, HEAD + ROW2 + FAR)  # the same name, new content
+    with pytest.raises(InputFileError, match="XFD1048576"):
+        open_table(path)
+    assert len(scans) == 2
