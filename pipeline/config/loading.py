@@ -51,13 +51,17 @@ def protect_process() -> None:
     """Let no core dump of this process (or of the workers it forks) exist from now on.
 
     Called before a secret enters memory: a crash would otherwise write the campaign token to
-    disk, readable wherever cores are collected. ``RLIMIT_CORE = 0`` stops ordinary dumps;
-    ``PR_SET_DUMPABLE = 0`` also stops a core pattern that pipes to a collector (systemd-
-    coredump, apport), which ignores the limit, and keeps other users' debuggers out. Both
-    pass to forked children; neither has an effect worth failing over where unsupported.
+    disk, readable wherever cores are collected. A core size limit of 0 stops ordinary dumps;
+    ``PR_SET_DUMPABLE = 0`` stops every dump of the process, even one piped to a collector
+    (systemd-coredump, apport) that ignores the limit or after the limit is raised again, and
+    keeps other users' debuggers out. Both pass to forked children; neither has an effect
+    worth failing over where unsupported. The limit set is the soft one, the one the kernel
+    applies (not-dumpable makes the hard one moot), so that programs this process starts are
+    not barred from ever allowing dumps of their own.
     """
     with contextlib.suppress(ValueError, OSError):
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+        resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
