@@ -190,7 +190,8 @@ class XlsxTable(Table):
                     raise _unreadable(self.name, exc) from None
                 if not raw:
                     return
-                yield [row_text(row[first:]) for row in raw]
+                # most sheets start at column A: no copy of each row just to cut nothing off
+                yield [row_text(row[first:]) for row in raw] if first else list(map(row_text, raw))
 
         yield from assemble(batches(), len(self.info.header))
 
