@@ -25,7 +25,7 @@ from pathlib import Path
 import click
 
 from pipeline.api import CallsApiClient
-from pipeline.config import Config, load_config
+from pipeline.config import Config, load_config, protect_process
 from pipeline.emulator import Emulator
 from pipeline.errors import ConfigError
 from pipeline.ledger import open_ledger, utc_now
@@ -42,6 +42,7 @@ DEFAULT_CONFIG = ROOT / "configs" / "bitrix24.yaml"
 
 def _demo_token() -> str:
     # The shape of a real token (account.campaign.secret); random so no run reuses another's.
+    protect_process()  # a token all the same: no core dump may hold it
     alphabet = string.ascii_letters + string.digits
     return "104.7056." + "".join(secrets.choice(alphabet) for _ in range(43))
 

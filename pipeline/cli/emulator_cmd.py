@@ -17,7 +17,6 @@ Usage::
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sys
 import threading
@@ -27,7 +26,7 @@ from typing import Any
 
 import click
 
-from pipeline.config import TOKEN_ENV
+from pipeline.config import TOKEN_ENV, campaign_token
 from pipeline.errors import ConfigError
 
 
@@ -60,14 +59,14 @@ def _refuse_token_option(ctx: click.Context, param: click.Parameter, value: str 
 
 
 def _emulator_token() -> str:
-    token = os.environ.get(TOKEN_ENV, "").strip()
-    if not token:
+    try:
+        return campaign_token()  # the one reader of the token: it turns core dumps off first
+    except ConfigError:
         raise ConfigError(
             f"{TOKEN_ENV} is not set: the emulator serves one campaign under the token in "
             f"{TOKEN_ENV} (shape account.campaign.secret), the same variable the other commands "
             f"read, e.g. `export {TOKEN_ENV}=104.7056.$(openssl rand -hex 22)`."
-        )
-    return token
+        ) from None
 
 
 @click.command()

@@ -300,7 +300,9 @@ def _run_parallel(
     keep_cells = rejects is not None
 
     def work(part: CsvRange) -> Iterator[tuple[int, int, Any, Any]]:
-        for first, columns, extra in read_range(path, info, part, detected=detected):
+        for first, columns, extra in read_range(
+            path, info, part, detected=detected, limits=options.limits
+        ):
             classified = rows.classify_columns(first, columns, extra, items=build)
             size = len(columns[0])
             yield first, size, classified.pack(), columns if keep_cells else None
@@ -317,7 +319,9 @@ def _run_parallel(
                     stack, config, info, accepted=accepted, rejects=rejects, batches=batches
                 )
             merge = _Merge(summary, rows, outputs)
-            for first, columns, extra in read_range(path, info, parts[0], detected=detected):
+            for first, columns, extra in read_range(
+                path, info, parts[0], detected=detected, limits=options.limits
+            ):
                 classified = rows.classify_columns(first, columns, extra, items=build)
                 merge.add(len(columns[0]), classified, _column_cells(first, columns))
             for child in children:

@@ -13,7 +13,7 @@ variable without a default is a :class:`~pipeline.errors.ConfigError`. Unknown k
 too: a typo must not silently fall back to a default.
 """
 
-from pipeline.config.loading import campaign_token, load_config, parse_config
+from pipeline.config.loading import campaign_token, load_config, parse_config, protect_process
 from pipeline.config.rules import (
     POLICY_INT_BOUNDS,
     WEEKDAYS,
@@ -61,4 +61,5 @@ __all__ = [
     "normalize_gmt_zone",
     "parse_config",
     "parse_offset_datetime",
+    "protect_process",
 ]

@@ -1,11 +1,16 @@
 """Reading the config file: YAML, ``${ENV}`` interpolation, errors naming file, key and value;
-and the campaign token, which comes from the environment only.
+and the campaign token, which comes from the environment only, into a process that cannot
+leave a core dump.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import re
+import resource
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,15 +21,61 @@ from pipeline.config.paths import resolve_paths
 from pipeline.config.sections import TOKEN_ENV, Config
 from pipeline.errors import ConfigError
 
+_PR_SET_DUMPABLE = 4  # <linux/prctl.h>
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _AliasRefused(Exception):  # noqa: N818 - turned into a ConfigError right away
+    """An anchor or alias in a config file (refused before anything is built from it)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """PyYAML's safe loader refusing anchors and aliases as the document is composed.
+
+    An alias is cheap to parse but every copy of it is walked (``${ENV}`` interpolation,
+    validation): ten nested levels of ten aliases are 10^10 strings from a 342-byte file. A
+    config has no use for them, so the first one stops the load, before any node is built.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _AliasRefused(event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+def protect_process() -> None:
+    """Let no core dump of this process (or of the workers it forks) exist from now on.
+
+    Called before a secret enters memory: a crash would otherwise write the campaign token to
+    disk, readable wherever cores are collected. A core size limit of 0 stops ordinary dumps;
+    ``PR_SET_DUMPABLE = 0`` stops every dump of the process, even one piped to a collector
+    (systemd-coredump, apport) that ignores the limit or after the limit is raised again, and
+    keeps other users' debuggers out. Both pass to forked children; neither has an effect
+    worth failing over where unsupported. The limit set is the soft one, the one the kernel
+    applies (not-dumpable makes the hard one moot), so that programs this process starts are
+    not barred from ever allowing dumps of their own.
+    """
+    with contextlib.suppress(ValueError, OSError):
+        hard = resource.getrlimit(resource.RLIMIT_CORE)[1]
+        resource.setrlimit(resource.RLIMIT_CORE, (0, hard))
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
 
 
 def campaign_token(environ: dict[str, str] | None = None) -> str:
     """Return the campaign token from ``JAICP_TOKEN``; never read from files or arguments.
 
     The token is the only credential of the Calls API and sits in the URL path, so keeping it
-    out of config files and the process list (command-line arguments) is the first defence.
+    out of config files and the process list (command-line arguments) is the first defence;
+    core dumps are switched off first (:func:`protect_process`), as the process will hold it.
     """
+    protect_process()
     env = os.environ if environ is None else environ
     token = env.get(TOKEN_ENV, "").strip()
     if not token:
@@ -109,7 +160,13 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Conf
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc}.") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_PlainLoader)  # noqa: S506 - a SafeLoader, minus aliases
+    except _AliasRefused as exc:
+        raise ConfigError(
+            f"{path}: line {exc.line}: YAML anchors and aliases (&name, *name) are not allowed "
+            f"in a config file: a few hundred bytes of nested aliases expand to gigabytes. "
+            f"Write the values out in full."
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -123,6 +123,15 @@ class InputConfig(_Section):
     chunk_size: int = Field(default=10_000, ge=100, le=1_000_000)
     # auto: python-calamine, openpyxl only when calamine cannot open the workbook.
     xlsx_engine: Literal["auto", "calamine", "openpyxl"] = "auto"
+    # Bounds on a file, checked before it costs memory; a file beyond one is refused whole
+    # (exit 6) naming the setting. pipeline.extract.options.Limits explains each one.
+    max_cell_chars: int = Field(default=32_767, ge=1, le=1 << 30)
+    max_columns: int = Field(default=1_000, ge=1, le=1_000_000)
+    max_record_chars: int = Field(default=1 << 20, ge=1, le=1 << 31)
+    max_cells: int = Field(default=10_000_000, ge=1, le=1 << 40)
+    max_xlsx_mb: int = Field(default=512, ge=1, le=1 << 20)
+    max_xlsx_ratio: int = Field(default=100, ge=1, le=100_000)
+    max_xlsx_members: int = Field(default=10_000, ge=1, le=10_000_000)
 
     @field_validator("delimiter", mode="before")
     @classmethod

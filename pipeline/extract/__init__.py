@@ -2,7 +2,7 @@
 
 Usage::
 
-    from pipeline.extract import ReadOptions, open_table
+    from pipeline.extract import ReadOptions, check_structure, open_table
 
     with open_table("export.csv", ReadOptions.from_config(cfg.input)) as table:
         table.info          # SourceInfo: header, encoding, delimiter, sheet, header_row
@@ -10,9 +10,12 @@ Usage::
             for row, cells in zip(chunk.row_numbers, chunk.rows):
                 ...                                   # cells[i] is the text under header[i]
 
+    info = check_structure(copy, options, name="export.csv")   # the whole file, no rows kept
+
 Every failure to read is a :class:`~pipeline.errors.InputFileError` saying what, where and
-what to do. The rules (row numbers, blank and ragged rows, cell rendering) are in
-``base.py``, ``cells.py`` and README ("Reading files").
+what to do; ``name=`` is how those messages call the file (default: its path). The rules (row
+numbers, blank and ragged rows, cell rendering, size bounds) are in ``base.py``, ``cells.py``,
+``bounds.py`` and README ("Reading files").
 """
 
 from __future__ import annotations
@@ -21,41 +24,84 @@ from pathlib import Path
 
 from pipeline.errors import InputFileError
 from pipeline.extract.base import Table
-from pipeline.extract.options import ReadOptions
+from pipeline.extract.options import Limits, ReadOptions
+from pipeline.records import SourceInfo
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
-__all__ = ["CSV_SUFFIXES", "XLSX_SUFFIXES", "ReadOptions", "Table", "open_table"]
+__all__ = [
+    "CSV_SUFFIXES",
+    "XLSX_SUFFIXES",
+    "Limits",
+    "ReadOptions",
+    "Table",
+    "check_structure",
+    "open_table",
+]
 
 
-def open_table(path: str | Path, options: ReadOptions | None = None) -> Table:
-    """Open ``path`` as a CSV or XLSX table according to its extension."""
+def open_table(
+    path: str | Path, options: ReadOptions | None = None, *, name: str | None = None
+) -> Table:
+    """Open ``path`` as a CSV or XLSX table according to its extension (of ``name`` when
+    given: a private copy of the file may be named anything)."""
     path = Path(path)
+    shown = name or str(path)
     options = options or ReadOptions()
-    suffix = path.suffix.lower()
+    suffix = Path(shown).suffix.lower()
+    if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
+        suffix = path.suffix.lower() or suffix
     if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
         raise InputFileError(
-            f"{path}: unknown file type {suffix or '(no extension)'!r}. Supported: "
+            f"{shown}: unknown file type {suffix or '(no extension)'!r}. Supported: "
             f"{', '.join(CSV_SUFFIXES + XLSX_SUFFIXES)}; save the export as CSV or XLSX."
         )
     try:
         if suffix in XLSX_SUFFIXES:
             from pipeline.extract.xlsx_reader import XlsxTable
 
-            return XlsxTable(path, options)
+            return XlsxTable(path, options, name=shown)
         from pipeline.extract.csv_reader import CsvTable
 
-        return CsvTable(path, options)
+        return CsvTable(path, options, name=shown)
     except FileNotFoundError:
         raise InputFileError(
-            f"{path}: file not found. Check the path (relative paths start from {Path.cwd()})."
+            f"{shown}: file not found. Check the path (relative paths start from {Path.cwd()})."
         ) from None
     except IsADirectoryError:
-        raise InputFileError(f"{path}: is a directory; pass the export file itself.") from None
+        raise InputFileError(f"{shown}: is a directory; pass the export file itself.") from None
     except PermissionError:
         raise InputFileError(
-            f"{path}: permission denied; make the file readable by this user."
+            f"{shown}: permission denied; make the file readable by this user."
         ) from None
     except OSError as exc:
-        raise InputFileError(f"{path}: cannot read the file: {exc.strerror or exc}.") from None
+        raise InputFileError(f"{shown}: cannot read the file: {exc.strerror or exc}.") from None
+
+
+def check_structure(
+    path: str | Path, options: ReadOptions | None = None, *, name: str | None = None
+) -> SourceInfo:
+    """Check the whole file for every structural error its reading would meet, keeping no row.
+
+    Raises the :class:`InputFileError` that reading it whole with :func:`open_table` and
+    ``chunks()`` would raise (undecodable bytes, mixed encodings, broken quoting, a header
+    problem, a record, cell or sheet beyond ``options.limits``), or returns the
+    :class:`SourceInfo` the reader finds. Bad *rows* are not structural: they stay rejects.
+
+    - CSV: every block goes through the reader's own checks; plain blocks (no quote) are only
+      split into lines, never into cells (~4M rows/s on a typical export).
+    - XLSX: the archive and sheet checks run when the table opens (``xlsx_guard``). calamine
+      then loads the sheet whole, so its errors come before any row and nothing else can fail
+      later: opening is the whole check. openpyxl streams the sheet and may meet a broken part
+      of it at any row, so with openpyxl every row is read (and dropped).
+    """
+    with open_table(path, options, name=name) as table:
+        from pipeline.extract.csv_reader import CsvTable
+
+        if isinstance(table, CsvTable):
+            table.check_rest()
+        elif table.engine == "openpyxl":
+            for _ in table.chunks():
+                pass
+        return table.info

@@ -5,12 +5,14 @@ line ends and delimiters gives exactly the records the :mod:`csv` module would (
 line, no quoting to undo) at a third of its cost, and a block whose every line has the
 header's number of fields can even be cut straight into columns. Any other block goes through
 the :mod:`csv` module in strict mode; a quoted field left open at the end of a block is carried
-into the next one, so multi-line fields may span blocks.
+into the next one, so multi-line fields may span blocks. Every record is held to the size
+bounds of :mod:`.bounds` on either path, so the verdict never depends on where blocks fall.
 
 Usage::
 
     parser = CsvBlocks(path, ";", lines_before=1)
     rows = parser.records("7916...;Иванов\\n", final=False)       # [['7916...', 'Иванов']]
+    parser.scan("7916...;Иванов\\n", final=False)                 # the same checks, no rows
     columns = plain_columns("a;b\\nc;d\\n", ";", 2)               # [['a', 'c'], ['b', 'd']]
 """
 
@@ -18,18 +20,18 @@ from __future__ import annotations
 
 import csv
 import io
-from itertools import repeat
+from itertools import accumulate, repeat
 from pathlib import Path
 
 from pipeline.errors import InputFileError
+from pipeline.extract.bounds import check_lines, check_records, record_too_long
+from pipeline.extract.options import Limits
 
-BLOCK_CHARS = 1 << 18  # ~3-4k rows of a typical export per read: cheap to split, bounded
 
-
-def quoting_error(path: Path, line: int, exc: csv.Error) -> InputFileError:
+def quoting_error(name: str | Path, line: int, exc: csv.Error) -> InputFileError:
     """The error for broken CSV quoting on ``line`` (1-based physical line of the file)."""
     return InputFileError(
-        f"{path}: line {line}: the CSV quoting is broken ({exc}). "
+        f"{name}: line {line}: the CSV quoting is broken ({exc}). "
         f'Usually a double quote (") opened in a cell on or before this line is never '
         f"closed, or text follows a closing quote. Fix the quoting there and run again."
     )
@@ -39,8 +41,8 @@ def plain_lines(text: str) -> list[str] | None:
     """The lines of ``text`` when plain splitting parses it exactly as :mod:`csv` does.
 
     That holds without double quotes and with carriage returns only in ``\\r\\n`` pairs (a
-    bare ``\\r`` ends a record for csv), and with no line longer than csv's field limit (csv
-    would refuse such a field). ``None`` otherwise.
+    bare ``\\r`` ends a record for csv). ``None`` otherwise. (csv's own field limit is kept
+    above ``max_record_chars``, which every line is held to, so it never decides.)
     """
     if '"' in text:
         return None
@@ -51,9 +53,6 @@ def plain_lines(text: str) -> list[str] | None:
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()  # the text ended with a line end
-    limit = csv.field_size_limit()
-    if len(text) > limit and max(map(len, lines), default=0) > limit:
-        return None
     return lines
 
 
@@ -61,8 +60,10 @@ def plain_columns(text: str, delimiter: str, width: int) -> list[list[str]] | No
     """``text`` cut into ``width`` columns when it is plain (see :func:`plain_lines`) and every
     line has exactly ``width`` fields; ``None`` otherwise (the caller parses rows instead)."""
     lines = plain_lines(text)
-    if lines is None:
-        return None
+    return None if lines is None else _cut(lines, delimiter, width)
+
+
+def _cut(lines: list[str], delimiter: str, width: int) -> list[list[str]] | None:
     if not lines:
         return [[] for _ in range(width)]
     if set(map(str.count, lines, repeat(delimiter))) != {width - 1}:
@@ -74,47 +75,137 @@ def plain_columns(text: str, delimiter: str, width: int) -> list[list[str]] | No
 
 
 class CsvBlocks:
-    """Records of CSV text fed block by block; counts physical lines for error messages."""
+    """Records of CSV text fed block by block; counts physical lines for error messages.
 
-    def __init__(self, path: Path, delimiter: str, *, lines_before: int) -> None:
+    ``name`` is how messages call the file; ``limits`` the bounds every record is held to.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        delimiter: str,
+        *,
+        lines_before: int,
+        limits: Limits | None = None,
+        name: str | None = None,
+    ) -> None:
         self.path = path
+        self.name = name or str(path)
         self.delimiter = delimiter
+        self.limits = limits or Limits()
         self.lines = lines_before  # physical lines of the file before the pending text
         self._carry = ""  # an unfinished quoted record from the previous block
+        # csv refuses fields over its (process-wide) limit; records are bounded here instead
+        if csv.field_size_limit() <= self.limits.max_record_chars:
+            csv.field_size_limit(self.limits.max_record_chars + 1)
 
     def records(self, text: str, *, final: bool) -> list[list[str]]:
         """The complete records of ``text`` (which ends at a line end unless ``final``)."""
         if self._carry:
             text, self._carry = self._carry + text, ""
-        lines = plain_lines(text)
+        lines = self._plain(text)
         if lines is not None:
-            self.lines += len(lines)
             return list(map(str.split, lines, repeat(self.delimiter)))
         return self._parse(text, final=final)
 
+    def scan(self, text: str, *, final: bool) -> None:
+        """Everything :meth:`records` checks, without building the records of plain text."""
+        if self._carry:
+            text, self._carry = self._carry + text, ""
+        if '"' in text or ("\r" in text and text.count("\r") != text.count("\r\n")):
+            if self._plain(text) is None:  # a bare CR or quotes: as records() does
+                self._parse(text, final=final)
+            return
+        # Plain text: only the longest line matters until one is near a bound. Lines keep a
+        # CR of "\r\n" here (one character too many), so a line within one of a bound is
+        # judged exactly, as records() would.
+        lines = text.split("\n")
+        if lines[-1] == "":
+            lines.pop()
+        limits = self.limits
+        if lines and max(map(len, lines)) >= min(
+            limits.max_columns - 1, limits.max_cell_chars, limits.max_record_chars
+        ):
+            exact = plain_lines(text)
+            assert exact is not None
+            check_lines(exact, self.lines + 1, self.delimiter, limits, self.name)
+        self.lines += len(lines)
+
     def columns(self, text: str, width: int, *, final: bool) -> list[list[str]] | None:
-        """:func:`plain_columns` of ``text`` when possible (then the lines are counted), else
-        ``None``: call :meth:`records` with the same text."""
+        """:func:`plain_columns` of ``text`` when possible (then the lines are checked and
+        counted), else ``None``: call :meth:`records` with the same text."""
         if self._carry:
             return None
-        columns = plain_columns(text, self.delimiter, width)
+        lines = plain_lines(text)
+        columns = None if lines is None else _cut(lines, self.delimiter, width)
         if columns is not None:
-            self.lines += len(columns[0])
+            assert lines is not None
+            check_lines(lines, self.lines + 1, self.delimiter, self.limits, self.name)
+            self.lines += len(lines)
         return columns
+
+    def _plain(self, text: str) -> list[str] | None:
+        """The checked lines of plain ``text`` (then counted), or None."""
+        lines = plain_lines(text)
+        if lines is not None:
+            check_lines(lines, self.lines + 1, self.delimiter, self.limits, self.name)
+            self.lines += len(lines)
+        return lines
 
     def _parse(self, text: str, *, final: bool) -> list[list[str]]:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter, strict=True)
         records: list[list[str]] = []
-        done = 0  # lines of the records parsed so far
+        ends: list[int] = []  # lines of the text up to the end of each record
+        failure: csv.Error | None = None
         try:
             for record in reader:
                 records.append(record)
-                done = reader.line_num
+                ends.append(reader.line_num)
         except csv.Error as exc:
+            failure = exc
+        done = ends[-1] if ends else 0  # lines of the records parsed so far
+        lines: list[str] = []
+        if failure is not None or len(text) > self.limits.max_record_chars:
             lines = io.StringIO(text, newline="").readlines()
+        self._check(records, ends, lines, len(text))
+        if failure is not None:
+            # The record csv stopped in (it may go on in the next block): too long already,
+            # whatever else is wrong with it
+            upto = max(reader.line_num, done + 1)
+            rest = sum(map(len, lines[done:upto])) - _line_end(lines[upto - 1])
+            if rest > self.limits.max_record_chars:
+                raise record_too_long(self.name, self.lines + done + 1, self.limits)
             if final or reader.line_num < len(lines):
-                raise quoting_error(self.path, self.lines + reader.line_num, exc) from None
+                raise quoting_error(self.name, self.lines + reader.line_num, failure) from None
             # The text ended inside a quoted field: the record goes on in the next block.
             self._carry = "".join(lines[done:])
         self.lines += done
         return records
+
+    def _check(
+        self, records: list[list[str]], ends: list[int], lines: list[str], size: int
+    ) -> None:
+        """Hold parsed records to the bounds (``lines``: the text's lines, when it is longer
+        than a record may be)."""
+        starts = [0, *ends]
+        sums = [0, *accumulate(map(len, lines))]
+
+        def raw_size(index: int) -> int:
+            begin, end = starts[index], ends[index]
+            return sums[end] - sums[begin] - _line_end(lines[end - 1])
+
+        check_records(
+            records,
+            size,
+            first_lines=lambda index: self.lines + starts[index] + 1,
+            raw_size=raw_size,
+            limits=self.limits,
+            name=self.name,
+        )
+
+
+def _line_end(line: str) -> int:
+    """How many characters of ``line`` are its line end."""
+    if line.endswith("\r\n"):
+        return 2
+    return 1 if line.endswith(("\n", "\r")) else 0

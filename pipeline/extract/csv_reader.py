@@ -1,9 +1,12 @@
 """The CSV reader: detected or configured encoding and delimiter, streamed in chunks.
 
-Uses the standard :mod:`csv` module (C parser) in strict mode for the header and for any block
-of text with quotes (plain blocks are split directly, with the same result: see ``blocks.py``):
-a quote that is never closed or text glued after a closing quote stops the read with the line
-number, instead of silently swallowing the rest of the file into one cell.
+The file is read as bytes in blocks (:class:`~pipeline.extract.text.TextBlocks`) and parsed by
+:class:`~pipeline.extract.blocks.CsvBlocks`: plain blocks are split directly, blocks with
+quotes go through the standard :mod:`csv` module (C parser) in strict mode, with the same
+result. A quote that is never closed or text glued after a closing quote stops the read with
+the line number, instead of silently swallowing the rest of the file into one cell; so do a
+record, a cell or a column count beyond the bounds of ``ReadOptions.limits``. The header is
+the first non-blank record, read the same way (so it is bounded too).
 
 Usage::
 
@@ -11,86 +14,88 @@ Usage::
         table.info.encoding, table.info.delimiter
         for chunk in table.chunks():
             ...
+    with CsvTable(Path("export.csv"), ReadOptions(), name="export.csv") as table:
+        table.check_rest()       # every structural check of chunks(), without building rows
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
 
 from pipeline.errors import InputFileError
 from pipeline.extract.base import Table, assemble, check_header
-from pipeline.extract.blocks import BLOCK_CHARS, CsvBlocks, quoting_error
-from pipeline.extract.detect import decode_error, detect_encoding, sample_text, sniff_delimiter
+from pipeline.extract.blocks import CsvBlocks
+from pipeline.extract.detect import detect_encoding, sample_text, sniff_delimiter
 from pipeline.extract.options import ReadOptions
+from pipeline.extract.text import TextBlocks
 from pipeline.records import RowChunk, SourceInfo
 
 
 class CsvTable(Table):
-    """An open CSV file (``.csv``, ``.tsv``, ``.txt``)."""
+    """An open CSV file (``.csv``, ``.tsv``, ``.txt``); ``name`` is how messages call it."""
 
     engine = "csv"
 
-    def __init__(self, path: Path, options: ReadOptions) -> None:
+    def __init__(self, path: Path, options: ReadOptions, name: str | None = None) -> None:
         self._path = path
+        self.name = name or str(path)
         self._options = options
         detected = options.encoding == "auto"
-        self._encoding = detect_encoding(path) if detected else options.encoding
-        self._detected = detected
+        encoding = detect_encoding(path) if detected else options.encoding
         self.encoding_detected = detected  # for readers of parts of the file (ranges.py)
         if options.delimiter == "auto":
-            delimiter = sniff_delimiter(*sample_text(path, self._encoding))
+            delimiter = sniff_delimiter(*sample_text(path, encoding))
         else:
             delimiter = options.delimiter
-        self._fh: TextIO = path.open("r", encoding=self._encoding, newline="")
+        limits = options.limits
+        text = TextBlocks(path, encoding, limits=limits, name=self.name, detected=detected)
+        self._blocks = text.__iter__()  # a generator: close() releases the file
+        self._parser = CsvBlocks(path, delimiter, lines_before=0, limits=limits, name=self.name)
         try:
-            self._reader = csv.reader(self._fh, delimiter=delimiter, strict=True)
-            header, header_line = self._read_header()
+            header, line, self._pending = self._read_header()
         except BaseException:
-            self._fh.close()
+            self.close()
             raise
         # physical lines up to the end of the header record: where the data starts
-        self.data_line = self._reader.line_num
-        self.info = SourceInfo(
-            path=str(path),
-            format="csv",
-            header=tuple(header),
-            encoding=self._encoding,
-            delimiter=delimiter,
-            header_row=header_line,
-        )
-
-    def _read_header(self) -> tuple[list[str], int]:
-        with self._translated_errors():
-            for record in self._reader:
-                if any(record):
-                    break
-            else:
-                raise InputFileError(
-                    f"{self._path}: the file is empty (no header line). Export it again with "
-                    f"a header row (phone, name, ...)."
-                )
-        # The header's first line: lines consumed minus the lines the header itself spans.
-        line = self._reader.line_num - sum(cell.count("\n") for cell in record)
+        breaks = sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in header)
+        self.data_line = line + breaks
         # A BOM survives when utf-8 was forced on a utf-8-sig file; it is never part of a name.
-        header = [cell.replace("\ufeff", "") for cell in record]
+        header = [cell.replace("\ufeff", "") for cell in header]
         while header and not header[-1].strip():
             header.pop()  # "a;b;c;" exports: a trailing delimiter is not a column
-        check_header(str(self._path), header, f"header on line {line}")
-        return header, line
+        check_header(self.name, header, f"header on line {line}")
+        self.info = SourceInfo(
+            path=self.name,
+            format="csv",
+            header=tuple(header),
+            encoding=encoding,
+            delimiter=delimiter,
+            header_row=line,
+        )
+
+    def _read_header(self) -> tuple[list[str], int, list[list[str]]]:
+        """The first non-blank record, its first line and the records read after it."""
+        for text, final in self._blocks:
+            before = self._parser.lines
+            records = self._parser.records(text, final=final)
+            for index, record in enumerate(records):
+                if any(record):
+                    # the blank records before it are one line each
+                    return record, before + index + 1, records[index + 1 :]
+        raise InputFileError(
+            f"{self.name}: the file is empty (no header line). Export it again with "
+            f"a header row (phone, name, ...)."
+        )
 
     def chunks(self) -> Iterator[RowChunk]:
         self._start()
         size = self._options.chunk_size
-        parser = CsvBlocks(self._path, self.info.delimiter or ",", lines_before=self.data_line)
 
         def batches() -> Iterator[list[list[str]]]:
-            pending: list[list[str]] = []
-            for text, final in self._texts():
-                pending.extend(parser.records(text, final=final))
+            pending, self._pending = self._pending, []
+            for text, final in self._blocks:
+                pending.extend(self._parser.records(text, final=final))
                 while len(pending) >= size:
                     yield pending[:size]
                     del pending[:size]
@@ -99,31 +104,13 @@ class CsvTable(Table):
 
         yield from assemble(batches(), len(self.info.header))
 
-    def _texts(self) -> Iterator[tuple[str, bool]]:
-        """The rest of the file in blocks that end at a line end; the last one is final."""
-        carry = ""
-        while True:
-            with self._translated_errors():
-                block = self._fh.read(BLOCK_CHARS)
-            if not block:
-                yield carry, True
-                return
-            cut = block.rfind("\n") + 1
-            if not cut:
-                carry += block
-                continue
-            yield carry + block[:cut], False
-            carry = block[cut:]
+    def check_rest(self) -> None:
+        """Read the rest of the file through every check :meth:`chunks` makes, building no
+        rows: an :class:`InputFileError` here is exactly the one :meth:`chunks` would raise."""
+        self._start()
+        self._pending = []
+        for text, final in self._blocks:
+            self._parser.scan(text, final=final)
 
     def close(self) -> None:
-        self._fh.close()
-
-    @contextmanager
-    def _translated_errors(self) -> Iterator[None]:
-        """Turn decode and CSV-grammar errors into InputFileError saying where and what to do."""
-        try:
-            yield
-        except UnicodeDecodeError:
-            raise decode_error(self._path, self._encoding, self._detected) from None
-        except csv.Error as exc:
-            raise quoting_error(self._path, self._reader.line_num, exc) from None
+        self._blocks.close()

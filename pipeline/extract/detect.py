@@ -80,14 +80,17 @@ def locate_decode_error(path: Path, encoding: str) -> tuple[int, int, bytes] | N
     return None
 
 
-def decode_error(path: Path, encoding: str, detected: bool) -> InputFileError:
-    """The InputFileError for a file that ``encoding`` cannot decode (with line and bytes)."""
+def decode_error(
+    path: Path, encoding: str, detected: bool, name: str | None = None
+) -> InputFileError:
+    """The InputFileError for a file that ``encoding`` cannot decode (with line and bytes);
+    ``name`` is how messages call the file (default: its path)."""
     where = locate_decode_error(path, encoding)
     spot = f"line {where[0]} (byte {where[1]}, bytes {where[2]!r})" if where else "near the end"
     how = "detected" if detected else "configured (input.encoding)"
     return InputFileError(
-        f"{path}: {spot} cannot be decoded as {encoding}, the {how} encoding. The file mixes "
-        f"encodings or is not a text CSV: re-save it as UTF-8 (Excel: 'CSV UTF-8'), or set "
+        f"{name or path}: {spot} cannot be decoded as {encoding}, the {how} encoding. The file "
+        f"mixes encodings or is not a text CSV: re-save it as UTF-8 (Excel: 'CSV UTF-8'), or set "
         f"input.encoding to the file's real encoding (utf-8, utf-8-sig or cp1251)."
     )
 

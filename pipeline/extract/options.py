@@ -1,4 +1,4 @@
-"""How to read an input file: encoding, delimiter, sheet, chunk size, XLSX engine.
+"""How to read an input file: encoding, delimiter, sheet, chunk size, XLSX engine and limits.
 
 Usage::
 
@@ -7,12 +7,13 @@ Usage::
     ReadOptions()                                   # detect everything, first sheet
     ReadOptions(encoding="cp1251", delimiter=";")   # override detection for a CSV
     ReadOptions(sheet="Данные")                     # or sheet=1 (0-based index)
+    ReadOptions(limits=Limits(max_cell_chars=100_000))
     ReadOptions.from_config(cfg.input)              # from the ``input:`` config section
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 Encoding = Literal["auto", "utf-8", "utf-8-sig", "cp1251"]
@@ -25,6 +26,31 @@ DEFAULT_CHUNK_SIZE = 10_000  # measured: 5-20k rows per chunk read fastest (cach
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds on what one input file may hold, each checked before it costs memory.
+
+    The names are the ``input.*`` settings that raise them (README "Reading files"); every
+    refusal names its setting. The defaults let real CRM exports through: Excel itself stops a
+    cell at 32,767 characters; a sheet of 1,048,576 rows x 9 columns fits ``max_cells``.
+    """
+
+    max_cell_chars: int = 32_767  # characters in one cell (CSV and XLSX)
+    max_columns: int = 1_000  # cells in one CSV record; columns of an XLSX sheet's extent
+    max_record_chars: int = 1 << 20  # CSV: characters of one record (its line, or lines)
+    # XLSX: rows x columns of the rectangle the sheet's cells span (the spreadsheet library
+    # holds all of it in memory: ~32 bytes a cell, so 10M cells ≈ 320 MB)
+    max_cells: int = 10_000_000
+    max_xlsx_mb: int = 512  # XLSX: uncompressed size of all parts of the archive, MiB
+    max_xlsx_ratio: int = 100  # XLSX: compression ratio of a part of 1 MiB or more
+    max_xlsx_members: int = 10_000  # XLSX: parts (files) in the archive
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            if getattr(self, item.name) < 1:
+                raise ValueError(f"{item.name} must be at least 1")
+
+
+@dataclass(frozen=True, slots=True)
 class ReadOptions:
     """Reader settings; ``"auto"`` means detect from the file."""
 
@@ -34,6 +60,7 @@ class ReadOptions:
     chunk_size: int = DEFAULT_CHUNK_SIZE
     # "auto": python-calamine (fast), openpyxl only if calamine is missing or cannot open it.
     xlsx_engine: XlsxEngine = "auto"
+    limits: Limits = field(default_factory=Limits)
 
     def __post_init__(self) -> None:
         if self.encoding != "auto" and self.encoding not in ENCODINGS:
@@ -52,4 +79,5 @@ class ReadOptions:
             sheet=section.sheet,
             chunk_size=section.chunk_size,
             xlsx_engine=section.xlsx_engine,
+            limits=Limits(**{item.name: getattr(section, item.name) for item in fields(Limits)}),
         )

@@ -11,8 +11,8 @@ the file, so a part must never end on one. Files with a bare carriage return (ol
 ends) before the last cut are not cut at all.
 
 :func:`read_range` yields one range's records as column chunks numbered from 1; whoever merges
-the parts adds the number of records of the parts before it. ``"\\n"`` never occurs inside a
-multi-byte character of the supported encodings (UTF-8, cp1251), so ranges decode on their own.
+the parts adds the number of records of the parts before it. Ranges are decoded by
+:class:`~pipeline.extract.text.TextBlocks`, like the whole file.
 
 Usage::
 
@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pipeline.extract.blocks import CsvBlocks
-from pipeline.extract.detect import decode_error
+from pipeline.extract.options import Limits
+from pipeline.extract.text import TextBlocks
 from pipeline.records import SourceInfo
 
 SCAN_BYTES = 1 << 22  # bytes per read while planning
-READ_BYTES = 1 << 19  # bytes per read of a range: ~7k rows of a typical export
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,16 +171,35 @@ def _find_cuts(  # noqa: PLR0912, PLR0915 - one state machine reads best in one 
 
 
 def read_range(
-    path: Path, info: SourceInfo, part: CsvRange, *, detected: bool = True
+    path: Path,
+    info: SourceInfo,
+    part: CsvRange,
+    *,
+    detected: bool = True,
+    limits: Limits | None = None,
 ) -> Iterator[ColumnChunk]:
     """The records of ``part`` as ``(first_row, columns, extra)``, rows numbered from 1
-    within the part, with the reader's rules (padding, extra cells, trailing blanks).
-    ``detected``: whether the encoding was detected or configured (for the error message)."""
+    within the part, with the reader's rules (padding, extra cells, trailing blanks) and
+    bounds (``limits``). ``detected``: whether the encoding was detected or configured (for
+    the error message). Messages call the file ``info.path``."""
     width = len(info.header)
-    encoding = "utf-8" if info.encoding == "utf-8-sig" else (info.encoding or "utf-8")
-    parser = CsvBlocks(path, info.delimiter or ",", lines_before=part.lines_before)
+    limits = limits or Limits()
+    encoding = info.encoding or "utf-8"
+    parser = CsvBlocks(
+        path, info.delimiter or ",", lines_before=part.lines_before, limits=limits, name=info.path
+    )
+    texts = TextBlocks(
+        path,
+        encoding,
+        limits=limits,
+        name=info.path,
+        detected=detected,
+        start=part.start,
+        end=part.end,
+        lines_before=part.lines_before,
+    )
     next_row, held = 1, 0  # held: blank records not yet known to be followed by others
-    for text, final in _texts(path, part, encoding, info, detected):
+    for text, final in texts:
         columns = parser.columns(text, width, final=final)
         extra: dict[int, list[str]] = {}
         first = next_row + held
@@ -223,31 +242,3 @@ def _columns_of(
     if not rows:
         return [[] for _ in range(width)]
     return [list(column) for column in zip(*rows, strict=True)]
-
-
-def _texts(
-    path: Path, part: CsvRange, encoding: str, info: SourceInfo, detected: bool
-) -> Iterator[tuple[str, bool]]:
-    """The range as text blocks ending at line ends; the last one is final."""
-    with path.open("rb") as fh:
-        fh.seek(part.start)
-        left = part.end - part.start
-        carry = b""
-        while left > 0:
-            data = fh.read(min(READ_BYTES, left))
-            if not data:
-                break
-            left -= len(data)
-            block = carry + data
-            cut = block.rfind(b"\n") + 1 if left > 0 else len(block)
-            carry = block[cut:]
-            if cut:
-                yield _decode(block[:cut], encoding, path, info, detected), False
-        yield _decode(carry, encoding, path, info, detected), True
-
-
-def _decode(data: bytes, encoding: str, path: Path, info: SourceInfo, detected: bool) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError:
-        raise decode_error(path, info.encoding or encoding, detected) from None

@@ -7,7 +7,9 @@ row minus the header row; trailing fully empty rows are dropped (see ``base.asse
 Cell values become text by :func:`pipeline.extract.cells.cell_text`.
 
 calamine loads the chosen sheet's values into memory (an XLSX sheet holds at most 1,048,576
-rows); only the text rows handed on are chunked.
+rows); only the text rows handed on are chunked. Before either library sees the file,
+:func:`~pipeline.extract.xlsx_guard.guard_workbook` checks the archive and the sheet against
+``ReadOptions.limits``, so a crafted workbook ends with a message, not an abort or 2 GB.
 
 Usage::
 
@@ -28,10 +30,12 @@ from pipeline.errors import InputFileError
 from pipeline.extract.base import Table, assemble, check_header
 from pipeline.extract.cells import cell_text, row_text
 from pipeline.extract.options import ReadOptions
+from pipeline.extract.xlsx_guard import guard_workbook
+from pipeline.extract.xlsx_zip import unreadable
 from pipeline.records import RowChunk, SourceInfo
 
 
-def pick_sheet(path: Path, names: list[str], wanted: str | int | None) -> str:
+def pick_sheet(path: str | Path, names: list[str], wanted: str | int | None) -> str:
     """The sheet name for ``input.sheet`` (None → first sheet), or an InputFileError."""
     if wanted is None:
         if not names:
@@ -56,12 +60,14 @@ def pick_sheet(path: Path, names: list[str], wanted: str | int | None) -> str:
     )
 
 
-def _open_calamine(path: Path, wanted: str | int | None) -> tuple[str, Iterator[Any], Any]:
+def _open_calamine(
+    path: Path, wanted: str | int | None, shown: str
+) -> tuple[str, Iterator[Any], Any]:
     from python_calamine import CalamineWorkbook
 
     workbook = CalamineWorkbook.from_path(str(path))
     try:
-        name = pick_sheet(path, list(workbook.sheet_names), wanted)
+        name = pick_sheet(shown, list(workbook.sheet_names), wanted)
         # iter_rows starts at sheet row 1 (empty leading rows included), columns at the used
         # range's first column; tests/extract compare both engines on such a sheet.
         rows = iter(workbook.get_sheet_by_name(name).iter_rows())
@@ -71,23 +77,35 @@ def _open_calamine(path: Path, wanted: str | int | None) -> tuple[str, Iterator[
     return name, rows, workbook
 
 
-def _open_openpyxl(path: Path, wanted: str | int | None) -> tuple[str, Iterator[Any], Any]:
+def _open_openpyxl(
+    path: Path, wanted: str | int | None, shown: str
+) -> tuple[str, Iterator[Any], Any]:
     import openpyxl
 
     # openpyxl parses XML with the standard library unless defusedxml is installed; a crafted
     # workbook could then expand entities without bound ("billion laughs"). Refuse instead.
     if not getattr(openpyxl, "DEFUSEDXML", False):
         raise InputFileError(
-            f"{path}: refusing to read with openpyxl because defusedxml is not active (install "
+            f"{shown}: refusing to read with openpyxl because defusedxml is not active (install "
             f"the defusedxml package and do not set OPENPYXL_DEFUSEDXML=False), or install "
             f"python-calamine so openpyxl is not needed."
         )
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    # A file object: openpyxl judges a path by its extension, and a private copy may have none.
+    handle = path.open("rb")
     try:
-        name = pick_sheet(path, list(workbook.sheetnames), wanted)
-        sheet = workbook[name]
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=True, keep_links=False)
+    except BaseException:
+        handle.close()
+        raise
+    workbook = _Closing(book, handle)
+    try:
+        name = pick_sheet(shown, list(book.sheetnames), wanted)
+        sheet = book[name]
         if not hasattr(sheet, "iter_rows"):
-            raise InputFileError(f"{path}: sheet {name!r} is a chart, not a table of cells.")
+            raise InputFileError(f"{shown}: sheet {name!r} is a chart, not a table of cells.")
+        # The declared <dimension> would pad every row to its width, and a file can declare
+        # XFD1048576; rows as long as their own cells are what the reader needs.
+        sheet.reset_dimensions()
         rows = sheet.iter_rows(values_only=True)
     except BaseException:
         workbook.close()
@@ -95,41 +113,56 @@ def _open_openpyxl(path: Path, wanted: str | int | None) -> tuple[str, Iterator[
     return name, rows, workbook
 
 
+class _Closing:
+    """An openpyxl workbook and the file it reads, closed together."""
+
+    def __init__(self, book: Any, handle: Any) -> None:
+        self.book, self.handle = book, handle
+
+    def close(self) -> None:
+        try:
+            self.book.close()
+        finally:
+            self.handle.close()
+
+
 class XlsxTable(Table):
     """An open ``.xlsx`` / ``.xlsm`` workbook, one sheet of it."""
 
-    def __init__(self, path: Path, options: ReadOptions) -> None:
+    def __init__(self, path: Path, options: ReadOptions, name: str | None = None) -> None:
         self._path = path
+        self.name = name or str(path)
         self._options = options
-        self.engine, sheet, self._rows, self._book = self._open(path, options)
+        guard_workbook(path, options.sheet, options.limits, self.name)
+        self.engine, sheet, self._rows, self._book = self._open(path, options, self.name)
         try:
             header, self._first_col, header_row = self._read_header(sheet)
         except BaseException:
             self.close()
             raise
         self.info = SourceInfo(
-            path=str(path), format="xlsx", header=tuple(header), sheet=sheet, header_row=header_row
+            path=self.name, format="xlsx", header=tuple(header), sheet=sheet, header_row=header_row
         )
 
     @staticmethod
-    def _open(path: Path, options: ReadOptions) -> tuple[str, str, Iterator[Any], Any]:
+    def _open(path: Path, options: ReadOptions, shown: str) -> tuple[str, str, Iterator[Any], Any]:
         engine = options.xlsx_engine
         first_error: Exception | None = None
         if engine in ("auto", "calamine"):
             try:
-                return ("calamine", *_open_calamine(path, options.sheet))
+                return ("calamine", *_open_calamine(path, options.sheet, shown))
             except InputFileError:
                 raise
             except Exception as exc:  # calamine's own errors, or the package is missing
                 if engine == "calamine":
-                    raise _unreadable(path, exc) from None
+                    raise _unreadable(shown, exc) from None
                 first_error = exc
         try:
-            return ("openpyxl", *_open_openpyxl(path, options.sheet))
+            return ("openpyxl", *_open_openpyxl(path, options.sheet, shown))
         except InputFileError:
             raise
         except Exception as exc:  # zipfile/XML/KeyError: openpyxl has no common base
-            raise _unreadable(path, first_error or exc) from None
+            raise _unreadable(shown, first_error or exc) from None
 
     def _read_header(self, sheet: str) -> tuple[list[str], int, int]:
         for number, raw in enumerate(self._rows, start=1):
@@ -138,10 +171,10 @@ class XlsxTable(Table):
             if filled:
                 first, last = filled[0], filled[-1]
                 header = [cell.replace("\ufeff", "") for cell in cells[first : last + 1]]
-                check_header(str(self._path), header, f"sheet {sheet!r}, header on row {number}")
+                check_header(self.name, header, f"sheet {sheet!r}, header on row {number}")
                 return header, first, number
         raise InputFileError(
-            f"{self._path}: sheet {sheet!r} is empty. Point input.sheet at the sheet with the "
+            f"{self.name}: sheet {sheet!r} is empty. Point input.sheet at the sheet with the "
             f"data (a name or a 0-based index)."
         )
 
@@ -154,10 +187,11 @@ class XlsxTable(Table):
                 try:
                     raw = list(islice(rows, size))
                 except Exception as exc:
-                    raise _unreadable(self._path, exc) from None
+                    raise _unreadable(self.name, exc) from None
                 if not raw:
                     return
-                yield [row_text(row[first:]) for row in raw]
+                # most sheets start at column A: no copy of each row just to cut nothing off
+                yield [row_text(row[first:]) for row in raw] if first else list(map(row_text, raw))
 
         yield from assemble(batches(), len(self.info.header))
 
@@ -167,9 +201,5 @@ class XlsxTable(Table):
             book.close()
 
 
-def _unreadable(path: Path, exc: BaseException) -> InputFileError:
-    return InputFileError(
-        f"{path}: cannot read the workbook ({type(exc).__name__}: {exc}). It may be damaged, "
-        f"password-protected or not really an .xlsx file: open it in Excel and save it again as "
-        f"'Excel Workbook (*.xlsx)' or as 'CSV UTF-8'."
-    )
+def _unreadable(name: str, exc: BaseException) -> InputFileError:
+    return unreadable(name, f"{type(exc).__name__}: {exc}")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from pipeline.transform.fields import COLUMN_SHORTCUTS, FieldError
+from pipeline.transform.fields import COLUMN_SHORTCUTS, NUL_IN_CELL, FieldError
 
 
 class _Empty:
@@ -55,6 +55,11 @@ def convert_column(
         bad = {i for i, value in enumerate(values) if not value}
         for i in bad:
             values[i] = EMPTY
+        if "\x00" in "".join(cells):  # one C-level test; finding the cells is the rare path
+            for i, cell in enumerate(cells):
+                if "\x00" in cell:
+                    values[i] = NUL_IN_CELL
+                    bad.add(i)
         return Column(values, bad)
     shortcut = COLUMN_SHORTCUTS.get(convert)
     if shortcut is not None:

@@ -62,6 +62,14 @@ def _invalid(message: str) -> FieldError:
     return FieldError(codes.PAYLOAD_INVALID, message)
 
 
+# A NUL byte is never text: a damaged export, or binary data pasted into a cell. Sent on, it
+# reaches the bot's script as a string terminator or breaks the receiving system.
+NUL_IN_CELL = _invalid(
+    "the cell holds a NUL character (\\x00), which is not text: the export is damaged or "
+    "binary data was pasted into it; fix the cell"
+)
+
+
 def _to_int(text: str) -> int:
     compact = text.translate(_SPACES)
     if not _INT.fullmatch(compact):

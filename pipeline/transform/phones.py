@@ -123,6 +123,11 @@ class PhoneNormalizer:
         return out
 
     def _compute(self, raw: str, *, fast: bool = True) -> str | PhoneProblem:
+        if "\x00" in raw:  # phonenumbers would skip it and call the digits around it
+            return PhoneProblem(
+                codes.PHONE_INVALID,
+                "the phone cell holds a NUL character (\\x00): the export is damaged; fix the cell",
+            )
         if fast and self._fast is not None:
             hit = self._fast.lookup(raw)
             if hit is not None:
