@@ -37,8 +37,28 @@ __all__ = [
     "ReadOptions",
     "Table",
     "check_structure",
+    "checked_when_opened",
+    "is_spreadsheet",
     "open_table",
 ]
+
+
+def is_spreadsheet(path: str | Path, *, name: str | None = None) -> bool:
+    """Whether ``path`` (named ``name``) is read as XLSX rather than CSV (see open_table)."""
+    suffix = Path(name or str(path)).suffix.lower()
+    if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
+        suffix = Path(path).suffix.lower()
+    return suffix in XLSX_SUFFIXES
+
+
+def checked_when_opened(table: Table) -> bool:
+    """Whether opening ``table`` already met every structural error its reading could meet.
+
+    True for a sheet calamine loaded whole (its errors, and the archive and sheet bounds,
+    come when it opens); False for CSV and for openpyxl, which stream: a file read that way
+    needs :func:`check_structure` before its first row is used.
+    """
+    return getattr(table, "engine", None) == "calamine"
 
 
 def open_table(

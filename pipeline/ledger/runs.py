@@ -212,6 +212,15 @@ class RunsMixin(LedgerBase):
             )
         return counts
 
+    def input_complete(self, campaign_id: int, sha256: str) -> bool:
+        """Whether the campaign's input with these bytes was planned completely (read only)."""
+        i = t.inputs.c
+        with self.read().connect() as conn:
+            total = conn.execute(
+                sa.select(i.rows_total).where(i.campaign_id == campaign_id, i.sha256 == sha256)
+            ).first()
+        return total is not None and total.rows_total is not None
+
     def begin_input(self, lease: Lease, *, name: str, sha256: str) -> InputState:
         """Register an input file of the lease's run, or find it again (same campaign+sha256)."""
         if lease.run_id is None:

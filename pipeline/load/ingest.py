@@ -19,7 +19,13 @@ from types import TracebackType
 
 from pipeline.config import Config
 from pipeline.errors import PipelineError
-from pipeline.extract import ReadOptions, Table, open_table
+from pipeline.extract import (
+    ReadOptions,
+    Table,
+    check_structure,
+    checked_when_opened,
+    open_table,
+)
 from pipeline.records import RowChunk, SourceInfo
 from pipeline.transform.rows import ChunkResult, RowTransformer
 
@@ -27,9 +33,21 @@ from pipeline.transform.rows import ChunkResult, RowTransformer
 class Ingest:
     """An open input file and its transformer; iterate :meth:`results` once."""
 
-    def __init__(self, config: Config, path: Path, *, now: datetime) -> None:
+    def __init__(
+        self, config: Config, path: Path, *, now: datetime, name: str | None = None
+    ) -> None:
         self.path = path
-        self._table: Table = open_table(path, ReadOptions.from_config(config.input))
+        # ``name``: how messages call the file (the uploader reads a private copy of it).
+        options = ReadOptions.from_config(config.input)
+        self._table: Table = open_table(path, options, name=name)
+        if self._table.info.format == "xlsx" and not checked_when_opened(self._table):
+            # openpyxl streams: a broken part of the sheet could surface after rows were
+            # used. The whole sheet is checked first (a CSV is checked by the uploader).
+            try:
+                check_structure(path, options, name=name)
+            except BaseException:
+                self._table.close()
+                raise
         try:
             # Raises InputFileError naming the missing columns before any row is read.
             self._rows = RowTransformer(config, self._table.info.header, now=now)

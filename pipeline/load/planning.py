@@ -32,6 +32,7 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.errors import ConfigError, PipelineError
+from pipeline.extract import ReadOptions, check_structure, is_spreadsheet
 from pipeline.extract.workers import Forked, WorkerError, cpu_count
 from pipeline.ledger import InputFile, Lease, Ledger, PlanCounts
 from pipeline.ledger.planrows import PlanRecord, PreparedChunk, gc_paused
@@ -57,16 +58,31 @@ def plan_file(
     *,
     now: datetime,
     on_chunk: Callable[[], None] | None = None,
+    name: str | None = None,
 ) -> PlanCounts:
     """Record every row of ``path`` in the ledger (once, across crashes and re-runs).
 
     ``on_chunk`` runs after each planned chunk is committed, its batches frozen
     (:meth:`Dispatcher.pump <pipeline.load.batches.Dispatcher.pump>` sends them meanwhile).
+    ``name`` is how messages call the file (``path`` may be a private copy of it).
+
+    A file is accepted whole or not at all: before its first row is planned (so before any
+    of its rows can be sent) the whole file is checked for structural errors — undecodable
+    bytes, mixed encodings, broken quoting, records, cells or sheets beyond the ``input.*``
+    bounds — with :func:`~pipeline.extract.check_structure`, the reader's own rules (a CSV
+    here; a sheet when the reader opens it: calamine loads it whole, an openpyxl sheet is
+    checked through first); a missing mapped column stops the reader before its first row.
+    Bad rows stay row-level rejects.
     """
+    if ledger.input_complete(lease.campaign_id, info.sha256):
+        return PlanCounts()  # planned before (same campaign, same bytes): nothing to read
+    if not is_spreadsheet(path, name=name):
+        # A sheet is checked when the reader opens it, before its first row (see Ingest).
+        check_structure(path, ReadOptions.from_config(cfg.input), name=name)
     state = ledger.begin_input(lease, name=info.name, sha256=info.sha256)
     if state.complete:
         return PlanCounts()
-    produce = _Reader(cfg, path, now, ledger.chunk_preparer(lease, state.id))
+    produce = _Reader(cfg, path, now, ledger.chunk_preparer(lease, state.id), name=name)
     with contextlib.ExitStack() as stack:
         # The collector paused while the file is planned and sent: this makes and keeps
         # millions of objects and next to no reference cycles (~10,000 unreachable objects
@@ -115,12 +131,15 @@ def fork_reader(path: Path) -> bool:
 class _Reader:
     """Reads and transforms the file; yields prepared chunks, then the number of rows read."""
 
-    def __init__(self, cfg: Config, path: Path, now: datetime, prepare: Prepare) -> None:
+    def __init__(
+        self, cfg: Config, path: Path, now: datetime, prepare: Prepare, *, name: str | None
+    ) -> None:
         self.cfg, self.path, self.now, self.prepare = cfg, path, now, prepare
+        self.name = name
         self.parent = os.getpid()  # the uploader, for a forked child to watch
 
     def __call__(self) -> Iterator[PreparedChunk | int]:
-        with Ingest(self.cfg, self.path, now=self.now) as ingest:
+        with Ingest(self.cfg, self.path, now=self.now, name=self.name) as ingest:
             merged: list[PlanRecord] = []
             # The first chunk is smaller: the ledger (and sending) can start sooner.
             size = PLAN_ROWS // 5

@@ -273,6 +273,7 @@ class _Run:
                     lease,
                     now=self.clock(),
                     on_chunk=run.after_chunk,
+                    name=str(snap.source),
                 )
                 run.summary.repeats_of_earlier_runs += counts.repeat_of_earlier_run
                 if self.snapshots is not None:
