@@ -74,9 +74,11 @@ def plan_file(
     checked through first); a missing mapped column stops the reader before its first row.
     Bad rows stay row-level rejects.
     """
-    if ledger.input_complete(lease.campaign_id, info.sha256):
-        return PlanCounts()  # planned before (same campaign, same bytes): nothing to read
-    if not is_spreadsheet(path, name=name):
+    # Checked before the ledger hears of it: a refused file leaves no input behind. A file
+    # planned before (same campaign, same bytes) is not read at all.
+    if not is_spreadsheet(path, name=name) and not ledger.input_complete(
+        lease.campaign_id, info.sha256
+    ):
         # A sheet is checked when the reader opens it, before its first row (see Ingest).
         check_structure(path, ReadOptions.from_config(cfg.input), name=name)
     state = ledger.begin_input(lease, name=info.name, sha256=info.sha256)

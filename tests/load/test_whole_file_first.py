@@ -39,7 +39,7 @@ def _rows_in_ledger(uploader: Uploader) -> int:
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])  # read in this process, or in a forked one
-def test_a_cp1251_line_near_the_end_stops_the_file_before_anything_is_sent(
+def test_a_cp1251_line_near_the_end_stops_the_file_before_anything_is_sent(  # noqa: PLR0917
     uploader: Uploader,
     emulator: Emulator,
     campaign: dict[str, Any],
