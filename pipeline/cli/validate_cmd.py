@@ -29,8 +29,8 @@ from pipeline.config import Config, load_config
 from pipeline.errors import PipelineError
 from pipeline.extract import CSV_SUFFIXES, XLSX_SUFFIXES, ReadOptions, open_table
 from pipeline.extract.csv_reader import CsvTable
+from pipeline.extract.forked import Forked, cpu_count
 from pipeline.extract.ranges import CsvRange, plan_ranges, read_range
-from pipeline.extract.workers import Forked, cpu_count
 from pipeline.private import make_private_dirs
 from pipeline.records import CallItem, Duplicate, Rejection, RowChunk, SourceInfo
 from pipeline.reports import RejectsWriter, TableWriter, open_table_writer

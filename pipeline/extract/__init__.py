@@ -23,8 +23,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.errors import InputFileError
-from pipeline.extract.base import Table
 from pipeline.extract.options import Limits, ReadOptions
+from pipeline.extract.table import Table
 from pipeline.records import SourceInfo
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")

@@ -21,12 +21,12 @@ from pipeline.api import CallsApiClient
 from pipeline.config import Config
 from pipeline.errors import ExitCode, PipelineError
 from pipeline.ledger import Ledger
-from pipeline.load.batches import pending_rows
 from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
-from pipeline.load.reconcile import ReconcileCounts, reconcile_unknown
+from pipeline.load.reconcile_lookup import ReconcileCounts, reconcile_unknown
 from pipeline.load.retry import RetryPolicy
-from pipeline.load.run import config_digest
+from pipeline.load.send.dispatcher import pending_rows
 from pipeline.load.stop import StopFlag
+from pipeline.load.upload.run import config_digest
 
 
 def run_reconcile(

@@ -8,7 +8,7 @@ from typing import Any
 
 from pipeline.emulator import Emulator
 from pipeline.ledger import open_ledger
-from pipeline.load.cancel import plan_cancel
+from pipeline.load.cancel_run import plan_cancel
 from tests.results.support import Operator, phone
 
 

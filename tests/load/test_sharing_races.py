@@ -26,8 +26,8 @@ from pipeline.ledger import BatchWork, Ledger, Worker, open_ledger
 from pipeline.ledger.batches import canonical_body
 from pipeline.ledger.verify import verify_ledger
 from pipeline.load import UploadSummary
-from pipeline.load.planning import plan_file
-from pipeline.load.run import file_info, run_upload
+from pipeline.load.upload.planning import plan_file
+from pipeline.load.upload.run import file_info, run_upload
 from tests.ledger.conftest import _postgres_database
 from tests.load.conftest import Uploader, write_csv
 

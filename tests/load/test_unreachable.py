@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.emulator import Emulator
 from pipeline.errors import ApiNotConnectedError, ExitCode
-from pipeline.load.edge import UNREACHABLE_BATCHES
+from pipeline.load.send.edge import UNREACHABLE_BATCHES
 from tests.load.conftest import Uploader, jobs_per_phone, phone
 
 

@@ -16,7 +16,7 @@ import pytest
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, InputFileError
 from pipeline.ledger import open_ledger
-from pipeline.load import planning
+from pipeline.load.upload import planning
 from tests.load.conftest import Uploader, phone
 
 ROWS = 50_000

@@ -21,7 +21,7 @@ from pipeline.config import load_config
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, RateLimitedError, ServerError
 from pipeline.ledger import Ledger, open_ledger
-from pipeline.load.results import run_results
+from pipeline.load.results_run import run_results
 from tests.results.support import Operator, phone
 
 FINAL = {"longCallWithResult", "longCallWithNoResult", "noAnswer", "nonexistentNumber"}

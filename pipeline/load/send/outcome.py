@@ -2,7 +2,7 @@
 
 Usage::
 
-    from pipeline.load.outcome import Outcome
+    from pipeline.load.send.outcome import Outcome
     if outcome is Outcome.SPLIT: ...
 """
 

@@ -8,8 +8,8 @@
   stops (exit 3) naming ``api.base_url`` / ``JAICP_BASE_URL``. Any connection made (whatever
   its reply) starts the count again.
 
-Usage (by :class:`~pipeline.load.sender.BatchSender` and the threads of
-:class:`~pipeline.load.overlap.Flights`)::
+Usage (by :class:`~pipeline.load.send.sender.BatchSender` and the threads of
+:class:`~pipeline.load.send.flights.Flights`)::
 
     edge = Edge(control, policy, budget, sleep)
     if edge.hold():                                   # waits out a pause of all senders
@@ -30,7 +30,7 @@ from pipeline.ledger import BatchWork
 from pipeline.load.retry import Budget, RetryPolicy
 
 if TYPE_CHECKING:
-    from pipeline.load.sender import AddPhonesClient, RunControl
+    from pipeline.load.send.sender import AddPhonesClient, RunControl
 
 log = logging.getLogger("pipeline.load")
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from pipeline.errors import ApiError, KeyExpiredError, LedgerError, PipelineError
 from pipeline.ledger import BatchWork
-from pipeline.load.sender import BODY_FOR, AddPhonesClient, BatchSender, Outcome
+from pipeline.load.send.sender import BODY_FOR, AddPhonesClient, BatchSender, Outcome
 
 
 class _NotSent:

@@ -22,7 +22,7 @@ Usage::
     summary.lines()
 
 Clock, sleep and random generator of the retries may be injected (``clock=``, ``sleep=``,
-``rng=``), like :func:`pipeline.load.run.run_upload`'s. With ``control`` (a
+``rng=``), like :func:`pipeline.load.upload.run.run_upload`'s. With ``control`` (a
 :class:`~pipeline.load.stop.StopFlag`; pass its ``sleep`` too), ``control.stop(error)`` from
 any thread ends it before the next request: the outcomes stored so far stay, no file is
 written, and the run is recorded with the error's exit code.
@@ -51,11 +51,11 @@ from pipeline.ledger import schema as t
 from pipeline.ledger.outcomes import ResultRow, RowSelection
 from pipeline.load.report_fetch import Retrying, fetch_outcomes
 from pipeline.load.retry import Budget, RetryPolicy
-from pipeline.load.run import config_digest, file_info
 from pipeline.load.stop import StopFlag
+from pipeline.load.upload.run import config_digest, file_info
 from pipeline.reports.results import PAYLOAD_PREFIX, ResultFields, ResultsWriter
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("pipeline.load.results")  # the name logs show; kept when the module moved
 REPORT_CHUNK = 200  # ids per getReport request: small bodies, few requests
 
 

@@ -33,8 +33,8 @@ from pipeline.ledger import Ledger
 from pipeline.ledger import schema as t
 from pipeline.ledger.cancels import CancelTarget, CancelWork
 from pipeline.ledger.outcomes import RowSelection
-from pipeline.load.run import config_digest, file_info
 from pipeline.load.stop import StopFlag
+from pipeline.load.upload.run import config_digest, file_info
 from pipeline.transform.phones import PhoneNormalizer, PhoneProblem
 
 CANCEL_CHUNK = 200  # job ids per callJob/cancel request

@@ -39,16 +39,16 @@ from pipeline.errors import (
 )
 from pipeline.extract.snapshot import Snapshot, Snapshots
 from pipeline.ledger import Campaign, Holder, InputFile, Lease, Ledger, Worker
-from pipeline.load.batches import Dispatcher, pending_rows
-from pipeline.load.campaign_check import SendGate
-from pipeline.load.hooks import TestHooks
 from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
-from pipeline.load.planning import plan_file
-from pipeline.load.progress import Meter, MeteredSender, Progress
-from pipeline.load.reconcile import reconcile_unknown
+from pipeline.load.reconcile_lookup import reconcile_unknown
 from pipeline.load.retry import Budget, RetryPolicy
-from pipeline.load.sender import RunControl
-from pipeline.load.summary import UploadSummary
+from pipeline.load.send.crash_points import TestHooks
+from pipeline.load.send.dispatcher import Dispatcher, pending_rows
+from pipeline.load.send.sender import RunControl
+from pipeline.load.upload.campaign_check import SendGate
+from pipeline.load.upload.planning import plan_file
+from pipeline.load.upload.progress import Meter, MeteredSender, Progress
+from pipeline.load.upload.summary import UploadSummary
 
 ClientSource = CallsApiClient | Callable[[], CallsApiClient]
 
@@ -96,7 +96,7 @@ def run_upload(
 
     Raises :class:`InputFileError` (unreadable file), :class:`ConfigError` (sharing asked of
     SQLite; :class:`UnknownNumbersError` when this ledger has never sent to a campaign that
-    holds numbers and ``new_ledger`` is not set, see :mod:`pipeline.load.campaign_check`) or
+    holds numbers and ``new_ledger`` is not set, see :mod:`pipeline.load.upload.campaign_check`) or
     :class:`LeaseHeldError` (another run holds the campaign and work is not shared) before
     anything is sent; every later failure ends the run in an orderly way and is reported in
     the summary (``summary.error``, ``summary.exit_code``).

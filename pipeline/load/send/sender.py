@@ -20,7 +20,7 @@ What each reply means (DESIGN.md §3 "Send"):
 * no connection at all (refused, DNS, connect timeout) → nothing was sent; retried as above.
   After a few batches in a row whose every attempt failed to connect the run stops (exit 3)
   naming ``api.base_url`` / ``JAICP_BASE_URL``, instead of trying for ``run_budget_s``
-  (:mod:`pipeline.load.edge`).
+  (:mod:`pipeline.load.send.edge`).
 * 413 → the server processed nothing: the batch is split into two under new keys, the
   campaign's batch size is lowered in the ledger for this and later runs, and a single row
   still too large is ``rejected`` (``row_too_large``). Not when an earlier attempt may have
@@ -59,11 +59,11 @@ from pipeline.errors import (
 )
 from pipeline.ledger import BatchWork, Holder, Ledger
 from pipeline.ledger.batches import BodyFor, canonical_body
-from pipeline.load.edge import Edge
-from pipeline.load.hooks import TestHooks
-from pipeline.load.outcome import Outcome
-from pipeline.load.refusals import Refusals
 from pipeline.load.retry import Budget, RetryPolicy
+from pipeline.load.send.crash_points import TestHooks
+from pipeline.load.send.edge import Edge
+from pipeline.load.send.outcome import Outcome
+from pipeline.load.send.refusals import Refusals
 from pipeline.load.stop import StopFlag
 from pipeline.records import CallItem
 
@@ -156,7 +156,7 @@ class BatchSender:
         self, work: BatchWork, client: AddPhonesClient, *, attempt: int, failed: ApiError
     ) -> Outcome:
         """Go on with ``work`` after its attempt number ``attempt`` (intent recorded, request
-        made by the caller: :class:`~pipeline.load.overlap.Flights`) failed with ``failed``:
+        made by the caller: :class:`~pipeline.load.send.flights.Flights`) failed with ``failed``:
         retried, rejected or left pending exactly as :meth:`send` would have."""
         return self._finish(work, self._attempts(work, client, attempt=attempt, failed=failed))
 
