@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pipeline.load.send.crash_points import TestHooks
-    from pipeline.load.send.sender import RunControl
+    from pipeline.load.stop import RunControl
     from pipeline.load.upload.run import run_upload
     from pipeline.load.upload.summary import UploadSummary
 
@@ -41,7 +41,7 @@ __all__ = ["RunControl", "TestHooks", "UploadSummary", "run_upload"]
 # Imported on first use: `validate` needs only load.ingest, and importing the uploader would pull
 # in SQLAlchemy and the HTTP client for nothing (a third of a second on every dry run).
 _LAZY = {
-    "RunControl": "pipeline.load.send.sender",
+    "RunControl": "pipeline.load.stop",
     "TestHooks": "pipeline.load.send.crash_points",
     "run_upload": "pipeline.load.upload.run",
     "UploadSummary": "pipeline.load.upload.summary",

@@ -20,7 +20,8 @@ from pipeline.ledger.verify import verify_ledger
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.send.crash_points import TestHooks
 from pipeline.load.send.flights import Flights
-from pipeline.load.send.sender import BODY_FOR, BatchSender, Outcome, RunControl
+from pipeline.load.send.sender import BODY_FOR, BatchSender, Outcome
+from pipeline.load.stop import RunControl
 from pipeline.records import CallItem
 from tests.load.conftest import FakeClock, Uploader, jobs_per_phone, phone
 

@@ -21,7 +21,6 @@ Usage::
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from pipeline.errors import (
     ApiError,
@@ -34,9 +33,7 @@ from pipeline.errors import (
 from pipeline.ledger import BatchWork, Holder, Ledger
 from pipeline.ledger.batches import BodyFor
 from pipeline.load.send.outcome import CampaignNotRunningError, Outcome
-
-if TYPE_CHECKING:
-    from pipeline.load.send.sender import RunControl
+from pipeline.load.stop import RunControl
 
 log = logging.getLogger("pipeline.load")
 

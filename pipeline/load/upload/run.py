@@ -44,7 +44,7 @@ from pipeline.load.reconcile_lookup import reconcile_unknown
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.send.crash_points import TestHooks
 from pipeline.load.send.dispatcher import Dispatcher, pending_rows
-from pipeline.load.send.sender import RunControl
+from pipeline.load.stop import RunControl
 from pipeline.load.upload.campaign_check import SendGate
 from pipeline.load.upload.planning import plan_file
 from pipeline.load.upload.progress import Meter, MeteredSender, Progress
