@@ -1,13 +1,19 @@
 """The dependency direction of DESIGN.md §6, checked by parsing every module's imports.
 
 cli → load → (extract, transform, ledger, api, reports) → errors/records/config/redact/private.
-transform does no I/O; the emulator imports nothing from the rest of the package.
+transform does no I/O; the emulator imports nothing from the rest of the package. Every error
+raised on purpose is a PipelineError defined in errors.py and drawn in its docstring.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
+import re
 from pathlib import Path
+
+from pipeline import errors
+from pipeline.errors import PipelineError
 
 PKG = Path(__file__).resolve().parent.parent / "pipeline"
 
@@ -79,3 +85,82 @@ def test_transform_does_no_io() -> None:
         assert "open(" not in source, f"{path} opens files; transform must be pure"
         for name in _imports(path):
             assert name.split(".")[0] not in IO_MODULES, f"{path} imports {name}"
+
+
+def _modules() -> list[str]:
+    """Every module of the package (the ledger's Alembic scripts aside: they run inside it)."""
+    names = []
+    for path in sorted(PKG.rglob("*.py")):
+        rel = path.relative_to(PKG.parent).with_suffix("")
+        if "migrations" in rel.parts:
+            continue
+        parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+        names.append(".".join(parts))
+    return names
+
+
+def _exception_classes() -> list[type[BaseException]]:
+    """Every exception class defined in the package, outside the emulator."""
+    found = []
+    for name in _modules():
+        if name.startswith("pipeline.emulator"):
+            continue  # standalone: its errors are the emulated server's, not ours
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseException)
+                and value.__module__ == name
+            ):
+                found.append(value)
+    return found
+
+
+def test_every_pipeline_error_lives_in_errors_py() -> None:
+    strays = [
+        f"{cls.__module__}.{cls.__name__}"
+        for cls in _exception_classes()
+        if issubclass(cls, PipelineError) and cls.__module__ != "pipeline.errors"
+    ]
+    assert not strays, f"move these into pipeline/errors.py and its drawn tree: {strays}"
+
+
+def test_other_exceptions_are_signals_private_to_their_stage() -> None:
+    """An exception that is not a PipelineError is a signal between the modules of one stage
+    (raised and caught, or turned into a PipelineError, before it leaves): no other stage
+    imports it. One that a caller elsewhere must catch belongs in errors.py."""
+    signals = {
+        (cls.__module__, cls.__name__)
+        for cls in _exception_classes()
+        if not issubclass(cls, PipelineError)
+    }
+    leaks = []
+    for path in sorted(PKG.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    owner = node.module
+                    if (owner, alias.name) in signals and owner.split(".")[1] != _area(path):
+                        leaks.append(f"{path.relative_to(PKG)} imports {owner}.{alias.name}")
+    assert not leaks, "\n".join(leaks)
+
+
+def test_the_drawn_exception_tree_is_the_class_tree() -> None:
+    """Every class of errors.py is drawn in its docstring, under its base class."""
+    drawn: dict[str, str] = {}
+    parents = ["PipelineError"]
+    for line in (errors.__doc__ or "").splitlines():
+        match = re.match(r"^ {4}([│ ]*)[├└]── (\w+)", line)
+        if match is None:
+            continue
+        depth = len(match.group(1)) // 4 + 1
+        del parents[depth:]
+        drawn[match.group(2)] = parents[-1]
+        parents.append(match.group(2))
+    defined = {
+        cls.__name__: cls.__bases__[0].__name__
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, PipelineError) and cls is not PipelineError
+    }
+    assert drawn == defined

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import InputFileError
+from pipeline.errors import InputFileError, WorkerError
 from pipeline.extract import ReadOptions, open_table
 from pipeline.extract.blocks import plain_columns
 from pipeline.extract.csv_reader import CsvTable
-from pipeline.extract.forked import Forked, WorkerError
+from pipeline.extract.forked import Forked
 from pipeline.extract.ranges import plan_ranges, read_range
 from tests.extract.helpers import read_all
 

@@ -25,6 +25,7 @@ import logging
 from pipeline.errors import (
     ApiError,
     BadRequestError,
+    CampaignNotRunningError,
     CampaignStateError,
     IdempotenceConflictError,
     PipelineError,
@@ -32,7 +33,7 @@ from pipeline.errors import (
 )
 from pipeline.ledger import BatchWork, Holder, Ledger
 from pipeline.ledger.batches import BodyFor
-from pipeline.load.send.outcome import CampaignNotRunningError, Outcome
+from pipeline.load.send.outcome import Outcome
 from pipeline.load.stop import RunControl
 
 log = logging.getLogger("pipeline.load")

@@ -31,9 +31,9 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import ConfigError, PipelineError, WorkerError
 from pipeline.extract import ReadOptions, check_structure, is_spreadsheet
-from pipeline.extract.forked import Forked, WorkerError, cpu_count
+from pipeline.extract.forked import Forked, cpu_count
 from pipeline.ledger import InputFile, Lease, Ledger, PlanCounts
 from pipeline.ledger.planrows import PlanRecord, PreparedChunk, gc_paused
 from pipeline.load.ingest import Ingest
