@@ -26,7 +26,6 @@ from pipeline.load.reconcile_lookup import ReconcileCounts, reconcile_unknown
 from pipeline.load.retry import RetryPolicy
 from pipeline.load.send.dispatcher import pending_rows
 from pipeline.load.stop import StopFlag
-from pipeline.load.upload.run import config_digest
 
 
 def run_reconcile(
@@ -47,7 +46,7 @@ def run_reconcile(
     """
     campaign = ledger.ensure_campaign(token)
     run_id = ledger.start_run(
-        command="reconcile", files=[], config_digest=config_digest(cfg), campaign_id=campaign.id
+        command="reconcile", files=[], config_digest=cfg.digest(), campaign_id=campaign.id
     )
     try:
         lease = ledger.acquire_lease(

@@ -46,13 +46,13 @@ from pipeline.api import CallsApiClient
 from pipeline.config import Config
 from pipeline.errors import LedgerError, PipelineError
 from pipeline.extract import ReadOptions, open_table
+from pipeline.extract.snapshot import file_info
 from pipeline.ledger import Ledger
 from pipeline.ledger import schema as t
 from pipeline.ledger.outcomes import ResultRow, RowSelection
 from pipeline.load.report_fetch import Retrying, fetch_outcomes
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.stop import StopFlag
-from pipeline.load.upload.run import config_digest, file_info
 from pipeline.reports.results import PAYLOAD_PREFIX, ResultFields, ResultsWriter
 
 log = logging.getLogger("pipeline.load.results")  # the name logs show; kept when the module moved
@@ -176,7 +176,7 @@ def run_results(
         _check_run(ledger, campaign.id, run_id)
     sel = RowSelection(campaign.id, run_id=run_id, since=since)
     own_run = ledger.start_run(
-        command="results", files=[], config_digest=config_digest(cfg), campaign_id=campaign.id
+        command="results", files=[], config_digest=cfg.digest(), campaign_id=campaign.id
     )
     summary = ResultsSummary(out)
     status = 1

@@ -14,10 +14,10 @@ import pytest
 
 from pipeline.emulator import Emulator
 from pipeline.errors import ConfigError, ExitCode, LeaseHeldError
+from pipeline.extract.snapshot import file_info
 from pipeline.ledger import open_ledger
 from pipeline.ledger.batches import canonical_body
 from pipeline.load.upload.planning import plan_file
-from pipeline.load.upload.run import file_info
 from tests.ledger.conftest import _postgres_database
 from tests.load.conftest import Uploader, jobs_per_phone, phone
 

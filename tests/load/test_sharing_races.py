@@ -22,12 +22,13 @@ import sqlalchemy as sa
 from pipeline.api import CallJobReport, CallsApiClient
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
+from pipeline.extract.snapshot import file_info
 from pipeline.ledger import BatchWork, Ledger, Worker, open_ledger
 from pipeline.ledger.batches import canonical_body
 from pipeline.ledger.verify import verify_ledger
 from pipeline.load import UploadSummary
 from pipeline.load.upload.planning import plan_file
-from pipeline.load.upload.run import file_info, run_upload
+from pipeline.load.upload.run import run_upload
 from tests.ledger.conftest import _postgres_database
 from tests.load.conftest import Uploader, write_csv
 
