@@ -10,7 +10,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from pipeline.cli.main import cli
-from tests.load.conftest import Uploader, phone, write_csv
+from tests.conftest import phone
+from tests.load.conftest import Uploader, write_csv
 
 CONFIG = """\
 version: 1

@@ -23,7 +23,8 @@ from pipeline.load.send.flights import Flights
 from pipeline.load.send.sender import BODY_FOR, BatchSender, Outcome
 from pipeline.load.stop import RunControl
 from pipeline.records import CallItem
-from tests.load.conftest import FakeClock, Uploader, jobs_per_phone, phone
+from tests.conftest import FakeClock, phone
+from tests.load.conftest import Uploader, jobs_per_phone
 
 
 class _Recording:

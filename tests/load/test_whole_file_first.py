@@ -17,7 +17,8 @@ from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, InputFileError
 from pipeline.ledger import open_ledger
 from pipeline.load.upload import planning
-from tests.load.conftest import Uploader, phone
+from tests.conftest import phone
+from tests.load.conftest import Uploader
 
 ROWS = 50_000
 
