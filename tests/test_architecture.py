@@ -2,7 +2,9 @@
 
 cli → load → (extract, transform, ledger, api, reports) → errors/records/config/redact/private.
 transform does no I/O; the emulator imports nothing from the rest of the package. Every error
-raised on purpose is a PipelineError defined in errors.py and drawn in its docstring.
+raised on purpose is a PipelineError defined in errors.py and drawn in its docstring. No two
+modules share a name, no modules import each other in a circle, and inside load the sending
+room never reaches back into the upload run.
 """
 
 from __future__ import annotations
@@ -164,3 +166,78 @@ def test_the_drawn_exception_tree_is_the_class_tree() -> None:
         if isinstance(cls, type) and issubclass(cls, PipelineError) and cls is not PipelineError
     }
     assert drawn == defined
+
+
+def test_no_two_modules_share_a_name() -> None:
+    """A name says what a module holds, so two different things never share one: five
+    ``batches.py``/``workers.py``/``results.py``… in different folders sent readers to the
+    wrong one."""
+    seen: dict[str, list[str]] = {}
+    for name in _modules():
+        if not (PKG.parent / Path(*name.split("."))).is_dir():  # a package is its folder
+            seen.setdefault(name.rsplit(".", 1)[-1], []).append(name)
+    twice = {base: names for base, names in seen.items() if len(names) > 1}
+    assert not twice, twice
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module → the modules it imports, type-only imports included (a module that needs
+    another for its types depends on it as well)."""
+    modules = set(_modules())
+    graph: dict[str, set[str]] = {}
+    for name in modules:
+        path = PKG.parent / Path(*name.split("."))
+        package = path.is_dir()
+        path = path / "__init__.py" if package else path.with_suffix(".py")
+        here = name if package else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = here.split(".")[: len(here.split(".")) - node.level + 1]
+                    base = ".".join([*parent, base] if base else parent)
+                # ``from package import module`` depends on that module, not on the package
+                targets.update(
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                    for alias in node.names
+                )
+        graph[name] = {target for target in targets if target in modules and target != name}
+    return graph
+
+
+# The ledger's base ↔ batches circle goes with the ledger's split by concern (issue 11).
+KNOWN_CIRCLES = [{"pipeline.ledger.base", "pipeline.ledger.batches"}]
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(graph[start])
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph[node])
+    return seen
+
+
+def test_no_import_circles() -> None:
+    """Modules import one way: a circle (type-only imports count) means two modules that
+    cannot be read, tested or moved apart."""
+    graph = _graph()
+    reach = {node: _reachable(graph, node) for node in graph}
+    circles: list[set[str]] = []
+    for node in sorted(graph):
+        circle = {node} | {other for other in reach[node] if node in reach[other]}
+        if len(circle) > 1 and circle not in circles:
+            circles.append(circle)
+    assert [c for c in circles if c not in KNOWN_CIRCLES] == []
+
+
+def test_sending_knows_nothing_of_the_run() -> None:
+    """load/send (batches onto the wire) is used by load/upload (the run), never the reverse."""
+    for name, targets in _graph().items():
+        if name.startswith("pipeline.load.send"):
+            assert not {t for t in targets if t.startswith("pipeline.load.upload")}, name
