@@ -241,3 +241,12 @@ def test_sending_knows_nothing_of_the_run() -> None:
     for name, targets in _graph().items():
         if name.startswith("pipeline.load.send"):
             assert not {t for t in targets if t.startswith("pipeline.load.upload")}, name
+
+
+def test_the_load_door_names_what_its_rooms_hold() -> None:
+    """``from pipeline.load import run_upload, run_reconcile, …`` works for every name it lists
+    (they are imported on first use, so a moved module would otherwise fail only then)."""
+    import pipeline.load
+
+    for name in pipeline.load.__all__:
+        assert getattr(pipeline.load, name).__name__ == name

@@ -31,17 +31,35 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from pipeline.load.cancel_run import plan_cancel, run_cancel
+    from pipeline.load.reconcile_run import run_reconcile
+    from pipeline.load.results_run import run_results
     from pipeline.load.send.crash_points import TestHooks
-    from pipeline.load.stop import RunControl
+    from pipeline.load.stop import RunControl, StopFlag
     from pipeline.load.upload.run import run_upload
     from pipeline.load.upload.summary import UploadSummary
 
-__all__ = ["RunControl", "TestHooks", "UploadSummary", "run_upload"]
+__all__ = [
+    "RunControl",
+    "StopFlag",
+    "TestHooks",
+    "UploadSummary",
+    "plan_cancel",
+    "run_cancel",
+    "run_reconcile",
+    "run_results",
+    "run_upload",
+]
 
 # Imported on first use: `validate` needs only load.ingest, and importing the uploader would pull
 # in SQLAlchemy and the HTTP client for nothing (a third of a second on every dry run).
 _LAZY = {
     "RunControl": "pipeline.load.stop",
+    "StopFlag": "pipeline.load.stop",
+    "plan_cancel": "pipeline.load.cancel_run",
+    "run_cancel": "pipeline.load.cancel_run",
+    "run_reconcile": "pipeline.load.reconcile_run",
+    "run_results": "pipeline.load.results_run",
     "TestHooks": "pipeline.load.send.crash_points",
     "run_upload": "pipeline.load.upload.run",
     "UploadSummary": "pipeline.load.upload.summary",
