@@ -72,7 +72,7 @@ R = TypeVar("R", bound=Phoned)
 def split_batches(
     rows: Sequence[R], batch_size: int, *, final: bool
 ) -> tuple[list[list[R]], list[R]]:
-    """Cut rows (in id order) into batches of ``batch_size`` with no phone twice in a batch.
+    """Cut rows (in file order) into batches of ``batch_size`` with no phone twice in a batch.
 
     A row whose phone is already in the current batch waits for the next one. Without
     ``final`` an unfilled last batch is returned as leftover, to be topped up by more rows.
