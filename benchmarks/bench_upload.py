@@ -76,7 +76,7 @@ def child(config: str, csv: str) -> None:
     from pipeline.config import load_config
     from pipeline.ledger import open_ledger, utc_now
     from pipeline.load import run_upload
-    from pipeline.load.progress import Progress
+    from pipeline.load.upload.progress import Progress
 
     cfg = load_config(config)
     marks: dict[str, tuple[float, float]] = {}

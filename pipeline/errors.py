@@ -10,8 +10,11 @@ to the third party, so callers never need to know which library failed.
     ├── RunStoppedError                3  SIGTERM/SIGHUP (or the caller) stopped the run in order
     │   └── RunInterruptedError      130  the same for SIGINT (Ctrl-C)
     ├── ConfigError                    4  config file/key/env is wrong (also a missing token)
-    │   └── UnknownNumbersError            a new ledger for a campaign that already has numbers
+    │   ├── UnknownNumbersError            a new ledger for a campaign that already has numbers
+    │   └── CampaignNotRunningError        the campaign refuses new numbers: start or resume it
     ├── InputFileError                 6  an input file cannot be read or lacks mapped columns
+    ├── WorkerError                    1  a forked reader process ended before finishing its part
+    ├── OutputFileError                1  a report or results file cannot be created or written
     ├── LedgerError                    1  the ledger database failed or is inconsistent
     │   ├── LedgerUnavailableError     3  out of reach for now (connection lost, file locked by
     │   │                                 another program, disk full): run again later
@@ -99,10 +102,23 @@ class UnknownNumbersError(ConfigError):
     """
 
 
+class CampaignNotRunningError(ConfigError):
+    """The campaign refuses new jobs (stopped, finished): a human must act (exit 4)."""
+
+
 class InputFileError(PipelineError):
     """An input file cannot be read, or it lacks a column the config maps."""
 
     exit_code = ExitCode.INPUT
+
+
+class WorkerError(PipelineError):
+    """A forked reader process (:mod:`pipeline.extract.forked`) ended without finishing its
+    part of the file; the message says how to read it in this process instead."""
+
+
+class OutputFileError(PipelineError):
+    """An output file (report) cannot be created or written."""
 
 
 class LedgerError(PipelineError):

@@ -1,13 +1,21 @@
 """The dependency direction of DESIGN.md §6, checked by parsing every module's imports.
 
 cli → load → (extract, transform, ledger, api, reports) → errors/records/config/redact/private.
-transform does no I/O; the emulator imports nothing from the rest of the package.
+transform does no I/O; the emulator imports nothing from the rest of the package. Every error
+raised on purpose is a PipelineError defined in errors.py and drawn in its docstring. No two
+modules share a name, no modules import each other in a circle, and inside load the sending
+room never reaches back into the upload run.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib
+import re
 from pathlib import Path
+
+from pipeline import errors
+from pipeline.errors import PipelineError
 
 PKG = Path(__file__).resolve().parent.parent / "pipeline"
 
@@ -79,3 +87,166 @@ def test_transform_does_no_io() -> None:
         assert "open(" not in source, f"{path} opens files; transform must be pure"
         for name in _imports(path):
             assert name.split(".")[0] not in IO_MODULES, f"{path} imports {name}"
+
+
+def _modules() -> list[str]:
+    """Every module of the package (the ledger's Alembic scripts aside: they run inside it)."""
+    names = []
+    for path in sorted(PKG.rglob("*.py")):
+        rel = path.relative_to(PKG.parent).with_suffix("")
+        if "migrations" in rel.parts:
+            continue
+        parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+        names.append(".".join(parts))
+    return names
+
+
+def _exception_classes() -> list[type[BaseException]]:
+    """Every exception class defined in the package, outside the emulator."""
+    found = []
+    for name in _modules():
+        if name.startswith("pipeline.emulator"):
+            continue  # standalone: its errors are the emulated server's, not ours
+        module = importlib.import_module(name)
+        for value in vars(module).values():
+            if (
+                isinstance(value, type)
+                and issubclass(value, BaseException)
+                and value.__module__ == name
+            ):
+                found.append(value)
+    return found
+
+
+def test_every_pipeline_error_lives_in_errors_py() -> None:
+    strays = [
+        f"{cls.__module__}.{cls.__name__}"
+        for cls in _exception_classes()
+        if issubclass(cls, PipelineError) and cls.__module__ != "pipeline.errors"
+    ]
+    assert not strays, f"move these into pipeline/errors.py and its drawn tree: {strays}"
+
+
+def test_other_exceptions_are_signals_private_to_their_stage() -> None:
+    """An exception that is not a PipelineError is a signal between the modules of one stage
+    (raised and caught, or turned into a PipelineError, before it leaves): no other stage
+    imports it. One that a caller elsewhere must catch belongs in errors.py."""
+    signals = {
+        (cls.__module__, cls.__name__)
+        for cls in _exception_classes()
+        if not issubclass(cls, PipelineError)
+    }
+    leaks = []
+    for path in sorted(PKG.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                for alias in node.names:
+                    owner = node.module
+                    if (owner, alias.name) in signals and owner.split(".")[1] != _area(path):
+                        leaks.append(f"{path.relative_to(PKG)} imports {owner}.{alias.name}")
+    assert not leaks, "\n".join(leaks)
+
+
+def test_the_drawn_exception_tree_is_the_class_tree() -> None:
+    """Every class of errors.py is drawn in its docstring, under its base class."""
+    drawn: dict[str, str] = {}
+    parents = ["PipelineError"]
+    for line in (errors.__doc__ or "").splitlines():
+        match = re.match(r"^ {4}([│ ]*)[├└]── (\w+)", line)
+        if match is None:
+            continue
+        depth = len(match.group(1)) // 4 + 1
+        del parents[depth:]
+        drawn[match.group(2)] = parents[-1]
+        parents.append(match.group(2))
+    defined = {
+        cls.__name__: cls.__bases__[0].__name__
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, PipelineError) and cls is not PipelineError
+    }
+    assert drawn == defined
+
+
+def test_no_two_modules_share_a_name() -> None:
+    """A name says what a module holds, so two different things never share one: five
+    ``batches.py``/``workers.py``/``results.py``… in different folders sent readers to the
+    wrong one."""
+    seen: dict[str, list[str]] = {}
+    for name in _modules():
+        if not (PKG.parent / Path(*name.split("."))).is_dir():  # a package is its folder
+            seen.setdefault(name.rsplit(".", 1)[-1], []).append(name)
+    twice = {base: names for base, names in seen.items() if len(names) > 1}
+    assert not twice, twice
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module → the modules it imports, type-only imports included (a module that needs
+    another for its types depends on it as well)."""
+    modules = set(_modules())
+    graph: dict[str, set[str]] = {}
+    for name in modules:
+        path = PKG.parent / Path(*name.split("."))
+        package = path.is_dir()
+        path = path / "__init__.py" if package else path.with_suffix(".py")
+        here = name if package else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parent = here.split(".")[: len(here.split(".")) - node.level + 1]
+                    base = ".".join([*parent, base] if base else parent)
+                # ``from package import module`` depends on that module, not on the package
+                targets.update(
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                    for alias in node.names
+                )
+        graph[name] = {target for target in targets if target in modules and target != name}
+    return graph
+
+
+# The ledger's base ↔ batches circle goes with the ledger's split by concern (issue 11).
+KNOWN_CIRCLES = [{"pipeline.ledger.base", "pipeline.ledger.batches"}]
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(graph[start])
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(graph[node])
+    return seen
+
+
+def test_no_import_circles() -> None:
+    """Modules import one way: a circle (type-only imports count) means two modules that
+    cannot be read, tested or moved apart."""
+    graph = _graph()
+    reach = {node: _reachable(graph, node) for node in graph}
+    circles: list[set[str]] = []
+    for node in sorted(graph):
+        circle = {node} | {other for other in reach[node] if node in reach[other]}
+        if len(circle) > 1 and circle not in circles:
+            circles.append(circle)
+    assert [c for c in circles if c not in KNOWN_CIRCLES] == []
+
+
+def test_sending_knows_nothing_of_the_run() -> None:
+    """load/send (batches onto the wire) is used by load/upload (the run), never the reverse."""
+    for name, targets in _graph().items():
+        if name.startswith("pipeline.load.send"):
+            assert not {t for t in targets if t.startswith("pipeline.load.upload")}, name
+
+
+def test_the_load_door_names_what_its_rooms_hold() -> None:
+    """``from pipeline.load import run_upload, run_reconcile, …`` works for every name it lists
+    (they are imported on first use, so a moved module would otherwise fail only then)."""
+    import pipeline.load
+
+    for name in pipeline.load.__all__:
+        assert getattr(pipeline.load, name).__name__ == name

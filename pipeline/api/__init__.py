@@ -10,7 +10,7 @@ Usage::
 
 from pipeline.api.client import CallsApiClient
 from pipeline.api.encoding import encode_add_phones
-from pipeline.api.failures import mask_phone, parse_retry_after
+from pipeline.api.error_map import mask_phone, parse_retry_after
 from pipeline.api.filters import AttemptReportFilter, JobReportFilter
 from pipeline.api.models import (
     CallAttemptReport,

@@ -28,7 +28,7 @@ from pathlib import Path
 import requests
 
 from pipeline.api.deadline import Deadline, DeadlineAdapter
-from pipeline.api.failures import error_from_exception, error_from_reply, reply_too_large
+from pipeline.api.error_map import error_from_exception, error_from_reply, reply_too_large
 from pipeline.errors import ApiError, ApiTimeoutError
 from pipeline.redact import MASK, install_redaction, register_secret
 

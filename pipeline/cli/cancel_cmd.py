@@ -24,7 +24,7 @@ from pipeline.cli.signals import stop_on_signals
 from pipeline.config import campaign_token, load_config
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from pipeline.load.cancel import CANCEL_CHUNK, normalize_phones, plan_cancel, run_cancel
+from pipeline.load.cancel_run import CANCEL_CHUNK, normalize_phones, plan_cancel, run_cancel
 from pipeline.load.stop import StopFlag
 
 

@@ -30,7 +30,7 @@ from pipeline.emulator import Emulator
 from pipeline.errors import ConfigError
 from pipeline.ledger import open_ledger, utc_now
 from pipeline.load import run_upload
-from pipeline.load.results import run_results
+from pipeline.load.results_run import run_results
 from pipeline.private import make_private_dirs
 
 from .validate_cmd import format_summary, run_validate

@@ -3,7 +3,7 @@
 Kept apart from :mod:`pipeline.cli.output` (rich, the uploader) because the root command
 configures logging before every command, including quick ones like ``--help``.
 
-* ``text``: ``2025-01-31 02:00:01,123 INFO pipeline.load.run: …``
+* ``text``: ``2025-01-31 02:00:01,123 INFO pipeline.load.upload.run: …``
 * ``json``: one object per line, ``{"ts": "...Z", "level": "INFO", "logger": "...",
   "message": "..."}`` (plus ``exc`` with the traceback when there is one).
 

@@ -34,8 +34,8 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from pipeline.cli.logs import json_entry
-from pipeline.load.progress import Progress
-from pipeline.load.summary import UploadSummary
+from pipeline.load.upload.progress import Progress
+from pipeline.load.upload.summary import UploadSummary
 
 
 def _wants_bar(mode: str, stream: TextIO) -> bool:

@@ -24,7 +24,7 @@ from pipeline.cli.signals import stop_on_signals
 from pipeline.config import campaign_token, load_config
 from pipeline.errors import ConfigError
 from pipeline.ledger import open_ledger
-from pipeline.load.results import REPORT_CHUNK, local_zone, run_results
+from pipeline.load.results_run import REPORT_CHUNK, local_zone, run_results
 from pipeline.load.stop import StopFlag
 
 

@@ -27,9 +27,8 @@ from pipeline.errors import ExitCode, PipelineError
 from pipeline.ledger import open_ledger, utc_now
 from pipeline.load import TestHooks, run_upload
 from pipeline.load.reconcile_run import run_reconcile
-from pipeline.load.sender import RunControl
-from pipeline.load.stop import StopFlag
-from pipeline.load.summary import UploadSummary
+from pipeline.load.stop import RunControl, StopFlag
+from pipeline.load.upload.summary import UploadSummary
 from pipeline.reports.notify import post_summary
 
 _CONFIG = click.option(

@@ -29,14 +29,13 @@ from pipeline.config import Config, load_config
 from pipeline.errors import PipelineError
 from pipeline.extract import CSV_SUFFIXES, XLSX_SUFFIXES, ReadOptions, open_table
 from pipeline.extract.csv_reader import CsvTable
+from pipeline.extract.forked import Forked, cpu_count
 from pipeline.extract.ranges import CsvRange, plan_ranges, read_range
-from pipeline.extract.workers import Forked, cpu_count
 from pipeline.private import make_private_dirs
 from pipeline.records import CallItem, Duplicate, Rejection, RowChunk, SourceInfo
 from pipeline.reports import RejectsWriter, TableWriter, open_table_writer
 from pipeline.reports.files import PrivateFile
 from pipeline.transform import codes
-from pipeline.transform.batching import BatchCutter
 
 if TYPE_CHECKING:  # imported where used: an XLSX reader is forked before numpy and
     # phonenumbers load, so that their import overlaps with its parsing of the sheet
@@ -103,7 +102,8 @@ class _Outputs:
         if accepted is not None:
             self.accepted = stack.enter_context(open_table_writer(accepted, self.header))
         self.rejects = stack.enter_context(RejectsWriter(rejects, source)) if rejects else None
-        self.cutter = BatchCutter(config.upload.batch_size) if batches else None
+        self.batch_size = config.upload.batch_size
+        self.carry: list[CallItem] = []  # accepted items not in a full batch yet
         self.folder = batches
         self.batches = 0
         if batches is not None:
@@ -121,15 +121,20 @@ class _Outputs:
                     self.rejects.add_rejection(cells(outcome.row), outcome)
                 else:
                     self.rejects.add_duplicate(cells(outcome.row), outcome)
-        if self.cutter is not None:
-            for item in result.items:
-                for batch in self.cutter.add(item):
-                    self._write_batch(batch)
+        if self.folder is not None:
+            self._cut(result.items, final=False)
 
     def finish(self) -> None:
-        if self.cutter is not None:
-            for batch in self.cutter.finish():
-                self._write_batch(batch)
+        if self.folder is not None:
+            self._cut([], final=True)
+
+    def _cut(self, items: list[CallItem], *, final: bool) -> None:
+        # The planner's own rule (no phone twice in a batch), so these are upload's batches.
+        from pipeline.ledger import split_batches  # only --emit-batches needs the ledger
+
+        batches, self.carry = split_batches(self.carry + items, self.batch_size, final=final)
+        for batch in batches:
+            self._write_batch(batch)
 
     def _write_batch(self, batch: list[CallItem]) -> None:
         assert self.folder is not None

@@ -8,6 +8,7 @@ Usage::
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -370,6 +371,10 @@ class Config(_Section):
     upload: UploadConfig = UploadConfig()
     reports: ReportsConfig = ReportsConfig()
     notify: NotifyConfig = NotifyConfig()
+
+    def digest(self) -> str:
+        """sha256 of the validated config (stored on each run: which settings produced it)."""
+        return hashlib.sha256(self.model_dump_json().encode("utf-8")).hexdigest()
 
     def effective_base_url(self, environ: Mapping[str, str] | None = None) -> str:
         """``JAICP_BASE_URL`` from the environment wins over ``api.base_url``; an override

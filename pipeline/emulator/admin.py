@@ -12,12 +12,39 @@ Usage::
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from pipeline.emulator.faults import Faults
 from pipeline.emulator.model import ApiError
 
-if TYPE_CHECKING:
-    from pipeline.emulator.app import Emulator
+
+class Controls(Protocol):
+    """What the admin API may do to the :class:`~pipeline.emulator.Emulator`."""
+
+    faults: Faults
+    max_body_bytes: int | None
+    too_large_body: str
+
+    def create_campaign(
+        self,
+        token: str,
+        name: str = ...,
+        *,
+        status: str = ...,
+        max_simultaneous_calls: int = ...,
+        max_attempts: int = ...,
+        retry_interval_min: int = ...,
+    ) -> dict[str, Any]: ...
+    def campaigns(self) -> list[dict[str, Any]]: ...
+    def jobs(self, campaign_id: int | None = ...) -> list[dict[str, Any]]: ...
+    def requests_log(self) -> list[dict[str, Any]]: ...
+    def now_ms(self) -> int: ...
+    def advance(self, seconds: float) -> None: ...
+    def set_clock_ms(self, value: int) -> None: ...
+    def set_limits(self, max_body_bytes: int | None, too_large_body: str = ...) -> None: ...
+    def set_faults(self, rules: list[Any], seed: int | None = ...) -> None: ...
+    def clear_faults(self) -> None: ...
+    def reset(self) -> None: ...
 
 
 def _object(value: Any) -> dict[str, Any]:
@@ -26,7 +53,7 @@ def _object(value: Any) -> dict[str, Any]:
     return value
 
 
-def _create_campaign(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+def _create_campaign(emulator: Controls, params: dict[str, str], value: Any) -> Any:
     body = _object(value)
     token = body.get("token")
     if not isinstance(token, str):
@@ -42,12 +69,12 @@ def _create_campaign(emulator: Emulator, params: dict[str, str], value: Any) -> 
     return emulator.create_campaign(token, **kwargs)
 
 
-def _jobs(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+def _jobs(emulator: Controls, params: dict[str, str], value: Any) -> Any:
     campaign = params.get("campaign")
     return emulator.jobs(None if campaign is None else int(campaign))
 
 
-def _set_clock(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+def _set_clock(emulator: Controls, params: dict[str, str], value: Any) -> Any:
     body = _object(value)
     if "advanceSeconds" in body:
         emulator.advance(float(body["advanceSeconds"]))
@@ -58,7 +85,7 @@ def _set_clock(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
     return {"nowMs": emulator.now_ms()}
 
 
-def _set_faults(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+def _set_faults(emulator: Controls, params: dict[str, str], value: Any) -> Any:
     body = _object(value)
     rules = body.get("faults", [])
     if not isinstance(rules, list):
@@ -67,11 +94,11 @@ def _set_faults(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
     return emulator.faults.describe()
 
 
-def _limits(emulator: Emulator) -> dict[str, Any]:
+def _limits(emulator: Controls) -> dict[str, Any]:
     return {"maxBodyBytes": emulator.max_body_bytes, "tooLargeBody": emulator.too_large_body}
 
 
-def _set_limits(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+def _set_limits(emulator: Controls, params: dict[str, str], value: Any) -> Any:
     body = _object(value)
     limit = body.get("maxBodyBytes")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
@@ -80,15 +107,15 @@ def _set_limits(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
     return _limits(emulator)
 
 
-def _clear_faults(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+def _clear_faults(emulator: Controls, params: dict[str, str], value: Any) -> Any:
     emulator.clear_faults()
 
 
-def _reset(emulator: Emulator, params: dict[str, str], value: Any) -> Any:
+def _reset(emulator: Controls, params: dict[str, str], value: Any) -> Any:
     emulator.reset()
 
 
-Operation = Callable[["Emulator", dict[str, str], Any], Any]
+Operation = Callable[[Controls, dict[str, str], Any], Any]
 _OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "campaigns"): _create_campaign,
     ("GET", "campaigns"): lambda emulator, params, value: emulator.campaigns(),
@@ -106,7 +133,7 @@ _OPERATIONS: dict[tuple[str, str], Operation] = {
 
 
 def admin_request(
-    emulator: Emulator, method: str, path: str, query: list[tuple[str, str]], value: Any
+    emulator: Controls, method: str, path: str, query: list[tuple[str, str]], value: Any
 ) -> Any:
     """Run one admin call; returns its JSON value (None for an empty 200 reply)."""
     operation = _OPERATIONS.get((method, path.strip("/")))

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import threading
 import time
+from functools import partial
 from types import TracebackType
 from typing import Any
 
+from pipeline.emulator.admin import admin_request
 from pipeline.emulator.core import Spelling, State
 from pipeline.emulator.dialer import simulate
 from pipeline.emulator.faults import Faults
@@ -70,7 +72,9 @@ class Emulator:
     def start(self) -> Emulator:
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
-        self._server = EmulatorHTTPServer((self.host, self.port), self)
+        self._server = EmulatorHTTPServer(
+            (self.host, self.port), self, admin=partial(admin_request, self)
+        )
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,

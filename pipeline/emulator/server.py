@@ -30,30 +30,44 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-from pipeline.emulator.admin import admin_request
-from pipeline.emulator.core import Reply, json_reply
-from pipeline.emulator.faults import FaultRule
-from pipeline.emulator.model import ApiError
+from pipeline.emulator.core import Reply, State, json_reply
+from pipeline.emulator.faults import FaultRule, Faults
+from pipeline.emulator.model import ApiError, Clock
 from pipeline.emulator.routes import Request, fingerprint_bytes, handle, mask_path, match, sha256
 from pipeline.emulator.wire import drip_reply, too_large_reply
 
-if TYPE_CHECKING:
-    from pipeline.emulator.app import Emulator
-
 log = logging.getLogger("pipeline.emulator")
 ADMIN_PREFIX = "/__emulator__/"
+
+
+class Backend(Protocol):
+    """What the transport uses of the :class:`~pipeline.emulator.Emulator` it serves."""
+
+    state: State
+    clock: Clock
+    faults: Faults
+    max_body_bytes: int | None
+    too_large_body: str
+
+    def record(self, entry: dict[str, Any]) -> None: ...
+
+
+# An admin call: method, path under ADMIN_PREFIX, query, JSON body → JSON value (None: empty).
+AdminCall = Callable[[str, str, list[tuple[str, str]], Any], Any]
 
 
 class EmulatorHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # many parallel client connections in the benchmark
 
-    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+    def __init__(self, address: tuple[str, int], emulator: Backend, admin: AdminCall) -> None:
         self.emulator = emulator
+        self.admin = admin
         self.stopping = threading.Event()  # ends replies being dripped
         super().__init__(address, Handler)
 
@@ -263,7 +277,7 @@ class Handler(BaseHTTPRequestHandler):
     def _admin(self, path: str, query: list[tuple[str, str]], body: bytes) -> None:
         try:
             value = json.loads(body) if body.strip() else None
-            result = admin_request(self.server.emulator, self.command, path, query, value)
+            result = self.server.admin(self.command, path, query, value)
         except ApiError as exc:
             self._send_error(exc)
             return

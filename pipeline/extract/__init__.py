@@ -14,7 +14,7 @@ Usage::
 
 Every failure to read is a :class:`~pipeline.errors.InputFileError` saying what, where and
 what to do; ``name=`` is how those messages call the file (default: its path). The rules (row
-numbers, blank and ragged rows, cell rendering, size bounds) are in ``base.py``, ``cells.py``,
+numbers, blank and ragged rows, cell rendering, size bounds) are in ``table.py``, ``cells.py``,
 ``bounds.py`` and README ("Reading files").
 """
 
@@ -23,8 +23,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.errors import InputFileError
-from pipeline.extract.base import Table
 from pipeline.extract.options import Limits, ReadOptions
+from pipeline.extract.table import Table
 from pipeline.records import SourceInfo
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")

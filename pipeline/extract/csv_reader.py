@@ -24,10 +24,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pipeline.errors import InputFileError
-from pipeline.extract.base import Table, assemble, check_header
 from pipeline.extract.blocks import CsvBlocks
 from pipeline.extract.detect import detect_encoding, sample_text, sniff_delimiter
 from pipeline.extract.options import ReadOptions
+from pipeline.extract.table import Table, assemble, check_header
 from pipeline.extract.text import TextBlocks
 from pipeline.records import RowChunk, SourceInfo
 

@@ -8,6 +8,9 @@ Usage::
         plan(snap.path)                              # read the copy, never the original again
         snapshots.release(snap)                      # the copy is deleted (also by close)
 
+    file_info(Path("export.csv"))                    # InputFile of a file read where it is
+                                                     # (results, cancel: they plan nothing)
+
 Why: the operator's file may change while it is read — a CRM sync job that truncates and
 rewrites it in place, an export still being written. Reading it twice (once to hash, once to
 plan) would record the digest of one version and plan the rows of another; the next run of the
@@ -211,3 +214,18 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def file_info(path: Path) -> InputFile:
+    """Name, sha256 and size of an input file (InputFileError when it cannot be read)."""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as fh:
+            while block := fh.read(_BLOCK):
+                digest.update(block)
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise InputFileError(f"{path}: file not found; check the path.") from None
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read the file: {exc.strerror or exc}.") from None
+    return InputFile(path.name, digest.hexdigest(), size)

@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputFileError
-from pipeline.extract.base import Table, assemble, check_header
 from pipeline.extract.cells import cell_text, row_text
 from pipeline.extract.options import ReadOptions
+from pipeline.extract.table import Table, assemble, check_header
 from pipeline.extract.xlsx_guard import guard_workbook
 from pipeline.extract.xlsx_zip import unreadable
 from pipeline.records import RowChunk, SourceInfo

@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import starmap
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 
@@ -59,15 +59,27 @@ _PLANNED_ROWS = (
 assert f"'{PLANNED}'" in _PLANNED_ROWS
 
 
+class Phoned(Protocol):
+    """What the batch rule needs of a row: its phone. Rows come in file order."""
+
+    @property
+    def phone(self) -> str: ...
+
+
+R = TypeVar("R", bound=Phoned)
+
+
 def split_batches(
-    rows: Sequence[PlannedRow], batch_size: int, *, final: bool
-) -> tuple[list[list[PlannedRow]], list[PlannedRow]]:
-    """Cut rows (in id order) into batches of ``batch_size`` with no phone twice in a batch.
+    rows: Sequence[R], batch_size: int, *, final: bool
+) -> tuple[list[list[R]], list[R]]:
+    """Cut rows (in file order) into batches of ``batch_size`` with no phone twice in a batch.
 
     A row whose phone is already in the current batch waits for the next one. Without
     ``final`` an unfilled last batch is returned as leftover, to be topped up by more rows.
+    The one rule: the freezer cuts planned rows with it, ``validate --emit-batches`` the
+    accepted items (:class:`~pipeline.records.CallItem`), so the dry run shows these batches.
     """
-    out: list[list[PlannedRow]] = []
+    out: list[list[R]] = []
     # Fast path: while the next batch_size rows hold distinct phones (the rule, as the
     # transform drops exact repeats), they are the batch. The first slice with a repeat, and
     # everything after it, goes the careful way below.
@@ -82,21 +94,35 @@ def split_batches(
         return out, []
     queue = deque(rows[start:])
     while queue:
-        batch: list[PlannedRow] = []
+        batch: list[R] = []
         phones: set[str] = set()
-        waiting: list[PlannedRow] = []
+        waiting: list[R] = []
+        after: list[int] = []  # how many rows of the batch came before each waiting one
         while queue and len(batch) < batch_size:
             row = queue.popleft()
             if row.phone in phones:
                 waiting.append(row)
+                after.append(len(batch))
             else:
                 batch.append(row)
                 phones.add(row.phone)
         if len(batch) < batch_size and not final:
-            return out, sorted(batch + waiting, key=lambda r: r.id)
+            return out, _in_order(batch, waiting, after)
         out.append(batch)
         queue.extendleft(reversed(waiting))
     return out, []
+
+
+def _in_order(batch: list[R], waiting: list[R], after: list[int]) -> list[R]:
+    """The rows of an unfilled batch and those that waited, back in the order they came in."""
+    rows: list[R] = []
+    taken = 0
+    for row, n in zip(waiting, after, strict=True):
+        rows.extend(batch[taken:n])
+        rows.append(row)
+        taken = n
+    rows.extend(batch[taken:])
+    return rows
 
 
 class Freezer:

@@ -80,7 +80,7 @@ class PlanMixin(LedgerBase):
     ) -> Callable[[Sequence[PlanRecord]], PreparedChunk]:
         """A function that turns a chunk of the input's records into what ``plan_chunks``
         inserts, without the ledger: so it can run in another process (forked) while this
-        one plans the chunk before (see pipeline.load.planning)."""
+        one plans the chunk before (see pipeline.load.upload.planning)."""
         with self.transaction() as conn:
             fp = self._fingerprint(conn, lease.campaign_id)
         return partial(

@@ -11,11 +11,18 @@ Usage::
     control = RunControl()      # to stop it from another thread: control.stop(RunStoppedError(..))
     run_upload(..., control=control, sleep=control.sleep)
 
-Modules: :mod:`~pipeline.load.run` (the run's order), :mod:`~pipeline.load.sender` (one batch,
-retries, what each reply means), :mod:`~pipeline.load.batches` (freezing, threads),
-:mod:`~pipeline.load.reconcile` (expired keys), :mod:`~pipeline.load.planning` and
-:mod:`~pipeline.load.ingest` (file → ledger), :mod:`~pipeline.load.hooks` (test hooks),
-:mod:`~pipeline.load.stop` (asking a run to stop).
+Rooms (each module's docstring shows its use):
+
+* :mod:`~pipeline.load.upload` — the upload run in its order (``run_upload``), planning a
+  file into the ledger, the new-ledger check, progress and the summary;
+* :mod:`~pipeline.load.send` — getting frozen batches onto the wire exactly once: the
+  dispatcher, flights of requests, one batch's sender, refusals, the crash points;
+* ``reconcile_run`` (the ``reconcile`` command) and ``reconcile_lookup`` (an expired batch
+  settled by looking its phones up; also a step of every upload);
+* ``results_run`` and ``report_fetch`` (the ``results`` command); ``cancel_run`` (``cancel``);
+* shared by the commands: ``ingest`` (file → rows, also for ``validate``), ``lease`` (the
+  campaign lease kept alive), ``retry`` (when to retry, the run budget), ``stop`` (asking a
+  run to stop).
 """
 
 from __future__ import annotations
@@ -24,20 +31,38 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pipeline.load.hooks import TestHooks
-    from pipeline.load.run import run_upload
-    from pipeline.load.sender import RunControl
-    from pipeline.load.summary import UploadSummary
+    from pipeline.load.cancel_run import plan_cancel, run_cancel
+    from pipeline.load.reconcile_run import run_reconcile
+    from pipeline.load.results_run import run_results
+    from pipeline.load.send.crash_points import TestHooks
+    from pipeline.load.stop import RunControl, StopFlag
+    from pipeline.load.upload.run import run_upload
+    from pipeline.load.upload.summary import UploadSummary
 
-__all__ = ["RunControl", "TestHooks", "UploadSummary", "run_upload"]
+__all__ = [
+    "RunControl",
+    "StopFlag",
+    "TestHooks",
+    "UploadSummary",
+    "plan_cancel",
+    "run_cancel",
+    "run_reconcile",
+    "run_results",
+    "run_upload",
+]
 
 # Imported on first use: `validate` needs only load.ingest, and importing the uploader would pull
 # in SQLAlchemy and the HTTP client for nothing (a third of a second on every dry run).
 _LAZY = {
-    "RunControl": "pipeline.load.sender",
-    "TestHooks": "pipeline.load.hooks",
-    "run_upload": "pipeline.load.run",
-    "UploadSummary": "pipeline.load.summary",
+    "RunControl": "pipeline.load.stop",
+    "StopFlag": "pipeline.load.stop",
+    "plan_cancel": "pipeline.load.cancel_run",
+    "run_cancel": "pipeline.load.cancel_run",
+    "run_reconcile": "pipeline.load.reconcile_run",
+    "run_results": "pipeline.load.results_run",
+    "TestHooks": "pipeline.load.send.crash_points",
+    "run_upload": "pipeline.load.upload.run",
+    "UploadSummary": "pipeline.load.upload.summary",
 }
 
 

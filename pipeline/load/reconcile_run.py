@@ -21,11 +21,10 @@ from pipeline.api import CallsApiClient
 from pipeline.config import Config
 from pipeline.errors import ExitCode, PipelineError
 from pipeline.ledger import Ledger
-from pipeline.load.batches import pending_rows
 from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
-from pipeline.load.reconcile import ReconcileCounts, reconcile_unknown
+from pipeline.load.reconcile_lookup import ReconcileCounts, reconcile_unknown
 from pipeline.load.retry import RetryPolicy
-from pipeline.load.run import config_digest
+from pipeline.load.send.dispatcher import pending_rows
 from pipeline.load.stop import StopFlag
 
 
@@ -47,7 +46,7 @@ def run_reconcile(
     """
     campaign = ledger.ensure_campaign(token)
     run_id = ledger.start_run(
-        command="reconcile", files=[], config_digest=config_digest(cfg), campaign_id=campaign.id
+        command="reconcile", files=[], config_digest=cfg.digest(), campaign_id=campaign.id
     )
     try:
         lease = ledger.acquire_lease(

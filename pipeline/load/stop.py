@@ -58,3 +58,31 @@ class StopFlag:
         """Wait ``seconds``, or less: until the run is stopped (backoff, Retry-After, polls)."""
         if seconds > 0:
             self._stopping.wait(seconds)
+
+
+class RunControl(StopFlag):
+    """State shared by the sender threads: counters and the reason to stop.
+
+    Its :meth:`StopFlag.stop` is how a caller (the command line's signal
+    handling, say) asks the run to end in order; pass its ``sleep`` to ``run_upload`` too, so
+    that no backoff outlives the stop.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.budget_spent = False
+        self.attempts = 0
+        self.retries = 0
+        self.confirmed_batches = 0
+
+    @property
+    def stopped(self) -> bool:
+        """Whether the run must send nothing more."""
+        return self.stop_error is not None or self.budget_spent
+
+    def count(self, *, attempts: int = 0, retries: int = 0, confirmed: int = 0) -> None:
+        """Add to the counters (thread-safe)."""
+        with self._lock:
+            self.attempts += attempts
+            self.retries += retries
+            self.confirmed_batches += confirmed

@@ -12,14 +12,12 @@ Usage::
 
 from __future__ import annotations
 
-from pipeline.reports.files import OutputFileError
 from pipeline.reports.rejects import REASON_COLUMNS, RejectsWriter
 from pipeline.reports.safety import neutralise
 from pipeline.reports.tables import TableWriter, open_table_writer
 
 __all__ = [
     "REASON_COLUMNS",
-    "OutputFileError",
     "RejectsWriter",
     "TableWriter",
     "neutralise",

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Self
 
-from pipeline.errors import PipelineError
+from pipeline.errors import OutputFileError
 from pipeline.private import FILE_MODE
 
 MODE = FILE_MODE
@@ -55,10 +55,6 @@ class CommitOnExit:
             self.close()
         else:
             self.abort()
-
-
-class OutputFileError(PipelineError):
-    """An output file (report) cannot be created or written."""
 
 
 class PrivateFile:

@@ -6,8 +6,6 @@ campaign dict of the contract, with its ``token``) come from ``tests/conftest.py
 
 from __future__ import annotations
 
-import random
-import string
 import time
 from collections.abc import Callable
 from typing import Any
@@ -15,14 +13,6 @@ from typing import Any
 import pytest
 
 from pipeline.api import CallsApiClient
-
-_ALNUM = string.ascii_letters + string.digits
-
-
-def make_token(account: int, campaign: int, seed: int = 0) -> str:
-    """A token of the documented shape ``account.campaign.<43 letters and digits>``."""
-    rng = random.Random(f"{account}.{campaign}.{seed}")
-    return f"{account}.{campaign}." + "".join(rng.choice(_ALNUM) for _ in range(43))
 
 
 @pytest.fixture

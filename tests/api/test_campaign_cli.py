@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from pipeline.cli.main import cli
 from pipeline.errors import ExitCode
-from tests.api.conftest import make_token
+from tests.conftest import random_token
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_refused_control_action_exits_nonzero(config_file: Path, campaign: dict[
 
 
 def test_unknown_token_is_a_config_exit(config_file: Path) -> None:
-    token = make_token(777, 1)
+    token = random_token(777, 1)
     result = run(config_file, token, "status")
     assert result.exit_code == ExitCode.CONFIG
     assert "invalid.token" in result.output

@@ -17,7 +17,8 @@ from pipeline.api import (
     JobStatus,
 )
 from pipeline.errors import BadRequestError, CampaignStateError, InvalidTokenError
-from tests.api.conftest import logged, make_token
+from tests.api.conftest import logged
+from tests.conftest import random_token
 
 PHONES = ["79001230001", "79001230002", "79001230003"]
 
@@ -209,7 +210,7 @@ def test_unknown_ids_and_phones(client: CallsApiClient, call: str) -> None:
 
 
 def test_unknown_token_is_invalid_token_on_every_endpoint(client_for: Any) -> None:
-    stranger: CallsApiClient = client_for(make_token(999, 1))
+    stranger: CallsApiClient = client_for(random_token(999, 1))
     calls = [
         lambda: stranger.add_phones([{"phone": "79001230001"}]),
         lambda: stranger.add_phone("79001230001"),

@@ -12,7 +12,8 @@ from pipeline.errors import (
     IdempotenceConflictError,
     ServerError,
 )
-from tests.api.conftest import logged, make_token
+from tests.api.conftest import logged
+from tests.conftest import random_token
 
 ITEMS: list[dict[str, Any]] = [
     {"phone": "79001240001"},
@@ -67,8 +68,8 @@ def test_key_scope_is_the_account_not_the_campaign(
     client_for: Any, emulator: Any, campaign: dict[str, Any]
 ) -> None:
     account = campaign["token"].split(".")[0]
-    sibling = emulator.create_campaign(token=make_token(int(account), 8001), name="Sibling")
-    stranger = emulator.create_campaign(token=make_token(int(account) + 1, 8002), name="Other")
+    sibling = emulator.create_campaign(token=random_token(int(account), 8001), name="Sibling")
+    stranger = emulator.create_campaign(token=random_token(int(account) + 1, 8002), name="Other")
     ours: CallsApiClient = client_for(campaign["token"])
     first = ours.add_phones(ITEMS, idempotence_key="k-account")
     # same account, another campaign: the stored reply comes back, nothing is created there

@@ -9,7 +9,6 @@ request: it stays a plain :class:`ApiConnectionError` ("may have taken effect").
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,14 +16,6 @@ import pytest
 from pipeline.api import CallsApiClient
 from pipeline.emulator import Emulator
 from pipeline.errors import ApiConnectionError, ApiNotConnectedError, TransientApiError
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A loopback port bound but not listening: connections to it are refused."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield int(sock.getsockname()[1])
 
 
 def test_connection_refused_says_nothing_was_sent(

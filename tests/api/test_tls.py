@@ -21,9 +21,9 @@ import requests
 from pipeline.api import CallsApiClient, CampaignStatus
 from pipeline.config import parse_config
 from pipeline.errors import ApiError, TransientApiError
-from tests.api.conftest import make_token
+from tests.conftest import random_token
 
-TOKEN = make_token(1, 2)
+TOKEN = random_token(1, 2)
 
 
 def test_ca_bundle_reaches_session_verify(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from pipeline.api import CallsApiClient, JobReportFilter
 from pipeline.errors import ApiError
-from tests.api.conftest import make_token
+from tests.conftest import random_token
 
 
 def test_token_is_nowhere_in_logs_or_errors(
@@ -29,7 +29,7 @@ def test_token_is_nowhere_in_logs_or_errors(
     token = campaign["token"]
     secret = token.rsplit(".", 1)[1]
     client = client_for(token, timeout=0.3)
-    stranger = client_for(make_token(4242, 1))
+    stranger = client_for(random_token(4242, 1))
     stream = io.StringIO()
     late = logging.StreamHandler(stream)
     late.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))

@@ -8,8 +8,9 @@ from typing import Any
 
 from pipeline.emulator import Emulator
 from pipeline.ledger import open_ledger
-from pipeline.load.cancel import plan_cancel
-from tests.results.support import Operator, phone
+from pipeline.load.cancel_run import plan_cancel
+from tests.conftest import phone
+from tests.results.support import Operator
 
 
 def _rows(n: int, start: int = 0) -> list[tuple[str, str, str]]:

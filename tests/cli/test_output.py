@@ -15,7 +15,8 @@ from click.testing import CliRunner, Result
 
 from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
-from tests.load.conftest import phone, write_csv
+from tests.conftest import phone
+from tests.load.conftest import write_csv
 
 CONFIG = """\
 ledger:

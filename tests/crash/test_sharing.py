@@ -16,21 +16,14 @@ import signal
 import subprocess
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.crash.conftest import WallClockEmulator
 from tests.crash.harness import KILLED, Scene, wait_until
-from tests.ledger.conftest import _postgres_database
 
 TTL_S = 4.0  # lease of each worker: short, so "twice the lease" is a few seconds
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from _postgres_database()
 
 
 def _pid_of(owner: str) -> int:

@@ -7,7 +7,6 @@ nothing is left held, and the next run finishes the file exactly once.
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,14 +22,8 @@ from tests.crash.signals import (
     signal_when,
     start,
 )
-from tests.ledger.conftest import _postgres_database
 
 DELAY_S = 1.0
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from _postgres_database()
 
 
 def _holder_pid(scene: Scene) -> int | None:

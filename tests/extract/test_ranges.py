@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.errors import InputFileError
+from pipeline.errors import InputFileError, WorkerError
 from pipeline.extract import ReadOptions, open_table
 from pipeline.extract.blocks import plain_columns
 from pipeline.extract.csv_reader import CsvTable
+from pipeline.extract.forked import Forked
 from pipeline.extract.ranges import plan_ranges, read_range
-from pipeline.extract.workers import Forked, WorkerError
 from tests.extract.helpers import read_all
 
 Records = tuple[list[tuple[int, list[str]]], dict[int, list[str]]]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.extract.workers import Forked
+from pipeline.extract.forked import Forked
 
 SIGNALS = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
 

@@ -1,42 +1,25 @@
 """Fixtures of the ledger tests: a fresh ledger on SQLite AND on PostgreSQL, a movable clock.
 
-PostgreSQL: a database ``jaicp_test_<random>`` is created from ``test`` at 127.0.0.1:5432
-(user postgres) and dropped afterwards. When the server is not reachable the PostgreSQL variant
-is skipped — unless ``JAICP_REQUIRE_POSTGRES=1`` (CI), where it fails loudly.
+PostgreSQL: a fresh database per test (:func:`tests.conftest.postgres_database`); the variant is
+skipped when the server is not reachable — unless ``JAICP_REQUIRE_POSTGRES=1`` (CI).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from pipeline.ledger import Lease, Ledger, open_ledger
 from pipeline.ledger.plan import PlanRecord
 from pipeline.records import CallItem, InputFile
+from tests.conftest import FakeClock, postgres_database
 
-PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TOKEN = "1000.2000.secretTokenValue"  # a test token
-
-
-@dataclass
-class FakeClock:
-    """An aware-UTC clock the test moves by hand."""
-
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
 
 
 def body_for(items: Sequence[CallItem]) -> bytes:
@@ -46,35 +29,13 @@ def body_for(items: Sequence[CallItem]) -> bytes:
     ).encode("utf-8")
 
 
-def _postgres_database() -> Iterator[str]:
-    try:
-        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except sa.exc.OperationalError as exc:
-        if os.environ.get("JAICP_REQUIRE_POSTGRES") == "1":
-            pytest.fail(
-                f"PostgreSQL at 127.0.0.1:5432 is required (JAICP_REQUIRE_POSTGRES=1): {exc}"
-            )
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 is not reachable: {exc.__class__.__name__}")
-    name = f"jaicp_test_{secrets.token_hex(6)}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty ledger database URL on each backend."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     else:
-        yield from _postgres_database()
+        yield from postgres_database()
 
 
 @pytest.fixture

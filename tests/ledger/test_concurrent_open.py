@@ -7,21 +7,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 
 from pipeline.ledger import open_ledger, token_fingerprint, utc_now
 from pipeline.ledger import schema as t
-from tests.ledger.conftest import _postgres_database
 
 OPEN = "import sys; from pipeline.ledger import open_ledger; open_ledger(sys.argv[1]).close()"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from _postgres_database()
 
 
 def test_processes_opening_a_new_postgresql_ledger_together_all_succeed(pg_url: str) -> None:

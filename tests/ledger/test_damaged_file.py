@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
-from tests.load.conftest import phone
+from tests.conftest import phone
 
 PAGE = 4096
 CONFIG = """\

@@ -14,7 +14,8 @@ from pipeline.errors import LedgerError
 from pipeline.ledger import Ledger, open_ledger
 from pipeline.ledger.engine import alembic_config
 from pipeline.ledger.schema import metadata
-from tests.ledger.conftest import TOKEN, FakeClock, start
+from tests.conftest import FakeClock
+from tests.ledger.conftest import TOKEN, start
 
 
 def test_sqlite_file_and_its_wal_are_private(tmp_path: Path, clock: FakeClock) -> None:

@@ -8,7 +8,8 @@ import pytest
 
 from pipeline.errors import ExitCode, LeaseHeldError, StaleLeaseError
 from pipeline.ledger import Ledger
-from tests.ledger.conftest import FakeClock, ScalarQuery, body_for, items, plan_file, start
+from tests.conftest import FakeClock
+from tests.ledger.conftest import ScalarQuery, body_for, items, plan_file, start
 
 
 def test_second_acquirer_is_refused_while_the_lease_lives(ledger: Ledger, clock: FakeClock) -> None:

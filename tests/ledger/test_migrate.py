@@ -9,7 +9,6 @@ the same file sends nothing, a new file goes out (the id sequences were moved on
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,22 +26,11 @@ from pipeline.ledger import schema as t
 from pipeline.ledger.engine import alembic_config, describe_url, open_engine
 from pipeline.ledger.migrate import copy_ledger, same_database
 from pipeline.records import Duplicate, Rejection
-from tests.ledger.conftest import (
-    FakeClock,
-    _postgres_database,
-    body_for,
-    items,
-    plan_file,
-    start,
-)
-from tests.load.conftest import Uploader, jobs_per_phone, phone
+from tests.conftest import FakeClock, phone
+from tests.ledger.conftest import body_for, items, plan_file, start
+from tests.load.conftest import Uploader, jobs_per_phone
 
 Contents = dict[str, list[tuple[Any, ...]]]
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from _postgres_database()
 
 
 def contents(url: str) -> Contents:

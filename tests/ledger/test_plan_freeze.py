@@ -25,7 +25,8 @@ from pipeline.ledger.batches import canonical_body
 from pipeline.ledger.keys import canonical_json
 from pipeline.ledger.planrows import payload_json
 from pipeline.records import CallItem, Duplicate, Rejection
-from tests.ledger.conftest import ColumnQuery, FakeClock, ScalarQuery, items, start
+from tests.conftest import FakeClock
+from tests.ledger.conftest import ColumnQuery, ScalarQuery, items, start
 
 
 def _records(n: int) -> list[CallItem | Rejection | Duplicate]:

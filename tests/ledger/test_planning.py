@@ -5,7 +5,8 @@ from __future__ import annotations
 from pipeline.ledger import Ledger
 from pipeline.ledger.keys import row_key, token_fingerprint
 from pipeline.records import CallItem
-from tests.ledger.conftest import FakeClock, ScalarQuery, Setup, body_for, items, plan_file, start
+from tests.conftest import FakeClock
+from tests.ledger.conftest import ScalarQuery, Setup, body_for, items, plan_file, start
 
 
 def _send_all(s: Setup) -> None:

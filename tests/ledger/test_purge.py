@@ -14,7 +14,8 @@ from pipeline.ledger import schema as t
 from pipeline.ledger.purge import parse_duration, purge_ledger
 from pipeline.ledger.verify import verify_ledger
 from pipeline.records import Duplicate, Rejection
-from tests.ledger.conftest import ColumnQuery, FakeClock, ScalarQuery, body_for, items, start
+from tests.conftest import FakeClock
+from tests.ledger.conftest import ColumnQuery, ScalarQuery, body_for, items, start
 from tests.ledger.conftest import plan_file as plan
 
 

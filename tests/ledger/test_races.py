@@ -6,7 +6,8 @@ import threading
 
 from pipeline.errors import LeaseHeldError
 from pipeline.ledger import Lease, open_ledger
-from tests.ledger.conftest import TOKEN, FakeClock, body_for, items, plan_file, start
+from tests.conftest import FakeClock
+from tests.ledger.conftest import TOKEN, body_for, items, plan_file, start
 
 
 def _race(ledger_url: str, clock: FakeClock, campaign_id: int, n: int) -> list[Lease | str]:

@@ -11,22 +11,15 @@ PostgreSQL only: on SQLite the lease keeps one run at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import Ledger, open_ledger
 from pipeline.ledger.states import KEY_LIFETIME_S
-from tests.ledger.conftest import FakeClock, _postgres_database, body_for, items, plan_file, start
+from tests.conftest import FakeClock
+from tests.ledger.conftest import body_for, items, plan_file, start
 
 MARGIN_S = 3600.0  # upload.key_safety_margin_s (the default)
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from _postgres_database()
 
 
 def _offset_clock(base: FakeClock, seconds: float) -> FakeClock:

@@ -8,15 +8,8 @@ from pipeline.errors import KeyExpiredError, LedgerError
 from pipeline.ledger import Ledger
 from pipeline.ledger.keys import body_digest
 from pipeline.records import CallItem, Duplicate, Rejection
-from tests.ledger.conftest import (
-    ColumnQuery,
-    FakeClock,
-    ScalarQuery,
-    body_for,
-    items,
-    plan_file,
-    start,
-)
+from tests.conftest import FakeClock
+from tests.ledger.conftest import ColumnQuery, ScalarQuery, body_for, items, plan_file, start
 
 
 def test_plan_records_every_row_in_exactly_one_state(ledger: Ledger, scalar: ScalarQuery) -> None:

@@ -13,7 +13,8 @@ import pytest
 
 from pipeline.errors import LedgerError, StaleLeaseError
 from pipeline.ledger import BatchWork, Ledger, Worker, open_ledger
-from tests.ledger.conftest import FakeClock, ScalarQuery, Setup, body_for, items, plan_file, start
+from tests.conftest import FakeClock
+from tests.ledger.conftest import ScalarQuery, Setup, body_for, items, plan_file, start
 
 
 def _frozen(ledger: Ledger, rows: int, batch_size: int) -> Setup:

@@ -15,9 +15,11 @@ Usage::
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,25 +30,7 @@ from pipeline.config import Config, parse_config
 from pipeline.emulator import Emulator
 from pipeline.ledger import open_ledger
 from pipeline.load import UploadSummary, run_upload
-from tests.conftest import EMULATOR_START_MS
-
-
-@dataclass
-class FakeClock:
-    """Aware UTC time that moves only when told to."""
-
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-def phone(n: int) -> str:
-    """The n-th distinct valid Russian mobile number."""
-    return f"7916{n:07d}"
+from tests.conftest import EMULATOR_START_MS, FakeClock, phone
 
 
 def write_csv(path: Path, rows: list[tuple[str, str]]) -> Path:
@@ -128,6 +112,12 @@ class Uploader:
         with open_ledger(self.ledger_url, clock=self.clock) as ledger:
             campaign = ledger.ensure_campaign(token or self.token)
             ledger.record_campaign_check(campaign.id, total_numbers=0, accepted=False, run_id=None)
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        """Rows of one SQL query, read from the SQLite ledger file without the ledger's code."""
+        path = Path(self.ledger_url.removeprefix("sqlite:///"))
+        with closing(sqlite3.connect(path)) as conn:
+            return conn.execute(sql).fetchall()
 
     def add_phones_log(self) -> list[dict[str, Any]]:
         return [e for e in self.emulator.requests_log() if e["path"].endswith("/addPhones")]

@@ -24,8 +24,8 @@ from sqlalchemy.pool import NullPool
 
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
-from tests.ledger.conftest import _postgres_database
-from tests.load.conftest import Uploader, jobs_per_phone, phone
+from tests.conftest import phone, postgres_database
+from tests.load.conftest import Uploader, jobs_per_phone
 from tests.load.wire import hooked_client
 
 ROWS = 200  # 20 batches of 10
@@ -75,7 +75,7 @@ def any_uploader(
     if request.param == "sqlite":
         yield uploader
         return
-    for url in _postgres_database():
+    for url in postgres_database():
         yield Uploader(uploader.emulator, uploader.token, tmp_path, url)
 
 

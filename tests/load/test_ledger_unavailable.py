@@ -29,8 +29,8 @@ from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
 from pipeline.ledger.verify import verify_ledger
-from tests.ledger.conftest import PG_ADMIN_URL, _postgres_database
-from tests.load.conftest import Uploader, jobs_per_phone, phone
+from tests.conftest import PG_ADMIN_URL, phone, postgres_database
+from tests.load.conftest import Uploader, jobs_per_phone
 from tests.load.wire import ended, hooked_client
 
 ROWS = 30  # three batches of 10
@@ -169,7 +169,7 @@ def test_a_full_disk_exits_3_naming_it(
 
 @pytest.fixture
 def pg_uploader(emulator: Emulator, campaign: dict[str, Any], tmp_path: Path) -> Iterator[Uploader]:
-    for url in _postgres_database():
+    for url in postgres_database():
         yield Uploader(emulator, campaign["token"], tmp_path, url)
 
 

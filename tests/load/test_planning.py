@@ -15,8 +15,9 @@ from pipeline.emulator import Emulator
 from pipeline.errors import ConfigError, ExitCode, InputFileError, PipelineError
 from pipeline.ledger import open_ledger
 from pipeline.ledger.verify import verify_ledger
-from pipeline.load import planning
-from tests.load.conftest import Uploader, jobs_per_phone, phone, write_csv
+from pipeline.load.upload import planning
+from tests.conftest import phone
+from tests.load.conftest import Uploader, jobs_per_phone, write_csv
 
 
 def _rows(tmp_path: Path, name: str) -> Path:

@@ -9,7 +9,7 @@ from contextlib import closing
 import pytest
 
 from pipeline.errors import InputFileError
-from pipeline.load.prefetch import prefetched
+from pipeline.load.upload.prefetch import prefetched
 
 
 def _threads(name: str) -> list[threading.Thread]:

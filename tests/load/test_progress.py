@@ -3,7 +3,7 @@ planned are reported with the sending phase after it, so the stages read plan, t
 
 from __future__ import annotations
 
-from pipeline.load.progress import Meter, Progress
+from pipeline.load.upload.progress import Meter, Progress
 
 
 def test_rows_sent_while_planning_are_reported_with_the_next_sending_phase() -> None:

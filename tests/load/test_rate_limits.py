@@ -9,7 +9,8 @@ import pytest
 
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, RateLimitedError
-from tests.load.conftest import Uploader, jobs_per_phone, phone
+from tests.conftest import phone
+from tests.load.conftest import Uploader, jobs_per_phone
 
 
 @pytest.mark.parametrize("retry_after", [0, -5, 0.01])

@@ -20,7 +20,8 @@ import requests
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from tests.load.conftest import Uploader, jobs_per_phone, phone
+from tests.conftest import phone
+from tests.load.conftest import Uploader, jobs_per_phone
 
 DAY_AND_AN_HOUR = 25 * 3600
 SKEW_S = 3600  # upload.key_safety_margin_s, the allowance for the two clocks' difference

@@ -13,7 +13,8 @@ from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
 from pipeline.ledger.verify import verify_ledger
 from pipeline.records import CallItem
-from tests.load.conftest import Uploader, jobs_per_phone, phone
+from tests.conftest import phone
+from tests.load.conftest import Uploader, jobs_per_phone
 
 BAD = phone(5)
 

@@ -7,24 +7,18 @@ SIGSTOP, random kills) are in tests/crash/test_sharing.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from pipeline.emulator import Emulator
 from pipeline.errors import ConfigError, ExitCode, LeaseHeldError
+from pipeline.extract.snapshot import file_info
 from pipeline.ledger import open_ledger
 from pipeline.ledger.batches import canonical_body
-from pipeline.load.planning import plan_file
-from pipeline.load.run import file_info
-from tests.ledger.conftest import _postgres_database
-from tests.load.conftest import Uploader, jobs_per_phone, phone
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from _postgres_database()
+from pipeline.load.upload.planning import plan_file
+from tests.conftest import phone
+from tests.load.conftest import Uploader, jobs_per_phone
 
 
 def test_sharing_asked_of_a_sqlite_ledger_is_refused_before_anything_is_sent(

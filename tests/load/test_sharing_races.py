@@ -11,33 +11,27 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from pipeline.api import CallJobReport, CallsApiClient
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
+from pipeline.extract.snapshot import file_info
 from pipeline.ledger import BatchWork, Ledger, Worker, open_ledger
 from pipeline.ledger.batches import canonical_body
 from pipeline.ledger.verify import verify_ledger
 from pipeline.load import UploadSummary
-from pipeline.load.planning import plan_file
-from pipeline.load.run import file_info, run_upload
-from tests.ledger.conftest import _postgres_database
+from pipeline.load.upload.planning import plan_file
+from pipeline.load.upload.run import run_upload
 from tests.load.conftest import Uploader, write_csv
 
 OTHER = "other-host:4242:abcd"  # a run on another host: never "known dead" here
 DAY_AND_AN_HOUR = 25 * 3600
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from _postgres_database()
 
 
 @dataclass

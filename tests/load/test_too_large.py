@@ -4,10 +4,7 @@ rejected. Never split when an earlier attempt may have created the jobs."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections import Counter
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,15 +13,11 @@ from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
 from pipeline.ledger.verify import verify_ledger
-from tests.load.conftest import Uploader, jobs_per_phone, phone
+from tests.conftest import phone
+from tests.load.conftest import Uploader, jobs_per_phone
 
 # A 10-row body of the test rows is ~470 bytes, a 5-row one ~235: 300 takes 5, refuses 10.
 LIMIT = 300
-
-
-def _ledger(uploader: Uploader, sql: str) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(Path(uploader.ledger_url.removeprefix("sqlite:///")))) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def _verified(uploader: Uploader) -> list[Any]:
@@ -57,8 +50,8 @@ def test_a_batch_too_large_is_split_and_the_smaller_size_kept(
     # the second file, planned after that, was cut into fives: no 413 for it.
     assert _statuses(uploader) == {413: 4, 200: 8 + 4}
     assert _no_key_with_two_bodies(uploader)
-    assert _ledger(uploader, "select max_batch_rows from campaigns") == [(5,)]
-    refused = _ledger(uploader, "select state, last_error from batches where generation = 1")
+    assert uploader.query("select max_batch_rows from campaigns") == [(5,)]
+    refused = uploader.query("select state, last_error from batches where generation = 1")
     assert sum(state == "rejected" and "413" in (error or "") for state, error in refused) == 4
 
     # A later run remembers: a new file goes out in batches of five from the start.
@@ -76,10 +69,10 @@ def test_a_row_too_large_alone_is_rejected(
     assert summary.exit_code == ExitCode.OK, summary.lines()
     assert (summary.sent, summary.rejected) == (0, 10) and summary.adds_up()
     assert emulator.jobs(campaign["id"]) == []
-    reasons = _ledger(uploader, "select reason_code, reason from rows")
+    reasons = uploader.query("select reason_code, reason from rows")
     assert {code for code, _ in reasons} == {"row_too_large"}
     assert all("HTTP 413" in reason for _, reason in reasons)
-    assert _ledger(uploader, "select max_batch_rows from campaigns") == [(1,)]
+    assert uploader.query("select max_batch_rows from campaigns") == [(1,)]
     assert _no_key_with_two_bodies(uploader)
     assert _verified(uploader) == []
 
@@ -103,7 +96,7 @@ def test_no_split_after_an_attempt_that_may_have_created_the_jobs(
     assert summary.exit_code == ExitCode.PENDING, summary.lines()
     assert waits and [e["status"] for e in uploader.add_phones_log()] == [None, 413]
     assert jobs_per_phone(emulator, campaign["id"]) == {phone(i): 1 for i in range(10)}
-    assert _ledger(uploader, "select state from batches") == [("unknown",)]
+    assert uploader.query("select state from batches") == [("unknown",)]
 
     emulator.set_limits(None)
     again = uploader.run(csv)  # the same key and bytes: the server replays its first reply

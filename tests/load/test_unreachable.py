@@ -4,33 +4,15 @@ deadline and is retried; an address where nothing listens stops the run after a 
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipeline.emulator import Emulator
 from pipeline.errors import ApiNotConnectedError, ExitCode
-from pipeline.load.edge import UNREACHABLE_BATCHES
-from tests.load.conftest import Uploader, jobs_per_phone, phone
-
-
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A loopback port bound but not listening: every connection to it is refused."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        yield int(sock.getsockname()[1])
-
-
-def _ledger(uploader: Uploader, sql: str) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(Path(uploader.ledger_url.removeprefix("sqlite:///")))) as conn:
-        return conn.execute(sql).fetchall()
+from pipeline.load.send.edge import UNREACHABLE_BATCHES
+from tests.conftest import phone
+from tests.load.conftest import Uploader, jobs_per_phone
 
 
 def test_a_dripped_reply_times_out_and_the_batch_is_retried_under_its_key(
@@ -74,10 +56,10 @@ def test_a_closed_port_stops_the_run_after_a_few_batches(
         assert summary.attempts == UNREACHABLE_BATCHES * 8
     else:  # the first group went out together; then three batches were retried to the end
         assert summary.attempts <= 10 + UNREACHABLE_BATCHES * 7
-    assert _ledger(uploader, "select count(*) from rows where state = 'sent'") == [(0,)]
-    errors = _ledger(uploader, "select last_error from batches where attempts > 0")
+    assert uploader.query("select count(*) from rows where state = 'sent'") == [(0,)]
+    errors = uploader.query("select last_error from batches where attempts > 0")
     assert errors and all("nothing was sent" in error for (error,) in errors)
-    told = _ledger(uploader, "select reason from events where reason like '%could not connect%'")
+    told = uploader.query("select reason from events where reason like '%could not connect%'")
     assert told and all("nothing was sent" in reason for (reason,) in told)
 
     uploader.api = {}  # the right address: everything goes out, once

@@ -13,7 +13,8 @@ from pipeline.errors import ExitCode, LeaseHeldError
 from pipeline.ledger import open_ledger
 from pipeline.ledger import schema as t
 from pipeline.ledger.verify import verify_ledger
-from tests.load.conftest import Uploader, jobs_per_phone, phone, write_csv
+from tests.conftest import phone
+from tests.load.conftest import Uploader, jobs_per_phone, write_csv
 
 
 def test_every_accepted_row_becomes_exactly_one_job(

@@ -11,8 +11,8 @@ from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
 from pipeline.records import CallItem
-from tests.conftest import random_token
-from tests.load.conftest import Uploader, jobs_per_phone, phone
+from tests.conftest import phone, random_token
+from tests.load.conftest import Uploader, jobs_per_phone
 
 
 def _keys_with_two_bodies(uploader: Uploader) -> list[str]:

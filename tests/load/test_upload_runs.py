@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,8 @@ from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
 from pipeline.ledger.verify import verify_ledger
-from tests.conftest import random_token
-from tests.ledger.conftest import _postgres_database
-from tests.load.conftest import Uploader, jobs_per_phone, phone, write_csv
+from tests.conftest import phone, random_token
+from tests.load.conftest import Uploader, jobs_per_phone, write_csv
 
 
 def _ok_keys(uploader: Uploader) -> list[str]:
@@ -105,11 +103,6 @@ def test_two_campaigns_of_one_account_sharing_phones_each_get_one_job_per_row(
     assert keys_first.isdisjoint(keys_second) and len(keys_second) == 3
     for camp in (campaign, other):
         assert jobs_per_phone(emulator, camp["id"]) == {phone(i): 1 for i in range(25)}
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    yield from _postgres_database()
 
 
 def test_happy_path_on_postgresql(

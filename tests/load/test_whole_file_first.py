@@ -16,8 +16,9 @@ import pytest
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, InputFileError
 from pipeline.ledger import open_ledger
-from pipeline.load import planning
-from tests.load.conftest import Uploader, phone
+from pipeline.load.upload import planning
+from tests.conftest import phone
+from tests.load.conftest import Uploader
 
 ROWS = 50_000
 

@@ -21,8 +21,8 @@ from pipeline.cli.main import cli
 from pipeline.config import NotifyConfig
 from pipeline.emulator import Emulator
 from pipeline.reports.notify import post_summary
-from tests.conftest import random_token
-from tests.load.conftest import phone, write_csv
+from tests.conftest import phone, random_token
+from tests.load.conftest import write_csv
 
 
 class Hook:

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from pipeline.errors import OutputFileError
 from pipeline.extract import ReadOptions
-from pipeline.reports import OutputFileError, neutralise, open_table_writer
+from pipeline.reports import neutralise, open_table_writer
 from pipeline.reports.tables import CsvTableWriter
 from tests.extract.helpers import read_all
 

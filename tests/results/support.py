@@ -15,6 +15,7 @@ Usage::
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,14 +26,15 @@ from click.testing import CliRunner, Result
 
 from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
-from tests.ledger.conftest import _postgres_database
+from tests.conftest import postgres_database
 
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def phone(n: int) -> str:
-    """The n-th distinct valid Russian mobile number."""
-    return f"7916{n:07d}"
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """A results file written as CSV, one dict per line."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
 @dataclass
@@ -105,5 +107,5 @@ def operators(
     if backend == "sqlite":
         yield Operator(emulator, token, tmp_path, **options)
         return
-    for url in _postgres_database():
+    for url in postgres_database():
         yield Operator(emulator, token, tmp_path, ledger_url=url, **options)

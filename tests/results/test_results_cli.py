@@ -3,7 +3,6 @@ export the outcomes (over a socket to the emulator, into a real SQLite ledger fi
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -12,18 +11,14 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from pipeline.emulator import Emulator
-from tests.results.support import Operator, phone
+from tests.conftest import phone
+from tests.results.support import Operator, read_csv
 
 FINAL = {"longCallWithResult", "longCallWithNoResult", "noAnswer", "nonexistentNumber"}
 
 
 def _rows(n: int, start: int = 0) -> list[tuple[str, str, str]]:
     return [(phone(start + i), f"Name{start + i}", "note") for i in range(n)]
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def test_xlsx_results_carry_statuses_attempts_report_data_and_local_times(
@@ -87,12 +82,12 @@ def test_outcomes_are_refreshed_and_before_dialing_jobs_are_planned(
     run = op.upload(op.csv("a.csv", _rows(3)))
     out = tmp_path / "r.csv"
     assert op.invoke("results", "--run", str(run), "--out", str(out)).exit_code == 0
-    assert {r["job_status"] for r in _read_csv(out)} == {"planned"}
-    assert {r["finished_at"] for r in _read_csv(out)} == {""}
+    assert {r["job_status"] for r in read_csv(out)} == {"planned"}
+    assert {r["finished_at"] for r in read_csv(out)} == {""}
 
     emulator.advance(8 * 3600)
     assert op.invoke("results", "--run", str(run), "--out", str(out)).exit_code == 0
-    assert {r["job_status"] for r in _read_csv(out)} <= FINAL
+    assert {r["job_status"] for r in read_csv(out)} <= FINAL
     assert op.sql("SELECT count(*) FROM job_outcomes")[0][0] == 3  # replaced, not appended
 
 
@@ -104,7 +99,7 @@ def test_source_file_gives_the_original_columns_and_sent_only_drops_the_rest(
     out = tmp_path / "r.csv"
     result = op.invoke("results", "--run", str(run), "--source", str(source), "--out", str(out))
     assert result.exit_code == 0, result.output
-    lines = _read_csv(out)
+    lines = read_csv(out)
     assert list(lines[0])[:3] == ["phone", "name", "note"]
     assert [r["name"] for r in lines] == ["Name0", "Name1", "X"]
     assert lines[2]["phone"] == "not a phone"  # the cell as exported, for the CRM to fix
@@ -125,7 +120,7 @@ def test_source_file_gives_the_original_columns_and_sent_only_drops_the_rest(
     )
     assert result.exit_code == 0, result.output
     assert "matches none of the selected uploads" in result.output
-    lines = _read_csv(out)
+    lines = read_csv(out)
     assert [r["state"] for r in lines] == ["sent", "sent"]
     assert [r["payload.name"] for r in lines] == ["Name0", "Name1"]
 
@@ -136,17 +131,17 @@ def test_run_and_since_select_the_rows(op: Operator, tmp_path: Path) -> None:
     out = tmp_path / "r.csv"
 
     assert op.invoke("results", "--run", str(second), "--out", str(out)).exit_code == 0
-    assert {r["file"] for r in _read_csv(out)} == {"b.csv"} and len(_read_csv(out)) == 3
+    assert {r["file"] for r in read_csv(out)} == {"b.csv"} and len(read_csv(out)) == 3
     assert op.invoke("results", "--run", str(first), "--out", str(out)).exit_code == 0
-    assert {r["file"] for r in _read_csv(out)} == {"a.csv"}
+    assert {r["file"] for r in read_csv(out)} == {"a.csv"}
 
     # Runs are stamped with the real clock: a day ago selects both, tomorrow none.
     yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     assert op.invoke("results", "--since", yesterday, "--out", str(out)).exit_code == 0
-    assert len(_read_csv(out)) == 5
+    assert len(read_csv(out)) == 5
     tomorrow = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
     assert op.invoke("results", "--since", tomorrow, "--out", str(out)).exit_code == 0
-    assert _read_csv(out) == []
+    assert read_csv(out) == []
 
     missing = op.invoke("results", "--run", "999", "--out", str(out))
     assert missing.exit_code == 1 and "run 999 is not in the ledger" in missing.output
@@ -165,7 +160,7 @@ def test_more_rows_than_one_chunk_take_several_requests(
     paths = [e["path"] for e in emulator.requests_log()]
     assert sum(p.endswith("/callJob/getReport") for p in paths) == 3
     assert sum(p.endswith("/callAttempt/getReport") for p in paths) == 3
-    lines = _read_csv(out)
+    lines = read_csv(out)
     assert len(lines) == 25 and all(r["job_status"] in FINAL for r in lines)
 
 
@@ -181,6 +176,6 @@ def test_a_job_unknown_to_the_server_is_isolated_and_the_rest_reported(
     out = tmp_path / "r.csv"
     result = op.invoke("results", "--run", str(run), "--out", str(out))
     assert result.exit_code == 0, result.output
-    statuses = [r["job_status"] for r in _read_csv(out)]
+    statuses = [r["job_status"] for r in read_csv(out)]
     assert statuses[4] == "not_found"
     assert statuses[:4] + statuses[5:] == ["planned"] * 7

@@ -8,7 +8,6 @@ that stored. The library-level tests inject ``sleep`` to see each wait the polic
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,19 +20,15 @@ from pipeline.config import load_config
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, RateLimitedError, ServerError
 from pipeline.ledger import Ledger, open_ledger
-from pipeline.load.results import run_results
-from tests.results.support import Operator, phone
+from pipeline.load.results_run import run_results
+from tests.conftest import phone
+from tests.results.support import Operator, read_csv
 
 FINAL = {"longCallWithResult", "longCallWithNoResult", "noAnswer", "nonexistentNumber"}
 
 
 def _rows(n: int) -> list[tuple[str, str, str]]:
     return [(phone(i), f"Name{i}", "note") for i in range(n)]
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def _report_requests(emulator: Emulator, endpoint: str) -> list[dict[str, Any]]:
@@ -64,7 +59,7 @@ def test_transient_faults_are_retried_and_the_results_are_complete(
 
     assert result.exit_code == 0, result.output
     assert "4 report request(s) retried after a transient failure" in result.output
-    lines = _read_csv(out)
+    lines = read_csv(out)
     assert len(lines) == 25 and all(r["job_status"] in FINAL for r in lines)
     assert all(r["attempts"] not in ("", "0") for r in lines)
     jobs = _report_requests(emulator, "callJob")

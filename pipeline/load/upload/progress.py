@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pipeline.ledger import BatchWork
-from pipeline.load.sender import BatchSender, Outcome
+from pipeline.load.send.sender import BatchSender, Outcome
 
 Stage = Literal["plan", "send"]
 _SETTLED = (Outcome.CONFIRMED, Outcome.REJECTED)

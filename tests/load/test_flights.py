@@ -17,12 +17,14 @@ from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, ServerError
 from pipeline.ledger import Ledger, open_ledger
 from pipeline.ledger.verify import verify_ledger
-from pipeline.load.hooks import TestHooks
-from pipeline.load.overlap import Flights
 from pipeline.load.retry import Budget, RetryPolicy
-from pipeline.load.sender import BODY_FOR, BatchSender, Outcome, RunControl
+from pipeline.load.send.crash_points import TestHooks
+from pipeline.load.send.flights import Flights
+from pipeline.load.send.sender import BODY_FOR, BatchSender, Outcome
+from pipeline.load.stop import RunControl
 from pipeline.records import CallItem
-from tests.load.conftest import FakeClock, Uploader, jobs_per_phone, phone
+from tests.conftest import FakeClock, phone
+from tests.load.conftest import Uploader, jobs_per_phone
 
 
 class _Recording:
@@ -176,7 +178,7 @@ def test_sending_starts_before_the_last_chunk_of_the_file_is_planned(
     campaign: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from pipeline.load import planning
+    from pipeline.load.upload import planning
 
     monkeypatch.setattr(planning, "PLAN_ROWS", 100)  # 4 chunks of 100 rows (input chunks: 100)
     uploader.input = {"chunk_size": 100}

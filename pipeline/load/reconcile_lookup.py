@@ -40,7 +40,7 @@ from pipeline.ledger import BatchWork, Lease, Ledger
 from pipeline.ledger import schema as t
 from pipeline.ledger.states import B_IN_DOUBT
 from pipeline.load.retry import RetryPolicy
-from pipeline.load.sender import BODY_FOR
+from pipeline.load.send.sender import BODY_FOR
 
 log = logging.getLogger("pipeline.load")
 

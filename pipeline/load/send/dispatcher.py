@@ -9,7 +9,7 @@ Usage::
 
 With ``concurrency`` 1 batches go out one at a time, each intent → request → outcome before
 the next intent. With more, batches are claimed a group at a time and launched as
-:class:`~pipeline.load.overlap.Flights`: their intents committed together, their requests sent
+:class:`~pipeline.load.send.flights.Flights`: their intents committed together, their requests sent
 by ``concurrency`` helper threads (each with its own client) while this thread claims and
 launches the next group and records the last one. Claims are epoch-stamped, so a batch is
 offered once per run.
@@ -39,15 +39,15 @@ from pipeline.ledger import schema as t
 from pipeline.ledger.freeze import Freezer
 from pipeline.ledger.planrows import gc_paused
 from pipeline.ledger.states import BATCHED, PLANNED
-from pipeline.load.overlap import Flights, Group
-from pipeline.load.sender import BODY_FOR, BatchSender, Outcome
+from pipeline.load.send.flights import Flights, Group
+from pipeline.load.send.sender import BODY_FOR, BatchSender, Outcome
 
 log = logging.getLogger("pipeline.load")
 
 # Rows launched per group when sending: big enough that the two flushes of a group are a
 # small part of it, small enough that the next group's ledger work overlaps this one's wire.
 GROUP_ROWS = 20_000
-# Rows launched after each planned chunk: about one chunk (pipeline.load.planning.PLAN_ROWS),
+# Rows launched after each planned chunk: about one chunk (pipeline.load.upload.planning.PLAN_ROWS),
 # so the server is busy with them while the next one is planned.
 PUMP_ROWS = 100_000
 # Batches per group at most (their ids go into IN (...) lists; SQLite takes 32,766 values).
@@ -97,7 +97,7 @@ class Dispatcher:
         self._freezer: Freezer | None = None
         self._airborne: Group | None = None  # launched by pump, not settled yet
         # Asked with the first batches claimed, before any is sent: False stops sending (the
-        # run's new-ledger check, see pipeline.load.campaign_check). Claims it refuses stay
+        # run's new-ledger check, see pipeline.load.upload.campaign_check). Claims it refuses stay
         # with this run's worker and are free again when the run ends.
         self.may_send: Callable[[], bool] = lambda: True
 
@@ -164,7 +164,7 @@ class Dispatcher:
         Returns how many batches were claimed (sent or not).
         """
         self.concurrency = concurrency
-        with gc_paused():  # see pipeline.load.planning: many objects, next to no cycles
+        with gc_paused():  # see pipeline.load.upload.planning: many objects, next to no cycles
             if concurrency == 1:
                 return self._one_by_one()
             return self._in_groups()

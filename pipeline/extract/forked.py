@@ -33,15 +33,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from pipeline.errors import PipelineError
+from pipeline.errors import WorkerError
 
 _HEADER = 8  # bytes of the frame length
 _POLL_S = 0.002  # how long the parent sleeps when the child has not written the next frame
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}
-
-
-class WorkerError(PipelineError):
-    """A worker process ended without finishing its part."""
 
 
 def cpu_count() -> int:

@@ -21,11 +21,11 @@ Usage::
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from pipeline.errors import (
     ApiError,
     BadRequestError,
+    CampaignNotRunningError,
     CampaignStateError,
     IdempotenceConflictError,
     PipelineError,
@@ -33,10 +33,8 @@ from pipeline.errors import (
 )
 from pipeline.ledger import BatchWork, Holder, Ledger
 from pipeline.ledger.batches import BodyFor
-from pipeline.load.outcome import CampaignNotRunningError, Outcome
-
-if TYPE_CHECKING:
-    from pipeline.load.sender import RunControl
+from pipeline.load.send.outcome import Outcome
+from pipeline.load.stop import RunControl
 
 log = logging.getLogger("pipeline.load")
 
@@ -48,7 +46,7 @@ class Refusals:
         self, ledger: Ledger, lease: Holder, control: RunControl, *, body_for: BodyFor
     ) -> None:
         self.ledger, self.lease, self.control = ledger, lease, control
-        self.body_for = body_for  # the bytes of split batches (pipeline.load.sender.BODY_FOR)
+        self.body_for = body_for  # the bytes of split batches (pipeline.load.send.sender.BODY_FOR)
 
     def bad_request(self, work: BatchWork, exc: BadRequestError) -> Outcome:
         if isinstance(exc, IdempotenceConflictError):

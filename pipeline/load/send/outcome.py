@@ -1,16 +1,14 @@
-"""What became of one batch in a run, and the one stop that is the campaign's fault.
+"""What became of one batch in a run.
 
 Usage::
 
-    from pipeline.load.outcome import Outcome
+    from pipeline.load.send.outcome import Outcome
     if outcome is Outcome.SPLIT: ...
 """
 
 from __future__ import annotations
 
 import enum
-
-from pipeline.errors import ConfigError
 
 
 class Outcome(enum.Enum):
@@ -23,7 +21,3 @@ class Outcome(enum.Enum):
     PENDING = "pending"  # left for the next run
     EXPIRED = "expired"  # the key may have expired meanwhile: reconcile
     STOPPED = "stopped"  # the run is stopping; not sent
-
-
-class CampaignNotRunningError(ConfigError):
-    """The campaign refuses new jobs (stopped, finished): a human must act (exit 4)."""

@@ -31,14 +31,14 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.config import Config
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import ConfigError, PipelineError, WorkerError
 from pipeline.extract import ReadOptions, check_structure, is_spreadsheet
-from pipeline.extract.workers import Forked, WorkerError, cpu_count
+from pipeline.extract.forked import Forked, cpu_count
 from pipeline.ledger import InputFile, Lease, Ledger, PlanCounts
 from pipeline.ledger.planrows import PlanRecord, PreparedChunk, gc_paused
 from pipeline.load.ingest import Ingest
-from pipeline.load.prefetch import prefetched
-from pipeline.load.sender import BODY_FOR
+from pipeline.load.send.sender import BODY_FOR
+from pipeline.load.upload.prefetch import prefetched
 
 # Rows per planning transaction (the reader's chunks are merged up to this many).
 PLAN_ROWS = 100_000
@@ -63,7 +63,7 @@ def plan_file(
     """Record every row of ``path`` in the ledger (once, across crashes and re-runs).
 
     ``on_chunk`` runs after each planned chunk is committed, its batches frozen
-    (:meth:`Dispatcher.pump <pipeline.load.batches.Dispatcher.pump>` sends them meanwhile).
+    (:meth:`Dispatcher.pump <pipeline.load.send.dispatcher.Dispatcher.pump>` sends them meanwhile).
     ``name`` is how messages call the file (``path`` may be a private copy of it).
 
     A file is accepted whole or not at all: before its first row is planned (so before any

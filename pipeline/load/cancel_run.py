@@ -29,11 +29,11 @@ import sqlalchemy as sa
 from pipeline.api import CallsApiClient, mask_phone
 from pipeline.config import Config, PhoneConfig
 from pipeline.errors import ConfigError, LedgerError, PipelineError
+from pipeline.extract.snapshot import file_info
 from pipeline.ledger import Ledger
 from pipeline.ledger import schema as t
 from pipeline.ledger.cancels import CancelTarget, CancelWork
 from pipeline.ledger.outcomes import RowSelection
-from pipeline.load.run import config_digest, file_info
 from pipeline.load.stop import StopFlag
 from pipeline.transform.phones import PhoneNormalizer, PhoneProblem
 
@@ -144,7 +144,7 @@ def run_cancel(
 ) -> CancelSummary:
     """Store the intents, send them, record each reply (see module docstring)."""
     run_id = ledger.start_run(
-        command="cancel", files=[], config_digest=config_digest(cfg), campaign_id=plan.campaign_id
+        command="cancel", files=[], config_digest=cfg.digest(), campaign_id=plan.campaign_id
     )
     summary = CancelSummary()
     if plan.unfinished:

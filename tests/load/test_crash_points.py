@@ -17,7 +17,8 @@ from pipeline.api import CallsApiClient
 from pipeline.emulator import Emulator
 from pipeline.errors import ApiTimeoutError, ConfigError
 from pipeline.load import TestHooks
-from tests.load.conftest import Uploader, jobs_per_phone, phone
+from tests.conftest import phone
+from tests.load.conftest import Uploader, jobs_per_phone
 
 
 def test_unset_variables_change_nothing() -> None:

@@ -8,8 +8,8 @@
   stops (exit 3) naming ``api.base_url`` / ``JAICP_BASE_URL``. Any connection made (whatever
   its reply) starts the count again.
 
-Usage (by :class:`~pipeline.load.sender.BatchSender` and the threads of
-:class:`~pipeline.load.overlap.Flights`)::
+Usage (by :class:`~pipeline.load.send.sender.BatchSender` and the threads of
+:class:`~pipeline.load.send.flights.Flights`)::
 
     edge = Edge(control, policy, budget, sleep)
     if edge.hold():                                   # waits out a pause of all senders
@@ -23,14 +23,12 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from pipeline.errors import ApiError, ApiNotConnectedError, RateLimitedError, TransientApiError
 from pipeline.ledger import BatchWork
 from pipeline.load.retry import Budget, RetryPolicy
-
-if TYPE_CHECKING:
-    from pipeline.load.sender import AddPhonesClient, RunControl
+from pipeline.load.stop import RunControl
 
 log = logging.getLogger("pipeline.load")
 
@@ -38,6 +36,12 @@ log = logging.getLogger("pipeline.load")
 # could be a blip the backoff did not outlast; three (with their retries) are an address
 # that is wrong or down, and every further try would be the same.
 UNREACHABLE_BATCHES = 3
+
+
+class AddPhonesClient(Protocol):
+    """The one client method the sender needs (a CallsApiClient in practice)."""
+
+    def add_phones_body(self, body: bytes, *, idempotence_key: str | None) -> list[str]: ...
 
 
 class Edge:

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
-from pipeline.api.failures import error_from_reply, mask_phone, parse_retry_after
+from pipeline.api.error_map import error_from_reply, mask_phone, parse_retry_after
 from pipeline.errors import (
     ApiError,
     ApiTimeoutError,

@@ -21,7 +21,6 @@ at the next chunk, and the summary (exit code of the error) is returned as for a
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -31,49 +30,28 @@ from pipeline.api import CallsApiClient
 from pipeline.config import Config
 from pipeline.errors import (
     ConfigError,
-    InputFileError,
     LeaseHeldError,
     LedgerError,
     PipelineError,
     TransientApiError,
 )
 from pipeline.extract.snapshot import Snapshot, Snapshots
-from pipeline.ledger import Campaign, Holder, InputFile, Lease, Ledger, Worker
-from pipeline.load.batches import Dispatcher, pending_rows
-from pipeline.load.campaign_check import SendGate
-from pipeline.load.hooks import TestHooks
+from pipeline.ledger import Campaign, Holder, Lease, Ledger, Worker
 from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
-from pipeline.load.planning import plan_file
-from pipeline.load.progress import Meter, MeteredSender, Progress
-from pipeline.load.reconcile import reconcile_unknown
+from pipeline.load.reconcile_lookup import reconcile_unknown
 from pipeline.load.retry import Budget, RetryPolicy
-from pipeline.load.sender import RunControl
-from pipeline.load.summary import UploadSummary
+from pipeline.load.send.crash_points import TestHooks
+from pipeline.load.send.dispatcher import Dispatcher, pending_rows
+from pipeline.load.stop import RunControl
+from pipeline.load.upload.campaign_check import SendGate
+from pipeline.load.upload.planning import plan_file
+from pipeline.load.upload.progress import Meter, MeteredSender, Progress
+from pipeline.load.upload.summary import UploadSummary
 
 ClientSource = CallsApiClient | Callable[[], CallsApiClient]
 
 # How often a sharing run that has nothing to send looks again (at most; see _Run.share).
 _POLL_S = 0.2
-
-
-def file_info(path: Path) -> InputFile:
-    """Name, sha256 and size of an input file (InputFileError when it cannot be read)."""
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as fh:
-            while block := fh.read(1 << 20):
-                digest.update(block)
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: file not found; check the path.") from None
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot read the file: {exc.strerror or exc}.") from None
-    return InputFile(path.name, digest.hexdigest(), size)
-
-
-def config_digest(cfg: Config) -> str:
-    """sha256 of the validated config (stored on the run: which settings produced it)."""
-    return hashlib.sha256(cfg.model_dump_json().encode("utf-8")).hexdigest()
 
 
 def run_upload(
@@ -96,7 +74,7 @@ def run_upload(
 
     Raises :class:`InputFileError` (unreadable file), :class:`ConfigError` (sharing asked of
     SQLite; :class:`UnknownNumbersError` when this ledger has never sent to a campaign that
-    holds numbers and ``new_ledger`` is not set, see :mod:`pipeline.load.campaign_check`) or
+    holds numbers and ``new_ledger`` is not set, see :mod:`pipeline.load.upload.campaign_check`) or
     :class:`LeaseHeldError` (another run holds the campaign and work is not shared) before
     anything is sent; every later failure ends the run in an orderly way and is reported in
     the summary (``summary.error``, ``summary.exit_code``).
@@ -114,7 +92,7 @@ def run_upload(
         run_id = ledger.start_run(
             command="upload",
             files=[snap.info for snap in inputs],
-            config_digest=config_digest(cfg),
+            config_digest=cfg.digest(),
             campaign_id=campaign.id,
         )
         ttl = cfg.upload.lease_ttl_s

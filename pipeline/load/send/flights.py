@@ -33,7 +33,8 @@ from dataclasses import dataclass
 
 from pipeline.errors import ApiError, KeyExpiredError, LedgerError, PipelineError
 from pipeline.ledger import BatchWork
-from pipeline.load.sender import BODY_FOR, AddPhonesClient, BatchSender, Outcome
+from pipeline.load.send.edge import AddPhonesClient
+from pipeline.load.send.sender import BODY_FOR, BatchSender, Outcome
 
 
 class _NotSent:

@@ -22,7 +22,7 @@ Usage::
     summary.lines()
 
 Clock, sleep and random generator of the retries may be injected (``clock=``, ``sleep=``,
-``rng=``), like :func:`pipeline.load.run.run_upload`'s. With ``control`` (a
+``rng=``), like :func:`pipeline.load.upload.run.run_upload`'s. With ``control`` (a
 :class:`~pipeline.load.stop.StopFlag`; pass its ``sleep`` too), ``control.stop(error)`` from
 any thread ends it before the next request: the outcomes stored so far stay, no file is
 written, and the run is recorded with the error's exit code.
@@ -46,16 +46,16 @@ from pipeline.api import CallsApiClient
 from pipeline.config import Config
 from pipeline.errors import LedgerError, PipelineError
 from pipeline.extract import ReadOptions, open_table
+from pipeline.extract.snapshot import file_info
 from pipeline.ledger import Ledger
 from pipeline.ledger import schema as t
 from pipeline.ledger.outcomes import ResultRow, RowSelection
 from pipeline.load.report_fetch import Retrying, fetch_outcomes
 from pipeline.load.retry import Budget, RetryPolicy
-from pipeline.load.run import config_digest, file_info
 from pipeline.load.stop import StopFlag
 from pipeline.reports.results import PAYLOAD_PREFIX, ResultFields, ResultsWriter
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("pipeline.load.results")  # the name logs show; kept when the module moved
 REPORT_CHUNK = 200  # ids per getReport request: small bodies, few requests
 
 
@@ -176,7 +176,7 @@ def run_results(
         _check_run(ledger, campaign.id, run_id)
     sel = RowSelection(campaign.id, run_id=run_id, since=since)
     own_run = ledger.start_run(
-        command="results", files=[], config_digest=config_digest(cfg), campaign_id=campaign.id
+        command="results", files=[], config_digest=cfg.digest(), campaign_id=campaign.id
     )
     summary = ResultsSummary(out)
     status = 1

@@ -20,7 +20,7 @@ What each reply means (DESIGN.md §3 "Send"):
 * no connection at all (refused, DNS, connect timeout) → nothing was sent; retried as above.
   After a few batches in a row whose every attempt failed to connect the run stops (exit 3)
   naming ``api.base_url`` / ``JAICP_BASE_URL``, instead of trying for ``run_budget_s``
-  (:mod:`pipeline.load.edge`).
+  (:mod:`pipeline.load.send.edge`).
 * 413 → the server processed nothing: the batch is split into two under new keys, the
   campaign's batch size is lowered in the ledger for this and later runs, and a single row
   still too large is ``rejected`` (``row_too_large``). Not when an earlier attempt may have
@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from typing import Protocol
 
 from pipeline.api import encode_add_phones
 from pipeline.errors import (
@@ -59,20 +58,18 @@ from pipeline.errors import (
 )
 from pipeline.ledger import BatchWork, Holder, Ledger
 from pipeline.ledger.batches import BodyFor, canonical_body
-from pipeline.load.edge import Edge
-from pipeline.load.hooks import TestHooks
-from pipeline.load.outcome import Outcome
-from pipeline.load.refusals import Refusals
 from pipeline.load.retry import Budget, RetryPolicy
-from pipeline.load.stop import StopFlag
+from pipeline.load.send.crash_points import TestHooks
+from pipeline.load.send.edge import AddPhonesClient, Edge
+from pipeline.load.send.outcome import Outcome
+from pipeline.load.send.refusals import Refusals
+from pipeline.load.stop import RunControl
 from pipeline.records import CallItem
 
 __all__ = [
     "BODY_FOR",
-    "AddPhonesClient",
     "BatchSender",
     "Outcome",
-    "RunControl",
     "body_for",
 ]
 
@@ -91,34 +88,6 @@ def body_for(items: Sequence[CallItem]) -> bytes:
 
 # What the uploader passes as ``body_for``: the same bytes as body_for() above.
 BODY_FOR: BodyFor = canonical_body
-
-
-class RunControl(StopFlag):
-    """State shared by the sender threads: counters and the reason to stop.
-
-    Its :meth:`~pipeline.load.stop.StopFlag.stop` is how a caller (the command line's signal
-    handling, say) asks the run to end in order; pass its ``sleep`` to ``run_upload`` too, so
-    that no backoff outlives the stop.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.budget_spent = False
-        self.attempts = 0
-        self.retries = 0
-        self.confirmed_batches = 0
-
-    @property
-    def stopped(self) -> bool:
-        """Whether the run must send nothing more."""
-        return self.stop_error is not None or self.budget_spent
-
-    def count(self, *, attempts: int = 0, retries: int = 0, confirmed: int = 0) -> None:
-        """Add to the counters (thread-safe)."""
-        with self._lock:
-            self.attempts += attempts
-            self.retries += retries
-            self.confirmed_batches += confirmed
 
 
 class BatchSender:
@@ -156,7 +125,7 @@ class BatchSender:
         self, work: BatchWork, client: AddPhonesClient, *, attempt: int, failed: ApiError
     ) -> Outcome:
         """Go on with ``work`` after its attempt number ``attempt`` (intent recorded, request
-        made by the caller: :class:`~pipeline.load.overlap.Flights`) failed with ``failed``:
+        made by the caller: :class:`~pipeline.load.send.flights.Flights`) failed with ``failed``:
         retried, rejected or left pending exactly as :meth:`send` would have."""
         return self._finish(work, self._attempts(work, client, attempt=attempt, failed=failed))
 
@@ -290,9 +259,3 @@ class BatchSender:
         self.control.count(confirmed=1)
         self.hooks.reach("after_outcome")
         return Outcome.CONFIRMED
-
-
-class AddPhonesClient(Protocol):
-    """The one client method the sender needs (a CallsApiClient in practice)."""
-
-    def add_phones_body(self, body: bytes, *, idempotence_key: str | None) -> list[str]: ...
