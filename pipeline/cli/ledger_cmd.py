@@ -11,8 +11,8 @@ Usage::
     jaicp-pipeline ledger migrate --config ... --to postgresql+psycopg://app@db/jaicp
                           # copy into an empty database (--to also from JAICP_LEDGER_TARGET_URL)
 
-The work is done by :mod:`pipeline.ledger.audit`, :mod:`pipeline.ledger.verify` and
-:mod:`pipeline.ledger.migrate`; this module only chooses the ledger, formats, and exits.
+The work is done by :mod:`pipeline.ledger.admin.audit`, :mod:`pipeline.ledger.admin.verify` and
+:mod:`pipeline.ledger.admin.migrate`; this module only chooses the ledger, formats, and exits.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ import click
 from pipeline.config import load_config
 from pipeline.errors import ExitCode, LedgerError
 from pipeline.ledger import Ledger, open_ledger
-from pipeline.ledger.audit import iter_export, list_runs, phone_history, show_run
-from pipeline.ledger.failures import check_file
-from pipeline.ledger.purge import parse_duration, purge_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.audit import iter_export, list_runs, phone_history, show_run
+from pipeline.ledger.admin.purge import parse_duration, purge_ledger
+from pipeline.ledger.admin.verify import verify_ledger
+from pipeline.ledger.store.failures import check_file
 from pipeline.reports.tables import write_csv
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -262,7 +262,7 @@ def migrate(
     copy. Exit 7 when anything differs. The ledger itself is only read (its schema is
     upgraded first if it is behind, as every command does).
     """
-    from pipeline.ledger.migrate import copy_ledger
+    from pipeline.ledger.admin.migrate import copy_ledger
 
     margin = 3600.0
     if config_path is not None:

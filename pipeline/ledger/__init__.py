@@ -60,7 +60,7 @@ Example::
         ledger.release_lease(lease)
         ledger.finish_run(run_id, exit_status=0)
 
-Modules: :mod:`~pipeline.ledger.states` (both state machines, drawn), ``schema`` (tables),
+Modules: :mod:`~pipeline.ledger.store.states` (both state machines, drawn), ``schema`` (tables),
 ``engine`` (file 0600, pragmas, migrations), ``keys`` (fingerprint, row and request keys),
 ``runs``, ``plan``, ``freeze``, ``send``, ``reconcile``, ``leases`` (the operations), and
 ``audit`` / ``verify`` (read-only queries behind ``jaicp-pipeline ledger``).
@@ -78,10 +78,10 @@ freezing and reconciliation still need the campaign lease, which the workers tak
 from pipeline.ledger.base import Clock, Holder, Lease, Worker, utc_now
 from pipeline.ledger.batches import BatchWork, BodyFor
 from pipeline.ledger.freeze import split_batches
-from pipeline.ledger.keys import canonical_json, row_key, token_fingerprint
 from pipeline.ledger.ledger import Ledger, open_ledger
 from pipeline.ledger.plan import DEFAULT_REPEAT_WINDOW_S, PlanCounts
 from pipeline.ledger.runs import Campaign, InputState
+from pipeline.ledger.store.keys import canonical_json, row_key, token_fingerprint
 from pipeline.records import InputFile
 
 __all__ = [

@@ -21,9 +21,9 @@ from pipeline.errors import LedgerError, PipelineError, StaleLeaseError
 
 if TYPE_CHECKING:  # batches imports this module
     from pipeline.ledger.batches import PlannedRow
-from pipeline.ledger import schema as t
-from pipeline.ledger.failures import translate
-from pipeline.ledger.states import KEY_LIFETIME_S
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.failures import translate
+from pipeline.ledger.store.states import KEY_LIFETIME_S
 from pipeline.redact import redact
 
 Clock = Callable[[], datetime]

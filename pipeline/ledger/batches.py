@@ -24,7 +24,6 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
-from pipeline.ledger import schema as t
 from pipeline.ledger.base import (
     Holder,
     bulk_insert,
@@ -34,8 +33,9 @@ from pipeline.ledger.base import (
     live_worker,
     reserve_ids,
 )
-from pipeline.ledger.keys import body_digest, canonical_json, request_key
-from pipeline.ledger.states import B_PLANNED, BATCHED
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.keys import body_digest, canonical_json, request_key
+from pipeline.ledger.store.states import B_PLANNED, BATCHED
 from pipeline.records import CallItem
 
 BodyFor = Callable[[Sequence[CallItem]], bytes]
@@ -205,7 +205,7 @@ def derive_keys(
 ) -> list[tuple[int, str]]:
     """(generation, request key) for batches given as (generation, body sha256).
 
-    The key is :func:`~pipeline.ledger.keys.request_key` of the campaign, generation and
+    The key is :func:`~pipeline.ledger.store.keys.request_key` of the campaign, generation and
     digest. A key this ledger already holds — or one an earlier batch of ``wanted`` takes —
     belongs to an identical batch made before: this one is an intended repeat (or a repeat
     inside one file with ``dedupe.key: none``) and takes the next free generation, so it gets

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from pipeline.ledger import schema as t
 from pipeline.ledger.base import LedgerBase, inserted_id
 from pipeline.ledger.outcomes import RowSelection
-from pipeline.ledger.states import SENT
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.states import SENT
 
 C_PLANNED = "planned"
 C_DONE = "done"

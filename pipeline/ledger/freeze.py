@@ -23,12 +23,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase, driver_sql
 from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch, new_batches
 from pipeline.ledger.narrow import batch_size_for
 from pipeline.ledger.planrows import BATCH, ID, PAYLOAD, PHONE, POLICY, ROW_NUMBER, STATE
-from pipeline.ledger.states import BATCHED, PLANNED
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.states import BATCHED, PLANNED
 
 _FREEZE_CHUNK = 20_000  # planned rows read and frozen per transaction
 # Rows of batches frozen by this process that it keeps in memory for claim_sendable (which then

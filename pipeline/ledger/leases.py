@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from pipeline.errors import LeaseHeldError, LedgerError, StaleLeaseError
-from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase
+from pipeline.ledger.store import schema as t
 
 _LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: FOR UPDATE NOWAIT found the row locked
 

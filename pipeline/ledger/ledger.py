@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pipeline.ledger.base import Clock, utc_now
 from pipeline.ledger.cancels import CancelMixin
-from pipeline.ledger.engine import open_engine
 from pipeline.ledger.freeze import FreezeMixin
 from pipeline.ledger.leases import LeaseMixin
 from pipeline.ledger.narrow import NarrowMixin
@@ -18,6 +17,7 @@ from pipeline.ledger.plan import PlanMixin
 from pipeline.ledger.reconcile import ReconcileMixin
 from pipeline.ledger.runs import RunsMixin
 from pipeline.ledger.send import SendMixin
+from pipeline.ledger.store.engine import open_engine
 from pipeline.ledger.workers import WorkersMixin
 
 

@@ -28,12 +28,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.ledger import schema as t
 from pipeline.ledger.base import Holder, LedgerBase
 from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch, load_rows
 from pipeline.ledger.send import clean_error
 from pipeline.ledger.sendsql import check_in_doubt, locked_batches
-from pipeline.ledger.states import B_PLANNED, B_REJECTED, REJECTED
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.states import B_PLANNED, B_REJECTED, REJECTED
 
 ROW_TOO_LARGE = "row_too_large"  # reason code: a request with this row alone got HTTP 413
 

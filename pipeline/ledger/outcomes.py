@@ -24,9 +24,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.ledger import schema as t
 from pipeline.ledger.base import LedgerBase
-from pipeline.ledger.states import SENT, report_state
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.states import SENT, report_state
 
 NOT_FOUND = "not_found"  # job_status of a job id the server no longer knows
 

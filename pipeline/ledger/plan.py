@@ -27,7 +27,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
-from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase, bulk_insert, reserve_ids
 from pipeline.ledger.batches import BodyFor
 from pipeline.ledger.freeze import ChunkFreezer
@@ -42,7 +41,8 @@ from pipeline.ledger.planrows import (
     mark_repeats,
     prepare_chunk,
 )
-from pipeline.ledger.states import PLANNED, REJECTED
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.states import PLANNED, REJECTED
 
 # A repeat of a row sent less than a week ago is a duplicate (see README "Cross-run duplicates").
 DEFAULT_REPEAT_WINDOW_S = 7 * 86_400.0

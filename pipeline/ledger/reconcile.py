@@ -20,7 +20,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
-from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase, live_worker
 from pipeline.ledger.batches import (
     BatchWork,
@@ -31,7 +30,8 @@ from pipeline.ledger.batches import (
     load_work,
 )
 from pipeline.ledger.send import check_claim
-from pipeline.ledger.states import B_IN_DOUBT, B_PLANNED, B_RECONCILED, B_REFRESHED, SENT
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.states import B_IN_DOUBT, B_PLANNED, B_RECONCILED, B_REFRESHED, SENT
 
 
 class ReconcileMixin(LedgerBase):

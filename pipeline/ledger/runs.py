@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.errors import LedgerError
-from pipeline.ledger import schema as t
 from pipeline.ledger.base import Lease, LedgerBase, inserted_id
-from pipeline.ledger.keys import token_fingerprint
-from pipeline.ledger.states import REPORT_STATES, report_state
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.keys import token_fingerprint
+from pipeline.ledger.store.states import REPORT_STATES, report_state
 from pipeline.records import InputFile
 
 

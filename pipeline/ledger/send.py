@@ -32,7 +32,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
-from pipeline.ledger import schema as t
 from pipeline.ledger.base import Holder, LedgerBase, db_value
 from pipeline.ledger.batches import BatchWork, claim_batches, load_work
 from pipeline.ledger.sendsql import (
@@ -47,7 +46,8 @@ from pipeline.ledger.sendsql import (
     mark_sent,
     members,
 )
-from pipeline.ledger.states import (
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.states import (
     B_CONFIRMED,
     B_REJECTED,
     B_SENDABLE,

@@ -20,9 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.errors import KeyExpiredError, LedgerError, StaleLeaseError
-from pipeline.ledger import schema as t
 from pipeline.ledger.base import Holder, driver_sql
-from pipeline.ledger.states import B_IN_DOUBT, B_SENDABLE, SENT
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.states import B_IN_DOUBT, B_SENDABLE, SENT
 from pipeline.redact import redact
 
 _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)

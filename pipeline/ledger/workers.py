@@ -28,9 +28,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
-from pipeline.ledger import schema as t
 from pipeline.ledger.base import LedgerBase, Worker, live_worker
-from pipeline.ledger.states import B_PLANNED, B_SENDING, B_UNKNOWN, PLANNED
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.states import B_PLANNED, B_SENDING, B_UNKNOWN, PLANNED
 
 
 class WorkersMixin(LedgerBase):

@@ -35,10 +35,10 @@ import sqlalchemy as sa
 from pipeline.api import CallsApiClient
 from pipeline.errors import LedgerError, PipelineError
 from pipeline.ledger import BatchWork, Holder, Lease, Ledger
-from pipeline.ledger import schema as t
 from pipeline.ledger.freeze import Freezer
 from pipeline.ledger.planrows import gc_paused
-from pipeline.ledger.states import BATCHED, PLANNED
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.states import BATCHED, PLANNED
 from pipeline.load.overlap import Flights, Group
 from pipeline.load.sender import BODY_FOR, BatchSender, Outcome
 

@@ -30,9 +30,9 @@ from pipeline.api import CallsApiClient, mask_phone
 from pipeline.config import Config, PhoneConfig
 from pipeline.errors import ConfigError, LedgerError, PipelineError
 from pipeline.ledger import Ledger
-from pipeline.ledger import schema as t
 from pipeline.ledger.cancels import CancelTarget, CancelWork
 from pipeline.ledger.outcomes import RowSelection
+from pipeline.ledger.store import schema as t
 from pipeline.load.run import config_digest, file_info
 from pipeline.load.stop import StopFlag
 from pipeline.transform.phones import PhoneNormalizer, PhoneProblem

@@ -37,8 +37,8 @@ import sqlalchemy as sa
 from pipeline.api import CallJobReport
 from pipeline.errors import BadRequestError, TransientApiError
 from pipeline.ledger import BatchWork, Lease, Ledger
-from pipeline.ledger import schema as t
-from pipeline.ledger.states import B_IN_DOUBT
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.states import B_IN_DOUBT
 from pipeline.load.retry import RetryPolicy
 from pipeline.load.sender import BODY_FOR
 

@@ -47,8 +47,8 @@ from pipeline.config import Config
 from pipeline.errors import LedgerError, PipelineError
 from pipeline.extract import ReadOptions, open_table
 from pipeline.ledger import Ledger
-from pipeline.ledger import schema as t
 from pipeline.ledger.outcomes import ResultRow, RowSelection
+from pipeline.ledger.store import schema as t
 from pipeline.load.report_fetch import Retrying, fetch_outcomes
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.run import config_digest, file_info

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from alembic import command
 
 from pipeline.ledger import open_ledger
-from pipeline.ledger.engine import alembic_config, open_engine
-from pipeline.ledger.keys import token_fingerprint
+from pipeline.ledger.store.engine import alembic_config, open_engine
+from pipeline.ledger.store.keys import token_fingerprint
 from tests.ledger.conftest import TOKEN
 
 

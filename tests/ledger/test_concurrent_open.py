@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.ledger import open_ledger, token_fingerprint, utc_now
-from pipeline.ledger import schema as t
+from pipeline.ledger.store import schema as t
 from tests.ledger.conftest import _postgres_database
 
 OPEN = "import sys; from pipeline.ledger import open_ledger; open_ledger(sys.argv[1]).close()"

@@ -12,8 +12,8 @@ from alembic.script import ScriptDirectory
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import Ledger, open_ledger
-from pipeline.ledger.engine import alembic_config
-from pipeline.ledger.schema import metadata
+from pipeline.ledger.store.engine import alembic_config
+from pipeline.ledger.store.schema import metadata
 from tests.ledger.conftest import TOKEN, FakeClock, start
 
 
@@ -95,7 +95,7 @@ def test_a_ledger_file_created_by_another_run_meanwhile_is_used(
 ) -> None:
     """Two runs opening a new SQLite ledger together: the other one creates the file between
     our existence check and our exclusive create (simulated: the check says "absent")."""
-    from pipeline.ledger import engine
+    from pipeline.ledger.store import engine
 
     path = tmp_path / "ledger.sqlite3"
     path.touch(mode=0o600)

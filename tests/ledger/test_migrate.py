@@ -23,9 +23,9 @@ from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, LedgerError
 from pipeline.ledger import open_ledger
-from pipeline.ledger import schema as t
-from pipeline.ledger.engine import alembic_config, describe_url, open_engine
-from pipeline.ledger.migrate import copy_ledger, same_database
+from pipeline.ledger.admin.migrate import copy_ledger, same_database
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.engine import alembic_config, describe_url, open_engine
 from pipeline.records import Duplicate, Rejection
 from tests.ledger.conftest import (
     FakeClock,

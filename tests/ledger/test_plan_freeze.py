@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from pipeline.errors import KeyExpiredError, LedgerError
 from pipeline.ledger import Ledger, open_ledger
 from pipeline.ledger.batches import canonical_body
-from pipeline.ledger.keys import canonical_json
 from pipeline.ledger.planrows import payload_json
+from pipeline.ledger.store.keys import canonical_json
 from pipeline.records import CallItem, Duplicate, Rejection
 from tests.ledger.conftest import ColumnQuery, FakeClock, ScalarQuery, items, start
 
@@ -217,7 +217,7 @@ def test_sent_at_is_stored_as_sqlalchemy_stores_times(
     if ledger.engine.dialect.name == "sqlite":  # text that sorts with the other times
         assert scalar("SELECT min(sent_at) FROM rows") == "2026-03-01 09:00:00.000000"
     with ledger.read().connect() as conn:
-        from pipeline.ledger import schema as t
+        from pipeline.ledger.store import schema as t
 
         got = conn.execute(t.rows.select().where(t.rows.c.state == "sent")).all()
     assert {row.sent_at for row in got} == {clock.now}
@@ -242,7 +242,7 @@ def test_a_prepared_chunk_survives_the_trip_from_the_reader_process() -> None:
 def test_batches_frozen_while_planning_carry_the_clocks_time(
     ledger: Ledger, scalar: ScalarQuery, clock: FakeClock
 ) -> None:
-    from pipeline.ledger import schema as t
+    from pipeline.ledger.store import schema as t
 
     s = start(ledger)
     state = ledger.begin_input(s.lease, name="a.csv", sha256="ab" * 32)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.ledger import Ledger
-from pipeline.ledger.keys import row_key, token_fingerprint
+from pipeline.ledger.store.keys import row_key, token_fingerprint
 from pipeline.records import CallItem
 from tests.ledger.conftest import FakeClock, ScalarQuery, Setup, body_for, items, plan_file, start
 

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from pipeline.cli.main import cli
 from pipeline.ledger import Ledger
-from pipeline.ledger import schema as t
-from pipeline.ledger.purge import parse_duration, purge_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.purge import parse_duration, purge_ledger
+from pipeline.ledger.admin.verify import verify_ledger
+from pipeline.ledger.store import schema as t
 from pipeline.records import Duplicate, Rejection
 from tests.ledger.conftest import ColumnQuery, FakeClock, ScalarQuery, body_for, items, start
 from tests.ledger.conftest import plan_file as plan

@@ -18,7 +18,7 @@ import pytest
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import Ledger, open_ledger
-from pipeline.ledger.states import KEY_LIFETIME_S
+from pipeline.ledger.store.states import KEY_LIFETIME_S
 from tests.ledger.conftest import FakeClock, _postgres_database, body_for, items, plan_file, start
 
 MARGIN_S = 3600.0  # upload.key_safety_margin_s (the default)

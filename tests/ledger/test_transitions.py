@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.errors import KeyExpiredError, LedgerError
 from pipeline.ledger import Ledger
-from pipeline.ledger.keys import body_digest
+from pipeline.ledger.store.keys import body_digest
 from pipeline.records import CallItem, Duplicate, Rejection
 from tests.ledger.conftest import (
     ColumnQuery,

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.ledger import Ledger
-from pipeline.ledger import schema as t
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
+from pipeline.ledger.store import schema as t
 from pipeline.records import Duplicate, Rejection
 from tests.ledger.conftest import body_for, items, plan_file, start
 

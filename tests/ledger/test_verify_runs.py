@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.errors import ExitCode
 from pipeline.ledger import Ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from tests.ledger.conftest import body_for, items, start
 
 ROWS = 10

@@ -25,7 +25,7 @@ import requests
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from tests.load.conftest import Uploader, jobs_per_phone, phone
 from tests.load.proxy import ReplyRewriter
 from tests.load.wire import hooked_client

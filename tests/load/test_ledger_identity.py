@@ -20,7 +20,7 @@ from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, UnknownNumbersError
 from pipeline.ledger import open_ledger
-from pipeline.ledger.keys import body_digest, request_key, token_fingerprint
+from pipeline.ledger.store.keys import body_digest, request_key, token_fingerprint
 from tests.conftest import random_token
 from tests.load.conftest import Uploader, jobs_per_phone, phone
 

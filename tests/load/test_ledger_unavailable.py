@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from tests.ledger.conftest import PG_ADMIN_URL, _postgres_database
 from tests.load.conftest import Uploader, jobs_per_phone, phone
 from tests.load.wire import ended, hooked_client
@@ -60,7 +60,7 @@ class Locker:
 
 @pytest.fixture
 def short_busy_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("pipeline.ledger.engine.BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr("pipeline.ledger.store.engine.BUSY_TIMEOUT_MS", 200)
 
 
 def _ledger_path(uploader: Uploader) -> Path:

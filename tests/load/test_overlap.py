@@ -16,7 +16,7 @@ from sqlalchemy import text
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, ServerError
 from pipeline.ledger import Ledger, open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from pipeline.load.hooks import TestHooks
 from pipeline.load.overlap import Flights
 from pipeline.load.retry import Budget, RetryPolicy

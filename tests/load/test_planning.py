@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from pipeline.emulator import Emulator
 from pipeline.errors import ConfigError, ExitCode, InputFileError, PipelineError
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from pipeline.load import planning
 from tests.load.conftest import Uploader, jobs_per_phone, phone, write_csv
 

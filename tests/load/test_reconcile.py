@@ -11,7 +11,7 @@ from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from tests.load.conftest import Uploader, jobs_per_phone, phone, write_csv
 
 DAY_AND_AN_HOUR = 25 * 3600

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from pipeline.records import CallItem
 from tests.load.conftest import Uploader, jobs_per_phone, phone
 

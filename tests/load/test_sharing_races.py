@@ -23,8 +23,8 @@ from pipeline.api import CallJobReport, CallsApiClient
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import BatchWork, Ledger, Worker, open_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from pipeline.ledger.batches import canonical_body
-from pipeline.ledger.verify import verify_ledger
 from pipeline.load import UploadSummary
 from pipeline.load.planning import plan_file
 from pipeline.load.run import file_info, run_upload

@@ -15,7 +15,7 @@ import pytest
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from tests.load.conftest import Uploader, jobs_per_phone, phone
 
 # A 10-row body of the test rows is ~470 bytes, a 5-row one ~235: 300 takes 5, refuses 10.

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, LeaseHeldError
 from pipeline.ledger import open_ledger
-from pipeline.ledger import schema as t
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
+from pipeline.ledger.store import schema as t
 from tests.load.conftest import Uploader, jobs_per_phone, phone, write_csv
 
 

@@ -12,7 +12,7 @@ from pipeline.api import CallsApiClient
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from tests.conftest import random_token
 from tests.ledger.conftest import _postgres_database
 from tests.load.conftest import Uploader, jobs_per_phone, phone, write_csv

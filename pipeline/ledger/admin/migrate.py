@@ -38,9 +38,9 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from pipeline.errors import LedgerError
-from pipeline.ledger.engine import alembic_config, describe_url, open_engine
-from pipeline.ledger.schema import metadata
-from pipeline.ledger.verify import Problem, verify_ledger
+from pipeline.ledger.admin.verify import Problem, verify_ledger
+from pipeline.ledger.store.engine import alembic_config, describe_url, open_engine
+from pipeline.ledger.store.schema import metadata
 from pipeline.redact import redact
 
 CHUNK_ROWS = 5_000
@@ -190,7 +190,7 @@ def _revision(engine: Engine, url: str, role: str) -> str | None:
     try:
         with engine.connect() as conn:
             revision = MigrationContext.configure(conn).get_current_revision()
-    except LedgerError as exc:  # unreachable or damaged (pipeline.ledger.failures)
+    except LedgerError as exc:  # unreachable or damaged (pipeline.ledger.store.failures)
         raise type(exc)(f"cannot open the {role} ledger: {exc}") from None
     except SQLAlchemyError as exc:
         raise LedgerError(_db_failure(f"cannot open the {role} ledger", url, exc, _REACH)) from None

@@ -27,9 +27,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.ledger import schema as t
 from pipeline.ledger.base import LedgerBase
-from pipeline.ledger.states import REJECTED, ROW_TERMINAL
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.states import REJECTED, ROW_TERMINAL
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
