@@ -53,7 +53,7 @@ def _plan_frozen(
     run_id = ledger.start_run(
         command="bench", files=[InputFile("bench.csv", "0" * 64, 0)], config_digest="0" * 64
     )
-    lease = ledger.acquire_lease(campaign.id, owner="bench", ttl_s=3600, run_id=run_id)
+    lease = ledger.leases.acquire(campaign.id, owner="bench", ttl_s=3600, run_id=run_id)
     state = ledger.begin_input(lease, name="bench.csv", sha256="0" * 64)
     with Stage("plan frozen into batches of 500 in one pass", rows=rows):
         chunks = (records[i : i + chunk] for i in range(0, len(records), chunk))
@@ -81,7 +81,7 @@ def main() -> None:
         run_id = ledger.start_run(
             command="bench", files=[InputFile("bench.csv", "0" * 64, 0)], config_digest="0" * 64
         )
-        lease = ledger.acquire_lease(campaign.id, owner="bench", ttl_s=3600, run_id=run_id)
+        lease = ledger.leases.acquire(campaign.id, owner="bench", ttl_s=3600, run_id=run_id)
         state = ledger.begin_input(lease, name="bench.csv", sha256="0" * 64)
         with Stage("plan into SQLite ledger", rows=args.rows):
             chunks = (records[i : i + args.chunk] for i in range(0, len(records), args.chunk))

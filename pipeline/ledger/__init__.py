@@ -75,12 +75,13 @@ batch and its worker row live, so a worker frozen past its expiry changes nothin
 freezing and reconciliation still need the campaign lease, which the workers take in turn.
 """
 
-from pipeline.ledger.base import Clock, Holder, Lease, Worker, utc_now
 from pipeline.ledger.batches import BatchWork, BodyFor
 from pipeline.ledger.freeze import split_batches
 from pipeline.ledger.ledger import Ledger, open_ledger
 from pipeline.ledger.plan import DEFAULT_REPEAT_WINDOW_S, PlanCounts
 from pipeline.ledger.runs import Campaign, InputState
+from pipeline.ledger.sharing.holders import Holder, Lease, Worker
+from pipeline.ledger.store.database import Clock, utc_now
 from pipeline.ledger.store.keys import canonical_json, row_key, token_fingerprint
 from pipeline.records import InputFile
 

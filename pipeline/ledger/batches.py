@@ -24,16 +24,14 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
-from pipeline.ledger.base import (
-    Holder,
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import (
     bulk_insert,
     db_value,
     driver_sql,
     inserted_id,
-    live_worker,
     reserve_ids,
 )
-from pipeline.ledger.store import schema as t
 from pipeline.ledger.store.keys import body_digest, canonical_json, request_key
 from pipeline.ledger.store.states import B_PLANNED, BATCHED
 from pipeline.records import CallItem
@@ -379,36 +377,3 @@ def load_work(
         first_sent_at=batch.first_sent_at,
         rows=tuple(rows),
     )
-
-
-def claim_batches(
-    conn: sa.Connection,
-    holder: Holder,
-    *conditions: sa.ColumnElement[bool],
-    now: datetime,
-    limit: int,
-) -> list[Any]:
-    """Batches of the holder's campaign meeting ``conditions``, oldest first, stamped as claimed
-    by ``holder`` (owner, epoch). A batch claimed by a live worker is never taken; one claimed
-    by a worker that ended or expired is (its claim is void). SKIP LOCKED lets several
-    PostgreSQL workers share the queue without waiting on each other's rows; SQLite ignores
-    FOR UPDATE (one writer holds the file anyway)."""
-    b = t.batches.c
-    chosen = conn.execute(
-        sa.select(t.batches)
-        .where(
-            b.campaign_id == holder.campaign_id,
-            *conditions,
-            sa.or_(b.claim_owner.is_(None), ~live_worker(b.claim_owner, now)),
-        )
-        .order_by(b.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    if chosen:
-        conn.execute(
-            sa.update(t.batches)
-            .where(b.id.in_([c.id for c in chosen]))
-            .values(claim_owner=holder.owner, claim_epoch=holder.epoch)
-        )
-    return list(chosen)

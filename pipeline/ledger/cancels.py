@@ -30,9 +30,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from pipeline.ledger.base import LedgerBase, inserted_id
 from pipeline.ledger.outcomes import RowSelection
 from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store, inserted_id
 from pipeline.ledger.store.states import SENT
 
 C_PLANNED = "planned"
@@ -65,7 +65,7 @@ class CancelRecord:
     cancelled: int
 
 
-class CancelMixin(LedgerBase):
+class CancelMixin(Store):
     """Cancel intents and outcomes (no lease: these tables are only written by ``cancel``)."""
 
     def cancel_targets(self, selection: RowSelection) -> list[CancelTarget]:

@@ -23,11 +23,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.ledger.base import Lease, LedgerBase, driver_sql
 from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch, new_batches
 from pipeline.ledger.narrow import batch_size_for
 from pipeline.ledger.planrows import BATCH, ID, PAYLOAD, PHONE, POLICY, ROW_NUMBER, STATE
+from pipeline.ledger.sharing.holders import Lease, fence
 from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store, driver_sql
 from pipeline.ledger.store.states import BATCHED, PLANNED
 
 _FREEZE_CHUNK = 20_000  # planned rows read and frozen per transaction
@@ -133,7 +134,7 @@ class Freezer:
         # Relaxed commit: a frozen batch lost to a power cut was never sent (its intent
         # commit would have flushed it), so its rows are simply frozen again.
         with ledger.transaction(durable=False) as conn:
-            ledger.fence(conn, lease)
+            fence(conn, lease, now=ledger.now)
             # Through the driver cursor: plain tuples, none of SQLAlchemy's per-row work.
             cursor = conn.connection.cursor()
             cursor.execute(
@@ -187,9 +188,7 @@ class ChunkFreezer:
     loses nothing: the next run's freezer finds them). ``final`` freezes the carry too.
     """
 
-    def __init__(
-        self, ledger: LedgerBase, lease: Lease, *, batch_size: int, body_for: BodyFor
-    ) -> None:
+    def __init__(self, ledger: Store, lease: Lease, *, batch_size: int, body_for: BodyFor) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
         self.ledger, self.lease = ledger, lease
@@ -285,7 +284,7 @@ class ChunkFreezer:
         return bool(self._carry)
 
 
-class FreezeMixin(LedgerBase):
+class FreezeMixin(Store):
     """Freezing operations of the :class:`~pipeline.ledger.Ledger`."""
 
     def freezer(self, lease: Lease, *, batch_size: int, body_for: BodyFor) -> Freezer:
@@ -302,3 +301,9 @@ class FreezeMixin(LedgerBase):
         while freezer.step():
             pass
         return freezer.created
+
+    def planned_rows(self, campaign_id: int) -> int:
+        """Rows of the campaign waiting to be frozen into a batch (only the lease holder can)."""
+        r = t.rows.c
+        query = sa.select(sa.func.count()).where(r.campaign_id == campaign_id, r.state == PLANNED)
+        return self.count(query, "the campaign's planned rows")

@@ -7,18 +7,20 @@ Usage::
 
 from __future__ import annotations
 
-from pipeline.ledger.base import Clock, utc_now
+from sqlalchemy.engine import Engine
+
 from pipeline.ledger.cancels import CancelMixin
 from pipeline.ledger.freeze import FreezeMixin
-from pipeline.ledger.leases import LeaseMixin
 from pipeline.ledger.narrow import NarrowMixin
 from pipeline.ledger.outcomes import OutcomesMixin
 from pipeline.ledger.plan import PlanMixin
 from pipeline.ledger.reconcile import ReconcileMixin
 from pipeline.ledger.runs import RunsMixin
 from pipeline.ledger.send import SendMixin
+from pipeline.ledger.sharing.leases import Leases
+from pipeline.ledger.sharing.workers import Workers
+from pipeline.ledger.store.database import Clock, Store, utc_now
 from pipeline.ledger.store.engine import open_engine
-from pipeline.ledger.workers import WorkersMixin
 
 
 class Ledger(
@@ -28,12 +30,18 @@ class Ledger(
     SendMixin,
     NarrowMixin,
     ReconcileMixin,
-    LeaseMixin,
-    WorkersMixin,
     OutcomesMixin,
     CancelMixin,
 ):
     """Runs, planning, sending, reconciliation, leases, workers, call outcomes and cancels."""
+
+    def __init__(
+        self, engine: Engine, *, clock: Clock = utc_now, key_safety_margin_s: float
+    ) -> None:
+        super().__init__(engine, clock=clock, key_safety_margin_s=key_safety_margin_s)
+        self.store: Store = self  # until every room is composed
+        self.leases = Leases(self.store)
+        self.workers = Workers(self.store)
 
     def close(self) -> None:
         """Release the database connections."""

@@ -28,11 +28,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.ledger.base import Holder, LedgerBase
 from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch, load_rows
-from pipeline.ledger.send import clean_error
-from pipeline.ledger.sendsql import check_in_doubt, locked_batches
+from pipeline.ledger.sharing.claims import check_in_doubt, locked_batches
+from pipeline.ledger.sharing.holders import Holder, fence
 from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store, clean_error
 from pipeline.ledger.store.states import B_PLANNED, B_REJECTED, REJECTED
 
 ROW_TOO_LARGE = "row_too_large"  # reason code: a request with this row alone got HTTP 413
@@ -46,7 +46,7 @@ def batch_size_for(conn: sa.Connection, campaign_id: int, batch_size: int) -> in
     return batch_size if limit is None else max(1, min(batch_size, int(limit)))
 
 
-class NarrowMixin(LedgerBase):
+class NarrowMixin(Store):
     """``split_refused`` and ``split_too_large`` of the :class:`~pipeline.ledger.Ledger`."""
 
     def split_refused(
@@ -104,7 +104,7 @@ class NarrowMixin(LedgerBase):
     ) -> list[int]:
         b = t.batches.c
         with self.transaction() as conn:
-            self.fence_holder(conn, holder)
+            fence(conn, holder, now=self.now)
             now = self.now()
             # Locked, claimed by this holder, sent and not settled: as for any outcome.
             batch = check_in_doubt(locked_batches(conn, [batch_id]).get(batch_id), batch_id, holder)

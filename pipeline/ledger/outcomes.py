@@ -24,8 +24,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.ledger.base import LedgerBase
 from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store
 from pipeline.ledger.store.states import SENT, report_state
 
 NOT_FOUND = "not_found"  # job_status of a job id the server no longer knows
@@ -113,7 +113,7 @@ _OUTCOME_COLS = (
 )
 
 
-class OutcomesMixin(LedgerBase):
+class OutcomesMixin(Store):
     """Selecting rows and storing call outcomes (read-mostly; no lease needed)."""
 
     def sent_jobs(self, selection: RowSelection) -> list[tuple[int, str]]:

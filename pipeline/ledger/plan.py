@@ -27,7 +27,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
-from pipeline.ledger.base import Lease, LedgerBase, bulk_insert, reserve_ids
 from pipeline.ledger.batches import BodyFor
 from pipeline.ledger.freeze import ChunkFreezer
 from pipeline.ledger.planrows import (
@@ -41,7 +40,9 @@ from pipeline.ledger.planrows import (
     mark_repeats,
     prepare_chunk,
 )
+from pipeline.ledger.sharing.holders import Lease, fence
 from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store, bulk_insert, reserve_ids
 from pipeline.ledger.store.states import PLANNED, REJECTED
 
 # A repeat of a row sent less than a week ago is a duplicate (see README "Cross-run duplicates").
@@ -72,7 +73,7 @@ class PlanCounts:
         self.batches += other.batches
 
 
-class PlanMixin(LedgerBase):
+class PlanMixin(Store):
     """Planning and freezing operations of the :class:`~pipeline.ledger.Ledger`."""
 
     def chunk_preparer(
@@ -169,7 +170,7 @@ class PlanMixin(LedgerBase):
         if freezer is not None:
             if freezer.carrying:
                 with self._freezing(freezer) as conn:
-                    self.fence(conn, lease)
+                    fence(conn, lease, now=self.now)
                     _, batch_rows = freezer.freeze(conn, [], now=self.now(), final=True)
                     bulk_insert(conn, t.batch_rows, _LINK_COLS, batch_rows)
                 if after_chunk is not None:
@@ -182,7 +183,7 @@ class PlanMixin(LedgerBase):
         """A relaxed transaction that tells ``freezer`` whether it committed."""
         # Not flushed at commit: a power loss can only take back planning (and the input's
         # planned_through with it) and frozen batches nobody sent yet (an intent commit would
-        # have flushed them), which the next run redoes; see LedgerBase.transaction.
+        # have flushed them), which the next run redoes; see Store.transaction.
         # Foreign keys unchecked: every id these transactions write is one they just read
         # (input, run, campaign, earlier rows) or inserted (rows, batches); see transaction().
         try:
@@ -208,7 +209,7 @@ class PlanMixin(LedgerBase):
     ) -> PlanCounts:
         counts = PlanCounts()
         with self._freezing(freezer) as conn:
-            self.fence(conn, lease)
+            fence(conn, lease, now=self.now)
             done = conn.execute(
                 sa.select(t.inputs.c.planned_through).where(
                     t.inputs.c.id == input_id, t.inputs.c.campaign_id == lease.campaign_id

@@ -20,28 +20,28 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
-from pipeline.ledger.base import Lease, LedgerBase, live_worker
 from pipeline.ledger.batches import (
     BatchWork,
     BodyFor,
-    claim_batches,
     insert_batch,
     load_rows,
     load_work,
 )
-from pipeline.ledger.send import check_claim
+from pipeline.ledger.sharing.claims import check_claim, claim_batches
+from pipeline.ledger.sharing.holders import Lease, fence, live_worker
 from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store
 from pipeline.ledger.store.states import B_IN_DOUBT, B_PLANNED, B_RECONCILED, B_REFRESHED, SENT
 
 
-class ReconcileMixin(LedgerBase):
+class ReconcileMixin(Store):
     """Reconciliation operations of the :class:`~pipeline.ledger.Ledger`."""
 
     def claim_expired(self, lease: Lease, *, limit: int) -> list[BatchWork]:
         """Batches in doubt (sending/unknown) whose key may have expired: reconcile these."""
         b = t.batches.c
         with self.transaction() as conn:
-            self.fence(conn, lease)
+            fence(conn, lease, now=self.now)
             now = self.now()
             chosen = claim_batches(
                 conn,
@@ -70,7 +70,7 @@ class ReconcileMixin(LedgerBase):
         """
         b = t.batches.c
         with self.transaction() as conn:
-            self.fence(conn, lease)
+            fence(conn, lease, now=self.now)
             now = self.now()
             # Locked, and still ours: a sharing worker whose clock is behind may think the key
             # fresh and have claimed the batch to resend it meanwhile — then we must not
@@ -170,7 +170,7 @@ class ReconcileMixin(LedgerBase):
         b, br, r = t.batches.c, t.batch_rows.c, t.rows.c
         wanted = sorted(set(phones))
         with self.transaction() as conn:
-            self.fence(conn, lease)
+            fence(conn, lease, now=self.now)
             now = self.now()
             ids: set[int] = set()
             for n in range(0, len(wanted), 500):
@@ -222,7 +222,7 @@ class ReconcileMixin(LedgerBase):
             return
         b = t.batches.c
         with self.transaction() as conn:
-            self.fence(conn, lease)
+            fence(conn, lease, now=self.now)
             conn.execute(
                 sa.update(t.batches)
                 .where(

@@ -21,8 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.errors import LedgerError
-from pipeline.ledger.base import Lease, LedgerBase, inserted_id
+from pipeline.ledger.sharing.holders import Lease, fence
 from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store, inserted_id
 from pipeline.ledger.store.keys import token_fingerprint
 from pipeline.ledger.store.states import REPORT_STATES, report_state
 from pipeline.records import InputFile
@@ -56,7 +57,7 @@ class InputState:
     complete: bool
 
 
-class RunsMixin(LedgerBase):
+class RunsMixin(Store):
     """Campaign, run and input bookkeeping of the :class:`~pipeline.ledger.Ledger`."""
 
     def ensure_campaign(self, token: str, *, label: str = "") -> Campaign:
@@ -97,7 +98,7 @@ class RunsMixin(LedgerBase):
 
     def campaign_checked(self, campaign_id: int) -> bool:
         """Whether the campaign passed the new-ledger check (read now, not cached)."""
-        with self.read().connect() as conn:
+        with self.engine.connect() as conn:
             at = conn.execute(
                 sa.select(t.campaigns.c.server_checked_at).where(t.campaigns.c.id == campaign_id)
             ).scalar_one_or_none()
@@ -215,7 +216,7 @@ class RunsMixin(LedgerBase):
     def input_complete(self, campaign_id: int, sha256: str) -> bool:
         """Whether the campaign's input with these bytes was planned completely (read only)."""
         i = t.inputs.c
-        with self.read().connect() as conn:
+        with self.engine.connect() as conn:
             total = conn.execute(
                 sa.select(i.rows_total).where(i.campaign_id == campaign_id, i.sha256 == sha256)
             ).first()
@@ -226,7 +227,7 @@ class RunsMixin(LedgerBase):
         if lease.run_id is None:
             raise LedgerError("begin_input needs a lease acquired with run_id=...")
         with self.transaction() as conn:
-            self.fence(conn, lease)
+            fence(conn, lease, now=self.now)
             found = conn.execute(
                 sa.select(t.inputs).where(
                     t.inputs.c.campaign_id == lease.campaign_id, t.inputs.c.sha256 == sha256
@@ -273,7 +274,7 @@ class RunsMixin(LedgerBase):
     def complete_input(self, lease: Lease, input_id: int, *, rows_total: int) -> None:
         """Mark an input fully planned; ``rows_total`` must equal the rows in the ledger."""
         with self.transaction() as conn:
-            self.fence(conn, lease)
+            fence(conn, lease, now=self.now)
             have = conn.execute(
                 sa.select(sa.func.count()).where(t.rows.c.input_id == input_id)
             ).scalar_one()

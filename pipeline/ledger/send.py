@@ -32,21 +32,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
-from pipeline.ledger.base import Holder, LedgerBase, db_value
-from pipeline.ledger.batches import BatchWork, claim_batches, load_work
+from pipeline.ledger.batches import BatchWork, load_work
 from pipeline.ledger.sendsql import (
     CONFIRM,
     MARK,
-    check_claim,
-    check_in_doubt,
     check_sendable,
-    clean_error,
-    executemany,
-    locked_batches,
     mark_sent,
     members,
 )
+from pipeline.ledger.sharing.claims import check_in_doubt, claim_batches, locked_batches
+from pipeline.ledger.sharing.holders import Holder, fence
 from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store, clean_error, db_value, executemany
 from pipeline.ledger.store.states import (
     B_CONFIRMED,
     B_REJECTED,
@@ -58,7 +55,7 @@ from pipeline.ledger.store.states import (
 )
 
 
-class SendMixin(LedgerBase):
+class SendMixin(Store):
     """Send-side operations of the :class:`~pipeline.ledger.Ledger`."""
 
     def claim_sendable(self, lease: Holder, *, limit: int) -> list[BatchWork]:
@@ -74,7 +71,7 @@ class SendMixin(LedgerBase):
         # A claim only stamps the epoch; losing it to a power cut loses nothing (the intent
         # commit of mark_attempt is durable and flushes the claim with it).
         with self.transaction(durable=False) as conn:
-            self.fence_holder(conn, lease)
+            fence(conn, lease, now=self.now)
             now = self.now()
             cutoff = self.key_expiry_cutoff(now)
             chosen = claim_batches(
@@ -106,7 +103,7 @@ class SendMixin(LedgerBase):
         :class:`KeyExpiredError` and none is marked (mark them one by one to sort them out).
         """
         with self.transaction() as conn:
-            self.fence_holder(conn, lease)
+            fence(conn, lease, now=self.now)
             now = self.now()
             cutoff = self.key_expiry_cutoff(now)
             found = locked_batches(conn, batch_ids)
@@ -129,7 +126,7 @@ class SendMixin(LedgerBase):
         return attempts
 
     def _outcome_batch(self, conn: sa.Connection, lease: Holder, batch_id: int) -> Any:
-        self.fence_holder(conn, lease)
+        fence(conn, lease, now=self.now)
         # Locked until commit: a worker taking the batch over waits (or skips it) until this
         # outcome is in, and then finds it settled.
         return check_in_doubt(locked_batches(conn, [batch_id]).get(batch_id), batch_id, lease)
@@ -173,7 +170,7 @@ class SendMixin(LedgerBase):
         """:meth:`record_success` for several batches (batch id, job ids) in ONE durable
         transaction; all or nothing (a wrong number of job ids records none of them)."""
         with self.transaction() as conn:
-            self.fence_holder(conn, lease)
+            fence(conn, lease, now=self.now)
             ids = [batch_id for batch_id, _jobs in outcomes]
             # Locked until commit: a worker taking a batch over waits (or skips it) until this
             # outcome is in, and then finds it settled.
@@ -273,6 +270,3 @@ class SendMixin(LedgerBase):
                 error=text,
             )
         return int(back)
-
-
-__all__ = ["SendMixin", "check_claim", "clean_error"]

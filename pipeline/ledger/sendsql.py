@@ -12,21 +12,18 @@ parameter processing would cost more than the statements themselves.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.errors import KeyExpiredError, LedgerError, StaleLeaseError
-from pipeline.ledger.base import Holder, driver_sql
+from pipeline.errors import KeyExpiredError, LedgerError
+from pipeline.ledger.sharing.claims import check_claim
+from pipeline.ledger.sharing.holders import Holder
 from pipeline.ledger.store import schema as t
-from pipeline.ledger.store.states import B_IN_DOUBT, B_SENDABLE, SENT
-from pipeline.redact import redact
-
-_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
-
+from pipeline.ledger.store.database import driver_sql
+from pipeline.ledger.store.states import B_SENDABLE, SENT
 
 # Each row written once: its state, send time and job id together (a row's UPDATE rewrites the
 # row and moves it when it grows, which is most of the cost of recording an outcome).
@@ -38,26 +35,6 @@ MARK = (
     "UPDATE batches SET state = ?, attempts = ?, first_sent_at = ?, last_sent_at = ? WHERE id = ?"
 )
 CONFIRM = "UPDATE batches SET state = ?, finished_at = ? WHERE id = ?"
-
-
-def clean_error(text: str) -> str:
-    """Error text safe to store: secrets masked, URLs dropped, bounded length."""
-    return _URL.sub("<url>", redact(text))[:1000]
-
-
-def check_claim(batch: Any, holder: Holder) -> None:
-    """Refuse a write about ``batch`` unless ``holder`` is the one that claimed it last."""
-    if batch.claim_owner is None:
-        raise LedgerError(
-            f"batch {batch.id} was never claimed, so {holder.owner!r} cannot write its outcome; "
-            f"claim it with claim_sendable() first (a bug in the caller)."
-        )
-    if batch.claim_owner != holder.owner or batch.claim_epoch != holder.epoch:
-        raise StaleLeaseError(
-            f"batch {batch.id} is claimed by {batch.claim_owner!r} (epoch {batch.claim_epoch}), "
-            f"not by {holder.owner!r} (epoch {holder.epoch}): it was taken over, so this write "
-            f"was refused and nothing changed. Stop this worker; the batch is in other hands."
-        )
 
 
 def members(conn: sa.Connection, batch_ids: Sequence[int]) -> dict[int, list[int]]:
@@ -72,14 +49,6 @@ def members(conn: sa.Connection, batch_ids: Sequence[int]) -> dict[int, list[int
         return out
     finally:
         cursor.close()
-
-
-def locked_batches(conn: sa.Connection, batch_ids: Sequence[int]) -> dict[int, Any]:
-    """The ``batches`` rows of these ids, locked until commit (PostgreSQL; SQLite's write
-    transaction holds the whole file)."""
-    b = t.batches.c
-    query = sa.select(t.batches).where(b.id.in_(list(batch_ids))).with_for_update()
-    return {row.id: row for row in conn.execute(query)}
 
 
 def check_sendable(batch: Any, batch_id: int, holder: Holder, cutoff: datetime) -> Any:
@@ -100,30 +69,6 @@ def check_sendable(batch: Any, batch_id: int, holder: Holder, cutoff: datetime) 
             f"sendable batches with claim_sendable() (a bug in the caller)."
         )
     return batch
-
-
-def check_in_doubt(batch: Any, batch_id: int, holder: Holder) -> Any:
-    """``batch``, or refuse an outcome for it unless the holder claimed it and it was sent."""
-    if batch is None or batch.campaign_id != holder.campaign_id:
-        raise LedgerError(f"batch {batch_id} is not a batch of campaign {holder.campaign_id}.")
-    check_claim(batch, holder)
-    if batch.state not in B_IN_DOUBT:
-        raise LedgerError(
-            f"batch {batch_id} is {batch.state}: an outcome can only be recorded for a batch "
-            f"that was sent (sending/unknown). This is a bug in the caller."
-        )
-    return batch
-
-
-def executemany(conn: sa.Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
-    """One statement for many parameter tuples, through the driver (plain values)."""
-    if not params:
-        return
-    cursor = conn.connection.cursor()
-    try:
-        cursor.executemany(driver_sql(conn, sql), params)
-    finally:
-        cursor.close()
 
 
 def mark_sent(

@@ -50,7 +50,7 @@ def run_reconcile(
         command="reconcile", files=[], config_digest=config_digest(cfg), campaign_id=campaign.id
     )
     try:
-        lease = ledger.acquire_lease(
+        lease = ledger.leases.acquire(
             campaign.id,
             owner=owner_name(),
             ttl_s=cfg.upload.lease_ttl_s,
@@ -64,8 +64,8 @@ def run_reconcile(
     ttl = cfg.upload.lease_ttl_s
     # Registered as a worker under the lease's owner name: uploads sharing the campaign
     # (PostgreSQL) then see the batches it claims as taken and leave them alone.
-    worker = ledger.register_worker(campaign.id, owner=lease.owner, ttl_s=ttl, run_id=run_id)
-    ledger.reap_workers(campaign.id, owner_is_dead=owner_is_dead)  # e.g. a killed upload's
+    worker = ledger.workers.register(campaign.id, owner=lease.owner, ttl_s=ttl, run_id=run_id)
+    ledger.workers.reap(campaign.id, owner_is_dead=owner_is_dead)  # e.g. a killed upload's
     try:
         errors: list[PipelineError] = []
         with LeaseKeeper(ledger, lease, worker=worker, on_lost=errors.append, ttl_s=ttl):
@@ -89,6 +89,6 @@ def run_reconcile(
         raise
     finally:
         ledger.finish_run(run_id, exit_status=status)
-        ledger.release_lease(lease)
-        ledger.end_worker(worker)
+        ledger.leases.release(lease)
+        ledger.workers.end(worker)
     return counts, pending

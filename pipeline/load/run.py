@@ -120,7 +120,7 @@ def run_upload(
         ttl = cfg.upload.lease_ttl_s
         holder: Holder
         if shared:
-            holder = ledger.register_worker(
+            holder = ledger.workers.register(
                 campaign.id, owner=owner_name(), ttl_s=ttl, run_id=run_id
             )
             worker = holder
@@ -128,11 +128,11 @@ def run_upload(
             holder = _acquire(ledger, campaign.id, run_id, ttl)
             # A worker row under the lease's owner name too: sharing runs started elsewhere (other
             # config) then see this run's claims as live and leave its batches alone.
-            worker = ledger.register_worker(
+            worker = ledger.workers.register(
                 campaign.id, owner=holder.owner, ttl_s=ttl, run_id=run_id
             )
             # A lease taken over from a killed run of this host: its worker row is as dead.
-            ledger.reap_workers(campaign.id, owner_is_dead=owner_is_dead)
+            ledger.workers.reap(campaign.id, owner_is_dead=owner_is_dead)
         run = _Run(cfg, ledger, holder, make_client, clock, sleep, rng, hooks, control)
         run.worker = worker
         run.snapshots = snapshots
@@ -174,7 +174,7 @@ def sharing(cfg: Config, ledger: Ledger) -> bool:
 
 def _acquire(ledger: Ledger, campaign_id: int, run_id: int, ttl_s: float) -> Lease:
     try:
-        return ledger.acquire_lease(
+        return ledger.leases.acquire(
             campaign_id,
             owner=owner_name(),
             ttl_s=ttl_s,
@@ -282,7 +282,10 @@ class _Run:
                 if meter is not None:
                     read = counts.planned + counts.rejected + counts.duplicate
                     meter.planned(read + counts.skipped_already_planned, snap.info.name)
-            if isinstance(self.holder, Worker) and self.ledger.live_workers(self.campaign_id) > 1:
+            if (
+                isinstance(self.holder, Worker)
+                and self.ledger.workers.count_live(self.campaign_id) > 1
+            ):
                 # Other workers are waiting for batches: freeze them all now (quick, relaxed
                 # commits) rather than one per request of ours, or they would starve.
                 run.dispatcher.freeze()
@@ -314,11 +317,13 @@ class _Run:
         poll_s = min(_POLL_S, self.cfg.upload.lease_ttl_s / 8)
         coordinated, first = False, True
         while True:
-            self.peers_seen = max(self.peers_seen, ledger.live_workers(worker.campaign_id) - 1)
+            self.peers_seen = max(
+                self.peers_seen, ledger.workers.count_live(worker.campaign_id) - 1
+            )
             # Asked BEFORE claiming: a worker that is not live now never is again, so if no
             # live worker holds a batch now, the claims below see every batch left to send.
-            ledger.reap_workers(worker.campaign_id, owner_is_dead=owner_is_dead)
-            busy = ledger.others_in_flight(worker)
+            ledger.workers.reap(worker.campaign_id, owner_is_dead=owner_is_dead)
+            busy = ledger.workers.others_in_flight(worker)
             # The progress total is set once; later polls only add settled batches to it.
             claimed, first = self.send(meter if first else None), False
             if isinstance(control.stop_error, LedgerError):
@@ -333,12 +338,12 @@ class _Run:
                         self.coordinate(lease, inputs, say, meter)
                     finally:
                         self.dispatcher.lease = None
-                        ledger.release_lease(keeper.drop() or lease)
+                        ledger.leases.release(keeper.drop() or lease)
                     coordinated = True
                     continue
             elif control.stopped:
                 return
-            elif not (busy or claimed or ledger.others_in_flight(worker)):
+            elif not (busy or claimed or ledger.workers.others_in_flight(worker)):
                 # Idle before and after our claim: nothing left that anyone live is doing.
                 # (Asked again after the claim: a peer may have claimed the last batches
                 # between our first question and our claim; ending then would report them
@@ -351,7 +356,7 @@ class _Run:
 
     def _try_lease(self, worker: Worker) -> Lease | None:
         try:
-            return self.ledger.acquire_lease(
+            return self.ledger.leases.acquire(
                 worker.campaign_id,
                 owner=worker.owner,
                 ttl_s=self.cfg.upload.lease_ttl_s,
@@ -427,9 +432,9 @@ class _Run:
             s.read = s.sent + s.rejected + s.duplicate + s.pending
         finally:
             if isinstance(self.holder, Lease):
-                self.ledger.release_lease(self.holder)
+                self.ledger.leases.release(self.holder)
             if self.worker is not None:
-                self.ledger.end_worker(self.worker)
+                self.ledger.workers.end(self.worker)
 
 
 def _client_factory(

@@ -110,7 +110,7 @@ def start(
         config_digest="c" * 64,
         campaign_id=campaign.id,
     )
-    lease = ledger.acquire_lease(campaign.id, owner=owner, ttl_s=ttl_s, run_id=run_id)
+    lease = ledger.leases.acquire(campaign.id, owner=owner, ttl_s=ttl_s, run_id=run_id)
     return Setup(ledger, campaign.id, run_id, lease)
 
 

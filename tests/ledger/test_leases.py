@@ -15,7 +15,7 @@ def test_second_acquirer_is_refused_while_the_lease_lives(ledger: Ledger, clock:
     s = start(ledger, ttl_s=60)
     clock.advance(seconds=59)
     with pytest.raises(LeaseHeldError, match="worker-1") as info:
-        ledger.acquire_lease(s.campaign_id, owner="worker-2", ttl_s=60)
+        ledger.leases.acquire(s.campaign_id, owner="worker-2", ttl_s=60)
     assert info.value.exit_code == ExitCode.LEASE_HELD
 
 
@@ -24,7 +24,7 @@ def test_expired_lease_is_taken_over_with_a_higher_epoch(
 ) -> None:
     s = start(ledger, ttl_s=60)
     clock.advance(seconds=61)
-    lease2 = ledger.acquire_lease(s.campaign_id, owner="worker-2", ttl_s=60)
+    lease2 = ledger.leases.acquire(s.campaign_id, owner="worker-2", ttl_s=60)
     assert lease2.epoch == s.lease.epoch + 1
     reason = scalar("SELECT reason FROM events WHERE entity = 'lease' ORDER BY id DESC LIMIT 1")
     assert "took over the lease of 'worker-1'" in str(reason)
@@ -32,21 +32,21 @@ def test_expired_lease_is_taken_over_with_a_higher_epoch(
 
 def test_released_lease_is_free_at_once(ledger: Ledger) -> None:
     s = start(ledger, ttl_s=600)
-    ledger.release_lease(s.lease)
-    lease2 = ledger.acquire_lease(s.campaign_id, owner="worker-2", ttl_s=60)
+    ledger.leases.release(s.lease)
+    lease2 = ledger.leases.acquire(s.campaign_id, owner="worker-2", ttl_s=60)
     assert lease2.epoch == 2
-    ledger.release_lease(s.lease)  # a stale release is a no-op, not a takeover of worker-2
+    ledger.leases.release(s.lease)  # a stale release is a no-op, not a takeover of worker-2
     with pytest.raises(LeaseHeldError):
-        ledger.acquire_lease(s.campaign_id, owner="worker-3", ttl_s=60)
+        ledger.leases.acquire(s.campaign_id, owner="worker-3", ttl_s=60)
 
 
 def test_renew_extends_and_keeps_others_out(ledger: Ledger, clock: FakeClock) -> None:
     s = start(ledger, ttl_s=60)
     clock.advance(seconds=50)
-    renewed = ledger.renew_lease(s.lease, ttl_s=60)
+    renewed = ledger.leases.renew(s.lease, ttl_s=60)
     clock.advance(seconds=50)
     with pytest.raises(LeaseHeldError):
-        ledger.acquire_lease(s.campaign_id, owner="worker-2", ttl_s=60)
+        ledger.leases.acquire(s.campaign_id, owner="worker-2", ttl_s=60)
     assert renewed.epoch == s.lease.epoch
 
 
@@ -65,7 +65,7 @@ def test_stale_writer_is_fenced_and_changes_nothing(
     (w1, w2) = ledger.claim_sendable(s.lease, limit=5)
     ledger.mark_attempt(s.lease, w1.id)
     clock.advance(seconds=61)  # worker-1 pauses (GC, suspended VM) past its lease
-    lease2 = ledger.acquire_lease(s.campaign_id, owner="worker-2", ttl_s=600)
+    lease2 = ledger.leases.acquire(s.campaign_id, owner="worker-2", ttl_s=600)
     events_before = scalar("SELECT count(*) FROM events")
 
     stale_writes: list[Callable[[], object]] = [
@@ -78,7 +78,7 @@ def test_stale_writer_is_fenced_and_changes_nothing(
         lambda: ledger.mark_attempt(s.lease, w2.id),
         lambda: ledger.claim_sendable(s.lease, limit=5),
         lambda: ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for),
-        lambda: ledger.renew_lease(s.lease, ttl_s=60),
+        lambda: ledger.leases.renew(s.lease, ttl_s=60),
         lambda: ledger.begin_input(s.lease, name="x.csv", sha256="ef" * 32),
     ]
     for write in stale_writes:

@@ -35,7 +35,7 @@ def build(ledger: Ledger) -> None:
     ledger.mark_attempt(s.lease, second.id)
     ledger.record_unknown(s.lease, second.id, error="timeout")
     ledger.finish_run(s.run_id, exit_status=3)
-    ledger.release_lease(s.lease)
+    ledger.leases.release(s.lease)
     with ledger.engine.begin() as conn:
         row_id = conn.execute(sa.select(t.rows.c.id).where(t.rows.c.job_id == "job-1")).scalar()
         conn.execute(

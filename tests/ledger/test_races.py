@@ -19,7 +19,7 @@ def _race(ledger_url: str, clock: FakeClock, campaign_id: int, n: int) -> list[L
     def contender(i: int) -> None:
         barrier.wait()
         try:
-            got: Lease | str = ledgers[i].acquire_lease(campaign_id, owner=f"run-{i}", ttl_s=60)
+            got: Lease | str = ledgers[i].leases.acquire(campaign_id, owner=f"run-{i}", ttl_s=60)
         except LeaseHeldError as exc:
             got = str(exc)
         except Exception as exc:  # reported, so the test fails with the cause

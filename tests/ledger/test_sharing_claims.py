@@ -67,7 +67,7 @@ def test_a_worker_does_not_take_a_batch_the_reconcile_command_is_reconciling(
         (x,) = setup.claim_sendable(s.lease, limit=5)
         setup.mark_attempt(s.lease, x.id)
         setup.record_unknown(s.lease, x.id, error="connection reset")
-        setup.release_lease(s.lease)
+        setup.leases.release(s.lease)
         clock_r.now += timedelta(seconds=cutoff_age + 60)
 
     clock_w = _offset_clock(clock_r, -120)
@@ -75,13 +75,13 @@ def test_a_worker_does_not_take_a_batch_the_reconcile_command_is_reconciling(
     ledger_w: Ledger = open_ledger(pg_url, clock=clock_w, key_safety_margin_s=MARGIN_S)
     try:
         # 2. the reconcile command: lease under its own owner name, then claim_expired.
-        lease_r = ledger_r.acquire_lease(s.campaign_id, owner="reconcile-host:7:r", ttl_s=120)
+        lease_r = ledger_r.leases.acquire(s.campaign_id, owner="reconcile-host:7:r", ttl_s=120)
         # as run_reconcile does: a worker row under the lease's owner (its claims are live)
-        ledger_r.register_worker(s.campaign_id, owner=lease_r.owner, ttl_s=120)
+        ledger_r.workers.register(s.campaign_id, owner=lease_r.owner, ttl_s=120)
         assert [w.id for w in ledger_r.claim_expired(lease_r, limit=20)] == [x.id]
 
         # 3. a sharing worker on a host whose clock is 2 minutes behind.
-        worker = ledger_w.register_worker(s.campaign_id, owner="upload-host:200:w", ttl_s=120)
+        worker = ledger_w.workers.register(s.campaign_id, owner="upload-host:200:w", ttl_s=120)
         old_key_in_flight = False
         try:
             stolen = ledger_w.claim_sendable(worker, limit=5)
@@ -128,13 +128,13 @@ def test_a_worker_does_not_take_a_batch_a_non_sharing_lease_holder_is_sending(
         s = start(ledger, owner="cron-host:100:noshare", ttl_s=600)  # share_work: false
         # What run_upload (and run_reconcile) do beside taking the lease: a worker row under
         # the lease's owner name, so that sharing runs see the holder's claims as live.
-        ledger.register_worker(s.campaign_id, owner=s.lease.owner, ttl_s=600, run_id=s.run_id)
+        ledger.workers.register(s.campaign_id, owner=s.lease.owner, ttl_s=600, run_id=s.run_id)
         plan_file(s, items(4))
         ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for)
         (b, _second) = ledger.claim_sendable(s.lease, limit=2)
         ledger.mark_attempt(s.lease, b.id)  # on the wire now
 
-        worker = ledger.register_worker(s.campaign_id, owner="other-host:200:w", ttl_s=600)
+        worker = ledger.workers.register(s.campaign_id, owner="other-host:200:w", ttl_s=600)
         taken = {w.id for w in ledger.claim_sendable(worker, limit=5)}
 
         assert b.id not in taken, (

@@ -183,8 +183,8 @@ def test_expired_key_is_never_handed_out_again(
     clock.advance(hours=23, seconds=1)  # 24 h minus the 1 h margin has passed
     with pytest.raises(KeyExpiredError, match="never sent again"):
         ledger.mark_attempt(s.lease, work.id)
-    ledger.release_lease(s.lease)
-    lease2 = ledger.acquire_lease(s.campaign_id, owner="next-run", ttl_s=600, run_id=s.run_id)
+    ledger.leases.release(s.lease)
+    lease2 = ledger.leases.acquire(s.campaign_id, owner="next-run", ttl_s=600, run_id=s.run_id)
     assert ledger.claim_sendable(lease2, limit=5) == []
     (expired,) = ledger.claim_expired(lease2, limit=5)
     assert expired.id == work.id

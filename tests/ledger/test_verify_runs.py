@@ -27,7 +27,7 @@ def interrupted_then_completed(ledger: Ledger, *, first_exit: int) -> tuple[int,
     state = ledger.begin_input(first.lease, name="export.csv", sha256="ab" * 32)
     ledger.plan_chunk(first.lease, state.id, items(INTERRUPTED_AT))
     ledger.finish_run(first.run_id, exit_status=first_exit)
-    ledger.release_lease(first.lease)
+    ledger.leases.release(first.lease)
 
     second = start(ledger)
     again = ledger.begin_input(second.lease, name="export.csv", sha256="ab" * 32)
@@ -40,7 +40,7 @@ def interrupted_then_completed(ledger: Ledger, *, first_exit: int) -> tuple[int,
     ledger.record_success(second.lease, work.id, [f"job-{i}" for i in range(ROWS)])
     counts = ledger.finish_run(second.run_id, exit_status=ExitCode.OK)
     assert counts["sent"] == ROWS
-    ledger.release_lease(second.lease)
+    ledger.leases.release(second.lease)
     return first.run_id, second.run_id
 
 

@@ -21,12 +21,12 @@ def _frozen(ledger: Ledger, rows: int, batch_size: int) -> Setup:
     s = start(ledger)
     plan_file(s, items(rows))
     ledger.freeze_batches(s.lease, batch_size=batch_size, body_for=body_for)
-    ledger.release_lease(s.lease)
+    ledger.leases.release(s.lease)
     return s
 
 
 def _join(ledger: Ledger, s: Setup, owner: str, ttl_s: float = 60) -> Worker:
-    return ledger.register_worker(s.campaign_id, owner=owner, ttl_s=ttl_s, run_id=s.run_id)
+    return ledger.workers.register(s.campaign_id, owner=owner, ttl_s=ttl_s, run_id=s.run_id)
 
 
 def _send(ledger: Ledger, who: Worker, work: BatchWork) -> None:
@@ -62,10 +62,10 @@ def test_an_expired_workers_batch_is_taken_over_and_its_late_writes_are_refused(
     clock.advance(seconds=20)
     awake = _join(ledger, s, "host:2:awake", ttl_s=600)
     assert ledger.claim_sendable(awake, limit=5) == []  # the sleeper is still live: hands off
-    assert ledger.others_in_flight(awake) == 2
+    assert ledger.workers.others_in_flight(awake) == 2
 
     clock.advance(seconds=11)  # now past the sleeper's expiry
-    assert ledger.others_in_flight(awake) == 0
+    assert ledger.workers.others_in_flight(awake) == 0
     taken = ledger.claim_sendable(awake, limit=5)
     assert {w.id for w in taken} == {w1.id, w2.id}
     assert {w.request_key for w in taken} == {w1.request_key, w2.request_key}  # same keys
@@ -76,8 +76,8 @@ def test_an_expired_workers_batch_is_taken_over_and_its_late_writes_are_refused(
         lambda: ledger.record_unknown(sleeper, w1.id, error="late"),
         lambda: ledger.mark_attempt(sleeper, w2.id),
         lambda: ledger.claim_sendable(sleeper, limit=5),
-        lambda: ledger.renew_worker(sleeper, ttl_s=30),  # expiry is final
-        lambda: ledger.check_worker(sleeper),
+        lambda: ledger.workers.renew(sleeper, ttl_s=30),  # expiry is final
+        lambda: ledger.workers.check(sleeper),
     ]
     for write in late:
         with pytest.raises(StaleLeaseError, match="refused and nothing changed"):
@@ -100,7 +100,7 @@ def test_a_stale_worker_that_is_not_expired_but_lost_its_claim_is_refused(
     s = _frozen(ledger, rows=2, batch_size=2)
     a = _join(ledger, s, "host:1:a", ttl_s=30)
     (work,) = ledger.claim_sendable(a, limit=5)
-    ledger.end_worker(a)
+    ledger.workers.end(a)
     b = _join(ledger, s, "host:2:b")
     (again,) = ledger.claim_sendable(b, limit=5)  # an ended worker's claims are free at once
     assert again.id == work.id
@@ -118,10 +118,10 @@ def test_reaping_frees_the_claims_of_a_dead_process_before_its_expiry(
     claimed = ledger.claim_sendable(dead, limit=1)
     ledger.mark_attempt(dead, claimed[0].id)
     me = _join(ledger, s, "host:333:me")
-    assert ledger.others_in_flight(me) == 1
+    assert ledger.workers.others_in_flight(me) == 1
 
-    assert ledger.reap_workers(s.campaign_id, owner_is_dead=lambda o: o == dead.owner) == 1
-    assert ledger.others_in_flight(me) == 0
+    assert ledger.workers.reap(s.campaign_id, owner_is_dead=lambda o: o == dead.owner) == 1
+    assert ledger.workers.others_in_flight(me) == 0
     assert {w.id for w in ledger.claim_sendable(me, limit=5)} == {1, 2}
     still_live = scalar(f"SELECT ended_at IS NULL FROM workers WHERE owner = '{alive.owner}'")
     assert still_live in (1, True)
@@ -139,8 +139,8 @@ def test_a_worker_does_not_claim_again_what_it_gave_up_on_in_this_run(ledger: Le
     # Between two attempts (or after giving up) a's unknown batch is in flight for a peer
     # with nothing of its own in doubt: it waits rather than ending with "work left".
     b = _join(ledger, s, "host:2:b")
-    assert ledger.others_in_flight(b) == 2  # a's unknown batch and a's claimed planned one
-    ledger.end_worker(a)
+    assert ledger.workers.others_in_flight(b) == 2  # a's unknown batch and a's claimed planned one
+    ledger.workers.end(a)
     c = _join(ledger, s, "host:3:c")
     assert sorted(w.id for w in ledger.claim_sendable(c, limit=5)) == [1, 2]
 
@@ -154,8 +154,8 @@ def test_two_workers_that_each_gave_up_on_a_batch_do_not_wait_for_each_other(
         (work,) = ledger.claim_sendable(who, limit=1)
         ledger.mark_attempt(who, work.id)
         ledger.record_unknown(who, work.id, error="503")
-    assert ledger.others_in_flight(a) == 0
-    assert ledger.others_in_flight(b) == 0
+    assert ledger.workers.others_in_flight(a) == 0
+    assert ledger.workers.others_in_flight(b) == 0
 
 
 def test_planned_rows_counts_rows_waiting_to_be_frozen(ledger: Ledger) -> None:
@@ -178,7 +178,7 @@ def test_concurrent_claims_never_share_a_batch(ledger_url: str, clock: FakeClock
     def claim(n: int) -> None:
         try:
             with open_ledger(ledger_url, clock=clock, key_safety_margin_s=3600) as led:
-                me = led.register_worker(campaign_id, owner=f"h:{n}:w", ttl_s=60, run_id=run_id)
+                me = led.workers.register(campaign_id, owner=f"h:{n}:w", ttl_s=60, run_id=run_id)
                 mine = claimed.setdefault(me.owner, [])
                 barrier.wait()
                 for _ in range(200):  # bounded: a claim that repeats batches must not spin

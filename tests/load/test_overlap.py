@@ -69,7 +69,7 @@ def _sender(ledger: Ledger, lease: Any, clock: FakeClock) -> BatchSender:
 def _planned(ledger: Ledger, clock: FakeClock, rows: int, batch: int) -> tuple[Any, list[Any]]:
     camp = ledger.ensure_campaign("104.1.flights-token")
     run_id = ledger.start_run(command="upload", files=[], config_digest="x", campaign_id=camp.id)
-    lease = ledger.acquire_lease(camp.id, owner="t:1:x", ttl_s=600, run_id=run_id)
+    lease = ledger.leases.acquire(camp.id, owner="t:1:x", ttl_s=600, run_id=run_id)
     state = ledger.begin_input(lease, name="a.csv", sha256="a" * 64)
     items = [CallItem(i + 1, phone(i), {"n": i}) for i in range(rows)]
     ledger.plan_chunks(lease, state.id, [items], batch_size=batch, body_for=BODY_FOR)
@@ -140,13 +140,13 @@ def _plan_old_rows_with_a_bad_one(uploader: Uploader, n: int) -> None:
     with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
         camp = ledger.ensure_campaign(uploader.token)
         run_id = ledger.start_run(command="upload", files=[], config_digest="x")
-        lease = ledger.acquire_lease(camp.id, owner="old:1:x", ttl_s=1, run_id=run_id)
+        lease = ledger.leases.acquire(camp.id, owner="old:1:x", ttl_s=1, run_id=run_id)
         state = ledger.begin_input(lease, name="old.csv", sha256="0" * 64)
         items = [CallItem(i + 1, phone(i), {"name": f"N{i}"}) for i in range(n)]
         items.insert(2, CallItem(n + 1, "12345", {"name": "bad"}))
         ledger.plan_chunk(lease, state.id, items)
         ledger.complete_input(lease, state.id, rows_total=n + 1)
-        ledger.release_lease(lease)
+        ledger.leases.release(lease)
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])

@@ -24,7 +24,7 @@ def _plan_with_a_refused_row(uploader: Uploader, n: int) -> None:
     with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
         camp = ledger.ensure_campaign(uploader.token)
         run_id = ledger.start_run(command="upload", files=[], config_digest="x")
-        lease = ledger.acquire_lease(camp.id, owner="old:1:x", ttl_s=1, run_id=run_id)
+        lease = ledger.leases.acquire(camp.id, owner="old:1:x", ttl_s=1, run_id=run_id)
         state = ledger.begin_input(lease, name="old.csv", sha256="0" * 64)
         items = [
             CallItem(i + 1, phone(i), {"name": f"N{i}"}, {"dialerPriority": 9 if i == 5 else 2})
@@ -32,7 +32,7 @@ def _plan_with_a_refused_row(uploader: Uploader, n: int) -> None:
         ]
         ledger.plan_chunk(lease, state.id, items)
         ledger.complete_input(lease, state.id, rows_total=n)
-        ledger.release_lease(lease)
+        ledger.leases.release(lease)
 
 
 def test_a_batch_refused_without_a_phone_is_narrowed_to_the_refused_row(

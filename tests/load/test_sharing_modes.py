@@ -45,7 +45,7 @@ def _hold_lease_and_freeze(uploader: Uploader, n: int, ttl_s: float) -> Any:
         run_id = ledger.start_run(
             command="upload", files=[], config_digest="x" * 64, campaign_id=campaign.id
         )
-        lease = ledger.acquire_lease(
+        lease = ledger.leases.acquire(
             campaign.id, owner="other-host:4242:abcd", ttl_s=ttl_s, run_id=run_id
         )
         plan_file(cfg, csv, file_info(csv), ledger, lease, now=uploader.clock())

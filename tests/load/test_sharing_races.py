@@ -25,6 +25,9 @@ from pipeline.errors import ExitCode
 from pipeline.ledger import BatchWork, Ledger, Worker, open_ledger
 from pipeline.ledger.admin.verify import verify_ledger
 from pipeline.ledger.batches import canonical_body
+from pipeline.ledger.sharing.leases import Leases
+from pipeline.ledger.sharing.workers import Workers
+from pipeline.ledger.store.database import Store
 from pipeline.load import UploadSummary
 from pipeline.load.planning import plan_file
 from pipeline.load.run import file_info, run_upload
@@ -66,11 +69,11 @@ def _other_host_plans(uploader: Uploader, csv: Path, *, ttl_s: float, release: b
         run_id = ledger.start_run(
             command="upload", files=[], config_digest="x" * 64, campaign_id=campaign.id
         )
-        lease = ledger.acquire_lease(campaign.id, owner=OTHER, ttl_s=ttl_s, run_id=run_id)
+        lease = ledger.leases.acquire(campaign.id, owner=OTHER, ttl_s=ttl_s, run_id=run_id)
         plan_file(cfg, csv, file_info(csv), ledger, lease, now=uploader.clock())
         ledger.freeze_batches(lease, batch_size=10, body_for=canonical_body)
         if release:
-            ledger.release_lease(lease)
+            ledger.leases.release(lease)
         return campaign.id
 
 
@@ -140,7 +143,7 @@ def test_a_run_does_not_report_work_left_while_a_live_worker_is_retrying_it(
     cfg = uploader.config()
     client = CallsApiClient.from_config(cfg, uploader.token)
     with open_ledger(pg_url, clock=uploader.clock) as other:
-        w2 = other.register_worker(campaign_id, owner="other-host:4343:w2", ttl_s=600)
+        w2 = other.workers.register(campaign_id, owner="other-host:4343:w2", ttl_s=600)
         (held,) = other.claim_sendable(w2, limit=1)
         other.mark_attempt(w2, held.id)
         other.record_unknown(w2, held.id, error="503 Service Unavailable")  # now backing off
@@ -210,7 +213,7 @@ def test_reconcile_beside_a_sending_worker_never_adopts_that_workers_new_job(
     cfg = uploader.config()
     plain = CallsApiClient.from_config(cfg, uploader.token)
     with open_ledger(pg_url, clock=uploader.clock) as other:
-        w2 = other.register_worker(campaign_id, owner="other-host:4343:w2", ttl_s=600)
+        w2 = other.workers.register(campaign_id, owner="other-host:4343:w2", ttl_s=600)
         (y,) = other.claim_sendable(w2, limit=5)  # A's batch is expired: only Y is sendable
         on_wire: list[list[str]] = []
 
@@ -231,7 +234,7 @@ def test_reconcile_beside_a_sending_worker_never_adopts_that_workers_new_job(
         finally:
             _ReportHook.before = None
         w2_records()
-        other.end_worker(w2)
+        other.workers.end(w2)
     uploader.on_sleep = None
     uploader.run()  # anything left (a refreshed A) goes out now
 
@@ -243,9 +246,9 @@ def test_reconcile_beside_a_sending_worker_never_adopts_that_workers_new_job(
     )
 
 
-class _RacingLedger(Ledger):
-    """A ledger whose ``others_in_flight``, once armed, lets ``race`` run right after it
-    answered — the instant between a sharing run's "is anyone busy?" and its own claim."""
+class _RacingWorkers(Workers):
+    """``ledger.workers`` whose ``others_in_flight``, once armed, lets ``race`` run right after
+    it answered — the instant between a sharing run's "is anyone busy?" and its own claim."""
 
     race: Callable[[], None] | None = None
     armed = False
@@ -257,9 +260,26 @@ class _RacingLedger(Ledger):
             race()
         return busy
 
-    def release_lease(self, lease: Any) -> None:
-        super().release_lease(lease)
-        self.armed = True  # our turn as coordinator is over: from now on it may end
+
+class _ArmingLeases(Leases):
+    """``ledger.leases`` that arms ``workers`` once the lease is released."""
+
+    def __init__(self, store: Store, workers: _RacingWorkers) -> None:
+        super().__init__(store)
+        self.racing = workers
+
+    def release(self, lease: Any) -> None:
+        super().release(lease)
+        self.racing.armed = True  # our turn as coordinator is over: from now on it may end
+
+
+def _racing_ledger(pg_url: str, uploader: Uploader, race: Callable[[], None]) -> Ledger:
+    ledger = open_ledger(pg_url, clock=uploader.clock, key_safety_margin_s=3600)
+    workers = _RacingWorkers(ledger.store)
+    workers.race = race
+    ledger.workers = workers
+    ledger.leases = _ArmingLeases(ledger.store, workers)
+    return ledger
 
 
 def test_a_run_does_not_end_with_work_left_when_a_peer_claims_the_last_batches_meanwhile(
@@ -277,7 +297,7 @@ def test_a_run_does_not_end_with_work_left_when_a_peer_claims_the_last_batches_m
     client = CallsApiClient.from_config(cfg, uploader.token)
     with open_ledger(pg_url, clock=uploader.clock) as other:
         campaign_id = other.ensure_campaign(uploader.token).id
-        w2 = other.register_worker(campaign_id, owner="other-host:4343:w2", ttl_s=600)
+        w2 = other.workers.register(campaign_id, owner="other-host:4343:w2", ttl_s=600)
         taken: list[BatchWork] = []
         raced: list[bool] = []
 
@@ -286,10 +306,10 @@ def test_a_run_does_not_end_with_work_left_when_a_peer_claims_the_last_batches_m
             run_id = other.start_run(
                 command="upload", files=[], config_digest="x" * 64, campaign_id=campaign_id
             )
-            lease = other.acquire_lease(campaign_id, owner=OTHER, ttl_s=600, run_id=run_id)
+            lease = other.leases.acquire(campaign_id, owner=OTHER, ttl_s=600, run_id=run_id)
             plan_file(cfg, second, file_info(second), other, lease, now=uploader.clock())
             other.freeze_batches(lease, batch_size=10, body_for=canonical_body)
-            other.release_lease(lease)
+            other.leases.release(lease)
             taken.extend(other.claim_sendable(w2, limit=10))
 
         def peer_sends() -> None:
@@ -297,10 +317,7 @@ def test_a_run_does_not_end_with_work_left_when_a_peer_claims_the_last_batches_m
                 _send(other, w2, taken.pop(), client)
 
         uploader.on_sleep = peer_sends
-        cfg_ledger = _RacingLedger(
-            open_ledger(pg_url).engine, clock=uploader.clock, key_safety_margin_s=3600
-        )
-        cfg_ledger.race = peer_plans_and_claims
+        cfg_ledger = _racing_ledger(pg_url, uploader, peer_plans_and_claims)
         summary = run_upload(
             cfg,
             [first],

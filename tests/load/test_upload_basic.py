@@ -64,7 +64,7 @@ def test_a_second_run_while_the_lease_is_held_sends_nothing(
     csv = uploader.csv(5)
     with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
         camp = ledger.ensure_campaign(uploader.token)
-        ledger.acquire_lease(camp.id, owner="elsewhere:1:x", ttl_s=600)
+        ledger.leases.acquire(camp.id, owner="elsewhere:1:x", ttl_s=600)
     with pytest.raises(LeaseHeldError) as caught:
         uploader.run(csv)
     assert caught.value.exit_code == ExitCode.LEASE_HELD
@@ -83,6 +83,6 @@ def test_a_lease_left_by_a_dead_process_of_this_host_is_taken_over(
     with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
         camp = ledger.ensure_campaign(uploader.token)
         owner = f"{socket.gethostname()}:{gone.stdout.strip()}:dead"
-        ledger.acquire_lease(camp.id, owner=owner, ttl_s=600)
+        ledger.leases.acquire(camp.id, owner=owner, ttl_s=600)
     assert uploader.run(uploader.csv(5)).exit_code == ExitCode.OK
     assert len(emulator.jobs(campaign["id"])) == 5

@@ -120,13 +120,13 @@ def test_a_bad_row_is_rejected_and_the_rest_resent_under_new_keys(
     with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
         camp = ledger.ensure_campaign(uploader.token)
         run_id = ledger.start_run(command="upload", files=[], config_digest="x")
-        lease = ledger.acquire_lease(camp.id, owner="old:1:x", ttl_s=1, run_id=run_id)
+        lease = ledger.leases.acquire(camp.id, owner="old:1:x", ttl_s=1, run_id=run_id)
         state = ledger.begin_input(lease, name="old.csv", sha256="0" * 64)
         items = [CallItem(i + 1, phone(i), {"name": f"N{i}"}) for i in range(5)]
         items.insert(2, CallItem(6, "12345", {"name": "bad"}))
         ledger.plan_chunk(lease, state.id, items)
         ledger.complete_input(lease, state.id, rows_total=6)
-        ledger.release_lease(lease)
+        ledger.leases.release(lease)
 
     summary = uploader.run()
     assert summary.exit_code == ExitCode.OK, summary.lines()

@@ -27,8 +27,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.ledger.base import LedgerBase
 from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store
 from pipeline.ledger.store.states import REJECTED, ROW_TERMINAL
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
@@ -80,7 +80,7 @@ def _candidates(cutoff: datetime) -> sa.Select[Any]:
 
 
 def purge_ledger(
-    ledger: LedgerBase, *, cutoff: datetime, dry_run: bool = False, chunk: int = 5000
+    ledger: Store, *, cutoff: datetime, dry_run: bool = False, chunk: int = 5000
 ) -> PurgeResult:
     """Drop phones, payloads, rejection texts and report data of rows finished before ``cutoff``.
 
@@ -88,14 +88,14 @@ def purge_ledger(
     huge transaction nor loses finished chunks when it is interrupted (a rerun continues).
     """
     result = PurgeResult(cutoff=cutoff)
-    with ledger.read().connect() as conn:
+    with ledger.engine.connect() as conn:
         found = [(int(row.id), int(row.run_id)) for row in conn.execute(_candidates(cutoff))]
     for _row, run_id in found:
         result.runs[run_id] = result.runs.get(run_id, 0) + 1
     result.rows = len(found)
     ids = [row_id for row_id, _ in found]
     if dry_run:
-        with ledger.read().connect() as conn:
+        with ledger.engine.connect() as conn:
             result.reports = _count_reports(conn, ids, chunk)
         return result
     r = t.rows.c

@@ -1,23 +1,31 @@
-"""What every part of the ledger shares: the engine, the clock, events, and the fence.
+"""The ledger's database handle: one transaction, the clock, the audit trail, bulk SQL.
 
-The :class:`~pipeline.ledger.Ledger` class is assembled from mixins (runs, planning, sending,
-reconciliation, leases), each a module with one reason to change; they all build on
-:class:`LedgerBase` here.
+Usage (inside the ledger; callers go through :class:`~pipeline.ledger.Ledger`'s rooms)::
+
+    store = Store(open_engine(url), clock=utc_now, key_safety_margin_s=3600)
+    with store.transaction() as conn:                  # driver errors become LedgerError
+        conn.execute(...)
+        store.event(conn, entity="batch", entity_id=7, from_state="planned",
+                    to_state="sending", reason="attempt 1 with key …", by=lease)
+    bulk_insert(conn, schema.rows, ("id", "phone"), [(1, "79161234567")])   # hot paths
+
+Every room of the ledger (runs, planning, sending, leases…) holds the same :class:`Store`;
+every write it makes is one :meth:`Store.transaction` that appends its audit events.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from pipeline.errors import LedgerError, PipelineError, StaleLeaseError
+from pipeline.errors import LedgerError, PipelineError
 
 if TYPE_CHECKING:  # batches imports this module
     from pipeline.ledger.batches import PlannedRow
@@ -34,51 +42,30 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True, slots=True)
-class Lease:
-    """Proof that this process is the one writer of a campaign; every write carries it.
+class Actor(Protocol):
+    """Who makes a write, as its audit event names it: a lease holder or a sharing worker
+    (:class:`~pipeline.ledger.sharing.holders.Holder`)."""
 
-    ``epoch`` grows by one on every acquisition, so a writer that slept through a takeover
-    holds a smaller epoch and its writes are refused (:class:`StaleLeaseError`).
-    """
+    @property
+    def owner(self) -> str: ...
 
-    campaign_id: int
-    owner: str
-    epoch: int
-    expires_at: datetime
-    run_id: int | None = None
+    @property
+    def epoch(self) -> int: ...
 
-
-@dataclass(frozen=True, slots=True)
-class Worker:
-    """One upload process sharing a campaign's batches with others (PostgreSQL work sharing).
-
-    ``epoch`` is the worker's row id in ``workers``: unique and growing, it is the fencing token
-    stamped on every batch the worker claims. Like a :class:`Lease` it is passed to every send
-    operation; unlike a lease, many workers may be live on one campaign at once.
-    """
-
-    campaign_id: int
-    owner: str
-    epoch: int
-    expires_at: datetime
-    run_id: int | None = None
+    @property
+    def run_id(self) -> int | None: ...
 
 
-# Who may claim and send batches: the campaign's one lease holder, or one of several workers.
-Holder = Lease | Worker
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+", re.IGNORECASE)
 
 
-def live_worker(owner: sa.ColumnElement[str | None], now: datetime) -> sa.Exists:
-    """EXISTS a live worker named ``owner`` (not ended, not expired at ``now``)."""
-    w = t.workers.c
-    return (
-        sa.select(w.id).where(w.owner == owner, w.ended_at.is_(None), w.expires_at > now).exists()
-    )
+def clean_error(text: str) -> str:
+    """Error text safe to store: secrets masked, URLs dropped, bounded length."""
+    return _URL.sub("<url>", redact(text))[:1000]
 
 
-class LedgerBase:
-    """Engine, clock and the helpers every state change uses."""
+class Store:
+    """The engine, the clock, and what every write of the ledger uses."""
 
     def __init__(
         self, engine: Engine, *, clock: Clock = utc_now, key_safety_margin_s: float
@@ -149,56 +136,16 @@ class LedgerBase:
         """The engine, for read-only queries (audit)."""
         return self.engine
 
-    def fence(self, conn: sa.Connection, lease: Lease) -> None:
-        """Refuse the enclosing transaction's write unless ``lease`` is still the current one.
-
-        A conditional UPDATE of the lease row: it matches only while owner and epoch are
-        unchanged, and on PostgreSQL it also locks the row until commit, so a takeover cannot
-        slip in between this check and the write it protects.
-        """
-        result = conn.execute(
-            sa.update(t.leases)
-            .where(
-                t.leases.c.campaign_id == lease.campaign_id,
-                t.leases.c.epoch == lease.epoch,
-                t.leases.c.owner == lease.owner,
-            )
-            .values(epoch=t.leases.c.epoch)
-        )
-        if result.rowcount != 1:
-            raise StaleLeaseError(
-                f"the lease of campaign {lease.campaign_id} held by {lease.owner!r} at epoch "
-                f"{lease.epoch} was taken over or released; this write was refused and nothing "
-                f"changed. Another run now owns the campaign: stop this one."
-            )
-
-    def fence_holder(self, conn: sa.Connection, holder: Holder) -> None:
-        """:meth:`fence` for a lease; for a worker, refuse unless its row is live at ``now``.
-
-        Expiry is final: a worker that slept past ``expires_at`` stays refused even if nobody
-        took its batches yet (its renewal is refused too), so it cannot come back half-way.
-        The UPDATE locks the worker row on PostgreSQL until commit.
-        """
-        if isinstance(holder, Lease):
-            self.fence(conn, holder)
-            return
-        w = t.workers.c
-        result = conn.execute(
-            sa.update(t.workers)
-            .where(
-                w.id == holder.epoch,
-                w.owner == holder.owner,
-                w.ended_at.is_(None),
-                w.expires_at > self.now(),
-            )
-            .values(expires_at=w.expires_at)
-        )
-        if result.rowcount != 1:
-            raise StaleLeaseError(
-                f"worker {holder.owner!r} (epoch {holder.epoch}) of campaign "
-                f"{holder.campaign_id} has expired or ended; this write was refused and nothing "
-                f"changed. Other workers may have taken its batches over: stop this one."
-            )
+    def count(self, query: sa.Select[Any], what: str) -> int:
+        """The number one ``SELECT count(...)`` reads; LedgerError names ``what`` if it fails."""
+        try:
+            with self.engine.connect() as conn:
+                return int(conn.execute(query).scalar_one())
+        except SQLAlchemyError as exc:
+            raise LedgerError(
+                f"cannot read {what}: {exc.__class__.__name__}; check the ledger database and "
+                f"run again."
+            ) from None
 
     def event(
         self,
@@ -209,7 +156,7 @@ class LedgerBase:
         from_state: str | None,
         to_state: str | None,
         reason: str,
-        lease: Holder | None = None,
+        lease: Actor | None = None,
         run_id: int | None = None,
         at: datetime | None = None,
     ) -> None:
@@ -233,7 +180,7 @@ class LedgerBase:
         conn: sa.Connection,
         entries: Sequence[tuple[str, int, str | None, str | None, str]],
         *,
-        lease: Holder | None,
+        lease: Actor | None,
         at: datetime,
     ) -> None:
         """Append several audit events ``(entity, entity id, from, to, why)`` at once: what
@@ -326,6 +273,17 @@ def reserve_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
         return sorted(int(value) for (value,) in drawn)
     top = conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
     return list(range(top + 1, top + 1 + count))
+
+
+def executemany(conn: sa.Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
+    """One statement (``?`` placeholders) for many parameter tuples, through the driver."""
+    if not params:
+        return
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(driver_sql(conn, sql), params)
+    finally:
+        cursor.close()
 
 
 def bulk_insert(
