@@ -75,30 +75,46 @@ batch and its worker row live, so a worker frozen past its expiry changes nothin
 freezing and reconciliation still need the campaign lease, which the workers take in turn.
 """
 
-from pipeline.ledger.batches import BatchWork, BodyFor
-from pipeline.ledger.freeze import split_batches
 from pipeline.ledger.ledger import Ledger, open_ledger
-from pipeline.ledger.plan import DEFAULT_REPEAT_WINDOW_S, PlanCounts
-from pipeline.ledger.runs import Campaign, InputState
 from pipeline.ledger.sharing.holders import Holder, Lease, Worker
 from pipeline.ledger.store.database import Clock, utc_now
 from pipeline.ledger.store.keys import canonical_json, row_key, token_fingerprint
+from pipeline.ledger.transitions.bodies import BatchWork, BodyFor, canonical_body
+from pipeline.ledger.transitions.campaigns import Campaign
+from pipeline.ledger.transitions.cancels import CancelRecord, CancelTarget, CancelWork
+from pipeline.ledger.transitions.freezing import Freezer, split_batches
+from pipeline.ledger.transitions.inputs import InputState
+from pipeline.ledger.transitions.outcomes import NOT_FOUND, Outcome, ResultRow, RowSelection
+from pipeline.ledger.transitions.planning import DEFAULT_REPEAT_WINDOW_S, PlanCounts
+from pipeline.ledger.transitions.rows import PlanRecord, PreparedChunk, gc_paused
 from pipeline.records import InputFile
 
 __all__ = [
     "DEFAULT_REPEAT_WINDOW_S",
+    "NOT_FOUND",
     "BatchWork",
     "BodyFor",
     "Campaign",
+    "CancelRecord",
+    "CancelTarget",
+    "CancelWork",
     "Clock",
+    "Freezer",
     "Holder",
     "InputFile",
     "InputState",
     "Lease",
     "Ledger",
+    "Outcome",
     "PlanCounts",
+    "PlanRecord",
+    "PreparedChunk",
+    "ResultRow",
+    "RowSelection",
     "Worker",
+    "canonical_body",
     "canonical_json",
+    "gc_paused",
     "open_ledger",
     "row_key",
     "split_batches",

@@ -34,9 +34,7 @@ import sqlalchemy as sa
 
 from pipeline.api import CallsApiClient
 from pipeline.errors import LedgerError, PipelineError
-from pipeline.ledger import BatchWork, Holder, Lease, Ledger
-from pipeline.ledger.freeze import Freezer
-from pipeline.ledger.planrows import gc_paused
+from pipeline.ledger import BatchWork, Freezer, Holder, Lease, Ledger, gc_paused
 from pipeline.ledger.store import schema as t
 from pipeline.ledger.store.states import BATCHED, PLANNED
 from pipeline.load.overlap import Flights, Group
@@ -65,7 +63,7 @@ def pending_rows(ledger: Ledger, campaign_id: int) -> int:
     query = sa.select(sa.func.count()).where(
         r.campaign_id == campaign_id, r.state.in_((PLANNED, BATCHED))
     )
-    with ledger.read().connect() as conn:
+    with ledger.store.engine.connect() as conn:
         return int(conn.execute(query).scalar_one())
 
 
@@ -112,7 +110,9 @@ class Dispatcher:
         """Freeze every planned row of the campaign into batches of ``batch_size`` now."""
         self._freezer = None  # its carried rows are frozen here; it must not freeze them again
         if self.lease is not None:
-            self.ledger.freeze_batches(self.lease, batch_size=self.batch_size, body_for=BODY_FOR)
+            self.ledger.freezing.freeze_batches(
+                self.lease, batch_size=self.batch_size, body_for=BODY_FOR
+            )
 
     def start_freezing(self) -> None:
         """Freeze every planned row (from the first) before the next claim of ``send_all``.
@@ -123,7 +123,7 @@ class Dispatcher:
         if self.lease is None:
             self._freezer = None
             return
-        self._freezer = self.ledger.freezer(
+        self._freezer = self.ledger.freezing.freezer(
             self.lease, batch_size=self.batch_size, body_for=BODY_FOR
         )
 
@@ -205,7 +205,7 @@ class Dispatcher:
         if not self.sender.budget.allows():
             self.sender.control.budget_spent = True
             return []
-        works = self.ledger.claim_sendable(self.holder, limit=limit)
+        works = self.ledger.sending.claim_sendable(self.holder, limit=limit)
         if works and not self.may_send():
             return []
         return works

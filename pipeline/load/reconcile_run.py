@@ -45,8 +45,8 @@ def run_reconcile(
     lease (on a sharing PostgreSQL ledger: while an upload plans, freezes or reconciles; it
     may run beside uploads that are only sending, whose batches it leaves alone).
     """
-    campaign = ledger.ensure_campaign(token)
-    run_id = ledger.start_run(
+    campaign = ledger.campaigns.ensure(token)
+    run_id = ledger.runs.start(
         command="reconcile", files=[], config_digest=config_digest(cfg), campaign_id=campaign.id
     )
     try:
@@ -58,7 +58,7 @@ def run_reconcile(
             owner_is_dead=owner_is_dead,
         )
     except PipelineError as exc:
-        ledger.finish_run(run_id, exit_status=exc.exit_code)
+        ledger.runs.finish(run_id, exit_status=exc.exit_code)
         raise
     status = ExitCode.FAILED
     ttl = cfg.upload.lease_ttl_s
@@ -88,7 +88,7 @@ def run_reconcile(
         status = exc.exit_code
         raise
     finally:
-        ledger.finish_run(run_id, exit_status=status)
+        ledger.runs.finish(run_id, exit_status=status)
         ledger.leases.release(lease)
         ledger.workers.end(worker)
     return counts, pending

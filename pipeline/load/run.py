@@ -110,8 +110,8 @@ def run_upload(
     with Snapshots() as snapshots:
         inputs = [snapshots.take(path) for path in files]
         shared = sharing(cfg, ledger)
-        campaign = ledger.ensure_campaign(token)
-        run_id = ledger.start_run(
+        campaign = ledger.campaigns.ensure(token)
+        run_id = ledger.runs.start(
             command="upload",
             files=[snap.info for snap in inputs],
             config_digest=config_digest(cfg),
@@ -160,7 +160,7 @@ def run_upload(
 
 def sharing(cfg: Config, ledger: Ledger) -> bool:
     """Whether this run shares the campaign's batches with other runs (see upload.share_work)."""
-    backend = ledger.engine.dialect.name
+    backend = ledger.store.engine.dialect.name
     if cfg.upload.share_work is None:
         return backend == "postgresql"
     if cfg.upload.share_work and backend != "postgresql":
@@ -182,7 +182,7 @@ def _acquire(ledger: Ledger, campaign_id: int, run_id: int, ttl_s: float) -> Lea
             owner_is_dead=owner_is_dead,
         )
     except LeaseHeldError as exc:
-        ledger.finish_run(run_id, exit_status=exc.exit_code)
+        ledger.runs.finish(run_id, exit_status=exc.exit_code)
         raise
 
 
@@ -330,7 +330,9 @@ class _Run:
                 return  # our worker is gone (stalled past its lease): write nothing more
             if control.interrupted:
                 return  # stopped from outside; its polls would not wait, only spin
-            if not coordinated or (not control.stopped and ledger.planned_rows(worker.campaign_id)):
+            if not coordinated or (
+                not control.stopped and ledger.freezing.planned_rows(worker.campaign_id)
+            ):
                 lease = self._try_lease(worker)
                 if lease is not None:
                     keeper.adopt(lease)
@@ -415,7 +417,7 @@ class _Run:
             s.batches_confirmed = control.confirmed_batches
             s.pending_campaign = pending_rows(self.ledger, self.campaign_id)
             s.duration_s = (self.clock() - started).total_seconds()
-            counts = self.ledger.finish_run(
+            counts = self.ledger.runs.finish(
                 run_id,
                 # pending_campaign includes this run's rows, so the code is already final here
                 exit_status=s.exit_code,

@@ -1,6 +1,6 @@
 """Cut accepted items into addPhones batches with no phone twice in one batch (streaming).
 
-The rule is the planner's (``pipeline.ledger.plan.split_batches``): items in row order fill a
+The rule is the planner's (``pipeline.ledger.split_batches``): items in row order fill a
 batch; an item whose phone is already in the batch waits at the front for the next one. The
 ``validate --emit-batches`` dry run uses this to show the bodies the planner would freeze.
 

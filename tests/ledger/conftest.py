@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from pipeline.ledger import Lease, Ledger, open_ledger
-from pipeline.ledger.plan import PlanRecord
+from pipeline.ledger import Lease, Ledger, PlanRecord, open_ledger
 from pipeline.records import CallItem, InputFile
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -103,8 +102,8 @@ def start(
     ledger: Ledger, *, token: str = TOKEN, owner: str = "worker-1", ttl_s: float = 600
 ) -> Setup:
     """Register the campaign, start a run and take the lease."""
-    campaign = ledger.ensure_campaign(token)
-    run_id = ledger.start_run(
+    campaign = ledger.campaigns.ensure(token)
+    run_id = ledger.runs.start(
         command="upload",
         files=[InputFile("export.csv", "ab" * 32, 10)],
         config_digest="c" * 64,
@@ -128,9 +127,9 @@ def plan_file(
     s: Setup, records: Sequence[PlanRecord], *, sha: str = "ab" * 32, **kw: object
 ) -> int:
     """Plan a whole file in one chunk; returns the input id."""
-    state = s.ledger.begin_input(s.lease, name="export.csv", sha256=sha)
-    s.ledger.plan_chunk(s.lease, state.id, records, **kw)  # type: ignore[arg-type]
-    s.ledger.complete_input(s.lease, state.id, rows_total=len(records))
+    state = s.ledger.inputs.begin(s.lease, name="export.csv", sha256=sha)
+    s.ledger.planning.plan_chunk(s.lease, state.id, records, **kw)  # type: ignore[arg-type]
+    s.ledger.inputs.complete(s.lease, state.id, rows_total=len(records))
     return state.id
 
 
@@ -142,7 +141,7 @@ def scalar(ledger: Ledger) -> ScalarQuery:
     """Run one SQL query in the test's ledger and return the first column of the first row."""
 
     def run(sql: str) -> object:
-        with ledger.engine.connect() as conn:
+        with ledger.store.engine.connect() as conn:
             return conn.exec_driver_sql(sql).scalar()
 
     return run
@@ -156,7 +155,7 @@ def column(ledger: Ledger) -> ColumnQuery:
     """Run one SQL query in the test's ledger and return its first column as a list."""
 
     def run(sql: str) -> list[object]:
-        with ledger.engine.connect() as conn:
+        with ledger.store.engine.connect() as conn:
             return list(conn.exec_driver_sql(sql).scalars())
 
     return run

@@ -56,7 +56,7 @@ def test_a_campaign_created_by_another_host_at_the_same_moment_is_found(pg_url: 
                 )
                 found: list[int] = []
                 racer = threading.Thread(
-                    target=lambda: found.append(ledger.ensure_campaign(token).id)
+                    target=lambda: found.append(ledger.campaigns.ensure(token).id)
                 )
                 racer.start()
                 racer.join(timeout=1.0)  # it is blocked on our uncommitted row
@@ -65,4 +65,4 @@ def test_a_campaign_created_by_another_host_at_the_same_moment_is_found(pg_url: 
                 racer.join(timeout=30)
         finally:
             other.dispose()
-        assert found == [ledger.ensure_campaign(token).id]
+        assert found == [ledger.campaigns.ensure(token).id]

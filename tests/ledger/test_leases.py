@@ -61,25 +61,25 @@ def test_stale_writer_is_fenced_and_changes_nothing(
 ) -> None:
     s = start(ledger, ttl_s=60)
     plan_file(s, items(4))
-    ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for)
-    (w1, w2) = ledger.claim_sendable(s.lease, limit=5)
-    ledger.mark_attempt(s.lease, w1.id)
+    ledger.freezing.freeze_batches(s.lease, batch_size=2, body_for=body_for)
+    (w1, w2) = ledger.sending.claim_sendable(s.lease, limit=5)
+    ledger.sending.mark_attempt(s.lease, w1.id)
     clock.advance(seconds=61)  # worker-1 pauses (GC, suspended VM) past its lease
     lease2 = ledger.leases.acquire(s.campaign_id, owner="worker-2", ttl_s=600)
     events_before = scalar("SELECT count(*) FROM events")
 
     stale_writes: list[Callable[[], object]] = [
-        lambda: ledger.record_success(s.lease, w1.id, ["a", "b"]),
-        lambda: ledger.record_unknown(s.lease, w1.id, error="late"),
-        lambda: ledger.record_bad_row(
+        lambda: ledger.replies.record_success(s.lease, w1.id, ["a", "b"]),
+        lambda: ledger.replies.record_unknown(s.lease, w1.id, error="late"),
+        lambda: ledger.replies.record_bad_row(
             s.lease, w1.id, phone=w1.items[0].phone, code="x", message="y"
         ),
-        lambda: ledger.record_rejected(s.lease, w1.id, code="x", message="y"),
-        lambda: ledger.mark_attempt(s.lease, w2.id),
-        lambda: ledger.claim_sendable(s.lease, limit=5),
-        lambda: ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for),
+        lambda: ledger.replies.record_rejected(s.lease, w1.id, code="x", message="y"),
+        lambda: ledger.sending.mark_attempt(s.lease, w2.id),
+        lambda: ledger.sending.claim_sendable(s.lease, limit=5),
+        lambda: ledger.freezing.freeze_batches(s.lease, batch_size=2, body_for=body_for),
         lambda: ledger.leases.renew(s.lease, ttl_s=60),
-        lambda: ledger.begin_input(s.lease, name="x.csv", sha256="ef" * 32),
+        lambda: ledger.inputs.begin(s.lease, name="x.csv", sha256="ef" * 32),
     ]
     for write in stale_writes:
         with pytest.raises(StaleLeaseError, match="was refused and nothing changed"):
@@ -89,7 +89,7 @@ def test_stale_writer_is_fenced_and_changes_nothing(
     assert scalar("SELECT count(*) FROM rows WHERE job_id IS NOT NULL") == 0
     assert scalar("SELECT owner FROM leases") == "worker-2"
     # The new owner takes the batch in doubt over (same key, key still fresh).
-    claimed = ledger.claim_sendable(lease2, limit=5)
+    claimed = ledger.sending.claim_sendable(lease2, limit=5)
     assert {w.id for w in claimed} == {w1.id, w2.id}
-    ledger.mark_attempt(lease2, w1.id)
-    ledger.record_success(lease2, w1.id, ["a", "b"])
+    ledger.sending.mark_attempt(lease2, w1.id)
+    ledger.replies.record_success(lease2, w1.id, ["a", "b"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.ledger.batches import PlannedRow
-from pipeline.ledger.freeze import split_batches
+from pipeline.ledger import split_batches
+from pipeline.ledger.transitions.bodies import PlannedRow
 
 
 def _rows(phones: list[int]) -> list[PlannedRow]:

@@ -29,7 +29,7 @@ def _ledger(uploader: Uploader, sql: str) -> list[tuple[Any, ...]]:
 
 def _verified(uploader: Uploader) -> list[Any]:
     with open_ledger(uploader.ledger_url) as ledger:
-        return list(verify_ledger(ledger.read()))
+        return list(verify_ledger(ledger.store.engine))
 
 
 def _statuses(uploader: Uploader) -> Counter[int]:

@@ -128,7 +128,7 @@ class Leases:
                 from_state=None,
                 to_state="held",
                 reason=f"acquired epoch {epoch}: {why}",
-                lease=lease,
+                by=lease,
                 at=now,
             )
             return lease
@@ -171,7 +171,7 @@ class Leases:
                     from_state="held",
                     to_state="released",
                     reason=f"released epoch {lease.epoch}",
-                    lease=lease,
+                    by=lease,
                 )
         except StaleLeaseError:
             return  # someone else owns it now; there is nothing of ours to release

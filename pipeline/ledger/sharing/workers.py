@@ -64,7 +64,7 @@ class Workers:
                 from_state=None,
                 to_state="live",
                 reason=f"worker {owner!r} joined campaign {campaign_id} (epoch {worker.epoch})",
-                lease=worker,
+                by=worker,
                 at=now,
             )
         return worker
@@ -98,7 +98,7 @@ class Workers:
                     from_state="live",
                     to_state="ended",
                     reason="run finished",
-                    lease=worker,
+                    by=worker,
                 )
 
     def reap(self, campaign_id: int, *, owner_is_dead: Callable[[str], bool]) -> int:

@@ -19,17 +19,15 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.errors import LedgerError, PipelineError
-
-if TYPE_CHECKING:  # batches imports this module
-    from pipeline.ledger.batches import PlannedRow
 from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.bulk import bulk_insert, db_value
 from pipeline.ledger.store.failures import translate
 from pipeline.ledger.store.states import KEY_LIFETIME_S
 from pipeline.redact import redact
@@ -73,9 +71,6 @@ class Store:
         self.engine = engine
         self.clock = clock
         self.key_safety_margin_s = key_safety_margin_s
-        # Rows of batches this process froze and has not claimed yet (bounded; see freeze.py):
-        # claiming them needs no read back. Only committed batches are put here.
-        self.fresh_rows: dict[int, tuple[PlannedRow, ...]] = {}
 
     def now(self) -> datetime:
         """The injected clock's time, checked to be aware (naive times would compare wrongly)."""
@@ -132,10 +127,6 @@ class Store:
                 f"was rolled back; re-run to continue from the last committed state."
             ) from None
 
-    def read(self) -> Engine:
-        """The engine, for read-only queries (audit)."""
-        return self.engine
-
     def count(self, query: sa.Select[Any], what: str) -> int:
         """The number one ``SELECT count(...)`` reads; LedgerError names ``what`` if it fails."""
         try:
@@ -156,17 +147,18 @@ class Store:
         from_state: str | None,
         to_state: str | None,
         reason: str,
-        lease: Actor | None = None,
+        by: Actor | None = None,
         run_id: int | None = None,
         at: datetime | None = None,
     ) -> None:
-        """Append one audit event (who, when, which entity, from → to, why)."""
+        """Append one audit event (who, when, which entity, from → to, why): ``by`` the lease or
+        worker that writes (``run_id`` from it unless given), or the CLI when None."""
         conn.execute(
             sa.insert(t.events).values(
                 at=at or self.now(),
-                run_id=run_id if run_id is not None else (lease.run_id if lease else None),
-                actor=lease.owner if lease else "cli",
-                epoch=lease.epoch if lease else None,
+                run_id=run_id if run_id is not None else (by.run_id if by else None),
+                actor=by.owner if by else "cli",
+                epoch=by.epoch if by else None,
                 entity=entity,
                 entity_id=entity_id,
                 from_state=from_state,
@@ -180,13 +172,13 @@ class Store:
         conn: sa.Connection,
         entries: Sequence[tuple[str, int, str | None, str | None, str]],
         *,
-        lease: Actor | None,
+        by: Actor | None,
         at: datetime,
     ) -> None:
         """Append several audit events ``(entity, entity id, from, to, why)`` at once: what
         :meth:`event` does for each, in one statement (freezing thousands of small batches)."""
         when = db_value(conn, t.events.c.at, at)
-        who = (lease.run_id, lease.owner, lease.epoch) if lease else (None, "cli", None)
+        who = (by.run_id, by.owner, by.epoch) if by else (None, "cli", None)
         bulk_insert(conn, t.events, _EVENT_COLS, [(when, *who, *entry) for entry in entries])
 
 
@@ -201,13 +193,6 @@ _EVENT_COLS = (
     "to_state",
     "reason",
 )
-
-
-def db_value(conn: sa.Connection, column: sa.Column[Any], value: Any) -> Any:
-    """``value`` as SQLAlchemy binds it for ``column`` on this connection's dialect (times
-    become text on SQLite): for :func:`bulk_insert`, which hands the driver plain values."""
-    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    return process(value) if process is not None else value
 
 
 @contextmanager
@@ -237,96 +222,8 @@ def _sqlite_pragmas(conn: sa.Connection, pragmas: Sequence[tuple[str, str, str]]
             raise
 
 
-def driver_sql(conn: sa.Connection, sql: str) -> str:
-    """``sql`` written with ``?`` placeholders, in the connection's driver's own style.
-
-    For the few hot statements run through the driver (sqlite3 takes ``?``, psycopg ``%s``);
-    the SQL itself must be portable.
-    """
-    return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
-
-
 def inserted_id(result: sa.CursorResult[Any]) -> int:
     """The primary key of the row a single-row INSERT created."""
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
-
-
-def reserve_ids(conn: sa.Connection, table: sa.Table, count: int) -> list[int]:
-    """``count`` new primary keys of ``table`` (ascending), for an INSERT in this transaction
-    that names its ids: planning needs the ids of its rows before it inserts them, to insert
-    them already frozen into their batches.
-
-    SQLite: the ids after the largest, which is what SQLite itself would give; the transaction
-    holds the write lock (``BEGIN IMMEDIATE``), so nobody else takes them meanwhile.
-    PostgreSQL: drawn from the column's own sequence (PostgreSQL-only SQL, as nothing portable
-    reserves ids), so concurrent planners of other campaigns never get the same ones.
-    """
-    if count <= 0:
-        return []
-    if conn.dialect.name == "postgresql":
-        drawn = conn.exec_driver_sql(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            (table.name, count),
-        )
-        return sorted(int(value) for (value,) in drawn)
-    top = conn.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
-    return list(range(top + 1, top + 1 + count))
-
-
-def executemany(conn: sa.Connection, sql: str, params: list[tuple[Any, ...]]) -> None:
-    """One statement (``?`` placeholders) for many parameter tuples, through the driver."""
-    if not params:
-        return
-    cursor = conn.connection.cursor()
-    try:
-        cursor.executemany(driver_sql(conn, sql), params)
-    finally:
-        cursor.close()
-
-
-def bulk_insert(
-    conn: sa.Connection, table: sa.Table, cols: Sequence[str], values: Sequence[Sequence[Any]]
-) -> None:
-    """INSERT many rows (tuples or lists in ``cols`` order) through the driver's executemany.
-
-    The statement is compiled by SQLAlchemy for the connection's dialect (so the SQL is the
-    same portable INSERT), but the parameters go to the driver as plain sequences: SQLAlchemy's
-    per-row parameter processing would cost more than SQLite's insert itself. Only for
-    str/int/None values, which need no type processing.
-    """
-    if not values:
-        return
-    if conn.dialect.name == "postgresql":
-        # COPY inside the transaction: one round trip per chunk of data instead of one
-        # statement per row (psycopg's executemany cost 17 ms per 500-row batch here).
-        listed = ", ".join(table.c[col].name for col in cols)
-        cursor: Any = conn.connection.cursor()
-        try:
-            with cursor.copy(f"COPY {table.name} ({listed}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
-        finally:
-            cursor.close()
-        return
-    compiled = sa.insert(table).compile(dialect=conn.dialect, column_keys=list(cols))
-    names = compiled.positiontup
-    params: Sequence[Any]
-    if names is not None and tuple(names) == tuple(cols):  # sqlite3: qmark, our order
-        params = values
-    elif names is not None:
-        order = [list(cols).index(name) for name in names]
-        params = [tuple(v[i] for i in order) for v in values]
-    else:  # named drivers (psycopg: %(name)s)
-        params = [dict(zip(cols, v, strict=True)) for v in values]
-    # The driver's own cursor, inside the transaction SQLAlchemy began on this connection;
-    # its errors are wrapped as SQLAlchemy's would be, so transaction() reports them.
-    sql, dbapi_error = str(compiled), conn.dialect.loaded_dbapi.Error
-    raw: Any = conn.connection.cursor()
-    try:
-        raw.executemany(sql, params)
-    except dbapi_error as exc:
-        raise sa.exc.DBAPIError.instance(sql, None, exc, dbapi_error) from exc
-    finally:
-        raw.close()

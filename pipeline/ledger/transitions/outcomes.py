@@ -1,16 +1,16 @@
 """Call outcomes in the ledger: which rows to report on, and the latest report of each job.
 
 ``jaicp-pipeline results`` reads the sent rows of a selection, fetches their jobs' reports
-from the server, stores the latest one per row (:meth:`OutcomesMixin.store_outcomes`, one
+from the server, stores the latest one per row (:meth:`Outcomes.record`, one
 transaction per chunk, replacing what an earlier fetch stored), then streams every row of the
-selection with its outcome (:meth:`OutcomesMixin.iter_results`).
+selection with its outcome (:meth:`Outcomes.iter_results`).
 
 Usage::
 
     sel = RowSelection(campaign_id=campaign.id, run_id=12)        # or since=datetime(...)
-    jobs = ledger.sent_jobs(sel)                                  # [(row_id, job_id), ...]
-    ledger.store_outcomes([Outcome(row_id, job_id, "noAnswer", 3, None, 0, None, None)])
-    for line in ledger.iter_results(sel):
+    jobs = ledger.outcomes.sent_jobs(sel)                         # [(row_id, job_id), ...]
+    ledger.outcomes.record([Outcome(row_id, job_id, "noAnswer", 3, None, 0, None, None)])
+    for line in ledger.outcomes.iter_results(sel):
         line.row_number, line.state, line.outcome and line.outcome.job_status
 """
 
@@ -79,7 +79,7 @@ class Outcome:
     call_duration_s: int | None
     finished_at: datetime | None
     report_data: Any
-    fetched_at: datetime | None = None  # set by store_outcomes
+    fetched_at: datetime | None = None  # set by Outcomes.record
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +113,11 @@ _OUTCOME_COLS = (
 )
 
 
-class OutcomesMixin(Store):
-    """Selecting rows and storing call outcomes (read-mostly; no lease needed)."""
+class Outcomes:
+    """``ledger.outcomes``: selecting rows and storing call outcomes (no lease needed)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def sent_jobs(self, selection: RowSelection) -> list[tuple[int, str]]:
         """(row id, job id) of every sent row of the selection, in file order."""
@@ -124,14 +127,14 @@ class OutcomesMixin(Store):
             .where(*selection.where(), r.state == SENT, r.job_id.is_not(None))
             .order_by(r.input_id, r.row_number)
         )
-        with self.engine.connect() as conn:
+        with self.store.engine.connect() as conn:
             return [(row_id, str(job)) for row_id, job in conn.execute(query)]
 
-    def store_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+    def record(self, outcomes: Sequence[Outcome]) -> None:
         """Replace the stored outcomes of these rows, in one transaction (bulk)."""
         if not outcomes:
             return
-        now = self.now()
+        now = self.store.now()
         values = [
             {
                 "row_id": o.row_id,
@@ -149,7 +152,7 @@ class OutcomesMixin(Store):
         ids = [o.row_id for o in outcomes]
         # Delete + insert instead of an upsert: portable (no ON CONFLICT dialects) and just as
         # fast in bulk; inside one transaction no reader sees the gap.
-        with self.transaction() as conn:
+        with self.store.transaction() as conn:
             conn.execute(sa.delete(t.job_outcomes).where(t.job_outcomes.c.row_id.in_(ids)))
             conn.execute(sa.insert(t.job_outcomes), values)
 
@@ -182,7 +185,7 @@ class OutcomesMixin(Store):
         )
         if sent_only:
             query = query.where(r.state == SENT)
-        with self.engine.connect() as conn:
+        with self.store.engine.connect() as conn:
             for row in conn.execution_options(yield_per=5_000).execute(query):
                 v = tuple(row)
                 outcome = None

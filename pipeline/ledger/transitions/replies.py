@@ -1,132 +1,62 @@
-"""Sending: claim fresh batches, record the intent before each send, record each outcome.
+"""Replies: what the server answered to a batch's request, recorded in one transaction.
 
-Usage (one batch; the HTTP call happens outside any transaction)::
+Usage (after ``ledger.sending.mark_attempt(lease, work.id)`` and the request)::
 
-    for work in ledger.claim_sendable(lease, limit=8):
-        body = work.body(encode_add_phones)            # digest checked
-        ledger.mark_attempt(lease, work.id)            # durable before the first byte
-        try:
-            ids = client.add_phones_body(body, idempotence_key=work.request_key)
-        except TransientApiError as exc:
-            ledger.record_unknown(lease, work.id, error=str(exc))
-        except BadRequestError as exc:
-            if exc.phone: ledger.record_bad_row(lease, work.id, phone=exc.phone, ...)
-            else:         ledger.record_rejected(lease, work.id, code=exc.error_type, ...)
-        else:
-            ledger.record_success(lease, work.id, ids)
+    try:
+        ids = client.add_phones_body(body, idempotence_key=work.request_key)
+    except TransientApiError as exc:
+        ledger.replies.record_unknown(lease, work.id, error=str(exc))    # retry: same key
+    except BadRequestError as exc:
+        if exc.phone: ledger.replies.record_bad_row(lease, work.id, phone=exc.phone, ...)
+        else:         ledger.replies.record_rejected(lease, work.id, code=exc.error_type, ...)
+    else:
+        ledger.replies.record_success(lease, work.id, ids)
 
-``claim_sendable`` never returns a batch whose key may have expired; ``mark_attempt`` checks
-again inside its transaction and raises :class:`~pipeline.errors.KeyExpiredError`.
-``mark_attempts`` and ``record_successes`` do the same for a group of batches in one
-transaction each (one flush for all).
-
-The statements and checks behind these operations are in :mod:`pipeline.ledger.sendsql`
-(``check_claim`` and ``clean_error`` are imported from here by reconciliation too).
+Every outcome must find the writer's own claim on a batch that was sent (sending/unknown);
+``record_successes`` records several batches in one transaction (one flush for all). A refusal
+that names no row, or a 413, is split instead (:mod:`.splits`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
-from pipeline.ledger.batches import BatchWork, load_work
-from pipeline.ledger.sendsql import (
-    CONFIRM,
-    MARK,
-    check_sendable,
-    mark_sent,
-    members,
-)
-from pipeline.ledger.sharing.claims import check_in_doubt, claim_batches, locked_batches
+from pipeline.ledger.sharing.claims import check_in_doubt, locked_batches
 from pipeline.ledger.sharing.holders import Holder, fence
 from pipeline.ledger.store import schema as t
-from pipeline.ledger.store.database import Store, clean_error, db_value, executemany
+from pipeline.ledger.store.bulk import db_value, driver_sql, executemany
+from pipeline.ledger.store.database import Store, clean_error
 from pipeline.ledger.store.states import (
     B_CONFIRMED,
     B_REJECTED,
-    B_SENDABLE,
-    B_SENDING,
     B_UNKNOWN,
     PLANNED,
     REJECTED,
+    SENT,
 )
+from pipeline.ledger.transitions.batches import members
+
+# Each row written once: its state, send time and job id together (a row's UPDATE rewrites the
+# row and moves it when it grows, which is most of the cost of recording an outcome). Through
+# the driver with plain values, like _CONFIRM: SQLAlchemy's per-row parameter processing would
+# cost more than the statements themselves.
+_SET_SENT = "UPDATE rows SET state = ?, sent_at = ?, job_id = ? WHERE id = ?"
+_CONFIRM = "UPDATE batches SET state = ?, finished_at = ? WHERE id = ?"
 
 
-class SendMixin(Store):
-    """Send-side operations of the :class:`~pipeline.ledger.Ledger`."""
+class Replies:
+    """``ledger.replies``: the outcome of each sent batch (confirmed, rejected, unknown)."""
 
-    def claim_sendable(self, lease: Holder, *, limit: int) -> list[BatchWork]:
-        """Claim up to ``limit`` batches that may be sent now under their own key.
-
-        Sendable: planned, unknown, or ``sending`` left by an earlier lease (a dead run),
-        not claimed by this lease yet, and with a key not older than 24 h minus the safety
-        margin. A batch this lease already gave up on (left unknown) is not offered again in
-        the same run. On PostgreSQL the rows are locked with SKIP LOCKED so several workers
-        can share the queue; SQLite ignores FOR UPDATE (one writer holds the file anyway).
-        """
-        b = t.batches.c
-        # A claim only stamps the epoch; losing it to a power cut loses nothing (the intent
-        # commit of mark_attempt is durable and flushes the claim with it).
-        with self.transaction(durable=False) as conn:
-            fence(conn, lease, now=self.now)
-            now = self.now()
-            cutoff = self.key_expiry_cutoff(now)
-            chosen = claim_batches(
-                conn,
-                lease,
-                b.state.in_(B_SENDABLE),
-                sa.or_(b.first_sent_at.is_(None), b.first_sent_at > cutoff),
-                # not one this holder already claimed (and gave up on) in this run
-                sa.or_(
-                    b.claim_owner.is_(None),
-                    b.claim_owner != lease.owner,
-                    b.claim_epoch != lease.epoch,
-                ),
-                now=now,
-                limit=limit,
-            )
-            fresh = self.fresh_rows
-            return [load_work(conn, c, known=fresh.pop(c.id, None)) for c in chosen]
-
-    def mark_attempt(self, lease: Holder, batch_id: int) -> int:
-        """Durably record that the batch is about to be sent; returns the attempt number."""
-        return self.mark_attempts(lease, [batch_id])[0]
-
-    def mark_attempts(self, lease: Holder, batch_ids: Sequence[int]) -> list[int]:
-        """:meth:`mark_attempt` for several batches in ONE durable transaction: one flush for
-        all their intents, before any of them is sent. Returns the attempt numbers in order.
-
-        All or nothing: if the key of any of them may have expired meanwhile,
-        :class:`KeyExpiredError` and none is marked (mark them one by one to sort them out).
-        """
-        with self.transaction() as conn:
-            fence(conn, lease, now=self.now)
-            now = self.now()
-            cutoff = self.key_expiry_cutoff(now)
-            found = locked_batches(conn, batch_ids)
-            at = db_value(conn, t.batches.c.last_sent_at, now)
-            attempts: list[int] = []
-            updates: list[tuple[Any, ...]] = []
-            events: list[tuple[str, int, str | None, str | None, str]] = []
-            for batch_id in batch_ids:
-                batch = check_sendable(found.get(batch_id), batch_id, lease, cutoff)
-                attempt: int = batch.attempts + 1
-                first = at
-                if batch.first_sent_at is not None:
-                    first = db_value(conn, t.batches.c.first_sent_at, batch.first_sent_at)
-                updates.append((B_SENDING, attempt, first, at, batch_id))
-                reason = f"attempt {attempt} with key {batch.request_key}"
-                events.append(("batch", batch_id, batch.state, B_SENDING, reason))
-                attempts.append(attempt)
-            executemany(conn, MARK, updates)
-            self.events(conn, events, lease=lease, at=now)
-        return attempts
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def _outcome_batch(self, conn: sa.Connection, lease: Holder, batch_id: int) -> Any:
-        fence(conn, lease, now=self.now)
+        fence(conn, lease, now=self.store.now)
         # Locked until commit: a worker taking the batch over waits (or skips it) until this
         # outcome is in, and then finds it settled.
         return check_in_doubt(locked_batches(conn, [batch_id]).get(batch_id), batch_id, lease)
@@ -142,21 +72,21 @@ class SendMixin(Store):
         error: str | None = None,
         finished: bool = True,
     ) -> None:
-        now = self.now()
+        now = self.store.now()
         values: dict[str, object] = {"state": state}
         if finished:
             values["finished_at"] = now
         if error is not None:
             values["last_error"] = error
         conn.execute(sa.update(t.batches).where(t.batches.c.id == batch.id).values(**values))
-        self.event(
+        self.store.event(
             conn,
             entity="batch",
             entity_id=batch.id,
             from_state=batch.state,
             to_state=state,
             reason=why,
-            lease=lease,
+            by=lease,
             at=now,
         )
 
@@ -169,14 +99,14 @@ class SendMixin(Store):
     ) -> None:
         """:meth:`record_success` for several batches (batch id, job ids) in ONE durable
         transaction; all or nothing (a wrong number of job ids records none of them)."""
-        with self.transaction() as conn:
-            fence(conn, lease, now=self.now)
+        with self.store.transaction() as conn:
+            fence(conn, lease, now=self.store.now)
             ids = [batch_id for batch_id, _jobs in outcomes]
             # Locked until commit: a worker taking a batch over waits (or skips it) until this
             # outcome is in, and then finds it settled.
             found = locked_batches(conn, ids)
             rows_of = members(conn, ids)
-            now = self.now()
+            now = self.store.now()
             row_ids: list[int] = []
             jobs: list[str] = []
             events: list[tuple[str, int, str | None, str | None, str]] = []
@@ -195,12 +125,12 @@ class SendMixin(Store):
                 events.append(("batch", batch_id, batch.state, B_CONFIRMED, reason))
             mark_sent(conn, row_ids, jobs, now)
             finished = db_value(conn, t.batches.c.finished_at, now)
-            executemany(conn, CONFIRM, [(B_CONFIRMED, finished, batch_id) for batch_id in ids])
-            self.events(conn, events, lease=lease, at=now)
+            executemany(conn, _CONFIRM, [(B_CONFIRMED, finished, batch_id) for batch_id in ids])
+            self.store.events(conn, events, by=lease, at=now)
 
     def record_unknown(self, lease: Holder, batch_id: int, *, error: str) -> None:
         """The send failed in a way that may or may not have created jobs (transient error)."""
-        with self.transaction() as conn:
+        with self.store.transaction() as conn:
             batch = self._outcome_batch(conn, lease, batch_id)
             text = clean_error(error)
             self._set_batch(
@@ -215,7 +145,7 @@ class SendMixin(Store):
 
     def record_rejected(self, lease: Holder, batch_id: int, *, code: str, message: str) -> None:
         """HTTP 400 for the whole batch (nothing created): every row rejected with the reason."""
-        with self.transaction() as conn:
+        with self.store.transaction() as conn:
             batch = self._outcome_batch(conn, lease, batch_id)
             text = clean_error(message)
             conn.execute(
@@ -239,9 +169,9 @@ class SendMixin(Store):
 
         Nothing was created, so the batch becomes ``rejected`` and its key is never used
         again; the other rows are frozen into new batches (new keys) by the next
-        :meth:`freeze_batches`. Returns how many rows went back to planned.
+        ``ledger.freezing.freeze_batches``. Returns how many rows went back to planned.
         """
-        with self.transaction() as conn:
+        with self.store.transaction() as conn:
             batch = self._outcome_batch(conn, lease, batch_id)
             text = clean_error(message)
             r = t.rows.c
@@ -270,3 +200,38 @@ class SendMixin(Store):
                 error=text,
             )
         return int(back)
+
+
+def mark_sent(
+    conn: sa.Connection,
+    row_ids: Sequence[int],
+    job_ids: Sequence[str],
+    now: datetime,
+) -> None:
+    """Rows ``sent`` at ``now``, each with its job id (same order as ``row_ids``).
+
+    PostgreSQL: one UPDATE … FROM unnest(arrays) — every row version written once (each
+    UPDATE of a row rewrites it and its index entries, ~25 µs a row there). SQLite: one
+    UPDATE per row through the driver's executemany as plain tuples (SQLAlchemy's per-row
+    parameter processing cost more than the UPDATEs themselves).
+    """
+    jobs = [str(j) for j in job_ids]
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(
+            "UPDATE rows SET state = %s, sent_at = %s, job_id = v.job_id "
+            "FROM unnest(%s::text[], %s::integer[]) AS v(job_id, id) WHERE rows.id = v.id",
+            (SENT, now, jobs, list(row_ids)),
+        )
+        return
+    # The time as SQLAlchemy stores it on this dialect (text on SQLite), converted once.
+    sent_at = t.rows.c.sent_at.type
+    to_db = sent_at.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    at = to_db(now) if to_db is not None else now
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(
+            driver_sql(conn, _SET_SENT),
+            [(SENT, at, job, row_id) for row_id, job in zip(row_ids, jobs, strict=True)],
+        )
+    finally:
+        cursor.close()
