@@ -30,13 +30,9 @@ import math
 import threading
 from collections.abc import Callable
 
-import sqlalchemy as sa
-
 from pipeline.api import CallsApiClient
 from pipeline.errors import LedgerError, PipelineError
 from pipeline.ledger import BatchWork, Freezer, Holder, Lease, Ledger, gc_paused
-from pipeline.ledger.store import schema as t
-from pipeline.ledger.store.states import BATCHED, PLANNED
 from pipeline.load.overlap import Flights, Group
 from pipeline.load.sender import BODY_FOR, BatchSender, Outcome
 
@@ -55,16 +51,6 @@ ONE_BY_ONE_CLAIM = 4
 # Batches a run that shares the campaign with other workers (PostgreSQL) takes per planned
 # chunk, per sender thread: the others should find batches to send too.
 SHARED_PUMP_BATCHES = 2
-
-
-def pending_rows(ledger: Ledger, campaign_id: int) -> int:
-    """Rows of the campaign still on their way (planned or batched): work for a next run."""
-    r = t.rows.c
-    query = sa.select(sa.func.count()).where(
-        r.campaign_id == campaign_id, r.state.in_((PLANNED, BATCHED))
-    )
-    with ledger.store.engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
 
 
 class Dispatcher:

@@ -47,7 +47,7 @@ def check_campaign(
     if ledger.campaigns.checked(campaign.id):
         return None
     if total > 0 and not new_ledger:
-        where = ledger.store.engine.url.render_as_string(hide_password=True)
+        where = ledger.store.shown_url
         raise UnknownNumbersError(
             f"the ledger {where} has never sent to this campaign, but the campaign already "
             f"holds {total} number(s) on the server. If this tool sent them with another "

@@ -24,13 +24,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from pipeline.api import CallsApiClient, mask_phone
 from pipeline.config import Config, PhoneConfig
 from pipeline.errors import ConfigError, LedgerError, PipelineError
 from pipeline.ledger import CancelTarget, CancelWork, Ledger, RowSelection
-from pipeline.ledger.store import schema as t
 from pipeline.load.run import config_digest, file_info
 from pipeline.load.stop import StopFlag
 from pipeline.transform.phones import PhoneNormalizer, PhoneProblem
@@ -91,16 +88,10 @@ def normalize_phones(config: PhoneConfig, raws: Sequence[str]) -> list[str]:
 
 def _input_ids(ledger: Ledger, campaign_id: int, file: Path) -> list[int]:
     """Inputs of ``file``: by content when it exists here, else by its name."""
-    i = t.inputs.c
-    by_content = file.exists()
-    cond = i.sha256 == file_info(file).sha256 if by_content else i.name == file.name
-    with ledger.store.engine.connect() as conn:
-        ids = [
-            int(x)
-            for x in conn.execute(
-                sa.select(i.id).where(i.campaign_id == campaign_id, cond)
-            ).scalars()
-        ]
+    if file.exists():
+        ids = ledger.inputs.find(campaign_id, sha256=file_info(file).sha256)
+    else:
+        ids = ledger.inputs.find(campaign_id, name=file.name)
     if not ids:
         raise LedgerError(
             f"{file} was never uploaded to this campaign (no file with its content or name in "

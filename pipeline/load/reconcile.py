@@ -32,13 +32,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-import sqlalchemy as sa
-
 from pipeline.api import CallJobReport
 from pipeline.errors import BadRequestError, TransientApiError
 from pipeline.ledger import BatchWork, Lease, Ledger
-from pipeline.ledger.store import schema as t
-from pipeline.ledger.store.states import B_IN_DOUBT
 from pipeline.load.retry import RetryPolicy
 from pipeline.load.sender import BODY_FOR
 
@@ -103,7 +99,7 @@ def reconcile_unknown(
             # campaign sends one while we look (its new job would look like ours); then the
             # fresh in-doubt ones are checked: nothing can join them while we hold the rest.
             held = ledger.reconciling.hold_planned(lease, phones)
-            if held is None or _phones_in_fresh_doubt(ledger, lease.campaign_id, phones):
+            if held is None or ledger.reconciling.phones_in_fresh_doubt(lease.campaign_id, phones):
                 # A batch with a still-valid key holds one of these phones (in doubt, or about
                 # to be sent by a live worker): a job found for it may be that batch's.
                 # Decide once that batch has settled.
@@ -150,7 +146,9 @@ def _settle(  # noqa: PLR0917 - one step of reconcile_unknown, private
     """Look the batch's phones up, adopt what exists, refresh the rest (one batch)."""
     phones = sorted({i.phone for i in work.items})
     jobs = _lookup(client, phones, retry, sleep, counts, stopped=stopped)
-    owned = _owned_job_ids(ledger, lease.campaign_id, jobs)
+    owned = ledger.reconciling.owned_job_ids(
+        lease.campaign_id, {j.call_job_id for found in jobs.values() for j in found}
+    )
     found, notes = _match(work, jobs, owned | taken, skew_s)
     taken.update(found.values())
     suspects = sum(len(n) for n in notes.values())
@@ -202,46 +200,6 @@ def _created(job: CallJobReport) -> datetime:
 def int_or(text: str) -> int:
     """Numeric ids sort numerically; others sort after them."""
     return int(text) if text.isdigit() else 1 << 62
-
-
-def _phones_in_fresh_doubt(ledger: Ledger, campaign_id: int, phones: set[str]) -> set[str]:
-    """Those of ``phones`` in in-doubt batches whose key may still be resent (not expired)."""
-    b, br, r = t.batches.c, t.batch_rows.c, t.rows.c
-    cutoff = ledger.store.key_expiry_cutoff(ledger.store.now())
-    wanted = sorted(phones)
-    found: set[str] = set()
-    with ledger.store.engine.connect() as conn:
-        for n in range(0, len(wanted), 500):
-            query = (
-                sa.select(r.phone)
-                .join(t.batch_rows, br.row_id == r.id)
-                .join(t.batches, b.id == br.batch_id)
-                .where(
-                    b.campaign_id == campaign_id,
-                    b.state.in_(B_IN_DOUBT),
-                    b.first_sent_at > cutoff,
-                    r.phone.in_(wanted[n : n + 500]),
-                )
-                .distinct()
-            )
-            found.update(phone for phone in conn.execute(query).scalars() if phone)
-    return found
-
-
-def _owned_job_ids(
-    ledger: Ledger, campaign_id: int, jobs: dict[str, list[CallJobReport]]
-) -> set[str]:
-    """Job ids among ``jobs`` that a ledger row of the campaign already carries."""
-    ids = sorted({j.call_job_id for found in jobs.values() for j in found})
-    owned: set[str] = set()
-    r = t.rows.c
-    with ledger.store.engine.connect() as conn:
-        for n in range(0, len(ids), 500):
-            query = sa.select(r.job_id).where(
-                r.campaign_id == campaign_id, r.job_id.in_(ids[n : n + 500])
-            )
-            owned.update(conn.execute(query).scalars())
-    return owned
 
 
 def _lookup(

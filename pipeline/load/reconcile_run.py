@@ -21,7 +21,6 @@ from pipeline.api import CallsApiClient
 from pipeline.config import Config
 from pipeline.errors import ExitCode, PipelineError
 from pipeline.ledger import Ledger
-from pipeline.load.batches import pending_rows
 from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
 from pipeline.load.reconcile import ReconcileCounts, reconcile_unknown
 from pipeline.load.retry import RetryPolicy
@@ -80,7 +79,7 @@ def run_reconcile(
             )
         if errors:
             raise errors[0]
-        pending = pending_rows(ledger, campaign.id)
+        pending = ledger.runs.pending_rows(campaign.id)
         status = ExitCode.PENDING if pending else ExitCode.OK
         if control is not None and control.stop_error is not None:
             status = control.stop_error.exit_code

@@ -40,14 +40,11 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
 from pipeline.api import CallsApiClient
 from pipeline.config import Config
 from pipeline.errors import LedgerError, PipelineError
 from pipeline.extract import ReadOptions, open_table
 from pipeline.ledger import Ledger, ResultRow, RowSelection
-from pipeline.ledger.store import schema as t
 from pipeline.load.report_fetch import Retrying, fetch_outcomes
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.run import config_digest, file_info
@@ -99,27 +96,11 @@ def local_zone(name: str | None) -> tzinfo:
 
 
 def _check_run(ledger: Ledger, campaign_id: int, run_id: int) -> None:
-    with ledger.store.engine.connect() as conn:
-        found = conn.execute(sa.select(t.runs.c.id).where(t.runs.c.id == run_id)).first()
-    if found is None:
+    if not ledger.runs.exists(run_id):
         raise LedgerError(
             f"run {run_id} is not in the ledger of campaign {campaign_id}; "
             f"`jaicp-pipeline ledger runs` lists the runs."
         )
-
-
-def _source_input(ledger: Ledger, sel: RowSelection, source: Path) -> int | None:
-    """The input id whose sha256 equals ``source``'s, among the selected rows' files."""
-    sha = file_info(source).sha256
-    r, i = t.rows.c, t.inputs.c
-    query = sa.select(i.id).where(
-        i.campaign_id == sel.campaign_id,
-        i.sha256 == sha,
-        i.id.in_(sa.select(r.input_id).where(*sel.where())),
-    )
-    with ledger.store.engine.connect() as conn:
-        found = conn.execute(query).first()
-    return None if found is None else int(found[0])
 
 
 class _SourceCells:
@@ -222,7 +203,9 @@ def _write(
             report_keys.update(dict.fromkeys(str(k) for k in data))
         elif data is not None:
             report_keys[""] = None
-    source_input = _source_input(ledger, sel, source) if source is not None else None
+    source_input = (
+        ledger.outcomes.source_input(sel, file_info(source).sha256) if source is not None else None
+    )
     if source is not None and source_input is None:
         summary.notes.append(
             f"{source}: its content matches none of the selected uploads (changed since, or "

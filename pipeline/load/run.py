@@ -39,7 +39,7 @@ from pipeline.errors import (
 )
 from pipeline.extract.snapshot import Snapshot, Snapshots
 from pipeline.ledger import Campaign, Holder, InputFile, Lease, Ledger, Worker
-from pipeline.load.batches import Dispatcher, pending_rows
+from pipeline.load.batches import Dispatcher
 from pipeline.load.campaign_check import SendGate
 from pipeline.load.hooks import TestHooks
 from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
@@ -160,7 +160,7 @@ def run_upload(
 
 def sharing(cfg: Config, ledger: Ledger) -> bool:
     """Whether this run shares the campaign's batches with other runs (see upload.share_work)."""
-    backend = ledger.store.engine.dialect.name
+    backend = ledger.store.backend
     if cfg.upload.share_work is None:
         return backend == "postgresql"
     if cfg.upload.share_work and backend != "postgresql":
@@ -379,7 +379,7 @@ class _Run:
     def send(self, meter: Meter | None = None) -> int:
         """Send every batch that is free now; returns how many were claimed."""
         if meter is not None:
-            meter.start_sending(pending_rows(self.ledger, self.campaign_id))
+            meter.start_sending(self.ledger.runs.pending_rows(self.campaign_id))
         return self.dispatcher.send_all(concurrency=self.cfg.upload.concurrency)
 
     def reconcile(self, lease: Lease, say: Callable[[str], None]) -> None:
@@ -415,7 +415,7 @@ class _Run:
             s.budget_spent = control.budget_spent
             s.attempts, s.retries = control.attempts, control.retries
             s.batches_confirmed = control.confirmed_batches
-            s.pending_campaign = pending_rows(self.ledger, self.campaign_id)
+            s.pending_campaign = self.ledger.runs.pending_rows(self.campaign_id)
             s.duration_s = (self.clock() - started).total_seconds()
             counts = self.ledger.runs.finish(
                 run_id,

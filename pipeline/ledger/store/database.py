@@ -72,6 +72,16 @@ class Store:
         self.clock = clock
         self.key_safety_margin_s = key_safety_margin_s
 
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return str(self.engine.dialect.name)
+
+    @property
+    def shown_url(self) -> str:
+        """The ledger's URL for messages, its password hidden."""
+        return self.engine.url.render_as_string(hide_password=True)
+
     def now(self) -> datetime:
         """The injected clock's time, checked to be aware (naive times would compare wrongly)."""
         value = self.clock()

@@ -7,6 +7,7 @@ Usage::
         ...                                      # ledger.planning.plan_chunks(lease, state.id, …)
         ledger.inputs.complete(lease, state.id, rows_total=n)
     ledger.inputs.is_complete(campaign.id, digest)                 # read only
+    ledger.inputs.find(campaign.id, sha256=digest)                 # or name="export.csv"
 
 A file is one input per campaign (same bytes, same input, whatever its name); each run that
 reads it is linked to it (``run_inputs``), so a run's counts cover the rows of its files.
@@ -128,3 +129,16 @@ class Inputs:
                 reason=f"all {rows_total} rows recorded",
                 by=lease,
             )
+
+    def find(
+        self, campaign_id: int, *, sha256: str | None = None, name: str | None = None
+    ) -> list[int]:
+        """Ids of the campaign's inputs with these bytes (``sha256``), or else with this file
+        name (a file no longer at hand); give one of the two."""
+        i = t.inputs.c
+        if (sha256 is None) == (name is None):
+            raise ValueError("find inputs by sha256 or by name, one of the two")
+        cond = i.sha256 == sha256 if sha256 is not None else i.name == name
+        with self.store.engine.connect() as conn:
+            query = sa.select(i.id).where(i.campaign_id == campaign_id, cond)
+            return [int(x) for x in conn.execute(query).scalars()]

@@ -10,6 +10,7 @@ Usage::
     sel = RowSelection(campaign_id=campaign.id, run_id=12)        # or since=datetime(...)
     jobs = ledger.outcomes.sent_jobs(sel)                         # [(row_id, job_id), ...]
     ledger.outcomes.record([Outcome(row_id, job_id, "noAnswer", 3, None, 0, None, None)])
+    ledger.outcomes.source_input(sel, sha256)                     # the file the rows came from
     for line in ledger.outcomes.iter_results(sel):
         line.row_number, line.state, line.outcome and line.outcome.job_status
 """
@@ -155,6 +156,18 @@ class Outcomes:
         with self.store.transaction() as conn:
             conn.execute(sa.delete(t.job_outcomes).where(t.job_outcomes.c.row_id.in_(ids)))
             conn.execute(sa.insert(t.job_outcomes), values)
+
+    def source_input(self, selection: RowSelection, sha256: str) -> int | None:
+        """The input with these bytes among the files of the selection's rows, if any."""
+        r, i = t.rows.c, t.inputs.c
+        query = sa.select(i.id).where(
+            i.campaign_id == selection.campaign_id,
+            i.sha256 == sha256,
+            i.id.in_(sa.select(r.input_id).where(*selection.where())),
+        )
+        with self.store.engine.connect() as conn:
+            found = conn.execute(query).first()
+        return None if found is None else int(found[0])
 
     def iter_results(
         self, selection: RowSelection, *, sent_only: bool = False

@@ -9,6 +9,10 @@ Usage::
             lease, work.id, found=found, body_for=encode_add_phones,
             reason="getReport by phone after key expiry")
 
+Before a lookup the uploader asks which of the batch's phones are also in a batch it may still
+resend under a fresh key (``phones_in_fresh_doubt``: postpone), and after it which of the jobs
+found already belong to a ledger row (``owned_job_ids``: never adopted twice).
+
 Rows found on the server are adopted (sent, with the found job id); the rest are frozen at once
 into a new batch with generation + 1 and a fresh key, so only what is truly missing is sent.
 """
@@ -234,3 +238,39 @@ class Reconciling:
                 )
                 .values(claim_owner=None, claim_epoch=None)
             )
+
+    def phones_in_fresh_doubt(self, campaign_id: int, phones: Collection[str]) -> set[str]:
+        """Those of ``phones`` in in-doubt batches whose key may still be resent (not expired)."""
+        b, br, r = t.batches.c, t.batch_rows.c, t.rows.c
+        cutoff = self.store.key_expiry_cutoff(self.store.now())
+        wanted = sorted(phones)
+        found: set[str] = set()
+        with self.store.engine.connect() as conn:
+            for n in range(0, len(wanted), 500):
+                query = (
+                    sa.select(r.phone)
+                    .join(t.batch_rows, br.row_id == r.id)
+                    .join(t.batches, b.id == br.batch_id)
+                    .where(
+                        b.campaign_id == campaign_id,
+                        b.state.in_(B_IN_DOUBT),
+                        b.first_sent_at > cutoff,
+                        r.phone.in_(wanted[n : n + 500]),
+                    )
+                    .distinct()
+                )
+                found.update(phone for phone in conn.execute(query).scalars() if phone)
+        return found
+
+    def owned_job_ids(self, campaign_id: int, job_ids: Collection[str]) -> set[str]:
+        """Those of ``job_ids`` that a ledger row of the campaign already carries."""
+        ids = sorted(job_ids)
+        owned: set[str] = set()
+        r = t.rows.c
+        with self.store.engine.connect() as conn:
+            for n in range(0, len(ids), 500):
+                query = sa.select(r.job_id).where(
+                    r.campaign_id == campaign_id, r.job_id.in_(ids[n : n + 500])
+                )
+                owned.update(conn.execute(query).scalars())
+        return owned

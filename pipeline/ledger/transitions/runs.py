@@ -7,6 +7,8 @@ Usage::
     ...
     counts = ledger.runs.finish(run_id, exit_status=0, stats={"retries": 3})
     counts["sent"], counts["pending"]          # the rows of the run's files per state
+    ledger.runs.pending_rows(campaign.id)      # rows of the campaign left for a next run
+    ledger.runs.exists(run_id)
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import sqlalchemy as sa
 from pipeline.errors import LedgerError
 from pipeline.ledger.store import schema as t
 from pipeline.ledger.store.database import Store, inserted_id
-from pipeline.ledger.store.states import REPORT_STATES, report_state
+from pipeline.ledger.store.states import BATCHED, PLANNED, REPORT_STATES, report_state
 from pipeline.records import InputFile
 
 
@@ -107,3 +109,18 @@ class Runs:
                 run_id=run_id,
             )
         return counts
+
+    def exists(self, run_id: int) -> bool:
+        """Whether run ``run_id`` is in this ledger."""
+        with self.store.engine.connect() as conn:
+            found = conn.execute(sa.select(t.runs.c.id).where(t.runs.c.id == run_id)).first()
+        return found is not None
+
+    def pending_rows(self, campaign_id: int) -> int:
+        """Rows of the campaign still on their way (planned or batched): work for a next run."""
+        r = t.rows.c
+        query = sa.select(sa.func.count()).where(
+            r.campaign_id == campaign_id, r.state.in_((PLANNED, BATCHED))
+        )
+        with self.store.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
