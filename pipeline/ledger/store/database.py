@@ -1,4 +1,4 @@
-"""The ledger's database handle: one transaction, the clock, the audit trail, bulk SQL.
+"""The ledger's database handle: one transaction, the clock, the audit trail.
 
 Usage (inside the ledger; callers go through :class:`~pipeline.ledger.Ledger`'s rooms)::
 
@@ -7,10 +7,10 @@ Usage (inside the ledger; callers go through :class:`~pipeline.ledger.Ledger`'s 
         conn.execute(...)
         store.event(conn, entity="batch", entity_id=7, from_state="planned",
                     to_state="sending", reason="attempt 1 with key …", by=lease)
-    bulk_insert(conn, schema.rows, ("id", "phone"), [(1, "79161234567")])   # hot paths
 
 Every room of the ledger (runs, planning, sending, leases…) holds the same :class:`Store`;
-every write it makes is one :meth:`Store.transaction` that appends its audit events.
+every write it makes is one :meth:`Store.transaction` that appends its audit events (the hot
+paths write many rows at once through :mod:`pipeline.ledger.store.bulk`).
 """
 
 from __future__ import annotations
