@@ -151,7 +151,7 @@ def stage_read(path: str) -> None:
 def stage_transform(path: str) -> None:
     from pipeline.config import load_config
     from pipeline.extract import ReadOptions, open_table
-    from pipeline.transform.rows import RowTransformer
+    from pipeline.transform.assembly import RowTransformer
 
     cfg = load_config(config_path(), environ={})
     spent, cpu, rows = 0.0, 0.0, 0

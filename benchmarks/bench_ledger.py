@@ -19,8 +19,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks._common import Stage, peak_rss_mb
-from pipeline.ledger import InputFile, open_ledger
-from pipeline.ledger.batches import canonical_body
+from pipeline.ledger import InputFile, canonical_body, open_ledger
 from pipeline.records import CallItem, Duplicate, Rejection
 
 
@@ -49,16 +48,18 @@ def _plan_frozen(
 ) -> None:
     """Plan the records into a fresh ledger at ``path`` frozen while planning (batches of 500)."""
     ledger = open_ledger(f"sqlite:///{path}")
-    campaign = ledger.ensure_campaign("bench.token")
-    run_id = ledger.start_run(
+    campaign = ledger.campaigns.ensure("bench.token")
+    run_id = ledger.runs.start(
         command="bench", files=[InputFile("bench.csv", "0" * 64, 0)], config_digest="0" * 64
     )
-    lease = ledger.acquire_lease(campaign.id, owner="bench", ttl_s=3600, run_id=run_id)
-    state = ledger.begin_input(lease, name="bench.csv", sha256="0" * 64)
+    lease = ledger.leases.acquire(campaign.id, owner="bench", ttl_s=3600, run_id=run_id)
+    state = ledger.inputs.begin(lease, name="bench.csv", sha256="0" * 64)
     with Stage("plan frozen into batches of 500 in one pass", rows=rows):
         chunks = (records[i : i + chunk] for i in range(0, len(records), chunk))
-        ledger.plan_chunks(lease, state.id, chunks, batch_size=500, body_for=canonical_body)
-        ledger.complete_input(lease, state.id, rows_total=rows)
+        ledger.planning.plan_chunks(
+            lease, state.id, chunks, batch_size=500, body_for=canonical_body
+        )
+        ledger.inputs.complete(lease, state.id, rows_total=rows)
     ledger.close()
 
 
@@ -77,26 +78,26 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ledger.sqlite3"
         ledger = open_ledger(f"sqlite:///{path}")
-        campaign = ledger.ensure_campaign("bench.token")
-        run_id = ledger.start_run(
+        campaign = ledger.campaigns.ensure("bench.token")
+        run_id = ledger.runs.start(
             command="bench", files=[InputFile("bench.csv", "0" * 64, 0)], config_digest="0" * 64
         )
-        lease = ledger.acquire_lease(campaign.id, owner="bench", ttl_s=3600, run_id=run_id)
-        state = ledger.begin_input(lease, name="bench.csv", sha256="0" * 64)
+        lease = ledger.leases.acquire(campaign.id, owner="bench", ttl_s=3600, run_id=run_id)
+        state = ledger.inputs.begin(lease, name="bench.csv", sha256="0" * 64)
         with Stage("plan into SQLite ledger", rows=args.rows):
             chunks = (records[i : i + args.chunk] for i in range(0, len(records), args.chunk))
-            ledger.plan_chunks(lease, state.id, chunks)
-            ledger.complete_input(lease, state.id, rows_total=args.rows)
+            ledger.planning.plan_chunks(lease, state.id, chunks)
+            ledger.inputs.complete(lease, state.id, rows_total=args.rows)
         if args.freeze:
             with Stage("freeze batches of 500", rows=args.rows):
                 # The uploader's body_for: bodies spliced from the stored canonical JSON.
-                ledger.freeze_batches(lease, batch_size=500, body_for=canonical_body)
+                ledger.freezing.freeze_batches(lease, batch_size=500, body_for=canonical_body)
             _plan_frozen(Path(tmp) / "fused.sqlite3", records, args.rows, args.chunk)
         if args.second:
-            again = ledger.begin_input(lease, name="again.csv", sha256="1" * 64)
+            again = ledger.inputs.begin(lease, name="again.csv", sha256="1" * 64)
             with Stage("plan a second file with the same rows (all duplicates)", rows=args.rows):
                 chunks = (records[i : i + args.chunk] for i in range(0, len(records), args.chunk))
-                counts = ledger.plan_chunks(lease, again.id, chunks)
+                counts = ledger.planning.plan_chunks(lease, again.id, chunks)
             print(f"  cross-run duplicates found: {counts.repeat_of_earlier_run:,}")
         ledger.close()
         size = sum(p.stat().st_size for p in Path(tmp).glob("ledger.sqlite3*"))

@@ -106,7 +106,7 @@ def child(config: str, csv: str) -> None:
             on_progress=count,
         )
     mark("end")
-    with open_ledger(cfg.ledger.url) as ledger, ledger.read().connect() as conn:
+    with open_ledger(cfg.ledger.url) as ledger, ledger.store.engine.connect() as conn:
         # Rows confirmed before the file was complete in the ledger: sent while planning.
         early = conn.exec_driver_sql(
             "SELECT coalesce(sum(b.size), 0) FROM events e JOIN batches b ON b.id = e.entity_id "

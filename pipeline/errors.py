@@ -131,7 +131,7 @@ class LedgerUnavailableError(LedgerError):
 
     The failed transaction was rolled back, so nothing was recorded that did not happen; the
     run stops with work left (exit 3) and the next one resumes. Raised by
-    :mod:`pipeline.ledger.failures`, the one place that reads the drivers' errors.
+    :mod:`pipeline.ledger.store.failures`, the one place that reads the drivers' errors.
     """
 
     exit_code = ExitCode.PENDING

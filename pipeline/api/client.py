@@ -28,7 +28,8 @@ import requests
 from pipeline.api.encoding import encode_add_phones
 from pipeline.api.filters import AttemptReportFilter, JobReportFilter, json_bytes
 from pipeline.api.models import CallAttemptReport, CallJobReport, CampaignInfo, CampaignStatus, Page
-from pipeline.api.replies import (
+from pipeline.api.transport import MAX_REPLY_BYTES, Transport
+from pipeline.api.wire_format import (
     id_list,
     list_of,
     pagination,
@@ -37,7 +38,6 @@ from pipeline.api.replies import (
     text_value,
     with_string_phones,
 )
-from pipeline.api.transport import MAX_REPLY_BYTES, Transport
 from pipeline.config import Config
 from pipeline.errors import UnexpectedResponseError
 

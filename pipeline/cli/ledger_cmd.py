@@ -11,8 +11,8 @@ Usage::
     jaicp-pipeline ledger migrate --config ... --to postgresql+psycopg://app@db/jaicp
                           # copy into an empty database (--to also from JAICP_LEDGER_TARGET_URL)
 
-The work is done by :mod:`pipeline.ledger.audit`, :mod:`pipeline.ledger.verify` and
-:mod:`pipeline.ledger.migrate`; this module only chooses the ledger, formats, and exits.
+The work is done by :mod:`pipeline.ledger.admin.audit`, :mod:`pipeline.ledger.admin.verify` and
+:mod:`pipeline.ledger.admin.migrate`; this module only chooses the ledger, formats, and exits.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ import click
 from pipeline.config import load_config
 from pipeline.errors import ExitCode, LedgerError
 from pipeline.ledger import Ledger, open_ledger
-from pipeline.ledger.audit import iter_export, list_runs, phone_history, show_run
-from pipeline.ledger.failures import check_file
-from pipeline.ledger.purge import parse_duration, purge_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.audit import iter_export, list_runs, phone_history, show_run
+from pipeline.ledger.admin.purge import parse_duration, purge_ledger
+from pipeline.ledger.admin.verify import verify_ledger
+from pipeline.ledger.store.failures import check_file
 from pipeline.reports.tables import write_csv
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,7 +67,7 @@ def _ledger_options(func: F) -> F:
             raise click.UsageError("give the ledger with --ledger URL or --config CONFIG.")
         with open_ledger(ledger_url, must_exist=True, key_safety_margin_s=margin) as ledger:
             if quick_check:
-                check_file(ledger.engine, full=False)
+                check_file(ledger.store.engine, full=False)
             return func(ledger, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -87,7 +87,7 @@ def ledger() -> None:
 @_ledger_options
 def runs(led: Ledger, limit: int) -> None:
     """List the latest runs with their files, exit status and row counts."""
-    for run in list_runs(led.engine, limit=limit):
+    for run in list_runs(led.store.engine, limit=limit):
         files = ", ".join(f["name"] for f in run.files) or "-"
         counts = " ".join(f"{k}={v}" for k, v in run.counts.items()) or "(running or killed)"
         status = "-" if run.exit_status is None else str(run.exit_status)
@@ -102,7 +102,7 @@ def runs(led: Ledger, limit: int) -> None:
 @_ledger_options
 def show(led: Ledger, run_id: int) -> None:
     """Show one run: files, rows per state now, batches per state, events."""
-    report = show_run(led.engine, run_id)
+    report = show_run(led.store.engine, run_id)
     run = report.run
     click.echo(f"run {run.id}: {run.command} on {report.host} (pid {report.pid})")
     click.echo(f"  started  {_when(run.started_at)}   finished {_when(run.finished_at)}")
@@ -123,7 +123,7 @@ def show(led: Ledger, run_id: int) -> None:
 def phone(led: Ledger, phone: tuple[str, ...]) -> None:
     """Full history of one number: file, row, key, batches, send times, job id, state."""
     digits = re.sub(r"\D", "", "".join(phone))
-    entries = phone_history(led.engine, digits)
+    entries = phone_history(led.store.engine, digits)
     if not entries:
         click.echo(
             f"no row with phone {digits} in the ledger (phones are stored as digits with "
@@ -151,7 +151,7 @@ def phone(led: Ledger, phone: tuple[str, ...]) -> None:
 @click.pass_context
 def verify(ctx: click.Context, led: Ledger) -> None:
     """Check the ledger's invariants; exit 7 and name each broken one."""
-    problems = verify_ledger(led.engine, key_safety_margin_s=led.key_safety_margin_s)
+    problems = verify_ledger(led.store.engine, key_safety_margin_s=led.store.key_safety_margin_s)
     if not problems:
         click.echo("ledger verify: all invariants hold.")
         return
@@ -177,7 +177,7 @@ def verify(ctx: click.Context, led: Ledger) -> None:
 def export(led: Ledger, run_id: int | None, out: Path | None) -> None:
     """CSV of every row with its state, reason, job id and batch."""
     if out is None:
-        write_csv(sys.stdout, iter_export(led.engine, run_id=run_id))
+        write_csv(sys.stdout, iter_export(led.store.engine, run_id=run_id))
         return
     try:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -185,7 +185,7 @@ def export(led: Ledger, run_id: int | None, out: Path | None) -> None:
     except OSError as exc:
         raise LedgerError(f"cannot write the export to {out}: {exc.strerror}.") from None
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        n = write_csv(handle, iter_export(led.engine, run_id=run_id))
+        n = write_csv(handle, iter_export(led.store.engine, run_id=run_id))
     click.echo(f"exported {n} rows to {out}", err=True)
 
 
@@ -213,8 +213,8 @@ def purge(led: Ledger, older_than: timedelta, yes: bool) -> None:
     Keys, digests, job ids, states, reason codes and events stay; an event records the purge.
     Running it again purges nothing new.
     """
-    cutoff = led.now() - older_than
-    plan = purge_ledger(led, cutoff=cutoff, dry_run=True)
+    cutoff = led.store.now() - older_than
+    plan = purge_ledger(led.store, cutoff=cutoff, dry_run=True)
     if not plan.rows:
         click.echo(f"nothing to purge: no finished row of a run finished before {_when(cutoff)}.")
         return
@@ -225,7 +225,7 @@ def purge(led: Ledger, older_than: timedelta, yes: bool) -> None:
     )
     if not yes:
         click.confirm("Purge them?", abort=True, err=True)
-    done = purge_ledger(led, cutoff=cutoff)
+    done = purge_ledger(led.store, cutoff=cutoff)
     click.echo(
         f"purged {done.rows} row(s) and {done.reports} report(s); keys, job ids, states and "
         f"events are kept (see `ledger show RUN`)."
@@ -262,7 +262,7 @@ def migrate(
     copy. Exit 7 when anything differs. The ledger itself is only read (its schema is
     upgraded first if it is behind, as every command does).
     """
-    from pipeline.ledger.migrate import copy_ledger
+    from pipeline.ledger.admin.migrate import copy_ledger
 
     margin = 3600.0
     if config_path is not None:

@@ -39,7 +39,7 @@ from pipeline.transform import codes
 
 if TYPE_CHECKING:  # imported where used: an XLSX reader is forked before numpy and
     # phonenumbers load, so that their import overlaps with its parsing of the sheet
-    from pipeline.transform.rows import ChunkResult, Classified, RowTransformer
+    from pipeline.transform.assembly import ChunkResult, Classified, RowTransformer
 
 TOP_REASONS = 10
 
@@ -292,7 +292,7 @@ def _run_parallel(
         return _run_xlsx(config, path, options, now=now, files=(accepted, rejects, batches))
     if suffix not in CSV_SUFFIXES:
         return None
-    from pipeline.transform.rows import Classified, RowTransformer
+    from pipeline.transform.assembly import Classified, RowTransformer
 
     with open_table(path, options) as table:
         assert isinstance(table, CsvTable)
@@ -366,7 +366,7 @@ def _run_xlsx(
                 columns = [list(column) for column in zip(*chunk.rows, strict=True)]
                 if index % XLSX_WORKER_SHARE == XLSX_WORKER_SHARE - 1:
                     if own is None:  # imported while the parent works on the first chunks
-                        from pipeline.transform.rows import RowTransformer
+                        from pipeline.transform.assembly import RowTransformer
 
                         own = RowTransformer(config, table.info.header, now=now)
                     verdicts = own.classify_columns(first, columns, chunk.extra, items=build)
@@ -376,7 +376,7 @@ def _run_xlsx(
 
     reader = Forked(read)  # before the transform's imports: they overlap with calamine
     try:
-        from pipeline.transform.rows import Classified, RowTransformer
+        from pipeline.transform.assembly import Classified, RowTransformer
 
         stream = iter(reader)
         info = next(stream)

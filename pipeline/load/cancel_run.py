@@ -2,7 +2,7 @@
 
 The jobs come from the ledger (sent rows with their job ids), never from guesses on the
 server. Each ``callJob/cancel`` request is stored with its idempotence key before it is sent
-(:mod:`pipeline.ledger.cancels`); a request a crash left unanswered is sent again first, by
+(``ledger.cancels``); a request a crash left unanswered is sent again first, by
 the next ``cancel``. A job that was already in an answered request is not asked for again,
 so cancelling the same selection twice finds nothing left the second time.
 
@@ -24,16 +24,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from pipeline.api import CallsApiClient, mask_phone
 from pipeline.config import Config, PhoneConfig
 from pipeline.errors import ConfigError, LedgerError, PipelineError
 from pipeline.extract.snapshot import file_info
-from pipeline.ledger import Ledger
-from pipeline.ledger import schema as t
-from pipeline.ledger.cancels import CancelTarget, CancelWork
-from pipeline.ledger.outcomes import RowSelection
+from pipeline.ledger import CancelTarget, CancelWork, Ledger, RowSelection
 from pipeline.load.stop import StopFlag
 from pipeline.transform.phones import PhoneNormalizer, PhoneProblem
 
@@ -93,16 +88,10 @@ def normalize_phones(config: PhoneConfig, raws: Sequence[str]) -> list[str]:
 
 def _input_ids(ledger: Ledger, campaign_id: int, file: Path) -> list[int]:
     """Inputs of ``file``: by content when it exists here, else by its name."""
-    i = t.inputs.c
-    by_content = file.exists()
-    cond = i.sha256 == file_info(file).sha256 if by_content else i.name == file.name
-    with ledger.engine.connect() as conn:
-        ids = [
-            int(x)
-            for x in conn.execute(
-                sa.select(i.id).where(i.campaign_id == campaign_id, cond)
-            ).scalars()
-        ]
+    if file.exists():
+        ids = ledger.inputs.find(campaign_id, sha256=file_info(file).sha256)
+    else:
+        ids = ledger.inputs.find(campaign_id, name=file.name)
     if not ids:
         raise LedgerError(
             f"{file} was never uploaded to this campaign (no file with its content or name in "
@@ -121,7 +110,7 @@ def plan_cancel(
     job_ids: Sequence[str] | None = None,
 ) -> CancelPlan:
     """Resolve the selection to ledger rows (read-only apart from refreshing expired keys)."""
-    campaign = ledger.ensure_campaign(token)
+    campaign = ledger.campaigns.ensure(token)
     sel = RowSelection(
         campaign.id,
         run_id=run_id,
@@ -129,7 +118,7 @@ def plan_cancel(
         phones=list(phones) if phones else None,
         job_ids=list(job_ids) if job_ids else None,
     )
-    return CancelPlan(campaign.id, ledger.cancel_targets(sel), ledger.open_cancels(campaign.id))
+    return CancelPlan(campaign.id, ledger.cancels.targets(sel), ledger.cancels.open(campaign.id))
 
 
 def run_cancel(
@@ -143,7 +132,7 @@ def run_cancel(
     control: StopFlag | None = None,
 ) -> CancelSummary:
     """Store the intents, send them, record each reply (see module docstring)."""
-    run_id = ledger.start_run(
+    run_id = ledger.runs.start(
         command="cancel", files=[], config_digest=cfg.digest(), campaign_id=plan.campaign_id
     )
     summary = CancelSummary()
@@ -154,15 +143,15 @@ def run_cancel(
         )
     status = 1
     try:
-        works = plan.unfinished + ledger.plan_cancels(
+        works = plan.unfinished + ledger.cancels.plan(
             plan.campaign_id, run_id, plan.targets, chunk_size=chunk_size
         )
         for work in works:
             if control is not None:
                 control.check()
-            ledger.mark_cancel_attempt(work.id)
+            ledger.cancels.mark_attempt(work.id)
             cancelled = client.cancel_jobs(ids=work.job_ids, idempotence_key=work.request_key)
-            record = ledger.record_cancel(work.id, cancelled, run_id=run_id)
+            record = ledger.cancels.record(work.id, cancelled, run_id=run_id)
             summary.requests += 1
             summary.requested += record.requested
             summary.cancelled += record.cancelled
@@ -173,7 +162,7 @@ def run_cancel(
         status = exc.exit_code  # 3 (or 130) for a stop or a transient failure: run it again
         raise
     finally:
-        ledger.finish_run(
+        ledger.runs.finish(
             run_id,
             exit_status=status,
             stats={"cancel_requested": summary.requested, "cancelled": summary.cancelled},

@@ -27,7 +27,7 @@ from pipeline.extract import (
     open_table,
 )
 from pipeline.records import RowChunk, SourceInfo
-from pipeline.transform.rows import ChunkResult, RowTransformer
+from pipeline.transform.assembly import ChunkResult, RowTransformer
 
 
 class Ingest:

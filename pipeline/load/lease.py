@@ -2,7 +2,7 @@
 
 Usage::
 
-    lease = ledger.acquire_lease(cid, owner=owner_name(), ttl_s=LEASE_TTL_S, run_id=run_id,
+    lease = ledger.leases.acquire(cid, owner=owner_name(), ttl_s=LEASE_TTL_S, run_id=run_id,
                                  owner_is_dead=owner_is_dead)
     with LeaseKeeper(ledger, lease, on_lost=control.stop) as keeper:
         ...                                     # renewed every LEASE_TTL_S / 4 seconds
@@ -115,9 +115,9 @@ class LeaseKeeper:
             try:
                 with self._lock:
                     if self.worker is not None:
-                        self.worker = self._ledger.renew_worker(self.worker, ttl_s=self._ttl_s)
+                        self.worker = self._ledger.workers.renew(self.worker, ttl_s=self._ttl_s)
                     if self.lease is not None:
-                        self.lease = self._ledger.renew_lease(self.lease, ttl_s=self._ttl_s)
+                        self.lease = self._ledger.leases.renew(self.lease, ttl_s=self._ttl_s)
             except StaleLeaseError as exc:
                 self._valid_until = 0.0
                 self._on_lost(exc)

@@ -32,13 +32,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-import sqlalchemy as sa
-
 from pipeline.api import CallJobReport
 from pipeline.errors import BadRequestError, TransientApiError
 from pipeline.ledger import BatchWork, Lease, Ledger
-from pipeline.ledger import schema as t
-from pipeline.ledger.states import B_IN_DOUBT
 from pipeline.load.retry import RetryPolicy
 from pipeline.load.send.sender import BODY_FOR
 
@@ -90,7 +86,7 @@ def reconcile_unknown(
     counts = ReconcileCounts()
     taken: set[str] = set()
     postponed: set[int] = set()
-    while not stopped() and (works := ledger.claim_expired(lease, limit=_CLAIM)):
+    while not stopped() and (works := ledger.reconciling.claim_expired(lease, limit=_CLAIM)):
         if all(work.id in postponed for work in works):
             break  # only batches we already put off are left: the next run tries again
         for work in works:
@@ -102,13 +98,13 @@ def reconcile_unknown(
             # Planned batches with these phones are held first, so no worker sharing the
             # campaign sends one while we look (its new job would look like ours); then the
             # fresh in-doubt ones are checked: nothing can join them while we hold the rest.
-            held = ledger.hold_planned(lease, phones)
-            if held is None or _phones_in_fresh_doubt(ledger, lease.campaign_id, phones):
+            held = ledger.reconciling.hold_planned(lease, phones)
+            if held is None or ledger.reconciling.phones_in_fresh_doubt(lease.campaign_id, phones):
                 # A batch with a still-valid key holds one of these phones (in doubt, or about
                 # to be sent by a live worker): a job found for it may be that batch's.
                 # Decide once that batch has settled.
                 if held:
-                    ledger.release_held(lease, held)
+                    ledger.reconciling.release_held(lease, held)
                 postponed.add(work.id)
                 counts.postponed += 1
                 log.info("batch %d: reconciliation postponed (phone in a fresh batch)", work.id)
@@ -120,7 +116,7 @@ def reconcile_unknown(
             except _StoppedError:
                 return counts  # nothing was decided for it: the batch stays in doubt
             finally:
-                ledger.release_held(lease, held)
+                ledger.reconciling.release_held(lease, held)
             counts.batches += 1
             counts.adopted += len(found)
             counts.refreshed += len(work.items) - len(found)
@@ -150,7 +146,9 @@ def _settle(  # noqa: PLR0917 - one step of reconcile_unknown, private
     """Look the batch's phones up, adopt what exists, refresh the rest (one batch)."""
     phones = sorted({i.phone for i in work.items})
     jobs = _lookup(client, phones, retry, sleep, counts, stopped=stopped)
-    owned = _owned_job_ids(ledger, lease.campaign_id, jobs)
+    owned = ledger.reconciling.owned_job_ids(
+        lease.campaign_id, {j.call_job_id for found in jobs.values() for j in found}
+    )
     found, notes = _match(work, jobs, owned | taken, skew_s)
     taken.update(found.values())
     suspects = sum(len(n) for n in notes.values())
@@ -158,7 +156,7 @@ def _settle(  # noqa: PLR0917 - one step of reconcile_unknown, private
     if notes:
         listed = "; ".join(f"row {r}: also {', '.join(ids)}" for r, ids in notes.items())
         reason += f"; suspect duplicate jobs (not adopted): {listed}"
-    new = ledger.reconcile_batch(
+    new = ledger.reconciling.reconcile_batch(
         lease, work.id, found=found, body_for=BODY_FOR, reason=reason[:2000]
     )
     return new, found, suspects
@@ -202,46 +200,6 @@ def _created(job: CallJobReport) -> datetime:
 def int_or(text: str) -> int:
     """Numeric ids sort numerically; others sort after them."""
     return int(text) if text.isdigit() else 1 << 62
-
-
-def _phones_in_fresh_doubt(ledger: Ledger, campaign_id: int, phones: set[str]) -> set[str]:
-    """Those of ``phones`` in in-doubt batches whose key may still be resent (not expired)."""
-    b, br, r = t.batches.c, t.batch_rows.c, t.rows.c
-    cutoff = ledger.key_expiry_cutoff(ledger.now())
-    wanted = sorted(phones)
-    found: set[str] = set()
-    with ledger.read().connect() as conn:
-        for n in range(0, len(wanted), 500):
-            query = (
-                sa.select(r.phone)
-                .join(t.batch_rows, br.row_id == r.id)
-                .join(t.batches, b.id == br.batch_id)
-                .where(
-                    b.campaign_id == campaign_id,
-                    b.state.in_(B_IN_DOUBT),
-                    b.first_sent_at > cutoff,
-                    r.phone.in_(wanted[n : n + 500]),
-                )
-                .distinct()
-            )
-            found.update(phone for phone in conn.execute(query).scalars() if phone)
-    return found
-
-
-def _owned_job_ids(
-    ledger: Ledger, campaign_id: int, jobs: dict[str, list[CallJobReport]]
-) -> set[str]:
-    """Job ids among ``jobs`` that a ledger row of the campaign already carries."""
-    ids = sorted({j.call_job_id for found in jobs.values() for j in found})
-    owned: set[str] = set()
-    r = t.rows.c
-    with ledger.read().connect() as conn:
-        for n in range(0, len(ids), 500):
-            query = sa.select(r.job_id).where(
-                r.campaign_id == campaign_id, r.job_id.in_(ids[n : n + 500])
-            )
-            owned.update(conn.execute(query).scalars())
-    return owned
 
 
 def _lookup(

@@ -24,7 +24,6 @@ from pipeline.ledger import Ledger
 from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
 from pipeline.load.reconcile_lookup import ReconcileCounts, reconcile_unknown
 from pipeline.load.retry import RetryPolicy
-from pipeline.load.send.dispatcher import pending_rows
 from pipeline.load.stop import StopFlag
 
 
@@ -44,12 +43,12 @@ def run_reconcile(
     lease (on a sharing PostgreSQL ledger: while an upload plans, freezes or reconciles; it
     may run beside uploads that are only sending, whose batches it leaves alone).
     """
-    campaign = ledger.ensure_campaign(token)
-    run_id = ledger.start_run(
+    campaign = ledger.campaigns.ensure(token)
+    run_id = ledger.runs.start(
         command="reconcile", files=[], config_digest=cfg.digest(), campaign_id=campaign.id
     )
     try:
-        lease = ledger.acquire_lease(
+        lease = ledger.leases.acquire(
             campaign.id,
             owner=owner_name(),
             ttl_s=cfg.upload.lease_ttl_s,
@@ -57,14 +56,14 @@ def run_reconcile(
             owner_is_dead=owner_is_dead,
         )
     except PipelineError as exc:
-        ledger.finish_run(run_id, exit_status=exc.exit_code)
+        ledger.runs.finish(run_id, exit_status=exc.exit_code)
         raise
     status = ExitCode.FAILED
     ttl = cfg.upload.lease_ttl_s
     # Registered as a worker under the lease's owner name: uploads sharing the campaign
     # (PostgreSQL) then see the batches it claims as taken and leave them alone.
-    worker = ledger.register_worker(campaign.id, owner=lease.owner, ttl_s=ttl, run_id=run_id)
-    ledger.reap_workers(campaign.id, owner_is_dead=owner_is_dead)  # e.g. a killed upload's
+    worker = ledger.workers.register(campaign.id, owner=lease.owner, ttl_s=ttl, run_id=run_id)
+    ledger.workers.reap(campaign.id, owner_is_dead=owner_is_dead)  # e.g. a killed upload's
     try:
         errors: list[PipelineError] = []
         with LeaseKeeper(ledger, lease, worker=worker, on_lost=errors.append, ttl_s=ttl):
@@ -79,7 +78,7 @@ def run_reconcile(
             )
         if errors:
             raise errors[0]
-        pending = pending_rows(ledger, campaign.id)
+        pending = ledger.runs.pending_rows(campaign.id)
         status = ExitCode.PENDING if pending else ExitCode.OK
         if control is not None and control.stop_error is not None:
             status = control.stop_error.exit_code
@@ -87,7 +86,7 @@ def run_reconcile(
         status = exc.exit_code
         raise
     finally:
-        ledger.finish_run(run_id, exit_status=status)
-        ledger.release_lease(lease)
-        ledger.end_worker(worker)
+        ledger.runs.finish(run_id, exit_status=status)
+        ledger.leases.release(lease)
+        ledger.workers.end(worker)
     return counts, pending

@@ -24,7 +24,7 @@ from typing import Protocol, TypeVar
 
 from pipeline.api import CallAttemptReport, CallJobReport, CallsApiClient, JobStatus
 from pipeline.errors import BadRequestError, TransientApiError
-from pipeline.ledger.outcomes import NOT_FOUND, Outcome
+from pipeline.ledger import NOT_FOUND, Outcome
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.stop import StopFlag
 

@@ -40,16 +40,12 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-
 from pipeline.api import CallsApiClient
 from pipeline.config import Config
 from pipeline.errors import LedgerError, PipelineError
 from pipeline.extract import ReadOptions, open_table
 from pipeline.extract.snapshot import file_info
-from pipeline.ledger import Ledger
-from pipeline.ledger import schema as t
-from pipeline.ledger.outcomes import ResultRow, RowSelection
+from pipeline.ledger import Ledger, ResultRow, RowSelection
 from pipeline.load.report_fetch import Retrying, fetch_outcomes
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.stop import StopFlag
@@ -100,27 +96,11 @@ def local_zone(name: str | None) -> tzinfo:
 
 
 def _check_run(ledger: Ledger, campaign_id: int, run_id: int) -> None:
-    with ledger.engine.connect() as conn:
-        found = conn.execute(sa.select(t.runs.c.id).where(t.runs.c.id == run_id)).first()
-    if found is None:
+    if not ledger.runs.exists(run_id):
         raise LedgerError(
             f"run {run_id} is not in the ledger of campaign {campaign_id}; "
             f"`jaicp-pipeline ledger runs` lists the runs."
         )
-
-
-def _source_input(ledger: Ledger, sel: RowSelection, source: Path) -> int | None:
-    """The input id whose sha256 equals ``source``'s, among the selected rows' files."""
-    sha = file_info(source).sha256
-    r, i = t.rows.c, t.inputs.c
-    query = sa.select(i.id).where(
-        i.campaign_id == sel.campaign_id,
-        i.sha256 == sha,
-        i.id.in_(sa.select(r.input_id).where(*sel.where())),
-    )
-    with ledger.engine.connect() as conn:
-        found = conn.execute(query).first()
-    return None if found is None else int(found[0])
 
 
 class _SourceCells:
@@ -171,23 +151,23 @@ def run_results(
         sleep,
         control,
     )
-    campaign = ledger.ensure_campaign(token)
+    campaign = ledger.campaigns.ensure(token)
     if run_id is not None:
         _check_run(ledger, campaign.id, run_id)
     sel = RowSelection(campaign.id, run_id=run_id, since=since)
-    own_run = ledger.start_run(
+    own_run = ledger.runs.start(
         command="results", files=[], config_digest=cfg.digest(), campaign_id=campaign.id
     )
     summary = ResultsSummary(out)
     status = 1
     try:
-        jobs = ledger.sent_jobs(sel)
+        jobs = ledger.outcomes.sent_jobs(sel)
         for start in range(0, len(jobs), chunk_size):
             if control is not None:
                 control.check()
             chunk = jobs[start : start + chunk_size]
             outcomes = fetch_outcomes(client, chunk, attempts=attempts, retrying=retrying)
-            ledger.store_outcomes(outcomes)
+            ledger.outcomes.record(outcomes)
             summary.jobs_fetched += len(outcomes)
             summary.retries = retrying.retries
             if progress:
@@ -198,7 +178,9 @@ def run_results(
         status = exc.exit_code  # 3 for a transient failure: the run's record says "run again"
         raise
     finally:
-        ledger.finish_run(own_run, exit_status=status, stats={"results_rows": summary.rows_written})
+        ledger.runs.finish(
+            own_run, exit_status=status, stats={"results_rows": summary.rows_written}
+        )
     return summary
 
 
@@ -214,14 +196,16 @@ def _write(
     payload_keys: dict[str, None] = {}
     report_keys: dict[str, None] = {}
     # A first pass learns the columns (payload fields, reportData keys) before the header.
-    for line in ledger.iter_results(sel, sent_only=sent_only):
+    for line in ledger.outcomes.iter_results(sel, sent_only=sent_only):
         payload_keys.update(dict.fromkeys(line.payload))
         data = line.outcome.report_data if line.outcome else None
         if isinstance(data, dict):
             report_keys.update(dict.fromkeys(str(k) for k in data))
         elif data is not None:
             report_keys[""] = None
-    source_input = _source_input(ledger, sel, source) if source is not None else None
+    source_input = (
+        ledger.outcomes.source_input(sel, file_info(source).sha256) if source is not None else None
+    )
     if source is not None and source_input is None:
         summary.notes.append(
             f"{source}: its content matches none of the selected uploads (changed since, or "
@@ -242,7 +226,7 @@ def _write(
         report_keys=list(report_keys),
         tz=local_zone(cfg.reports.timezone),
     ) as writer:
-        for line in ledger.iter_results(sel, sent_only=sent_only):
+        for line in ledger.outcomes.iter_results(sel, sent_only=sent_only):
             if cursor is not None:
                 cells = cursor.get(line.row_number) if line.input_id == source_input else []
             else:

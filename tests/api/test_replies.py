@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.api.replies import id_list, pagination, parse_reply, selector, text_value
 from pipeline.api.transport import Reply
+from pipeline.api.wire_format import id_list, pagination, parse_reply, selector, text_value
 from pipeline.errors import UnexpectedResponseError
 
 URL = "http://h/api/calls/campaign/***/status"

@@ -116,11 +116,11 @@ def test_a_request_left_unanswered_is_resent_under_its_key_first(
 ) -> None:
     run = op.upload(op.csv("a.csv", _rows(2)))
     # A crash after the intent was stored and before the reply was recorded: the intent is
-    # planned in the ledger exactly as plan_cancels leaves it.
+    # planned in the ledger exactly as cancels.plan leaves it.
     with open_ledger(op.ledger_url) as ledger:
         plan = plan_cancel(ledger, op.token, run_id=run)
-        own = ledger.start_run(command="cancel", files=[], config_digest="x")
-        (work,) = ledger.plan_cancels(plan.campaign_id, own, plan.targets, chunk_size=10)
+        own = ledger.runs.start(command="cancel", files=[], config_digest="x")
+        (work,) = ledger.cancels.plan(plan.campaign_id, own, plan.targets, chunk_size=10)
     result = op.invoke("cancel", "--run", str(run), "--yes")
     assert result.exit_code == 0, result.output
     assert "sent again first" in result.output

@@ -14,7 +14,7 @@ from click.testing import CliRunner, Result
 
 from pipeline.cli.main import cli
 from pipeline.errors import LedgerError
-from pipeline.ledger.engine import _scrub, describe_url, open_engine
+from pipeline.ledger.store.engine import _scrub, describe_url, open_engine
 
 
 def _password() -> str:

@@ -34,7 +34,7 @@ from click.testing import CliRunner
 
 from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
-from pipeline.ledger.keys import token_fingerprint
+from pipeline.ledger.store.keys import token_fingerprint
 from tests.conftest import random_token
 
 KILLED = -signal.SIGKILL  # Popen's returncode for a child that died of SIGKILL

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ledger import Lease, Ledger, open_ledger
-from pipeline.ledger.plan import PlanRecord
+from pipeline.ledger import Lease, Ledger, PlanRecord, open_ledger
 from pipeline.records import CallItem, InputFile
 from tests.conftest import FakeClock, postgres_database
 
@@ -64,14 +63,14 @@ def start(
     ledger: Ledger, *, token: str = TOKEN, owner: str = "worker-1", ttl_s: float = 600
 ) -> Setup:
     """Register the campaign, start a run and take the lease."""
-    campaign = ledger.ensure_campaign(token)
-    run_id = ledger.start_run(
+    campaign = ledger.campaigns.ensure(token)
+    run_id = ledger.runs.start(
         command="upload",
         files=[InputFile("export.csv", "ab" * 32, 10)],
         config_digest="c" * 64,
         campaign_id=campaign.id,
     )
-    lease = ledger.acquire_lease(campaign.id, owner=owner, ttl_s=ttl_s, run_id=run_id)
+    lease = ledger.leases.acquire(campaign.id, owner=owner, ttl_s=ttl_s, run_id=run_id)
     return Setup(ledger, campaign.id, run_id, lease)
 
 
@@ -89,9 +88,9 @@ def plan_file(
     s: Setup, records: Sequence[PlanRecord], *, sha: str = "ab" * 32, **kw: object
 ) -> int:
     """Plan a whole file in one chunk; returns the input id."""
-    state = s.ledger.begin_input(s.lease, name="export.csv", sha256=sha)
-    s.ledger.plan_chunk(s.lease, state.id, records, **kw)  # type: ignore[arg-type]
-    s.ledger.complete_input(s.lease, state.id, rows_total=len(records))
+    state = s.ledger.inputs.begin(s.lease, name="export.csv", sha256=sha)
+    s.ledger.planning.plan_chunk(s.lease, state.id, records, **kw)  # type: ignore[arg-type]
+    s.ledger.inputs.complete(s.lease, state.id, rows_total=len(records))
     return state.id
 
 
@@ -103,7 +102,7 @@ def scalar(ledger: Ledger) -> ScalarQuery:
     """Run one SQL query in the test's ledger and return the first column of the first row."""
 
     def run(sql: str) -> object:
-        with ledger.engine.connect() as conn:
+        with ledger.store.engine.connect() as conn:
             return conn.exec_driver_sql(sql).scalar()
 
     return run
@@ -117,7 +116,7 @@ def column(ledger: Ledger) -> ColumnQuery:
     """Run one SQL query in the test's ledger and return its first column as a list."""
 
     def run(sql: str) -> list[object]:
-        with ledger.engine.connect() as conn:
+        with ledger.store.engine.connect() as conn:
             return list(conn.exec_driver_sql(sql).scalars())
 
     return run

@@ -5,24 +5,27 @@ planned) cuts batches no larger, in this run and later ones; the limit only goes
 
 from __future__ import annotations
 
-from pipeline.ledger import Ledger
-from pipeline.ledger.batches import canonical_body
+from pipeline.ledger import Ledger, canonical_body
 from tests.ledger.conftest import ColumnQuery, ScalarQuery, Setup, items, start
 
 
 def _refuse_next(ledger: Ledger, s: Setup) -> list[int]:
     lease = s.lease
-    (work,) = ledger.claim_sendable(lease, limit=1)
-    ledger.mark_attempt(lease, work.id)
-    return ledger.split_too_large(lease, work.id, message="HTTP 413", body_for=canonical_body)
+    (work,) = ledger.sending.claim_sendable(lease, limit=1)
+    ledger.sending.mark_attempt(lease, work.id)
+    return ledger.splits.split_too_large(
+        lease, work.id, message="HTTP 413", body_for=canonical_body
+    )
 
 
 def test_a_refused_batch_lowers_the_size_of_every_later_freeze(
     ledger: Ledger, scalar: ScalarQuery, column: ColumnQuery
 ) -> None:
     s = start(ledger)
-    first = ledger.begin_input(s.lease, name="a.csv", sha256="a" * 64)
-    ledger.plan_chunks(s.lease, first.id, [items(20)], batch_size=10, body_for=canonical_body)
+    first = ledger.inputs.begin(s.lease, name="a.csv", sha256="a" * 64)
+    ledger.planning.plan_chunks(
+        s.lease, first.id, [items(20)], batch_size=10, body_for=canonical_body
+    )
     assert scalar("SELECT max_batch_rows FROM campaigns") is None
 
     halves = _refuse_next(ledger, s)
@@ -35,15 +38,15 @@ def test_a_refused_batch_lowers_the_size_of_every_later_freeze(
     assert len(column(told)) == 1
 
     # Planning freezes new rows in fives now, though it is asked for tens.
-    second = ledger.begin_input(s.lease, name="b.csv", sha256="b" * 64)
+    second = ledger.inputs.begin(s.lease, name="b.csv", sha256="b" * 64)
     rows = items(12, start_row=100)
-    ledger.plan_chunks(s.lease, second.id, [rows], batch_size=10, body_for=canonical_body)
+    ledger.planning.plan_chunks(s.lease, second.id, [rows], batch_size=10, body_for=canonical_body)
     assert column("SELECT size FROM batches ORDER BY id DESC LIMIT 3") == [2, 5, 5]
 
     # So does freezing rows planned without batches.
-    third = ledger.begin_input(s.lease, name="c.csv", sha256="c" * 64)
-    ledger.plan_chunks(s.lease, third.id, [items(7, start_row=200)])
-    ledger.freeze_batches(s.lease, batch_size=10, body_for=canonical_body)
+    third = ledger.inputs.begin(s.lease, name="c.csv", sha256="c" * 64)
+    ledger.planning.plan_chunks(s.lease, third.id, [items(7, start_row=200)])
+    ledger.freezing.freeze_batches(s.lease, batch_size=10, body_for=canonical_body)
     assert column("SELECT size FROM batches ORDER BY id DESC LIMIT 2") == [2, 5]
 
 
@@ -51,8 +54,10 @@ def test_the_limit_only_goes_down_and_a_single_row_is_rejected(
     ledger: Ledger, scalar: ScalarQuery
 ) -> None:
     s = start(ledger)
-    state = ledger.begin_input(s.lease, name="a.csv", sha256="a" * 64)
-    ledger.plan_chunks(s.lease, state.id, [items(13)], batch_size=4, body_for=canonical_body)
+    state = ledger.inputs.begin(s.lease, name="a.csv", sha256="a" * 64)
+    ledger.planning.plan_chunks(
+        s.lease, state.id, [items(13)], batch_size=4, body_for=canonical_body
+    )
     # batches of 4, 4, 4, 1: refuse the first (limit 2), then the second (4 > 2: stays 2)
     _refuse_next(ledger, s)
     assert scalar("SELECT max_batch_rows FROM campaigns") == 2

@@ -6,8 +6,8 @@ import sqlalchemy as sa
 from alembic import command
 
 from pipeline.ledger import open_ledger
-from pipeline.ledger.engine import alembic_config, open_engine
-from pipeline.ledger.keys import token_fingerprint
+from pipeline.ledger.store.engine import alembic_config, open_engine
+from pipeline.ledger.store.keys import token_fingerprint
 from tests.ledger.conftest import TOKEN
 
 
@@ -37,6 +37,6 @@ def test_campaigns_with_batches_are_checked_after_the_upgrade(ledger_url: str) -
     finally:
         engine.dispose()
     with open_ledger(ledger_url) as ledger:  # upgrades to head
-        assert ledger.ensure_campaign(TOKEN).checked
-        assert not ledger.ensure_campaign("other").checked
-        assert ledger.campaign_checked(1) and not ledger.campaign_checked(2)
+        assert ledger.campaigns.ensure(TOKEN).checked
+        assert not ledger.campaigns.ensure("other").checked
+        assert ledger.campaigns.checked(1) and not ledger.campaigns.checked(2)

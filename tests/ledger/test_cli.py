@@ -47,7 +47,7 @@ def test_verify_exit_codes(ledger: Ledger, ledger_url: str) -> None:
     build_honest_ledger(ledger)
     code, out, _ = run("verify", "--ledger", ledger_url)
     assert code == 0 and "all invariants hold" in out
-    with ledger.engine.begin() as conn:
+    with ledger.store.engine.begin() as conn:
         conn.exec_driver_sql("UPDATE rows SET job_id = 'job-1' WHERE state = 'sent'")
     code, _, err = run("verify", "--ledger", ledger_url)
     assert code == ExitCode.VERIFY_FAILED
@@ -58,7 +58,7 @@ def test_export_to_stdout_and_to_a_private_file(
     ledger: Ledger, ledger_url: str, tmp_path: Path
 ) -> None:
     build_honest_ledger(ledger)
-    with ledger.engine.begin() as conn:  # a reason that a spreadsheet would run as a formula
+    with ledger.store.engine.begin() as conn:  # a reason that a spreadsheet would run as a formula
         conn.exec_driver_sql("UPDATE rows SET reason = '=HYPERLINK(1)' WHERE state = 'rejected'")
     code, out, _ = run("export", "--ledger", ledger_url)
     assert code == 0

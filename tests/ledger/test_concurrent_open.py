@@ -11,7 +11,7 @@ import threading
 import sqlalchemy as sa
 
 from pipeline.ledger import open_ledger, token_fingerprint, utc_now
-from pipeline.ledger import schema as t
+from pipeline.ledger.store import schema as t
 
 OPEN = "import sys; from pipeline.ledger import open_ledger; open_ledger(sys.argv[1]).close()"
 
@@ -48,7 +48,7 @@ def test_a_campaign_created_by_another_host_at_the_same_moment_is_found(pg_url: 
                 )
                 found: list[int] = []
                 racer = threading.Thread(
-                    target=lambda: found.append(ledger.ensure_campaign(token).id)
+                    target=lambda: found.append(ledger.campaigns.ensure(token).id)
                 )
                 racer.start()
                 racer.join(timeout=1.0)  # it is blocked on our uncommitted row
@@ -57,4 +57,4 @@ def test_a_campaign_created_by_another_host_at_the_same_moment_is_found(pg_url: 
                 racer.join(timeout=30)
         finally:
             other.dispose()
-        assert found == [ledger.ensure_campaign(token).id]
+        assert found == [ledger.campaigns.ensure(token).id]

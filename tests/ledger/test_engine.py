@@ -12,8 +12,8 @@ from alembic.script import ScriptDirectory
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import Ledger, open_ledger
-from pipeline.ledger.engine import alembic_config
-from pipeline.ledger.schema import metadata
+from pipeline.ledger.store.engine import alembic_config
+from pipeline.ledger.store.schema import metadata
 from tests.conftest import FakeClock
 from tests.ledger.conftest import TOKEN, start
 
@@ -29,7 +29,7 @@ def test_sqlite_file_and_its_wal_are_private(tmp_path: Path, clock: FakeClock) -
 def test_sqlite_connection_settings(tmp_path: Path) -> None:
     with (
         open_ledger(f"sqlite:///{tmp_path / 'l.sqlite3'}") as ledger,
-        ledger.engine.connect() as conn,
+        ledger.store.engine.connect() as conn,
     ):
         pragma = {
             name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
@@ -45,7 +45,7 @@ def test_sqlite_connection_settings(tmp_path: Path) -> None:
 
 def test_migrations_reach_head_and_match_the_models(ledger: Ledger) -> None:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    with ledger.engine.connect() as conn:
+    with ledger.store.engine.connect() as conn:
         context = MigrationContext.configure(conn)
         assert context.get_current_revision() == head
         assert compare_metadata(context, metadata) == []
@@ -53,14 +53,14 @@ def test_migrations_reach_head_and_match_the_models(ledger: Ledger) -> None:
 
 def test_reopening_a_migrated_ledger_keeps_its_data(ledger_url: str, clock: FakeClock) -> None:
     with open_ledger(ledger_url, clock=clock) as first:
-        campaign = first.ensure_campaign(TOKEN)
+        campaign = first.campaigns.ensure(TOKEN)
     with open_ledger(ledger_url, clock=clock) as second:
-        assert second.ensure_campaign(TOKEN) == campaign
+        assert second.campaigns.ensure(TOKEN) == campaign
 
 
 def test_the_token_is_never_stored(ledger: Ledger) -> None:
     start(ledger)
-    with ledger.engine.connect() as conn:
+    with ledger.store.engine.connect() as conn:
         for table in metadata.sorted_tables:
             for row in conn.execute(table.select()):
                 assert not any(TOKEN in str(v) for v in row), table.name
@@ -88,7 +88,7 @@ def test_naive_clock_is_refused(tmp_path: Path) -> None:
         open_ledger(f"sqlite:///{tmp_path / 'l.sqlite3'}", clock=datetime.now) as ledger,
         pytest.raises(ValueError, match="aware"),
     ):
-        ledger.ensure_campaign(TOKEN)
+        ledger.campaigns.ensure(TOKEN)
 
 
 def test_a_ledger_file_created_by_another_run_meanwhile_is_used(
@@ -96,7 +96,7 @@ def test_a_ledger_file_created_by_another_run_meanwhile_is_used(
 ) -> None:
     """Two runs opening a new SQLite ledger together: the other one creates the file between
     our existence check and our exclusive create (simulated: the check says "absent")."""
-    from pipeline.ledger import engine
+    from pipeline.ledger.store import engine
 
     path = tmp_path / "ledger.sqlite3"
     path.touch(mode=0o600)

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from pipeline.api import encode_add_phones
-from pipeline.ledger import Ledger
-from pipeline.ledger.batches import PlannedRow, canonical_body
+from pipeline.ledger import Ledger, canonical_body
+from pipeline.ledger.transitions.bodies import PlannedRow
 from pipeline.records import CallItem
 from tests.ledger.conftest import ColumnQuery, ScalarQuery, plan_file, start
 
@@ -68,8 +68,8 @@ def test_spliced_bodies_match_encode_add_phones(
     plan_file(s, items)
     with monkeypatch.context() as patch:  # proves the bodies are spliced, not re-encoded
         patch.setattr(PlannedRow, "item", _no_decoding)
-        ledger.freeze_batches(s.lease, batch_size=7, body_for=canonical_body)
-        works = ledger.claim_sendable(s.lease, limit=100)
+        ledger.freezing.freeze_batches(s.lease, batch_size=7, body_for=canonical_body)
+        works = ledger.sending.claim_sendable(s.lease, limit=100)
         bodies = [w.body(canonical_body) for w in works]  # digest checked
     assert sum(len(w.rows) for w in works) == len(items)
     by_row = {i.row: i for i in items}
@@ -87,21 +87,21 @@ def test_a_policy_naming_phone_takes_the_decoding_path(ledger: Ledger) -> None:
     s = start(ledger)
     odd = [CallItem(row=1, phone="79160000001", payload={"a": 1}, policy={"phone": "x"})]
     plan_file(s, odd)
-    ledger.freeze_batches(s.lease, batch_size=5, body_for=canonical_body)
-    (work,) = ledger.claim_sendable(s.lease, limit=5)
+    ledger.freezing.freeze_batches(s.lease, batch_size=5, body_for=canonical_body)
+    (work,) = ledger.sending.claim_sendable(s.lease, limit=5)
     assert work.body(canonical_body) == encode_add_phones([odd[0].to_api()])
 
 
 def test_relaxed_commits_leave_durable_ones_durable(ledger: Ledger) -> None:
-    sqlite = ledger.engine.dialect.name == "sqlite"
+    sqlite = ledger.store.engine.dialect.name == "sqlite"
     query = "PRAGMA synchronous" if sqlite else "SHOW synchronous_commit"
     full, relaxed = (2, 1) if sqlite else ("on", "off")
-    with ledger.transaction() as conn:
+    with ledger.store.transaction() as conn:
         assert conn.exec_driver_sql(query).scalar() == full
     for _ in range(3):  # the pool hands the same connection back each time
-        with ledger.transaction(durable=False) as conn:
+        with ledger.store.transaction(durable=False) as conn:
             assert conn.exec_driver_sql(query).scalar() == relaxed
-        with ledger.transaction() as conn:
+        with ledger.store.transaction() as conn:
             assert conn.exec_driver_sql(query).scalar() == full
 
 
@@ -109,12 +109,12 @@ def test_relaxed_transaction_rolls_back_and_restores_on_error(
     ledger: Ledger, scalar: ScalarQuery
 ) -> None:
     start(ledger)
-    with pytest.raises(RuntimeError), ledger.transaction(durable=False) as conn:
+    with pytest.raises(RuntimeError), ledger.store.transaction(durable=False) as conn:
         conn.exec_driver_sql("UPDATE campaigns SET label = 'changed'")
         raise RuntimeError("boom")
     assert scalar("SELECT label FROM campaigns") == ""
-    sqlite = ledger.engine.dialect.name == "sqlite"
-    with ledger.transaction() as conn:
+    sqlite = ledger.store.engine.dialect.name == "sqlite"
+    with ledger.store.transaction() as conn:
         got = conn.exec_driver_sql("PRAGMA synchronous" if sqlite else "SHOW synchronous_commit")
         assert got.scalar() == (2 if sqlite else "on")
 
@@ -124,11 +124,11 @@ def test_record_success_gives_each_row_its_job_in_body_order(
 ) -> None:
     s = start(ledger)
     plan_file(s, _items()[:6])
-    ledger.freeze_batches(s.lease, batch_size=6, body_for=canonical_body)
-    (work,) = ledger.claim_sendable(s.lease, limit=5)
-    ledger.mark_attempt(s.lease, work.id)
+    ledger.freezing.freeze_batches(s.lease, batch_size=6, body_for=canonical_body)
+    (work,) = ledger.sending.claim_sendable(s.lease, limit=5)
+    ledger.sending.mark_attempt(s.lease, work.id)
     jobs = [f"job-{n}" for n in range(6)]
-    ledger.record_success(s.lease, work.id, jobs)
+    ledger.replies.record_success(s.lease, work.id, jobs)
     got = column(
         "SELECT r.job_id FROM batch_rows b JOIN rows r ON r.id = b.row_id "
         f"WHERE r.state = 'sent' AND r.sent_at IS NOT NULL AND b.batch_id = {work.id} "

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from pipeline.ledger import Ledger
-from pipeline.ledger import batches as batches_module
-from pipeline.ledger import freeze as freeze_module
-from pipeline.ledger.batches import PlannedRow, canonical_body
+from pipeline.ledger import Ledger, canonical_body
+from pipeline.ledger.transitions import batches as batches_module
+from pipeline.ledger.transitions.bodies import PlannedRow
 from pipeline.records import CallItem
 from tests.ledger.conftest import ColumnQuery, ScalarQuery, items, plan_file, start
 
@@ -27,7 +26,7 @@ def test_small_steps_freeze_every_row_once_with_no_phone_twice_in_a_batch(
 ) -> None:
     s = start(ledger)
     plan_file(s, _with_repeats())
-    freezer = ledger.freezer(s.lease, batch_size=6, body_for=canonical_body)
+    freezer = ledger.freezing.freezer(s.lease, batch_size=6, body_for=canonical_body)
     steps = 0
     while freezer.step(max_rows=4):
         steps += 1
@@ -59,10 +58,10 @@ def test_a_new_freezer_picks_up_what_an_old_one_carried(
 ) -> None:
     s = start(ledger)
     plan_file(s, items(10))
-    first = ledger.freezer(s.lease, batch_size=4, body_for=canonical_body)
+    first = ledger.freezing.freezer(s.lease, batch_size=4, body_for=canonical_body)
     first.step(max_rows=6)  # one batch of 4, two rows carried and still planned
     assert scalar("SELECT count(*) FROM rows WHERE state = 'planned'") == 6
-    second = ledger.freezer(s.lease, batch_size=4, body_for=canonical_body)
+    second = ledger.freezing.freezer(s.lease, batch_size=4, body_for=canonical_body)
     while second.step(max_rows=3):
         pass
     assert scalar("SELECT count(*) FROM rows WHERE state = 'planned'") == 0
@@ -75,11 +74,11 @@ def test_claims_take_the_rows_of_fresh_batches_from_memory_and_the_rest_from_the
 ) -> None:
     s = start(ledger)
     plan_file(s, items(40))
-    monkeypatch.setattr(freeze_module, "_KEEP_ROWS", 32)  # bounded by rows: 16 batches of 2
-    freezer = ledger.freezer(s.lease, batch_size=2, body_for=canonical_body)
+    monkeypatch.setattr(batches_module, "_KEEP_ROWS", 32)  # bounded by rows: 16 batches of 2
+    freezer = ledger.freezing.freezer(s.lease, batch_size=2, body_for=canonical_body)
     while freezer.step(max_rows=40):
         pass
-    assert len(ledger.fresh_rows) == 16  # 20 batches frozen, 16 kept
+    assert len(ledger.sending.fresh.rows) == 16  # 20 batches frozen, 16 kept
     from_db: list[int] = []
     real_load_rows = batches_module.load_rows
 
@@ -88,10 +87,10 @@ def test_claims_take_the_rows_of_fresh_batches_from_memory_and_the_rest_from_the
         return real_load_rows(conn, batch_id)
 
     monkeypatch.setattr(batches_module, "load_rows", counting_load_rows)
-    works = ledger.claim_sendable(s.lease, limit=100)
-    assert len(works) == 20 and ledger.fresh_rows == {}
+    works = ledger.sending.claim_sendable(s.lease, limit=100)
+    assert len(works) == 20 and ledger.sending.fresh.rows == {}
     assert from_db == [w.id for w in works][16:]
-    with ledger.read().connect() as conn:
+    with ledger.store.engine.connect() as conn:
         for work in works:
             assert list(work.rows) == real_load_rows(conn, work.id)
             work.body(canonical_body)  # the digest frozen with the key still matches

@@ -16,7 +16,7 @@ def test_second_acquirer_is_refused_while_the_lease_lives(ledger: Ledger, clock:
     s = start(ledger, ttl_s=60)
     clock.advance(seconds=59)
     with pytest.raises(LeaseHeldError, match="worker-1") as info:
-        ledger.acquire_lease(s.campaign_id, owner="worker-2", ttl_s=60)
+        ledger.leases.acquire(s.campaign_id, owner="worker-2", ttl_s=60)
     assert info.value.exit_code == ExitCode.LEASE_HELD
 
 
@@ -25,7 +25,7 @@ def test_expired_lease_is_taken_over_with_a_higher_epoch(
 ) -> None:
     s = start(ledger, ttl_s=60)
     clock.advance(seconds=61)
-    lease2 = ledger.acquire_lease(s.campaign_id, owner="worker-2", ttl_s=60)
+    lease2 = ledger.leases.acquire(s.campaign_id, owner="worker-2", ttl_s=60)
     assert lease2.epoch == s.lease.epoch + 1
     reason = scalar("SELECT reason FROM events WHERE entity = 'lease' ORDER BY id DESC LIMIT 1")
     assert "took over the lease of 'worker-1'" in str(reason)
@@ -33,21 +33,21 @@ def test_expired_lease_is_taken_over_with_a_higher_epoch(
 
 def test_released_lease_is_free_at_once(ledger: Ledger) -> None:
     s = start(ledger, ttl_s=600)
-    ledger.release_lease(s.lease)
-    lease2 = ledger.acquire_lease(s.campaign_id, owner="worker-2", ttl_s=60)
+    ledger.leases.release(s.lease)
+    lease2 = ledger.leases.acquire(s.campaign_id, owner="worker-2", ttl_s=60)
     assert lease2.epoch == 2
-    ledger.release_lease(s.lease)  # a stale release is a no-op, not a takeover of worker-2
+    ledger.leases.release(s.lease)  # a stale release is a no-op, not a takeover of worker-2
     with pytest.raises(LeaseHeldError):
-        ledger.acquire_lease(s.campaign_id, owner="worker-3", ttl_s=60)
+        ledger.leases.acquire(s.campaign_id, owner="worker-3", ttl_s=60)
 
 
 def test_renew_extends_and_keeps_others_out(ledger: Ledger, clock: FakeClock) -> None:
     s = start(ledger, ttl_s=60)
     clock.advance(seconds=50)
-    renewed = ledger.renew_lease(s.lease, ttl_s=60)
+    renewed = ledger.leases.renew(s.lease, ttl_s=60)
     clock.advance(seconds=50)
     with pytest.raises(LeaseHeldError):
-        ledger.acquire_lease(s.campaign_id, owner="worker-2", ttl_s=60)
+        ledger.leases.acquire(s.campaign_id, owner="worker-2", ttl_s=60)
     assert renewed.epoch == s.lease.epoch
 
 
@@ -62,25 +62,25 @@ def test_stale_writer_is_fenced_and_changes_nothing(
 ) -> None:
     s = start(ledger, ttl_s=60)
     plan_file(s, items(4))
-    ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for)
-    (w1, w2) = ledger.claim_sendable(s.lease, limit=5)
-    ledger.mark_attempt(s.lease, w1.id)
+    ledger.freezing.freeze_batches(s.lease, batch_size=2, body_for=body_for)
+    (w1, w2) = ledger.sending.claim_sendable(s.lease, limit=5)
+    ledger.sending.mark_attempt(s.lease, w1.id)
     clock.advance(seconds=61)  # worker-1 pauses (GC, suspended VM) past its lease
-    lease2 = ledger.acquire_lease(s.campaign_id, owner="worker-2", ttl_s=600)
+    lease2 = ledger.leases.acquire(s.campaign_id, owner="worker-2", ttl_s=600)
     events_before = scalar("SELECT count(*) FROM events")
 
     stale_writes: list[Callable[[], object]] = [
-        lambda: ledger.record_success(s.lease, w1.id, ["a", "b"]),
-        lambda: ledger.record_unknown(s.lease, w1.id, error="late"),
-        lambda: ledger.record_bad_row(
+        lambda: ledger.replies.record_success(s.lease, w1.id, ["a", "b"]),
+        lambda: ledger.replies.record_unknown(s.lease, w1.id, error="late"),
+        lambda: ledger.replies.record_bad_row(
             s.lease, w1.id, phone=w1.items[0].phone, code="x", message="y"
         ),
-        lambda: ledger.record_rejected(s.lease, w1.id, code="x", message="y"),
-        lambda: ledger.mark_attempt(s.lease, w2.id),
-        lambda: ledger.claim_sendable(s.lease, limit=5),
-        lambda: ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for),
-        lambda: ledger.renew_lease(s.lease, ttl_s=60),
-        lambda: ledger.begin_input(s.lease, name="x.csv", sha256="ef" * 32),
+        lambda: ledger.replies.record_rejected(s.lease, w1.id, code="x", message="y"),
+        lambda: ledger.sending.mark_attempt(s.lease, w2.id),
+        lambda: ledger.sending.claim_sendable(s.lease, limit=5),
+        lambda: ledger.freezing.freeze_batches(s.lease, batch_size=2, body_for=body_for),
+        lambda: ledger.leases.renew(s.lease, ttl_s=60),
+        lambda: ledger.inputs.begin(s.lease, name="x.csv", sha256="ef" * 32),
     ]
     for write in stale_writes:
         with pytest.raises(StaleLeaseError, match="was refused and nothing changed"):
@@ -90,7 +90,7 @@ def test_stale_writer_is_fenced_and_changes_nothing(
     assert scalar("SELECT count(*) FROM rows WHERE job_id IS NOT NULL") == 0
     assert scalar("SELECT owner FROM leases") == "worker-2"
     # The new owner takes the batch in doubt over (same key, key still fresh).
-    claimed = ledger.claim_sendable(lease2, limit=5)
+    claimed = ledger.sending.claim_sendable(lease2, limit=5)
     assert {w.id for w in claimed} == {w1.id, w2.id}
-    ledger.mark_attempt(lease2, w1.id)
-    ledger.record_success(lease2, w1.id, ["a", "b"])
+    ledger.sending.mark_attempt(lease2, w1.id)
+    ledger.replies.record_success(lease2, w1.id, ["a", "b"])

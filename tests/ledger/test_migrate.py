@@ -22,9 +22,9 @@ from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, LedgerError
 from pipeline.ledger import open_ledger
-from pipeline.ledger import schema as t
-from pipeline.ledger.engine import alembic_config, describe_url, open_engine
-from pipeline.ledger.migrate import copy_ledger, same_database
+from pipeline.ledger.admin.migrate import copy_ledger, same_database
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.engine import alembic_config, describe_url, open_engine
 from pipeline.records import Duplicate, Rejection
 from tests.conftest import FakeClock, phone
 from tests.ledger.conftest import body_for, items, plan_file, start
@@ -66,11 +66,13 @@ def small_ledger(url: str, clock: FakeClock) -> None:
     with open_ledger(url, clock=clock) as ledger:
         s = start(ledger)
         plan_file(s, [*items(4), Rejection(5, "phone", "phone_invalid", "bad"), Duplicate(6, 1)])
-        ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for)
-        for work in ledger.claim_sendable(s.lease, limit=5):
-            ledger.mark_attempt(s.lease, work.id)
-            ledger.record_success(s.lease, work.id, [f"job-{work.id}-{i}" for i in range(2)])
-        ledger.finish_run(s.run_id, exit_status=0)
+        ledger.freezing.freeze_batches(s.lease, batch_size=2, body_for=body_for)
+        for work in ledger.sending.claim_sendable(s.lease, limit=5):
+            ledger.sending.mark_attempt(s.lease, work.id)
+            ledger.replies.record_success(
+                s.lease, work.id, [f"job-{work.id}-{i}" for i in range(2)]
+            )
+        ledger.runs.finish(s.run_id, exit_status=0)
 
 
 def write_export(path: Path) -> Path:

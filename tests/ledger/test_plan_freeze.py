@@ -20,10 +20,9 @@ import pytest
 import sqlalchemy as sa
 
 from pipeline.errors import KeyExpiredError, LedgerError
-from pipeline.ledger import Ledger, open_ledger
-from pipeline.ledger.batches import canonical_body
-from pipeline.ledger.keys import canonical_json
-from pipeline.ledger.planrows import payload_json
+from pipeline.ledger import Ledger, canonical_body, open_ledger
+from pipeline.ledger.store.keys import canonical_json
+from pipeline.ledger.transitions.row_values import payload_json
 from pipeline.records import CallItem, Duplicate, Rejection
 from tests.conftest import FakeClock
 from tests.ledger.conftest import ColumnQuery, ScalarQuery, items, start
@@ -46,7 +45,7 @@ def _records(n: int) -> list[CallItem | Rejection | Duplicate]:
 
 def _batches(ledger: Ledger, campaign_id: int) -> list[tuple[str, list[int]]]:
     """(body digest, row numbers in body order) of the campaign's batches, by id."""
-    with ledger.read().connect() as conn:
+    with ledger.store.engine.connect() as conn:
         rows = conn.exec_driver_sql(
             "SELECT b.id, b.body_sha256, r.row_number FROM batches b "
             "JOIN batch_rows br ON br.batch_id = b.id JOIN rows r ON r.id = br.row_id "
@@ -65,29 +64,35 @@ def test_freezing_while_planning_equals_planning_then_freezing(
     records = _records(200)
     parts = [records[i : i + chunk] for i in range(0, len(records), chunk)]
     plain = start(ledger)
-    state = ledger.begin_input(plain.lease, name="a.csv", sha256="ab" * 32)
-    ledger.plan_chunks(plain.lease, state.id, parts)
-    ledger.freeze_batches(plain.lease, batch_size=9, body_for=canonical_body)
+    state = ledger.inputs.begin(plain.lease, name="a.csv", sha256="ab" * 32)
+    ledger.planning.plan_chunks(plain.lease, state.id, parts)
+    ledger.freezing.freeze_batches(plain.lease, batch_size=9, body_for=canonical_body)
     fused = start(ledger, token="1000.2000.anotherCampaign", owner="worker-2")
-    state = ledger.begin_input(fused.lease, name="a.csv", sha256="ab" * 32)
-    counts = ledger.plan_chunks(fused.lease, state.id, parts, batch_size=9, body_for=canonical_body)
+    state = ledger.inputs.begin(fused.lease, name="a.csv", sha256="ab" * 32)
+    counts = ledger.planning.plan_chunks(
+        fused.lease, state.id, parts, batch_size=9, body_for=canonical_body
+    )
 
     assert scalar("SELECT count(*) FROM rows WHERE state = 'planned'") == 0
     fused_batches = _batches(ledger, fused.campaign_id)
     assert len(counts.batches) == len(fused_batches)
     # Rows are cut the same way whichever chunks they arrive in: same rows, same bodies.
     assert fused_batches == _batches(ledger, plain.campaign_id)
-    plain_bodies = [w.body(canonical_body) for w in ledger.claim_sendable(plain.lease, limit=99)]
-    fused_bodies = [w.body(canonical_body) for w in ledger.claim_sendable(fused.lease, limit=99)]
+    plain_bodies = [
+        w.body(canonical_body) for w in ledger.sending.claim_sendable(plain.lease, limit=99)
+    ]
+    fused_bodies = [
+        w.body(canonical_body) for w in ledger.sending.claim_sendable(fused.lease, limit=99)
+    ]
     assert fused_bodies == plain_bodies
 
 
 def test_no_phone_twice_in_a_batch_and_every_row_once(ledger: Ledger, scalar: ScalarQuery) -> None:
     s = start(ledger)
-    state = ledger.begin_input(s.lease, name="a.csv", sha256="ab" * 32)
+    state = ledger.inputs.begin(s.lease, name="a.csv", sha256="ab" * 32)
     records = _records(300)
     parts = [records[i : i + 40] for i in range(0, 300, 40)]
-    ledger.plan_chunks(s.lease, state.id, parts, batch_size=10, body_for=canonical_body)
+    ledger.planning.plan_chunks(s.lease, state.id, parts, batch_size=10, body_for=canonical_body)
     twice = scalar(
         "SELECT count(*) FROM (SELECT br.batch_id, r.phone FROM batch_rows br JOIN rows r "
         "ON r.id = br.row_id GROUP BY br.batch_id, r.phone HAVING count(*) > 1) x"
@@ -98,8 +103,8 @@ def test_no_phone_twice_in_a_batch_and_every_row_once(ledger: Ledger, scalar: Sc
     assert scalar("SELECT count(*) FROM batch_rows") == accepted
     assert scalar("SELECT count(*) FROM rows WHERE state = 'batched'") == accepted
     assert scalar("SELECT count(*) FROM rows WHERE batch_id IS NULL AND state = 'batched'") == 0
-    if ledger.engine.dialect.name == "sqlite":  # the checks planning skipped still hold
-        with ledger.engine.connect() as conn:
+    if ledger.store.engine.dialect.name == "sqlite":  # the checks planning skipped still hold
+        with ledger.store.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
 
 
@@ -107,7 +112,7 @@ def test_rows_carried_by_an_interrupted_plan_are_frozen_later(
     ledger: Ledger, scalar: ScalarQuery
 ) -> None:
     s = start(ledger)
-    state = ledger.begin_input(s.lease, name="a.csv", sha256="ab" * 32)
+    state = ledger.inputs.begin(s.lease, name="a.csv", sha256="ab" * 32)
     rows = items(25)
 
     def killed_after_first_chunk() -> Any:
@@ -115,15 +120,17 @@ def test_rows_carried_by_an_interrupted_plan_are_frozen_later(
         raise KeyboardInterrupt  # the process dies before the next chunk
 
     with pytest.raises(KeyboardInterrupt):
-        ledger.plan_chunks(
+        ledger.planning.plan_chunks(
             s.lease, state.id, killed_after_first_chunk(), batch_size=10, body_for=canonical_body
         )
     assert scalar("SELECT count(*) FROM rows WHERE state = 'planned'") == 4
     # The next run reads the whole file again; planning skips rows 1..14.
-    counts = ledger.plan_chunks(s.lease, state.id, [rows], batch_size=10, body_for=canonical_body)
+    counts = ledger.planning.plan_chunks(
+        s.lease, state.id, [rows], batch_size=10, body_for=canonical_body
+    )
     assert counts.skipped_already_planned == 14 and counts.planned == 11
     assert scalar("SELECT count(*) FROM rows WHERE state = 'planned'") == 4  # the old carry
-    ledger.freeze_batches(s.lease, batch_size=10, body_for=canonical_body)
+    ledger.freezing.freeze_batches(s.lease, batch_size=10, body_for=canonical_body)
     assert scalar("SELECT count(*) FROM rows WHERE state = 'planned'") == 0
     assert scalar("SELECT count(DISTINCT row_id) FROM batch_rows") == 25
     assert scalar("SELECT count(*) FROM batch_rows") == 25
@@ -133,13 +140,13 @@ def test_a_prepared_chunk_plans_like_records_and_must_belong_to_the_input(
     ledger: Ledger, column: ColumnQuery
 ) -> None:
     s = start(ledger)
-    first = ledger.begin_input(s.lease, name="a.csv", sha256="ab" * 32)
-    other = ledger.begin_input(s.lease, name="b.csv", sha256="cd" * 32)
+    first = ledger.inputs.begin(s.lease, name="a.csv", sha256="ab" * 32)
+    other = ledger.inputs.begin(s.lease, name="b.csv", sha256="cd" * 32)
     records = _records(40)
-    prepared = ledger.chunk_preparer(s.lease, first.id)(records)
+    prepared = ledger.planning.chunk_preparer(s.lease, first.id)(records)
     with pytest.raises(LedgerError, match="another input"):
-        ledger.plan_chunks(s.lease, other.id, [prepared])
-    counts = ledger.plan_chunks(s.lease, first.id, [prepared])
+        ledger.planning.plan_chunks(s.lease, other.id, [prepared])
+    counts = ledger.planning.plan_chunks(s.lease, first.id, [prepared])
     assert counts.planned == sum(isinstance(r, CallItem) for r in records)
     keys = column("SELECT row_key FROM rows WHERE row_key IS NOT NULL ORDER BY row_number")
     assert len(set(keys)) == counts.planned
@@ -165,10 +172,10 @@ def test_unchecked_transactions_restore_foreign_keys(tmp_path: Path) -> None:
     # for planning; PostgreSQL checks foreign keys in every transaction (nothing to restore).
     ledger = open_ledger(f"sqlite:///{tmp_path / 'fk.sqlite3'}", key_safety_margin_s=3600)
     for _ in range(3):  # the pool hands the same connection back
-        with ledger.transaction(durable=False, checked=False) as conn:
+        with ledger.store.transaction(durable=False, checked=False) as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 0
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
-        with ledger.transaction() as conn:
+        with ledger.store.transaction() as conn:
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
             assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
     ledger.close()
@@ -178,31 +185,33 @@ def test_intents_and_outcomes_of_several_batches_are_all_or_nothing(
     ledger: Ledger, scalar: ScalarQuery, clock: FakeClock
 ) -> None:
     s = start(ledger)
-    state = ledger.begin_input(s.lease, name="a.csv", sha256="ab" * 32)
-    ledger.plan_chunks(s.lease, state.id, [items(30)], batch_size=10, body_for=canonical_body)
-    works = ledger.claim_sendable(s.lease, limit=10)
-    assert ledger.mark_attempts(s.lease, [w.id for w in works]) == [1, 1, 1]
+    state = ledger.inputs.begin(s.lease, name="a.csv", sha256="ab" * 32)
+    ledger.planning.plan_chunks(
+        s.lease, state.id, [items(30)], batch_size=10, body_for=canonical_body
+    )
+    works = ledger.sending.claim_sendable(s.lease, limit=10)
+    assert ledger.sending.mark_attempts(s.lease, [w.id for w in works]) == [1, 1, 1]
     good = [(w.id, [f"j{w.id}-{n}" for n in range(10)]) for w in works]
     bad = [*good[:2], (works[2].id, ["too", "few"])]
     with pytest.raises(LedgerError, match="job ids"):
-        ledger.record_successes(s.lease, bad)
+        ledger.replies.record_successes(s.lease, bad)
     assert scalar("SELECT count(*) FROM rows WHERE state = 'sent'") == 0
-    ledger.record_successes(s.lease, good)
+    ledger.replies.record_successes(s.lease, good)
     assert scalar("SELECT count(*) FROM rows WHERE state = 'sent' AND job_id IS NOT NULL") == 30
     # A key that crossed the expiry line: none of the group is marked.
-    ledger.plan_chunks(
+    ledger.planning.plan_chunks(
         s.lease,
-        ledger.begin_input(s.lease, name="b.csv", sha256="cd" * 32).id,
+        ledger.inputs.begin(s.lease, name="b.csv", sha256="cd" * 32).id,
         [items(20, start_row=1, prefix="7917000")],
         batch_size=10,
         body_for=canonical_body,
     )
-    old, new = ledger.claim_sendable(s.lease, limit=10)
-    ledger.mark_attempt(s.lease, old.id)
-    ledger.record_unknown(s.lease, old.id, error="timeout")
+    old, new = ledger.sending.claim_sendable(s.lease, limit=10)
+    ledger.sending.mark_attempt(s.lease, old.id)
+    ledger.replies.record_unknown(s.lease, old.id, error="timeout")
     clock.advance(hours=24)
     with pytest.raises(KeyExpiredError):
-        ledger.mark_attempts(s.lease, [new.id, old.id])
+        ledger.sending.mark_attempts(s.lease, [new.id, old.id])
     assert scalar(f"SELECT attempts FROM batches WHERE id = {new.id}") == 0
 
 
@@ -210,15 +219,17 @@ def test_sent_at_is_stored_as_sqlalchemy_stores_times(
     ledger: Ledger, scalar: ScalarQuery, clock: FakeClock
 ) -> None:
     s = start(ledger)
-    state = ledger.begin_input(s.lease, name="a.csv", sha256="ab" * 32)
-    ledger.plan_chunks(s.lease, state.id, [items(3)], batch_size=10, body_for=canonical_body)
-    (work,) = ledger.claim_sendable(s.lease, limit=1)
-    ledger.mark_attempt(s.lease, work.id)
-    ledger.record_success(s.lease, work.id, ["1", "2", "3"])
-    if ledger.engine.dialect.name == "sqlite":  # text that sorts with the other times
+    state = ledger.inputs.begin(s.lease, name="a.csv", sha256="ab" * 32)
+    ledger.planning.plan_chunks(
+        s.lease, state.id, [items(3)], batch_size=10, body_for=canonical_body
+    )
+    (work,) = ledger.sending.claim_sendable(s.lease, limit=1)
+    ledger.sending.mark_attempt(s.lease, work.id)
+    ledger.replies.record_success(s.lease, work.id, ["1", "2", "3"])
+    if ledger.store.engine.dialect.name == "sqlite":  # text that sorts with the other times
         assert scalar("SELECT min(sent_at) FROM rows") == "2026-03-01 09:00:00.000000"
-    with ledger.read().connect() as conn:
-        from pipeline.ledger import schema as t
+    with ledger.store.engine.connect() as conn:
+        from pipeline.ledger.store import schema as t
 
         got = conn.execute(t.rows.select().where(t.rows.c.state == "sent")).all()
     assert {row.sent_at for row in got} == {clock.now}
@@ -227,7 +238,7 @@ def test_sent_at_is_stored_as_sqlalchemy_stores_times(
 def test_a_prepared_chunk_survives_the_trip_from_the_reader_process() -> None:
     import pickle
 
-    from pipeline.ledger.planrows import prepare_chunk
+    from pipeline.ledger.transitions.row_values import prepare_chunk
 
     records = [
         *_records(60),
@@ -243,12 +254,14 @@ def test_a_prepared_chunk_survives_the_trip_from_the_reader_process() -> None:
 def test_batches_frozen_while_planning_carry_the_clocks_time(
     ledger: Ledger, scalar: ScalarQuery, clock: FakeClock
 ) -> None:
-    from pipeline.ledger import schema as t
+    from pipeline.ledger.store import schema as t
 
     s = start(ledger)
-    state = ledger.begin_input(s.lease, name="a.csv", sha256="ab" * 32)
-    ledger.plan_chunks(s.lease, state.id, [items(30)], batch_size=10, body_for=canonical_body)
-    with ledger.read().connect() as conn:
+    state = ledger.inputs.begin(s.lease, name="a.csv", sha256="ab" * 32)
+    ledger.planning.plan_chunks(
+        s.lease, state.id, [items(30)], batch_size=10, body_for=canonical_body
+    )
+    with ledger.store.engine.connect() as conn:
         created = conn.execute(sa.select(t.batches.c.created_at)).scalars().all()
         events = conn.execute(
             sa.select(t.events.c.at, t.events.c.actor, t.events.c.reason).where(
@@ -258,5 +271,5 @@ def test_batches_frozen_while_planning_carry_the_clocks_time(
     assert created == [clock.now] * 3
     assert [(at, actor) for at, actor, _ in events] == [(clock.now, "worker-1")] * 3
     assert all(reason.startswith("frozen: 10 rows, key ") for _, _, reason in events)
-    if ledger.engine.dialect.name == "sqlite":  # text that sorts with the other times
+    if ledger.store.engine.dialect.name == "sqlite":  # text that sorts with the other times
         assert scalar("SELECT min(created_at) FROM batches") == "2026-03-01 09:00:00.000000"

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from pipeline.ledger import Ledger
-from pipeline.ledger.keys import row_key, token_fingerprint
+from pipeline.ledger.store.keys import row_key, token_fingerprint
 from pipeline.records import CallItem
 from tests.conftest import FakeClock
 from tests.ledger.conftest import ScalarQuery, Setup, body_for, items, plan_file, start
 
 
 def _send_all(s: Setup) -> None:
-    s.ledger.freeze_batches(s.lease, batch_size=100, body_for=body_for)
-    for work in s.ledger.claim_sendable(s.lease, limit=100):
-        s.ledger.mark_attempt(s.lease, work.id)
-        s.ledger.record_success(s.lease, work.id, [f"job-{r}" for r in work.row_ids])
+    s.ledger.freezing.freeze_batches(s.lease, batch_size=100, body_for=body_for)
+    for work in s.ledger.sending.claim_sendable(s.lease, limit=100):
+        s.ledger.sending.mark_attempt(s.lease, work.id)
+        s.ledger.replies.record_success(s.lease, work.id, [f"job-{r}" for r in work.row_ids])
 
 
 def test_resume_after_a_crash_mid_plan_records_each_row_once(
@@ -21,13 +21,15 @@ def test_resume_after_a_crash_mid_plan_records_each_row_once(
 ) -> None:
     s = start(ledger)
     rows = items(10)
-    state = ledger.begin_input(s.lease, name="export.csv", sha256="ab" * 32)
-    ledger.plan_chunk(s.lease, state.id, rows[:4])  # ... then the process was killed
-    again = ledger.begin_input(s.lease, name="export.csv", sha256="ab" * 32)
+    state = ledger.inputs.begin(s.lease, name="export.csv", sha256="ab" * 32)
+    ledger.planning.plan_chunk(s.lease, state.id, rows[:4])  # ... then the process was killed
+    again = ledger.inputs.begin(s.lease, name="export.csv", sha256="ab" * 32)
     assert (again.id, again.planned_through, again.complete) == (state.id, 4, False)
-    counts = ledger.plan_chunks(s.lease, state.id, [rows[:5], rows[5:]])  # the whole file again
+    counts = ledger.planning.plan_chunks(
+        s.lease, state.id, [rows[:5], rows[5:]]
+    )  # the whole file again
     assert counts.skipped_already_planned == 4 and counts.planned == 6
-    ledger.complete_input(s.lease, state.id, rows_total=10)
+    ledger.inputs.complete(s.lease, state.id, rows_total=10)
     assert scalar("SELECT count(*) FROM rows") == 10
 
 
@@ -35,9 +37,9 @@ def test_rerun_of_a_finished_file_plans_nothing(ledger: Ledger, scalar: ScalarQu
     s = start(ledger)
     plan_file(s, items(5))
     _send_all(s)
-    state = ledger.begin_input(s.lease, name="renamed.csv", sha256="ab" * 32)
+    state = ledger.inputs.begin(s.lease, name="renamed.csv", sha256="ab" * 32)
     assert state.complete
-    assert ledger.plan_chunk(s.lease, state.id, items(5)).planned == 0
+    assert ledger.planning.plan_chunk(s.lease, state.id, items(5)).planned == 0
     assert scalar("SELECT count(*) FROM rows") == 5
     assert scalar("SELECT count(*) FROM inputs") == 1
 

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 
 from pipeline.cli.main import cli
 from pipeline.ledger import Ledger
-from pipeline.ledger import schema as t
-from pipeline.ledger.purge import parse_duration, purge_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.purge import parse_duration, purge_ledger
+from pipeline.ledger.admin.verify import verify_ledger
+from pipeline.ledger.store import schema as t
 from pipeline.records import Duplicate, Rejection
 from tests.conftest import FakeClock
 from tests.ledger.conftest import ColumnQuery, ScalarQuery, body_for, items, start
@@ -29,15 +29,15 @@ def build(ledger: Ledger) -> None:
     plan(
         s, [*items(4), Rejection(5, "phone", "payload_invalid", "'Ivan, 12' bad"), Duplicate(6, 1)]
     )
-    ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for)
-    first, second = ledger.claim_sendable(s.lease, limit=5)
-    ledger.mark_attempt(s.lease, first.id)
-    ledger.record_success(s.lease, first.id, ["job-1", "job-2"])
-    ledger.mark_attempt(s.lease, second.id)
-    ledger.record_unknown(s.lease, second.id, error="timeout")
-    ledger.finish_run(s.run_id, exit_status=3)
-    ledger.release_lease(s.lease)
-    with ledger.engine.begin() as conn:
+    ledger.freezing.freeze_batches(s.lease, batch_size=2, body_for=body_for)
+    first, second = ledger.sending.claim_sendable(s.lease, limit=5)
+    ledger.sending.mark_attempt(s.lease, first.id)
+    ledger.replies.record_success(s.lease, first.id, ["job-1", "job-2"])
+    ledger.sending.mark_attempt(s.lease, second.id)
+    ledger.replies.record_unknown(s.lease, second.id, error="timeout")
+    ledger.runs.finish(s.run_id, exit_status=3)
+    ledger.leases.release(s.lease)
+    with ledger.store.engine.begin() as conn:
         row_id = conn.execute(sa.select(t.rows.c.id).where(t.rows.c.job_id == "job-1")).scalar()
         conn.execute(
             sa.insert(t.job_outcomes).values(
@@ -45,7 +45,7 @@ def build(ledger: Ledger) -> None:
                 job_id="job-1",
                 job_status="completed",
                 report_data='{"client":"Ivan"}',
-                fetched_at=ledger.now(),
+                fetched_at=ledger.store.now(),
             )
         )
 
@@ -64,7 +64,7 @@ def test_purge_drops_personal_data_and_keeps_the_trail(
     build(ledger)
     events_before = scalar("SELECT count(*) FROM events")
     clock.advance(days=91)
-    result = purge_ledger(ledger, cutoff=clock.now - timedelta(days=90))
+    result = purge_ledger(ledger.store, cutoff=clock.now - timedelta(days=90))
     assert (result.rows, result.reports) == (3, 1)
     purged = "row_number IN (1, 2, 5, 6)"
     assert column(f"SELECT phone FROM rows WHERE {purged}") == [None] * 4
@@ -84,9 +84,9 @@ def test_purge_drops_personal_data_and_keeps_the_trail(
     assert len(reasons) == 1
     assert "3 finished row(s)" in str(reasons[0])
     assert scalar("SELECT count(*) FROM events") == int(str(events_before)) + 1
-    assert verify_ledger(ledger.engine) == []
+    assert verify_ledger(ledger.store.engine) == []
     # Idempotent: a second purge selects nothing and records nothing.
-    again = purge_ledger(ledger, cutoff=clock.now - timedelta(days=90))
+    again = purge_ledger(ledger.store, cutoff=clock.now - timedelta(days=90))
     assert (again.rows, again.reports, again.runs) == (0, 0, {})
     assert column("SELECT count(*) FROM events WHERE substr(reason, 1, 6) = 'purge:'") == [1]
 
@@ -94,7 +94,7 @@ def test_purge_drops_personal_data_and_keeps_the_trail(
 def test_recent_runs_are_not_purged(ledger: Ledger, clock: FakeClock, column: ColumnQuery) -> None:
     build(ledger)
     clock.advance(days=89)
-    assert purge_ledger(ledger, cutoff=clock.now - timedelta(days=90)).rows == 0
+    assert purge_ledger(ledger.store, cutoff=clock.now - timedelta(days=90)).rows == 0
     assert column("SELECT count(*) FROM rows WHERE phone IS NULL") == [2]
 
 

@@ -20,7 +20,7 @@ def _race(ledger_url: str, clock: FakeClock, campaign_id: int, n: int) -> list[L
     def contender(i: int) -> None:
         barrier.wait()
         try:
-            got: Lease | str = ledgers[i].acquire_lease(campaign_id, owner=f"run-{i}", ttl_s=60)
+            got: Lease | str = ledgers[i].leases.acquire(campaign_id, owner=f"run-{i}", ttl_s=60)
         except LeaseHeldError as exc:
             got = str(exc)
         except Exception as exc:  # reported, so the test fails with the cause
@@ -40,7 +40,7 @@ def _race(ledger_url: str, clock: FakeClock, campaign_id: int, n: int) -> list[L
 
 def test_first_ever_lease_race_has_one_winner(ledger_url: str, clock: FakeClock) -> None:
     with open_ledger(ledger_url, clock=clock) as ledger:
-        campaign = ledger.ensure_campaign(TOKEN)
+        campaign = ledger.campaigns.ensure(TOKEN)
     results = _race(ledger_url, clock, campaign.id, 4)
     winners = [r for r in results if isinstance(r, Lease)]
     assert len(winners) == 1, results
@@ -51,11 +51,11 @@ def test_takeover_race_has_one_winner(ledger_url: str, clock: FakeClock) -> None
     with open_ledger(ledger_url, clock=clock) as ledger:
         s = start(ledger, ttl_s=60)
         plan_file(s, items(4))
-        ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for)
+        ledger.freezing.freeze_batches(s.lease, batch_size=2, body_for=body_for)
     clock.advance(seconds=120)  # the first run was killed; its lease expired
     results = _race(ledger_url, clock, s.campaign_id, 4)
     winners = [r for r in results if isinstance(r, Lease)]
     assert len(winners) == 1 and winners[0].epoch == 2, results
     with open_ledger(ledger_url, clock=clock) as ledger:
-        works = ledger.claim_sendable(winners[0], limit=10)
+        works = ledger.sending.claim_sendable(winners[0], limit=10)
         assert len(works) == 2

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from pipeline.errors import LedgerError
 from pipeline.ledger import Ledger, open_ledger
-from pipeline.ledger.states import KEY_LIFETIME_S
+from pipeline.ledger.store.states import KEY_LIFETIME_S
 from tests.conftest import FakeClock
 from tests.ledger.conftest import body_for, items, plan_file, start
 
@@ -56,11 +56,11 @@ def test_a_worker_does_not_take_a_batch_the_reconcile_command_is_reconciling(
         clock_r.now -= timedelta(seconds=cutoff_age + 60)
         s = start(setup, owner="upload-host:100:first", ttl_s=600)
         plan_file(s, items(3))
-        setup.freeze_batches(s.lease, batch_size=3, body_for=body_for)
-        (x,) = setup.claim_sendable(s.lease, limit=5)
-        setup.mark_attempt(s.lease, x.id)
-        setup.record_unknown(s.lease, x.id, error="connection reset")
-        setup.release_lease(s.lease)
+        setup.freezing.freeze_batches(s.lease, batch_size=3, body_for=body_for)
+        (x,) = setup.sending.claim_sendable(s.lease, limit=5)
+        setup.sending.mark_attempt(s.lease, x.id)
+        setup.replies.record_unknown(s.lease, x.id, error="connection reset")
+        setup.leases.release(s.lease)
         clock_r.now += timedelta(seconds=cutoff_age + 60)
 
     clock_w = _offset_clock(clock_r, -120)
@@ -68,18 +68,18 @@ def test_a_worker_does_not_take_a_batch_the_reconcile_command_is_reconciling(
     ledger_w: Ledger = open_ledger(pg_url, clock=clock_w, key_safety_margin_s=MARGIN_S)
     try:
         # 2. the reconcile command: lease under its own owner name, then claim_expired.
-        lease_r = ledger_r.acquire_lease(s.campaign_id, owner="reconcile-host:7:r", ttl_s=120)
+        lease_r = ledger_r.leases.acquire(s.campaign_id, owner="reconcile-host:7:r", ttl_s=120)
         # as run_reconcile does: a worker row under the lease's owner (its claims are live)
-        ledger_r.register_worker(s.campaign_id, owner=lease_r.owner, ttl_s=120)
-        assert [w.id for w in ledger_r.claim_expired(lease_r, limit=20)] == [x.id]
+        ledger_r.workers.register(s.campaign_id, owner=lease_r.owner, ttl_s=120)
+        assert [w.id for w in ledger_r.reconciling.claim_expired(lease_r, limit=20)] == [x.id]
 
         # 3. a sharing worker on a host whose clock is 2 minutes behind.
-        worker = ledger_w.register_worker(s.campaign_id, owner="upload-host:200:w", ttl_s=120)
+        worker = ledger_w.workers.register(s.campaign_id, owner="upload-host:200:w", ttl_s=120)
         old_key_in_flight = False
         try:
-            stolen = ledger_w.claim_sendable(worker, limit=5)
+            stolen = ledger_w.sending.claim_sendable(worker, limit=5)
             if x.id in {w.id for w in stolen}:
-                ledger_w.mark_attempt(worker, x.id)  # durable intent: the send follows
+                ledger_w.sending.mark_attempt(worker, x.id)  # durable intent: the send follows
                 old_key_in_flight = True
         except LedgerError:
             pass  # refused: the fix
@@ -87,7 +87,7 @@ def test_a_worker_does_not_take_a_batch_the_reconcile_command_is_reconciling(
         # 4. R finds no job for X's phones and refreshes them under a new key.
         refreshed = False
         try:
-            new_batch = ledger_r.reconcile_batch(
+            new_batch = ledger_r.reconciling.reconcile_batch(
                 lease_r, x.id, found={}, body_for=body_for, reason="getReport found nothing"
             )
             refreshed = new_batch is not None
@@ -121,18 +121,18 @@ def test_a_worker_does_not_take_a_batch_a_non_sharing_lease_holder_is_sending(
         s = start(ledger, owner="cron-host:100:noshare", ttl_s=600)  # share_work: false
         # What run_upload (and run_reconcile) do beside taking the lease: a worker row under
         # the lease's owner name, so that sharing runs see the holder's claims as live.
-        ledger.register_worker(s.campaign_id, owner=s.lease.owner, ttl_s=600, run_id=s.run_id)
+        ledger.workers.register(s.campaign_id, owner=s.lease.owner, ttl_s=600, run_id=s.run_id)
         plan_file(s, items(4))
-        ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for)
-        (b, _second) = ledger.claim_sendable(s.lease, limit=2)
-        ledger.mark_attempt(s.lease, b.id)  # on the wire now
+        ledger.freezing.freeze_batches(s.lease, batch_size=2, body_for=body_for)
+        (b, _second) = ledger.sending.claim_sendable(s.lease, limit=2)
+        ledger.sending.mark_attempt(s.lease, b.id)  # on the wire now
 
-        worker = ledger.register_worker(s.campaign_id, owner="other-host:200:w", ttl_s=600)
-        taken = {w.id for w in ledger.claim_sendable(worker, limit=5)}
+        worker = ledger.workers.register(s.campaign_id, owner="other-host:200:w", ttl_s=600)
+        taken = {w.id for w in ledger.sending.claim_sendable(worker, limit=5)}
 
         assert b.id not in taken, (
             f"a sharing worker took batch {b.id} from the live lease holder while its request "
             f"was on the wire"
         )
         # The holder's reply must still be recordable.
-        ledger.record_success(s.lease, b.id, [f"job-{r.id}" for r in b.rows])
+        ledger.replies.record_success(s.lease, b.id, [f"job-{r.id}" for r in b.rows])

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.ledger import split_batches
-from pipeline.ledger.batches import PlannedRow
+from pipeline.ledger.transitions.bodies import PlannedRow
 from pipeline.records import CallItem
 
 

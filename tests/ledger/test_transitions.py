@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.errors import KeyExpiredError, LedgerError
 from pipeline.ledger import Ledger
-from pipeline.ledger.keys import body_digest
+from pipeline.ledger.store.keys import body_digest
 from pipeline.records import CallItem, Duplicate, Rejection
 from tests.conftest import FakeClock
 from tests.ledger.conftest import ColumnQuery, ScalarQuery, body_for, items, plan_file, start
@@ -34,7 +34,7 @@ def test_freeze_keeps_phones_unique_per_batch_and_stores_digest(
     s = start(ledger)
     same_phone = [CallItem(row=i + 1, phone="79160000001", payload={"n": i}) for i in range(3)]
     plan_file(s, [*same_phone, *items(3, start_row=4)])
-    ids = ledger.freeze_batches(s.lease, batch_size=3, body_for=body_for)
+    ids = ledger.freezing.freeze_batches(s.lease, batch_size=3, body_for=body_for)
     assert len(ids) == 3  # three rows share a phone: they cannot share a batch
     assert (
         scalar(
@@ -43,7 +43,7 @@ def test_freeze_keeps_phones_unique_per_batch_and_stores_digest(
         )
         == 0
     )
-    works = ledger.claim_sendable(s.lease, limit=10)
+    works = ledger.sending.claim_sendable(s.lease, limit=10)
     assert [w.id for w in works] == ids
     for work in works:
         assert body_digest(work.body(body_for)) == work.body_sha256
@@ -55,13 +55,13 @@ def test_freeze_keeps_phones_unique_per_batch_and_stores_digest(
 def test_frozen_batches_survive_a_changed_batch_size(ledger: Ledger) -> None:
     s = start(ledger)
     plan_file(s, items(10))
-    first = ledger.freeze_batches(s.lease, batch_size=4, body_for=body_for)
-    before = ledger.claim_sendable(s.lease, limit=10)
-    assert ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for) == []
+    first = ledger.freezing.freeze_batches(s.lease, batch_size=4, body_for=body_for)
+    before = ledger.sending.claim_sendable(s.lease, limit=10)
+    assert ledger.freezing.freeze_batches(s.lease, batch_size=2, body_for=body_for) == []
     plan_file(s, items(3, start_row=11), sha="cd" * 32)
-    later = ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for)
+    later = ledger.freezing.freeze_batches(s.lease, batch_size=2, body_for=body_for)
     assert len(first) == 3 and len(later) == 2
-    again = {w.id: w for w in ledger.claim_sendable(s.lease, limit=10)}
+    again = {w.id: w for w in ledger.sending.claim_sendable(s.lease, limit=10)}
     assert set(again) == set(later)  # the first batches are claimed already: not offered twice
     for w in before:
         assert w.items == tuple(sorted(w.items, key=lambda i: i.row))
@@ -72,27 +72,27 @@ def test_success_gives_each_row_its_job_id(
 ) -> None:
     s = start(ledger)
     plan_file(s, items(3))
-    assert ledger.claim_sendable(s.lease, limit=5) == []  # nothing frozen yet
-    ledger.freeze_batches(s.lease, batch_size=10, body_for=body_for)
-    (work,) = ledger.claim_sendable(s.lease, limit=5)
-    assert ledger.mark_attempt(s.lease, work.id) == 1
+    assert ledger.sending.claim_sendable(s.lease, limit=5) == []  # nothing frozen yet
+    ledger.freezing.freeze_batches(s.lease, batch_size=10, body_for=body_for)
+    (work,) = ledger.sending.claim_sendable(s.lease, limit=5)
+    assert ledger.sending.mark_attempt(s.lease, work.id) == 1
     assert scalar("SELECT state FROM batches") == "sending"
-    ledger.record_success(s.lease, work.id, ["j1", "j2", "j3"])
+    ledger.replies.record_success(s.lease, work.id, ["j1", "j2", "j3"])
     assert scalar("SELECT state FROM batches") == "confirmed"
     assert column("SELECT job_id FROM rows ORDER BY id") == ["j1", "j2", "j3"]
     assert scalar("SELECT count(*) FROM rows WHERE state = 'sent' AND sent_at IS NOT NULL") == 3
     with pytest.raises(LedgerError, match="confirmed"):
-        ledger.record_success(s.lease, work.id, ["j1", "j2", "j3"])
+        ledger.replies.record_success(s.lease, work.id, ["j1", "j2", "j3"])
 
 
 def test_wrong_number_of_job_ids_changes_nothing(ledger: Ledger, scalar: ScalarQuery) -> None:
     s = start(ledger)
     plan_file(s, items(2))
-    ledger.freeze_batches(s.lease, batch_size=10, body_for=body_for)
-    (work,) = ledger.claim_sendable(s.lease, limit=5)
-    ledger.mark_attempt(s.lease, work.id)
+    ledger.freezing.freeze_batches(s.lease, batch_size=10, body_for=body_for)
+    (work,) = ledger.sending.claim_sendable(s.lease, limit=5)
+    ledger.sending.mark_attempt(s.lease, work.id)
     with pytest.raises(LedgerError, match="returned 1 job ids for 2 phones"):
-        ledger.record_success(s.lease, work.id, ["j1"])
+        ledger.replies.record_success(s.lease, work.id, ["j1"])
     assert scalar("SELECT count(*) FROM rows WHERE job_id IS NOT NULL") == 0
     assert scalar("SELECT state FROM batches") == "sending"
 
@@ -102,10 +102,10 @@ def test_unknown_then_retry_with_same_key(
 ) -> None:
     s = start(ledger)
     plan_file(s, items(2))
-    ledger.freeze_batches(s.lease, batch_size=10, body_for=body_for)
-    (work,) = ledger.claim_sendable(s.lease, limit=5)
-    ledger.mark_attempt(s.lease, work.id)
-    ledger.record_unknown(
+    ledger.freezing.freeze_batches(s.lease, batch_size=10, body_for=body_for)
+    (work,) = ledger.sending.claim_sendable(s.lease, limit=5)
+    ledger.sending.mark_attempt(s.lease, work.id)
+    ledger.replies.record_unknown(
         s.lease,
         work.id,
         error="timeout on https://app.jaicp.com/api/calls/campaign/1000.2000.x/addPhones",
@@ -114,14 +114,14 @@ def test_unknown_then_retry_with_same_key(
     stored = str(scalar("SELECT last_error FROM batches"))
     assert "http" not in stored and "1000.2000" not in stored
     clock.advance(minutes=5)
-    assert ledger.mark_attempt(s.lease, work.id) == 2  # same claim, same key
+    assert ledger.sending.mark_attempt(s.lease, work.id) == 2  # same claim, same key
     assert scalar("SELECT attempts FROM batches") == 2
     first, last = (
         scalar("SELECT first_sent_at FROM batches"),
         scalar("SELECT last_sent_at FROM batches"),
     )
     assert first != last
-    ledger.record_success(s.lease, work.id, ["a", "b"])
+    ledger.replies.record_success(s.lease, work.id, ["a", "b"])
     assert scalar("SELECT count(*) FROM events WHERE entity = 'batch'") == 5
 
 
@@ -130,38 +130,40 @@ def test_bad_row_rejects_it_and_replans_the_rest_under_a_new_key(
 ) -> None:
     s = start(ledger)
     plan_file(s, items(3))
-    ledger.freeze_batches(s.lease, batch_size=10, body_for=body_for)
-    (work,) = ledger.claim_sendable(s.lease, limit=5)
-    ledger.mark_attempt(s.lease, work.id)
+    ledger.freezing.freeze_batches(s.lease, batch_size=10, body_for=body_for)
+    (work,) = ledger.sending.claim_sendable(s.lease, limit=5)
+    ledger.sending.mark_attempt(s.lease, work.id)
     bad = work.items[1].phone
-    back = ledger.record_bad_row(
+    back = ledger.replies.record_bad_row(
         s.lease, work.id, phone=bad, code="phone.bad.format", message="bad"
     )
     assert back == 2
     assert scalar("SELECT state FROM batches") == "rejected"
     assert scalar(f"SELECT reason_code FROM rows WHERE phone = '{bad}'") == "phone.bad.format"
     assert scalar("SELECT count(*) FROM rows WHERE state = 'planned' AND batch_id IS NULL") == 2
-    (new_id,) = ledger.freeze_batches(s.lease, batch_size=10, body_for=body_for)
-    (again,) = ledger.claim_sendable(s.lease, limit=5)
+    (new_id,) = ledger.freezing.freeze_batches(s.lease, batch_size=10, body_for=body_for)
+    (again,) = ledger.sending.claim_sendable(s.lease, limit=5)
     assert again.id == new_id and again.request_key != work.request_key
     assert [i.phone for i in again.items] == [work.items[0].phone, work.items[2].phone]
     with pytest.raises(LedgerError, match="no row of the batch"):
-        ledger.mark_attempt(s.lease, again.id)
-        ledger.record_bad_row(s.lease, again.id, phone="70000000000", code="x", message="y")
+        ledger.sending.mark_attempt(s.lease, again.id)
+        ledger.replies.record_bad_row(s.lease, again.id, phone="70000000000", code="x", message="y")
     assert scalar(f"SELECT state FROM batches WHERE id = {again.id}") == "sending"
 
 
 def test_whole_batch_rejection(ledger: Ledger, scalar: ScalarQuery) -> None:
     s = start(ledger)
     plan_file(s, items(2))
-    ledger.freeze_batches(s.lease, batch_size=10, body_for=body_for)
-    (work,) = ledger.claim_sendable(s.lease, limit=5)
+    ledger.freezing.freeze_batches(s.lease, batch_size=10, body_for=body_for)
+    (work,) = ledger.sending.claim_sendable(s.lease, limit=5)
     with pytest.raises(LedgerError, match="planned"):
-        ledger.record_rejected(s.lease, work.id, code="x", message="not sent yet")
-    ledger.mark_attempt(s.lease, work.id)
-    ledger.record_rejected(s.lease, work.id, code="invalid.call.task.state", message="stopped")
+        ledger.replies.record_rejected(s.lease, work.id, code="x", message="not sent yet")
+    ledger.sending.mark_attempt(s.lease, work.id)
+    ledger.replies.record_rejected(
+        s.lease, work.id, code="invalid.call.task.state", message="stopped"
+    )
     assert scalar("SELECT count(*) FROM rows WHERE state = 'rejected'") == 2
-    assert ledger.claim_sendable(s.lease, limit=5) == []
+    assert ledger.sending.claim_sendable(s.lease, limit=5) == []
 
 
 def test_expired_key_is_never_handed_out_again(
@@ -169,17 +171,17 @@ def test_expired_key_is_never_handed_out_again(
 ) -> None:
     s = start(ledger, ttl_s=10 * 86_400)
     plan_file(s, items(2))
-    ledger.freeze_batches(s.lease, batch_size=10, body_for=body_for)
-    (work,) = ledger.claim_sendable(s.lease, limit=5)
-    ledger.mark_attempt(s.lease, work.id)
-    ledger.record_unknown(s.lease, work.id, error="reply lost")
+    ledger.freezing.freeze_batches(s.lease, batch_size=10, body_for=body_for)
+    (work,) = ledger.sending.claim_sendable(s.lease, limit=5)
+    ledger.sending.mark_attempt(s.lease, work.id)
+    ledger.replies.record_unknown(s.lease, work.id, error="reply lost")
     clock.advance(hours=23, seconds=1)  # 24 h minus the 1 h margin has passed
     with pytest.raises(KeyExpiredError, match="never sent again"):
-        ledger.mark_attempt(s.lease, work.id)
-    ledger.release_lease(s.lease)
-    lease2 = ledger.acquire_lease(s.campaign_id, owner="next-run", ttl_s=600, run_id=s.run_id)
-    assert ledger.claim_sendable(lease2, limit=5) == []
-    (expired,) = ledger.claim_expired(lease2, limit=5)
+        ledger.sending.mark_attempt(s.lease, work.id)
+    ledger.leases.release(s.lease)
+    lease2 = ledger.leases.acquire(s.campaign_id, owner="next-run", ttl_s=600, run_id=s.run_id)
+    assert ledger.sending.claim_sendable(lease2, limit=5) == []
+    (expired,) = ledger.reconciling.claim_expired(lease2, limit=5)
     assert expired.id == work.id
     assert scalar("SELECT attempts FROM batches") == 1
 
@@ -187,13 +189,15 @@ def test_expired_key_is_never_handed_out_again(
 def test_key_not_yet_expired_is_resent_not_reconciled(ledger: Ledger, clock: FakeClock) -> None:
     s = start(ledger, ttl_s=10 * 86_400)
     plan_file(s, items(1))
-    ledger.freeze_batches(s.lease, batch_size=10, body_for=body_for)
-    (work,) = ledger.claim_sendable(s.lease, limit=5)
-    ledger.mark_attempt(s.lease, work.id)
+    ledger.freezing.freeze_batches(s.lease, batch_size=10, body_for=body_for)
+    (work,) = ledger.sending.claim_sendable(s.lease, limit=5)
+    ledger.sending.mark_attempt(s.lease, work.id)
     clock.advance(hours=22)
-    assert ledger.claim_expired(s.lease, limit=5) == []
+    assert ledger.reconciling.claim_expired(s.lease, limit=5) == []
     with pytest.raises(LedgerError, match="still valid"):
-        ledger.reconcile_batch(s.lease, work.id, found={}, body_for=body_for, reason="r")
+        ledger.reconciling.reconcile_batch(
+            s.lease, work.id, found={}, body_for=body_for, reason="r"
+        )
 
 
 def test_reconcile_adopts_found_rows_and_refreshes_the_rest(
@@ -201,13 +205,13 @@ def test_reconcile_adopts_found_rows_and_refreshes_the_rest(
 ) -> None:
     s = start(ledger, ttl_s=10 * 86_400)
     plan_file(s, items(3))
-    ledger.freeze_batches(s.lease, batch_size=10, body_for=body_for)
-    (work,) = ledger.claim_sendable(s.lease, limit=5)
-    ledger.mark_attempt(s.lease, work.id)  # then the process died: batch stays "sending"
+    ledger.freezing.freeze_batches(s.lease, batch_size=10, body_for=body_for)
+    (work,) = ledger.sending.claim_sendable(s.lease, limit=5)
+    ledger.sending.mark_attempt(s.lease, work.id)  # then the process died: batch stays "sending"
     clock.advance(hours=25)
-    (expired,) = ledger.claim_expired(s.lease, limit=5)
+    (expired,) = ledger.reconciling.claim_expired(s.lease, limit=5)
     found = {expired.row_ids[0]: "job-7"}
-    new_id = ledger.reconcile_batch(
+    new_id = ledger.reconciling.reconcile_batch(
         s.lease, expired.id, found=found, body_for=body_for, reason="getReport"
     )
     assert new_id is not None
@@ -216,11 +220,11 @@ def test_reconcile_adopts_found_rows_and_refreshes_the_rest(
     assert scalar(f"SELECT parent_id FROM batches WHERE id = {new_id}") == work.id
     assert scalar(f"SELECT job_id FROM rows WHERE id = {expired.row_ids[0]}") == "job-7"
     assert scalar("SELECT count(*) FROM events WHERE entity = 'row' AND to_state = 'sent'") == 1
-    (fresh,) = ledger.claim_sendable(s.lease, limit=5)
+    (fresh,) = ledger.sending.claim_sendable(s.lease, limit=5)
     assert fresh.id == new_id and fresh.request_key != work.request_key
     assert fresh.row_ids == expired.row_ids[1:]
-    ledger.mark_attempt(s.lease, fresh.id)
-    ledger.record_success(s.lease, fresh.id, ["job-8", "job-9"])
+    ledger.sending.mark_attempt(s.lease, fresh.id)
+    ledger.replies.record_success(s.lease, fresh.id, ["job-8", "job-9"])
     assert scalar("SELECT count(*) FROM rows WHERE state = 'sent'") == 3
 
 
@@ -229,27 +233,34 @@ def test_reconcile_with_everything_found(
 ) -> None:
     s = start(ledger, ttl_s=10 * 86_400)
     plan_file(s, items(2))
-    ledger.freeze_batches(s.lease, batch_size=10, body_for=body_for)
-    (work,) = ledger.claim_sendable(s.lease, limit=5)
-    ledger.mark_attempt(s.lease, work.id)
-    ledger.record_unknown(s.lease, work.id, error="502")
+    ledger.freezing.freeze_batches(s.lease, batch_size=10, body_for=body_for)
+    (work,) = ledger.sending.claim_sendable(s.lease, limit=5)
+    ledger.sending.mark_attempt(s.lease, work.id)
+    ledger.replies.record_unknown(s.lease, work.id, error="502")
     clock.advance(days=2)
     with pytest.raises(LedgerError, match="not in it"):
-        ledger.reconcile_batch(s.lease, work.id, found={999: "x"}, body_for=body_for, reason="r")
+        ledger.reconciling.reconcile_batch(
+            s.lease, work.id, found={999: "x"}, body_for=body_for, reason="r"
+        )
     found = dict(zip(work.row_ids, ["x1", "x2"], strict=True))
     assert (
-        ledger.reconcile_batch(s.lease, work.id, found=found, body_for=body_for, reason="r") is None
+        ledger.reconciling.reconcile_batch(
+            s.lease, work.id, found=found, body_for=body_for, reason="r"
+        )
+        is None
     )
     assert scalar("SELECT state FROM batches") == "reconciled"
     with pytest.raises(LedgerError, match="only batches in doubt"):
-        ledger.reconcile_batch(s.lease, work.id, found={}, body_for=body_for, reason="r")
+        ledger.reconciling.reconcile_batch(
+            s.lease, work.id, found={}, body_for=body_for, reason="r"
+        )
 
 
 def test_a_changed_encoder_cannot_resend_under_the_old_key(ledger: Ledger) -> None:
     s = start(ledger)
     plan_file(s, items(2))
-    ledger.freeze_batches(s.lease, batch_size=10, body_for=body_for)
-    (work,) = ledger.claim_sendable(s.lease, limit=5)
+    ledger.freezing.freeze_batches(s.lease, batch_size=10, body_for=body_for)
+    (work,) = ledger.sending.claim_sendable(s.lease, limit=5)
     with pytest.raises(LedgerError, match="does not match the digest"):
         work.body(lambda its: body_for(its) + b" ")
 
@@ -257,11 +268,11 @@ def test_a_changed_encoder_cannot_resend_under_the_old_key(ledger: Ledger) -> No
 def test_finish_run_counts_every_state(ledger: Ledger) -> None:
     s = start(ledger)
     plan_file(s, [*items(3), Rejection(4, None, "empty_row", "empty")])
-    ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for)
-    work = ledger.claim_sendable(s.lease, limit=5)[0]
-    ledger.mark_attempt(s.lease, work.id)
-    ledger.record_success(s.lease, work.id, ["1", "2"])
-    counts = ledger.finish_run(s.run_id, exit_status=3, stats={"retries": 2})
+    ledger.freezing.freeze_batches(s.lease, batch_size=2, body_for=body_for)
+    work = ledger.sending.claim_sendable(s.lease, limit=5)[0]
+    ledger.sending.mark_attempt(s.lease, work.id)
+    ledger.replies.record_success(s.lease, work.id, ["1", "2"])
+    counts = ledger.runs.finish(s.run_id, exit_status=3, stats={"retries": 2})
     assert counts == {"sent": 2, "rejected": 1, "duplicate": 0, "pending": 1, "retries": 2}
     with pytest.raises(LedgerError, match="already finished"):
-        ledger.finish_run(s.run_id, exit_status=0)
+        ledger.runs.finish(s.run_id, exit_status=0)

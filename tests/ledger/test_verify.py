@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from pipeline.ledger import Ledger
-from pipeline.ledger import schema as t
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
+from pipeline.ledger.store import schema as t
 from pipeline.records import Duplicate, Rejection
 from tests.ledger.conftest import body_for, items, plan_file, start
 
@@ -20,13 +20,13 @@ def build_honest_ledger(ledger: Ledger) -> None:
     """A run with sent, rejected, duplicate and pending rows, one batch in doubt."""
     s = start(ledger)
     plan_file(s, [*items(4), Rejection(5, "phone", "phone_invalid", "bad"), Duplicate(6, 1)])
-    ledger.freeze_batches(s.lease, batch_size=2, body_for=body_for)
-    first, second = ledger.claim_sendable(s.lease, limit=5)
-    ledger.mark_attempt(s.lease, first.id)
-    ledger.record_success(s.lease, first.id, ["job-1", "job-2"])
-    ledger.mark_attempt(s.lease, second.id)
-    ledger.record_unknown(s.lease, second.id, error="timeout")
-    ledger.finish_run(s.run_id, exit_status=3)
+    ledger.freezing.freeze_batches(s.lease, batch_size=2, body_for=body_for)
+    first, second = ledger.sending.claim_sendable(s.lease, limit=5)
+    ledger.sending.mark_attempt(s.lease, first.id)
+    ledger.replies.record_success(s.lease, first.id, ["job-1", "job-2"])
+    ledger.sending.mark_attempt(s.lease, second.id)
+    ledger.replies.record_unknown(s.lease, second.id, error="timeout")
+    ledger.runs.finish(s.run_id, exit_status=3)
 
 
 def _shift_last_send(conn: sa.Connection) -> None:
@@ -55,20 +55,20 @@ BREAKERS: dict[str, list[str] | Callable[[sa.Connection], None]] = {
 
 def test_an_honest_ledger_verifies_clean(ledger: Ledger) -> None:
     build_honest_ledger(ledger)
-    assert verify_ledger(ledger.engine) == []
+    assert verify_ledger(ledger.store.engine) == []
 
 
 @pytest.mark.parametrize("invariant", sorted(BREAKERS))
 def test_verify_names_each_broken_invariant(ledger: Ledger, invariant: str) -> None:
     build_honest_ledger(ledger)
     breaker = BREAKERS[invariant]
-    with ledger.engine.begin() as conn:
+    with ledger.store.engine.begin() as conn:
         if isinstance(breaker, list):
             for sql in breaker:
                 conn.exec_driver_sql(sql)
         else:
             breaker(conn)
-    problems = verify_ledger(ledger.engine)
+    problems = verify_ledger(ledger.store.engine)
     names = {p.invariant for p in problems}
     assert invariant in names, problems
     text = str(next(p for p in problems if p.invariant == invariant))
@@ -79,12 +79,12 @@ def test_verify_names_each_broken_invariant(ledger: Ledger, invariant: str) -> N
 def test_one_key_with_two_digests_is_refused_or_reported(ledger: Ledger) -> None:
     build_honest_ledger(ledger)
     key = "UPDATE batches SET request_key = (SELECT min(request_key) FROM batches)"
-    if ledger.engine.dialect.name == "postgresql":
-        with ledger.engine.begin() as conn:
+    if ledger.store.engine.dialect.name == "postgresql":
+        with ledger.store.engine.begin() as conn:
             conn.exec_driver_sql("ALTER TABLE batches DROP CONSTRAINT uq_batches_request_key")
             conn.exec_driver_sql(key)
-        names = {p.invariant for p in verify_ledger(ledger.engine)}
+        names = {p.invariant for p in verify_ledger(ledger.store.engine)}
         assert {"key-one-digest", "key-unique"} <= names
     else:  # SQLite cannot drop the constraint: the database itself refuses the second use
-        with pytest.raises(IntegrityError), ledger.engine.begin() as conn:
+        with pytest.raises(IntegrityError), ledger.store.engine.begin() as conn:
             conn.exec_driver_sql(key)

@@ -14,7 +14,7 @@ import pytest
 
 from pipeline.errors import ExitCode
 from pipeline.ledger import Ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from tests.ledger.conftest import body_for, items, start
 
 ROWS = 10
@@ -24,23 +24,23 @@ INTERRUPTED_AT = 4  # rows planned before the first run stopped
 def interrupted_then_completed(ledger: Ledger, *, first_exit: int) -> tuple[int, int]:
     """Run 1 plans 4 of 10 rows and stops; run 2 plans the rest and sends all. Returns ids."""
     first = start(ledger)
-    state = ledger.begin_input(first.lease, name="export.csv", sha256="ab" * 32)
-    ledger.plan_chunk(first.lease, state.id, items(INTERRUPTED_AT))
-    ledger.finish_run(first.run_id, exit_status=first_exit)
-    ledger.release_lease(first.lease)
+    state = ledger.inputs.begin(first.lease, name="export.csv", sha256="ab" * 32)
+    ledger.planning.plan_chunk(first.lease, state.id, items(INTERRUPTED_AT))
+    ledger.runs.finish(first.run_id, exit_status=first_exit)
+    ledger.leases.release(first.lease)
 
     second = start(ledger)
-    again = ledger.begin_input(second.lease, name="export.csv", sha256="ab" * 32)
+    again = ledger.inputs.begin(second.lease, name="export.csv", sha256="ab" * 32)
     assert (again.id, again.planned_through) == (state.id, INTERRUPTED_AT)
-    ledger.plan_chunk(second.lease, again.id, items(ROWS))  # the whole file again
-    ledger.complete_input(second.lease, again.id, rows_total=ROWS)
-    ledger.freeze_batches(second.lease, batch_size=ROWS, body_for=body_for)
-    (work,) = ledger.claim_sendable(second.lease, limit=1)
-    ledger.mark_attempt(second.lease, work.id)
-    ledger.record_success(second.lease, work.id, [f"job-{i}" for i in range(ROWS)])
-    counts = ledger.finish_run(second.run_id, exit_status=ExitCode.OK)
+    ledger.planning.plan_chunk(second.lease, again.id, items(ROWS))  # the whole file again
+    ledger.inputs.complete(second.lease, again.id, rows_total=ROWS)
+    ledger.freezing.freeze_batches(second.lease, batch_size=ROWS, body_for=body_for)
+    (work,) = ledger.sending.claim_sendable(second.lease, limit=1)
+    ledger.sending.mark_attempt(second.lease, work.id)
+    ledger.replies.record_success(second.lease, work.id, [f"job-{i}" for i in range(ROWS)])
+    counts = ledger.runs.finish(second.run_id, exit_status=ExitCode.OK)
     assert counts["sent"] == ROWS
-    ledger.release_lease(second.lease)
+    ledger.leases.release(second.lease)
     return first.run_id, second.run_id
 
 
@@ -53,11 +53,11 @@ def test_a_run_interrupted_while_planning_does_not_break_verify(
     ledger: Ledger, first_exit: int
 ) -> None:
     interrupted_then_completed(ledger, first_exit=first_exit)
-    assert verify_ledger(ledger.engine) == []
+    assert verify_ledger(ledger.store.engine) == []
 
 
 def _set_counts(ledger: Ledger, run_id: int, counts: dict[str, int]) -> None:
-    with ledger.engine.begin() as conn:
+    with ledger.store.engine.begin() as conn:
         conn.exec_driver_sql(
             f"UPDATE runs SET counts = '{json.dumps(counts)}' WHERE id = {int(run_id)}"
         )
@@ -79,5 +79,5 @@ def test_a_broken_count_is_still_reported(
     first, second = interrupted_then_completed(ledger, first_exit=130)
     broken = first if which == "interrupted" else second
     _set_counts(ledger, broken, counts)
-    problems = [p for p in verify_ledger(ledger.engine) if p.invariant == "run-counts-add-up"]
+    problems = [p for p in verify_ledger(ledger.store.engine) if p.invariant == "run-counts-add-up"]
     assert [p.ids for p in problems] == [(broken,)], problems

@@ -110,8 +110,8 @@ class Uploader:
         """Leave the ledger as a first run against an empty campaign leaves it: checked, so
         the next run's first request is a batch (tests of the send path)."""
         with open_ledger(self.ledger_url, clock=self.clock) as ledger:
-            campaign = ledger.ensure_campaign(token or self.token)
-            ledger.record_campaign_check(campaign.id, total_numbers=0, accepted=False, run_id=None)
+            campaign = ledger.campaigns.ensure(token or self.token)
+            ledger.campaigns.record_check(campaign.id, total_numbers=0, accepted=False, run_id=None)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         """Rows of one SQL query, read from the SQLite ledger file without the ledger's code."""

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, ServerError
 from pipeline.ledger import Ledger, open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.send.crash_points import TestHooks
 from pipeline.load.send.flights import Flights
@@ -38,7 +38,7 @@ class _Recording:
         self.calls: list[str] = []
 
     def add_phones_body(self, body: bytes, *, idempotence_key: str | None) -> list[str]:
-        with self.ledger.read().connect() as conn:
+        with self.ledger.store.engine.connect() as conn:
             state, batch_id = conn.execute(
                 text("select state, id from batches where request_key = :k"),
                 {"k": idempotence_key},
@@ -69,14 +69,14 @@ def _sender(ledger: Ledger, lease: Any, clock: FakeClock) -> BatchSender:
 
 
 def _planned(ledger: Ledger, clock: FakeClock, rows: int, batch: int) -> tuple[Any, list[Any]]:
-    camp = ledger.ensure_campaign("104.1.flights-token")
-    run_id = ledger.start_run(command="upload", files=[], config_digest="x", campaign_id=camp.id)
-    lease = ledger.acquire_lease(camp.id, owner="t:1:x", ttl_s=600, run_id=run_id)
-    state = ledger.begin_input(lease, name="a.csv", sha256="a" * 64)
+    camp = ledger.campaigns.ensure("104.1.flights-token")
+    run_id = ledger.runs.start(command="upload", files=[], config_digest="x", campaign_id=camp.id)
+    lease = ledger.leases.acquire(camp.id, owner="t:1:x", ttl_s=600, run_id=run_id)
+    state = ledger.inputs.begin(lease, name="a.csv", sha256="a" * 64)
     items = [CallItem(i + 1, phone(i), {"n": i}) for i in range(rows)]
-    ledger.plan_chunks(lease, state.id, [items], batch_size=batch, body_for=BODY_FOR)
-    ledger.complete_input(lease, state.id, rows_total=rows)
-    return lease, ledger.claim_sendable(lease, limit=100)
+    ledger.planning.plan_chunks(lease, state.id, [items], batch_size=batch, body_for=BODY_FOR)
+    ledger.inputs.complete(lease, state.id, rows_total=rows)
+    return lease, ledger.sending.claim_sendable(lease, limit=100)
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])
@@ -96,7 +96,7 @@ def test_a_group_commits_its_intents_first_and_its_outcomes_together(
         assert outcomes == [Outcome.CONFIRMED] * 5
         assert all(name.startswith("sender") for name in client.threads)
         assert len(client.threads) <= concurrency
-        with ledger.read().connect() as conn:
+        with ledger.store.engine.connect() as conn:
             # One commit for the five intents, one for the five outcomes: the events of a
             # group sit side by side, every intent before every confirmation.
             kinds = list(
@@ -110,7 +110,7 @@ def test_a_group_commits_its_intents_first_and_its_outcomes_together(
             sent = conn.execute(text("select count(*) from rows where state = 'sent'")).scalar()
         assert kinds == ["sending"] * 5 + ["confirmed"] * 5
         assert sent == 50
-        assert verify_ledger(ledger.read()) == []
+        assert verify_ledger(ledger.store.engine) == []
 
 
 def test_a_failed_request_of_a_group_is_retried_under_its_key(
@@ -129,7 +129,7 @@ def test_a_failed_request_of_a_group_is_retried_under_its_key(
         assert outcomes == [Outcome.CONFIRMED] * 3
         assert client.calls.count(works[1].request_key) == 2  # the same key, twice
         assert (sender.control.attempts, sender.control.retries) == (4, 1)
-        with ledger.read().connect() as conn:
+        with ledger.store.engine.connect() as conn:
             attempts = conn.execute(
                 text("select attempts from batches where id = :b"), {"b": works[1].id}
             ).scalar()
@@ -140,15 +140,15 @@ def _plan_old_rows_with_a_bad_one(uploader: Uploader, n: int) -> None:
     # An earlier tool version planned "12345" (the transform refuses it today); the server
     # rejects its batch with a 400 naming that phone: its other rows go back to planned.
     with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
-        camp = ledger.ensure_campaign(uploader.token)
-        run_id = ledger.start_run(command="upload", files=[], config_digest="x")
-        lease = ledger.acquire_lease(camp.id, owner="old:1:x", ttl_s=1, run_id=run_id)
-        state = ledger.begin_input(lease, name="old.csv", sha256="0" * 64)
+        camp = ledger.campaigns.ensure(uploader.token)
+        run_id = ledger.runs.start(command="upload", files=[], config_digest="x")
+        lease = ledger.leases.acquire(camp.id, owner="old:1:x", ttl_s=1, run_id=run_id)
+        state = ledger.inputs.begin(lease, name="old.csv", sha256="0" * 64)
         items = [CallItem(i + 1, phone(i), {"name": f"N{i}"}) for i in range(n)]
         items.insert(2, CallItem(n + 1, "12345", {"name": "bad"}))
-        ledger.plan_chunk(lease, state.id, items)
-        ledger.complete_input(lease, state.id, rows_total=n + 1)
-        ledger.release_lease(lease)
+        ledger.planning.plan_chunk(lease, state.id, items)
+        ledger.inputs.complete(lease, state.id, rows_total=n + 1)
+        ledger.leases.release(lease)
 
 
 @pytest.mark.parametrize("concurrency", [1, 3])
@@ -162,8 +162,8 @@ def test_an_upload_with_a_bad_row_sends_every_other_row_once(
     expected = {phone(i): 1 for i in [*range(35), *range(100, 160)]}
     assert jobs_per_phone(emulator, campaign["id"]) == expected
     with open_ledger(uploader.ledger_url) as ledger:
-        assert verify_ledger(ledger.read()) == []
-        with ledger.read().connect() as conn:
+        assert verify_ledger(ledger.store.engine) == []
+        with ledger.store.engine.connect() as conn:
             bad = conn.execute(text("select state from rows where phone='12345'")).scalar()
             planned = conn.execute(text("select count(*) from rows where state='planned'"))
             assert planned.scalar() == 0
@@ -178,7 +178,7 @@ def test_sending_starts_before_the_last_chunk_of_the_file_is_planned(
     campaign: dict[str, Any],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from pipeline.load.upload import planning
+    from pipeline.load.upload import input_planning as planning
 
     monkeypatch.setattr(planning, "PLAN_ROWS", 100)  # 4 chunks of 100 rows (input chunks: 100)
     uploader.input = {"chunk_size": 100}
@@ -186,8 +186,8 @@ def test_sending_starts_before_the_last_chunk_of_the_file_is_planned(
     assert summary.exit_code == ExitCode.OK, summary.lines()
     assert jobs_per_phone(emulator, campaign["id"]) == {phone(i): 1 for i in range(400)}
     with open_ledger(uploader.ledger_url) as ledger:
-        assert verify_ledger(ledger.read()) == []
-        with ledger.read().connect() as conn:
+        assert verify_ledger(ledger.store.engine) == []
+        with ledger.store.engine.connect() as conn:
             first_send = conn.execute(
                 text("select min(id) from events where entity='batch' and to_state='sending'")
             ).scalar_one()

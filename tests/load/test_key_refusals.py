@@ -25,7 +25,7 @@ import requests
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from tests.conftest import phone
 from tests.load.conftest import Uploader, jobs_per_phone
 from tests.load.proxy import ReplyRewriter
@@ -77,7 +77,7 @@ class FirstKeyTaken:
 def _batch(uploader: Uploader, key: str) -> tuple[str, set[str], set[str]]:
     """The batch of ``key``: its state, its phones, the states of its rows."""
     with open_ledger(uploader.ledger_url) as ledger:
-        with ledger.read().connect() as conn:
+        with ledger.store.engine.connect() as conn:
             state = conn.exec_driver_sql(
                 f"SELECT state FROM batches WHERE request_key = '{key}'"
             ).scalar_one()
@@ -85,7 +85,7 @@ def _batch(uploader: Uploader, key: str) -> tuple[str, set[str], set[str]]:
                 "SELECT r.phone, r.state FROM rows r JOIN batch_rows br ON br.row_id = r.id "
                 f"JOIN batches b ON b.id = br.batch_id WHERE b.request_key = '{key}'"
             ).all()
-        assert verify_ledger(ledger.engine) == []
+        assert verify_ledger(ledger.store.engine) == []
     return state, {p for p, _ in rows}, {s for _, s in rows}
 
 

@@ -20,13 +20,13 @@ from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, UnknownNumbersError
 from pipeline.ledger import open_ledger
-from pipeline.ledger.keys import body_digest, request_key, token_fingerprint
+from pipeline.ledger.store.keys import body_digest, request_key, token_fingerprint
 from tests.conftest import phone, random_token
 from tests.load.conftest import Uploader, jobs_per_phone
 
 
 def _keys(url: str) -> list[str]:
-    with open_ledger(url) as ledger, ledger.read().connect() as conn:
+    with open_ledger(url) as ledger, ledger.store.engine.connect() as conn:
         return list(conn.execute(sa.text("SELECT request_key FROM batches ORDER BY id")).scalars())
 
 
@@ -77,7 +77,7 @@ def test_with_new_ledger_the_same_file_is_replayed_by_the_server_not_sent_twice(
     assert [e["replayed"] for e in log[len(first_keys) :]] == [True] * len(first_keys)
     assert {j["id"] for j in emulator.jobs(campaign["id"])} == jobs
     assert jobs_per_phone(emulator, campaign["id"]) == {phone(i): 1 for i in range(1000)}
-    with open_ledger(uploader.ledger_url) as ledger, ledger.read().connect() as conn:
+    with open_ledger(uploader.ledger_url) as ledger, ledger.store.engine.connect() as conn:
         got = set(conn.execute(sa.text("SELECT job_id FROM rows")).scalars())
     assert got == {str(j) for j in jobs}  # the ledger holds the server's real job ids
 
@@ -89,7 +89,7 @@ def test_an_empty_campaign_passes_the_check_once_and_the_ledger_records_it(
     assert uploader.run(uploader.csv(5, start=5)).exit_code == ExitCode.OK
     infos = [e for e in emulator.requests_log() if e["method"] == "GET"]
     assert len(infos) == 1  # asked before the first batch of the first run only
-    with open_ledger(uploader.ledger_url) as ledger, ledger.read().connect() as conn:
+    with open_ledger(uploader.ledger_url) as ledger, ledger.store.engine.connect() as conn:
         checked = conn.execute(
             sa.text("SELECT server_checked_at, server_numbers FROM campaigns")
         ).one()
@@ -176,7 +176,7 @@ def test_an_intended_repeat_of_identical_batches_gets_new_keys(
     again.write_bytes(first.read_bytes() + b"\n")
     summary = uploader.run(again, allow_repeats=True)
     assert summary.exit_code == ExitCode.OK and summary.sent == 20, summary.lines()
-    with open_ledger(uploader.ledger_url) as ledger, ledger.read().connect() as conn:
+    with open_ledger(uploader.ledger_url) as ledger, ledger.store.engine.connect() as conn:
         batches = conn.execute(
             sa.text("SELECT body_sha256, generation, request_key FROM batches ORDER BY id")
         ).all()

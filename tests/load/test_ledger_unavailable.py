@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from tests.conftest import PG_ADMIN_URL, phone, postgres_database
 from tests.load.conftest import Uploader, jobs_per_phone
 from tests.load.wire import ended, hooked_client
@@ -60,7 +60,7 @@ class Locker:
 
 @pytest.fixture
 def short_busy_wait(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("pipeline.ledger.engine.BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr("pipeline.ledger.store.engine.BUSY_TIMEOUT_MS", 200)
 
 
 def _ledger_path(uploader: Uploader) -> Path:
@@ -71,9 +71,9 @@ def assert_ledger_tells_the_truth(uploader: Uploader, emulator: Emulator, campai
     """Every row the ledger marks sent has that very job on the server; verify is clean."""
     server = {str(job["id"]): job["phone"] for job in emulator.jobs(campaign_id)}
     with open_ledger(uploader.ledger_url) as ledger:
-        with ledger.engine.connect() as conn:
+        with ledger.store.engine.connect() as conn:
             sent = conn.exec_driver_sql("SELECT phone, job_id FROM rows WHERE state = 'sent'").all()
-        assert verify_ledger(ledger.engine) == []
+        assert verify_ledger(ledger.store.engine) == []
     assert all(server.get(str(job_id)) == p for p, job_id in sent), sent
 
 
@@ -209,7 +209,7 @@ def test_a_postgresql_connection_terminated_mid_run_exits_3(
     assert code == ExitCode.PENDING, message
     assert "connection" in message and "Run again" in message, message
     assert len(emulator.jobs(campaign["id"])) == 10
-    with open_ledger(uploader.ledger_url) as ledger, ledger.engine.connect() as conn:
+    with open_ledger(uploader.ledger_url) as ledger, ledger.store.engine.connect() as conn:
         sent = conn.exec_driver_sql("SELECT count(*) FROM rows WHERE state = 'sent'").scalar()
     assert sent == 0
     uploader.files = 0

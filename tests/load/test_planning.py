@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from pipeline.emulator import Emulator
 from pipeline.errors import ConfigError, ExitCode, InputFileError, PipelineError
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
-from pipeline.load.upload import planning
+from pipeline.ledger.admin.verify import verify_ledger
+from pipeline.load.upload import input_planning as planning
 from tests.conftest import phone
 from tests.load.conftest import Uploader, jobs_per_phone, write_csv
 
@@ -28,8 +28,8 @@ def _rows(tmp_path: Path, name: str) -> Path:
 
 def _ledger_rows(url: str) -> list[tuple[Any, ...]]:
     with open_ledger(url) as ledger:
-        assert verify_ledger(ledger.read()) == []
-        with ledger.read().connect() as conn:
+        assert verify_ledger(ledger.store.engine) == []
+        with ledger.store.engine.connect() as conn:
             got = conn.exec_driver_sql(
                 "SELECT r.row_number, r.state, r.phone, r.payload, r.reason_code, "
                 "br.position, b.size, b.body_sha256 FROM rows r "
@@ -99,7 +99,7 @@ def test_a_reader_that_dies_is_reported_and_nothing_is_completed(
     assert isinstance(summary.error, PipelineError)
     assert "ended with exit code -9" in str(summary.error)
     assert f"{planning.WORKERS_ENV}=1" in str(summary.error)
-    with open_ledger(uploader.ledger_url) as ledger, ledger.read().connect() as conn:
+    with open_ledger(uploader.ledger_url) as ledger, ledger.store.engine.connect() as conn:
         total = conn.execute(sa.text("SELECT rows_total FROM inputs")).scalar()
     assert total is None  # not complete: the next run reads the file again
 

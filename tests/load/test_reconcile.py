@@ -11,7 +11,7 @@ from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from tests.conftest import phone
 from tests.load.conftest import Uploader, jobs_per_phone, write_csv
 
@@ -82,7 +82,7 @@ def test_an_extra_job_for_a_phone_is_recorded_as_a_suspect(
     uploader.clock.advance(DAY_AND_AN_HOUR)
     second = uploader.run()
     assert (second.adopted, second.suspects) == (10, 1), second.lines()
-    with open_ledger(uploader.ledger_url) as ledger, ledger.read().connect() as conn:
+    with open_ledger(uploader.ledger_url) as ledger, ledger.store.engine.connect() as conn:
         reasons = [r for (r,) in conn.exec_driver_sql("select reason from events")]
     assert any("suspect duplicate jobs" in r for r in reasons)
 
@@ -145,7 +145,7 @@ def test_reconcile_never_adopts_the_job_of_a_fresh_batch_with_the_same_phone(
     jobs = emulator.jobs(campaign["id"])
     assert sorted(j["payload"]["name"] for j in jobs) == ["DebtX", "DebtY"]
     with open_ledger(uploader.ledger_url) as ledger:
-        assert verify_ledger(ledger.read()) == []
+        assert verify_ledger(ledger.store.engine) == []
 
 
 def test_reconcile_waits_while_a_fresh_batch_with_the_same_phone_is_still_in_doubt(

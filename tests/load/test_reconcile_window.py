@@ -63,7 +63,7 @@ def test_a_job_older_than_the_first_send_is_not_adopted(
     assert (settled.adopted, settled.refreshed) == ((1, 9) if adopted else (0, 10))
     jobs = jobs_per_phone(emulator, campaign["id"])
     assert jobs[phone(0)] == (1 if adopted else 2)
-    with open_ledger(uploader.ledger_url) as ledger, ledger.read().connect() as conn:
+    with open_ledger(uploader.ledger_url) as ledger, ledger.store.engine.connect() as conn:
         (job_of_row,) = conn.exec_driver_sql(
             f"SELECT job_id FROM rows WHERE phone = '{phone(0)}'"
         ).scalars()

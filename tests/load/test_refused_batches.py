@@ -11,7 +11,7 @@ from sqlalchemy import text
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from pipeline.records import CallItem
 from tests.conftest import phone
 from tests.load.conftest import Uploader, jobs_per_phone
@@ -23,17 +23,17 @@ def _plan_with_a_refused_row(uploader: Uploader, n: int) -> None:
     """``n`` rows, one asking for dialerPriority 9. The transform refuses that (1..5); an older
     version or a hand-edited ledger might not have: the server is the last line."""
     with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
-        camp = ledger.ensure_campaign(uploader.token)
-        run_id = ledger.start_run(command="upload", files=[], config_digest="x")
-        lease = ledger.acquire_lease(camp.id, owner="old:1:x", ttl_s=1, run_id=run_id)
-        state = ledger.begin_input(lease, name="old.csv", sha256="0" * 64)
+        camp = ledger.campaigns.ensure(uploader.token)
+        run_id = ledger.runs.start(command="upload", files=[], config_digest="x")
+        lease = ledger.leases.acquire(camp.id, owner="old:1:x", ttl_s=1, run_id=run_id)
+        state = ledger.inputs.begin(lease, name="old.csv", sha256="0" * 64)
         items = [
             CallItem(i + 1, phone(i), {"name": f"N{i}"}, {"dialerPriority": 9 if i == 5 else 2})
             for i in range(n)
         ]
-        ledger.plan_chunk(lease, state.id, items)
-        ledger.complete_input(lease, state.id, rows_total=n)
-        ledger.release_lease(lease)
+        ledger.planning.plan_chunk(lease, state.id, items)
+        ledger.inputs.complete(lease, state.id, rows_total=n)
+        ledger.leases.release(lease)
 
 
 def test_a_batch_refused_without_a_phone_is_narrowed_to_the_refused_row(
@@ -51,8 +51,8 @@ def test_a_batch_refused_without_a_phone_is_narrowed_to_the_refused_row(
     # goes out once; no key is ever used twice.
     assert Counter(e["status"] for e in log) == {400: 4, 200: 3}
     assert len({e["idempotenceKey"] for e in log}) == len(log)
-    with open_ledger(uploader.ledger_url) as ledger, ledger.read().connect() as conn:
-        assert verify_ledger(ledger.read()) == []
+    with open_ledger(uploader.ledger_url) as ledger, ledger.store.engine.connect() as conn:
+        assert verify_ledger(ledger.store.engine) == []
         bad = conn.execute(
             text("select state, reason_code from rows where phone = :p"), {"p": BAD}
         ).one()
@@ -73,7 +73,7 @@ def test_a_refused_single_row_batch_rejects_that_row(
     summary = uploader.run(batch_size=1)
 
     assert summary.exit_code == ExitCode.OK, summary.lines()
-    with open_ledger(uploader.ledger_url) as ledger, ledger.read().connect() as conn:
+    with open_ledger(uploader.ledger_url) as ledger, ledger.store.engine.connect() as conn:
         states = Counter(conn.execute(text("select state from rows")).scalars())
     assert states == {"sent": 5, "rejected": 1}
     assert jobs_per_phone(emulator, campaign["id"]) == {phone(i): 1 for i in range(5)}

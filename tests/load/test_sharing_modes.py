@@ -14,9 +14,8 @@ import pytest
 from pipeline.emulator import Emulator
 from pipeline.errors import ConfigError, ExitCode, LeaseHeldError
 from pipeline.extract.snapshot import file_info
-from pipeline.ledger import open_ledger
-from pipeline.ledger.batches import canonical_body
-from pipeline.load.upload.planning import plan_file
+from pipeline.ledger import canonical_body, open_ledger
+from pipeline.load.upload.input_planning import plan_file
 from tests.conftest import phone
 from tests.load.conftest import Uploader, jobs_per_phone
 
@@ -35,15 +34,15 @@ def _hold_lease_and_freeze(uploader: Uploader, n: int, ttl_s: float) -> Any:
     csv = uploader.csv(n)
     cfg = uploader.config()
     with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
-        campaign = ledger.ensure_campaign(uploader.token)
-        run_id = ledger.start_run(
+        campaign = ledger.campaigns.ensure(uploader.token)
+        run_id = ledger.runs.start(
             command="upload", files=[], config_digest="x" * 64, campaign_id=campaign.id
         )
-        lease = ledger.acquire_lease(
+        lease = ledger.leases.acquire(
             campaign.id, owner="other-host:4242:abcd", ttl_s=ttl_s, run_id=run_id
         )
         plan_file(cfg, csv, file_info(csv), ledger, lease, now=uploader.clock())
-        ledger.freeze_batches(lease, batch_size=10, body_for=canonical_body)
+        ledger.freezing.freeze_batches(lease, batch_size=10, body_for=canonical_body)
     return csv
 
 
@@ -72,7 +71,7 @@ def test_a_sharing_run_sends_what_the_lease_holder_froze_then_takes_the_lease_wh
     # the lease over to make sure its own file was planned (it was: nothing read again).
     assert uploader.sleeps and max(uploader.sleeps) <= 0.2
     assert sum(uploader.sleeps) >= 5 - 0.5
-    with open_ledger(pg_url) as ledger, ledger.engine.connect() as conn:
+    with open_ledger(pg_url) as ledger, ledger.store.engine.connect() as conn:
         reasons = conn.exec_driver_sql(
             "SELECT reason FROM events WHERE entity = 'lease' ORDER BY id"
         ).scalars()

@@ -22,11 +22,13 @@ from pipeline.api import CallJobReport, CallsApiClient
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.extract.snapshot import file_info
-from pipeline.ledger import BatchWork, Ledger, Worker, open_ledger
-from pipeline.ledger.batches import canonical_body
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger import BatchWork, Ledger, Worker, canonical_body, open_ledger
+from pipeline.ledger.admin.verify import verify_ledger
+from pipeline.ledger.sharing.leases import Leases
+from pipeline.ledger.sharing.workers import Workers
+from pipeline.ledger.store.database import Store
 from pipeline.load import UploadSummary
-from pipeline.load.upload.planning import plan_file
+from pipeline.load.upload.input_planning import plan_file
 from pipeline.load.upload.run import run_upload
 from tests.load.conftest import Uploader, write_csv
 
@@ -56,22 +58,22 @@ def _other_host_plans(uploader: Uploader, csv: Path, *, ttl_s: float, release: b
     """Another host's coordinator planned and froze ``csv`` (sent nothing); campaign id."""
     cfg = uploader.config()
     with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
-        campaign = ledger.ensure_campaign(uploader.token)
-        run_id = ledger.start_run(
+        campaign = ledger.campaigns.ensure(uploader.token)
+        run_id = ledger.runs.start(
             command="upload", files=[], config_digest="x" * 64, campaign_id=campaign.id
         )
-        lease = ledger.acquire_lease(campaign.id, owner=OTHER, ttl_s=ttl_s, run_id=run_id)
+        lease = ledger.leases.acquire(campaign.id, owner=OTHER, ttl_s=ttl_s, run_id=run_id)
         plan_file(cfg, csv, file_info(csv), ledger, lease, now=uploader.clock())
-        ledger.freeze_batches(lease, batch_size=10, body_for=canonical_body)
+        ledger.freezing.freeze_batches(lease, batch_size=10, body_for=canonical_body)
         if release:
-            ledger.release_lease(lease)
+            ledger.leases.release(lease)
         return campaign.id
 
 
 def test_a_coordinator_frozen_inside_a_transaction_does_not_hang_the_other_runs(
     emulator: Emulator, campaign: dict[str, Any], tmp_path: Path, pg_url: str
 ) -> None:
-    """Hang: ``acquire_lease`` waits without limit on the lease row's lock.
+    """Hang: ``leases.acquire`` waits without limit on the lease row's lock.
 
     Every transaction of the coordinator (each plan chunk, each freeze step — run while its own
     requests are on the wire —, each reconcile step) starts with ``fence()``, an UPDATE of the
@@ -134,10 +136,12 @@ def test_a_run_does_not_report_work_left_while_a_live_worker_is_retrying_it(
     cfg = uploader.config()
     client = CallsApiClient.from_config(cfg, uploader.token)
     with open_ledger(pg_url, clock=uploader.clock) as other:
-        w2 = other.register_worker(campaign_id, owner="other-host:4343:w2", ttl_s=600)
-        (held,) = other.claim_sendable(w2, limit=1)
-        other.mark_attempt(w2, held.id)
-        other.record_unknown(w2, held.id, error="503 Service Unavailable")  # now backing off
+        w2 = other.workers.register(campaign_id, owner="other-host:4343:w2", ttl_s=600)
+        (held,) = other.sending.claim_sendable(w2, limit=1)
+        other.sending.mark_attempt(w2, held.id)
+        other.replies.record_unknown(
+            w2, held.id, error="503 Service Unavailable"
+        )  # now backing off
 
         retried: list[bool] = []
 
@@ -155,9 +159,9 @@ def test_a_run_does_not_report_work_left_while_a_live_worker_is_retrying_it(
 
 
 def _send(ledger: Ledger, worker: Worker, work: BatchWork, client: CallsApiClient) -> None:
-    ledger.mark_attempt(worker, work.id)
+    ledger.sending.mark_attempt(worker, work.id)
     ids = client.add_phones_body(work.body(canonical_body), idempotence_key=work.request_key)
-    ledger.record_success(worker, work.id, ids)
+    ledger.replies.record_success(worker, work.id, ids)
 
 
 class _ReportHook(CallsApiClient):
@@ -204,19 +208,19 @@ def test_reconcile_beside_a_sending_worker_never_adopts_that_workers_new_job(
     cfg = uploader.config()
     plain = CallsApiClient.from_config(cfg, uploader.token)
     with open_ledger(pg_url, clock=uploader.clock) as other:
-        w2 = other.register_worker(campaign_id, owner="other-host:4343:w2", ttl_s=600)
-        (y,) = other.claim_sendable(w2, limit=5)  # A's batch is expired: only Y is sendable
+        w2 = other.workers.register(campaign_id, owner="other-host:4343:w2", ttl_s=600)
+        (y,) = other.sending.claim_sendable(w2, limit=5)  # A's batch is expired: only Y is sendable
         on_wire: list[list[str]] = []
 
         def w2_sends_y() -> None:  # the server has B's job; the ledger does not know it yet
-            other.mark_attempt(w2, y.id)
+            other.sending.mark_attempt(w2, y.id)
             on_wire.append(
                 plain.add_phones_body(y.body(canonical_body), idempotence_key=y.request_key)
             )
 
         def w2_records() -> None:
             if on_wire:
-                other.record_success(w2, y.id, on_wire.pop())
+                other.replies.record_success(w2, y.id, on_wire.pop())
 
         _ReportHook.before = w2_sends_y
         uploader.on_sleep = w2_records
@@ -225,21 +229,21 @@ def test_reconcile_beside_a_sending_worker_never_adopts_that_workers_new_job(
         finally:
             _ReportHook.before = None
         w2_records()
-        other.end_worker(w2)
+        other.workers.end(w2)
     uploader.on_sleep = None
     uploader.run()  # anything left (a refreshed A) goes out now
 
     names = sorted(j["payload"]["name"] for j in emulator.jobs(campaign["id"]))
     with open_ledger(pg_url) as ledger:
-        problems = [str(x) for x in verify_ledger(ledger.read())]
+        problems = [str(x) for x in verify_ledger(ledger.store.engine)]
     assert names == ["DebtX", "DebtY"] and problems == [], (
         f"jobs on the server: {names}; ledger verify: {problems}"
     )
 
 
-class _RacingLedger(Ledger):
-    """A ledger whose ``others_in_flight``, once armed, lets ``race`` run right after it
-    answered — the instant between a sharing run's "is anyone busy?" and its own claim."""
+class _RacingWorkers(Workers):
+    """``ledger.workers`` whose ``others_in_flight``, once armed, lets ``race`` run right after
+    it answered — the instant between a sharing run's "is anyone busy?" and its own claim."""
 
     race: Callable[[], None] | None = None
     armed = False
@@ -251,9 +255,26 @@ class _RacingLedger(Ledger):
             race()
         return busy
 
-    def release_lease(self, lease: Any) -> None:
-        super().release_lease(lease)
-        self.armed = True  # our turn as coordinator is over: from now on it may end
+
+class _ArmingLeases(Leases):
+    """``ledger.leases`` that arms ``workers`` once the lease is released."""
+
+    def __init__(self, store: Store, workers: _RacingWorkers) -> None:
+        super().__init__(store)
+        self.racing = workers
+
+    def release(self, lease: Any) -> None:
+        super().release(lease)
+        self.racing.armed = True  # our turn as coordinator is over: from now on it may end
+
+
+def _racing_ledger(pg_url: str, uploader: Uploader, race: Callable[[], None]) -> Ledger:
+    ledger = open_ledger(pg_url, clock=uploader.clock, key_safety_margin_s=3600)
+    workers = _RacingWorkers(ledger.store)
+    workers.race = race
+    ledger.workers = workers
+    ledger.leases = _ArmingLeases(ledger.store, workers)
+    return ledger
 
 
 def test_a_run_does_not_end_with_work_left_when_a_peer_claims_the_last_batches_meanwhile(
@@ -270,31 +291,28 @@ def test_a_run_does_not_end_with_work_left_when_a_peer_claims_the_last_batches_m
     cfg = uploader.config()
     client = CallsApiClient.from_config(cfg, uploader.token)
     with open_ledger(pg_url, clock=uploader.clock) as other:
-        campaign_id = other.ensure_campaign(uploader.token).id
-        w2 = other.register_worker(campaign_id, owner="other-host:4343:w2", ttl_s=600)
+        campaign_id = other.campaigns.ensure(uploader.token).id
+        w2 = other.workers.register(campaign_id, owner="other-host:4343:w2", ttl_s=600)
         taken: list[BatchWork] = []
         raced: list[bool] = []
 
         def peer_plans_and_claims() -> None:
             raced.append(True)
-            run_id = other.start_run(
+            run_id = other.runs.start(
                 command="upload", files=[], config_digest="x" * 64, campaign_id=campaign_id
             )
-            lease = other.acquire_lease(campaign_id, owner=OTHER, ttl_s=600, run_id=run_id)
+            lease = other.leases.acquire(campaign_id, owner=OTHER, ttl_s=600, run_id=run_id)
             plan_file(cfg, second, file_info(second), other, lease, now=uploader.clock())
-            other.freeze_batches(lease, batch_size=10, body_for=canonical_body)
-            other.release_lease(lease)
-            taken.extend(other.claim_sendable(w2, limit=10))
+            other.freezing.freeze_batches(lease, batch_size=10, body_for=canonical_body)
+            other.leases.release(lease)
+            taken.extend(other.sending.claim_sendable(w2, limit=10))
 
         def peer_sends() -> None:
             while taken:
                 _send(other, w2, taken.pop(), client)
 
         uploader.on_sleep = peer_sends
-        cfg_ledger = _RacingLedger(
-            open_ledger(pg_url).engine, clock=uploader.clock, key_safety_margin_s=3600
-        )
-        cfg_ledger.race = peer_plans_and_claims
+        cfg_ledger = _racing_ledger(pg_url, uploader, peer_plans_and_claims)
         summary = run_upload(
             cfg,
             [first],

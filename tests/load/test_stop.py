@@ -65,7 +65,7 @@ def test_a_run_in_a_worker_thread_stops_in_order_when_asked(
     assert summary.adds_up() and summary.pending == 400 - summary.sent
     with (
         open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger,
-        ledger.read().connect() as conn,
+        ledger.store.engine.connect() as conn,
     ):
         run = conn.exec_driver_sql("SELECT finished_at, exit_status FROM runs").one()
         held = conn.exec_driver_sql("SELECT owner FROM leases").scalars().all()

@@ -12,7 +12,7 @@ import pytest
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from tests.conftest import phone
 from tests.load.conftest import Uploader, jobs_per_phone
 
@@ -22,7 +22,7 @@ LIMIT = 300
 
 def _verified(uploader: Uploader) -> list[Any]:
     with open_ledger(uploader.ledger_url) as ledger:
-        return list(verify_ledger(ledger.read()))
+        return list(verify_ledger(ledger.store.engine))
 
 
 def _statuses(uploader: Uploader) -> Counter[int]:

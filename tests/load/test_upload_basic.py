@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, LeaseHeldError
 from pipeline.ledger import open_ledger
-from pipeline.ledger import schema as t
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
+from pipeline.ledger.store import schema as t
 from tests.conftest import phone
 from tests.load.conftest import Uploader, jobs_per_phone, write_csv
 
@@ -37,11 +37,11 @@ def test_every_accepted_row_becomes_exactly_one_job(
     assert jobs_per_phone(emulator, campaign["id"]) == {phone(i): 1 for i in range(25)}
     jobs = {j["id"]: j for j in emulator.jobs(campaign["id"])}
     with open_ledger(uploader.ledger_url) as ledger:
-        with ledger.read().connect() as conn:
+        with ledger.store.engine.connect() as conn:
             sent = conn.execute(
                 sa.select(t.rows.c.phone, t.rows.c.job_id).where(t.rows.c.state == "sent")
             ).all()
-        assert verify_ledger(ledger.read()) == []
+        assert verify_ledger(ledger.store.engine) == []
     assert {jobs[job_id]["phone"] for _, job_id in sent} == {p for p, _ in sent}
     assert "complete (exit 0)" in summary.lines()[-1]
 
@@ -64,8 +64,8 @@ def test_a_second_run_while_the_lease_is_held_sends_nothing(
 ) -> None:
     csv = uploader.csv(5)
     with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
-        camp = ledger.ensure_campaign(uploader.token)
-        ledger.acquire_lease(camp.id, owner="elsewhere:1:x", ttl_s=600)
+        camp = ledger.campaigns.ensure(uploader.token)
+        ledger.leases.acquire(camp.id, owner="elsewhere:1:x", ttl_s=600)
     with pytest.raises(LeaseHeldError) as caught:
         uploader.run(csv)
     assert caught.value.exit_code == ExitCode.LEASE_HELD
@@ -82,8 +82,8 @@ def test_a_lease_left_by_a_dead_process_of_this_host_is_taken_over(
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
-        camp = ledger.ensure_campaign(uploader.token)
+        camp = ledger.campaigns.ensure(uploader.token)
         owner = f"{socket.gethostname()}:{gone.stdout.strip()}:dead"
-        ledger.acquire_lease(camp.id, owner=owner, ttl_s=600)
+        ledger.leases.acquire(camp.id, owner=owner, ttl_s=600)
     assert uploader.run(uploader.csv(5)).exit_code == ExitCode.OK
     assert len(emulator.jobs(campaign["id"])) == 5

@@ -118,15 +118,15 @@ def test_a_bad_row_is_rejected_and_the_rest_resent_under_new_keys(
     # The transform would never accept "12345"; an older tool version might have planned it.
     # The ledger is real: plan it the way the uploader does, then let upload finish the work.
     with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
-        camp = ledger.ensure_campaign(uploader.token)
-        run_id = ledger.start_run(command="upload", files=[], config_digest="x")
-        lease = ledger.acquire_lease(camp.id, owner="old:1:x", ttl_s=1, run_id=run_id)
-        state = ledger.begin_input(lease, name="old.csv", sha256="0" * 64)
+        camp = ledger.campaigns.ensure(uploader.token)
+        run_id = ledger.runs.start(command="upload", files=[], config_digest="x")
+        lease = ledger.leases.acquire(camp.id, owner="old:1:x", ttl_s=1, run_id=run_id)
+        state = ledger.inputs.begin(lease, name="old.csv", sha256="0" * 64)
         items = [CallItem(i + 1, phone(i), {"name": f"N{i}"}) for i in range(5)]
         items.insert(2, CallItem(6, "12345", {"name": "bad"}))
-        ledger.plan_chunk(lease, state.id, items)
-        ledger.complete_input(lease, state.id, rows_total=6)
-        ledger.release_lease(lease)
+        ledger.planning.plan_chunk(lease, state.id, items)
+        ledger.inputs.complete(lease, state.id, rows_total=6)
+        ledger.leases.release(lease)
 
     summary = uploader.run()
     assert summary.exit_code == ExitCode.OK, summary.lines()
@@ -134,7 +134,7 @@ def test_a_bad_row_is_rejected_and_the_rest_resent_under_new_keys(
     log = uploader.add_phones_log()
     assert [e["status"] for e in log] == [400, 200]
     assert log[0]["idempotenceKey"] != log[1]["idempotenceKey"]
-    with open_ledger(uploader.ledger_url) as ledger, ledger.read().connect() as conn:
+    with open_ledger(uploader.ledger_url) as ledger, ledger.store.engine.connect() as conn:
         bad = conn.execute(text("select state, reason_code from rows where phone='12345'")).one()
     assert tuple(bad) == ("rejected", "phone.bad.format")
 

@@ -11,7 +11,7 @@ from pipeline.api import CallsApiClient
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode
 from pipeline.ledger import open_ledger
-from pipeline.ledger.verify import verify_ledger
+from pipeline.ledger.admin.verify import verify_ledger
 from tests.conftest import phone, random_token
 from tests.load.conftest import Uploader, jobs_per_phone, write_csv
 
@@ -59,7 +59,7 @@ def test_parallel_senders_give_the_same_result(
     assert (summary.sent, summary.batches_confirmed) == (300, 30)
     assert jobs_per_phone(emulator, campaign["id"]) == {phone(i): 1 for i in range(300)}
     with open_ledger(uploader.ledger_url) as ledger:
-        assert verify_ledger(ledger.read()) == []
+        assert verify_ledger(ledger.store.engine) == []
 
 
 def test_rows_sent_by_an_earlier_run_are_duplicates_within_the_window(
@@ -116,7 +116,7 @@ def test_happy_path_on_postgresql(
     assert uploader.run(uploader.csv(45)).sent == 45  # same bytes: the finished input again
     assert len(emulator.jobs(campaign["id"])) == 45
     with open_ledger(pg_url) as ledger:
-        assert verify_ledger(ledger.read()) == []
+        assert verify_ledger(ledger.store.engine) == []
 
 
 def test_a_run_that_cannot_send_still_records_its_own_file(

@@ -16,7 +16,7 @@ import pytest
 from pipeline.emulator import Emulator
 from pipeline.errors import ExitCode, InputFileError
 from pipeline.ledger import open_ledger
-from pipeline.load.upload import planning
+from pipeline.load.upload import input_planning as planning
 from tests.conftest import phone
 from tests.load.conftest import Uploader
 
@@ -35,7 +35,7 @@ def _export(tmp_path: Path, bad_line: bytes, *, at: int = 40_002) -> Path:
 
 
 def _rows_in_ledger(uploader: Uploader) -> int:
-    with open_ledger(uploader.ledger_url) as ledger, ledger.read().connect() as conn:
+    with open_ledger(uploader.ledger_url) as ledger, ledger.store.engine.connect() as conn:
         return int(conn.exec_driver_sql("SELECT count(*) FROM rows").scalar_one())
 
 

@@ -33,13 +33,13 @@ def test_ledger_export_neutralises_what_a_file_and_its_rows_bring(tmp_path: Path
     url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
     with open_ledger(url) as ledger:
         s = start(ledger)
-        state = ledger.begin_input(s.lease, name="\t=cmd|' /C calc'!A0.csv", sha256="ab" * 32)
+        state = ledger.inputs.begin(s.lease, name="\t=cmd|' /C calc'!A0.csv", sha256="ab" * 32)
         records: list[CallItem | Rejection] = [
             *items(1),
             *(Rejection(2 + n, None, "bad_value", value) for n, value in enumerate(HOSTILE)),
         ]
-        ledger.plan_chunk(s.lease, state.id, records)
-        ledger.complete_input(s.lease, state.id, rows_total=len(records))
+        ledger.planning.plan_chunk(s.lease, state.id, records)
+        ledger.inputs.complete(s.lease, state.id, rows_total=len(records))
     out = tmp_path / "rows.csv"
     result = CliRunner().invoke(cli, ["ledger", "export", "--ledger", url, "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -12,8 +12,8 @@ import pytest
 from pipeline.config import PhoneConfig, parse_config
 from pipeline.records import RowChunk
 from pipeline.transform import codes
+from pipeline.transform.assembly import RowTransformer
 from pipeline.transform.phones import PhoneNormalizer
-from pipeline.transform.rows import RowTransformer
 from tests.extract.helpers import read_all, write_bytes
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)

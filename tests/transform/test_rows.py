@@ -13,7 +13,7 @@ from pipeline.config import Config, parse_config
 from pipeline.errors import ConfigError, InputFileError
 from pipeline.records import RowChunk
 from pipeline.transform import codes
-from pipeline.transform.rows import RowTransformer
+from pipeline.transform.assembly import RowTransformer
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 HEADER = ("\ufeffТелефон ", "ФИО", "Сумма", "Часовой пояс", "Старт")  # noqa: RUF001

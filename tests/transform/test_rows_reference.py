@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from pipeline.config import Config, parse_config
 from pipeline.records import CallItem, Duplicate, Rejection, RowChunk, header_key
 from pipeline.transform import codes
+from pipeline.transform.assembly import ChunkResult, RowTransformer
 from pipeline.transform.fields import CONVERTERS, POLICY_CONVERTERS, FieldError
 from pipeline.transform.phones import PhoneNormalizer
-from pipeline.transform.rows import ChunkResult, RowTransformer
 
 NOW = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
 HEADER = ("Phone", "Name", "Debt", "Due", "Zone", "Start", "Days")

@@ -30,15 +30,9 @@ import math
 import threading
 from collections.abc import Callable
 
-import sqlalchemy as sa
-
 from pipeline.api import CallsApiClient
 from pipeline.errors import LedgerError, PipelineError
-from pipeline.ledger import BatchWork, Holder, Lease, Ledger
-from pipeline.ledger import schema as t
-from pipeline.ledger.freeze import Freezer
-from pipeline.ledger.planrows import gc_paused
-from pipeline.ledger.states import BATCHED, PLANNED
+from pipeline.ledger import BatchWork, Freezer, Holder, Lease, Ledger, gc_paused
 from pipeline.load.send.flights import Flights, Group
 from pipeline.load.send.sender import BODY_FOR, BatchSender, Outcome
 
@@ -47,8 +41,9 @@ log = logging.getLogger("pipeline.load")
 # Rows launched per group when sending: big enough that the two flushes of a group are a
 # small part of it, small enough that the next group's ledger work overlaps this one's wire.
 GROUP_ROWS = 20_000
-# Rows launched after each planned chunk: about one chunk (pipeline.load.upload.planning.PLAN_ROWS),
-# so the server is busy with them while the next one is planned.
+# Rows launched after each planned chunk: about one chunk (PLAN_ROWS of
+# pipeline.load.upload.input_planning), so the server is busy with them while the next one is
+# planned.
 PUMP_ROWS = 100_000
 # Batches per group at most (their ids go into IN (...) lists; SQLite takes 32,766 values).
 MAX_GROUP = 1_000
@@ -57,16 +52,6 @@ ONE_BY_ONE_CLAIM = 4
 # Batches a run that shares the campaign with other workers (PostgreSQL) takes per planned
 # chunk, per sender thread: the others should find batches to send too.
 SHARED_PUMP_BATCHES = 2
-
-
-def pending_rows(ledger: Ledger, campaign_id: int) -> int:
-    """Rows of the campaign still on their way (planned or batched): work for a next run."""
-    r = t.rows.c
-    query = sa.select(sa.func.count()).where(
-        r.campaign_id == campaign_id, r.state.in_((PLANNED, BATCHED))
-    )
-    with ledger.read().connect() as conn:
-        return int(conn.execute(query).scalar_one())
 
 
 class Dispatcher:
@@ -112,7 +97,9 @@ class Dispatcher:
         """Freeze every planned row of the campaign into batches of ``batch_size`` now."""
         self._freezer = None  # its carried rows are frozen here; it must not freeze them again
         if self.lease is not None:
-            self.ledger.freeze_batches(self.lease, batch_size=self.batch_size, body_for=BODY_FOR)
+            self.ledger.freezing.freeze_batches(
+                self.lease, batch_size=self.batch_size, body_for=BODY_FOR
+            )
 
     def start_freezing(self) -> None:
         """Freeze every planned row (from the first) before the next claim of ``send_all``.
@@ -123,7 +110,7 @@ class Dispatcher:
         if self.lease is None:
             self._freezer = None
             return
-        self._freezer = self.ledger.freezer(
+        self._freezer = self.ledger.freezing.freezer(
             self.lease, batch_size=self.batch_size, body_for=BODY_FOR
         )
 
@@ -164,7 +151,9 @@ class Dispatcher:
         Returns how many batches were claimed (sent or not).
         """
         self.concurrency = concurrency
-        with gc_paused():  # see pipeline.load.upload.planning: many objects, next to no cycles
+        with (
+            gc_paused()
+        ):  # see pipeline.load.upload.input_planning: many objects, next to no cycles
             if concurrency == 1:
                 return self._one_by_one()
             return self._in_groups()
@@ -205,7 +194,7 @@ class Dispatcher:
         if not self.sender.budget.allows():
             self.sender.control.budget_spent = True
             return []
-        works = self.ledger.claim_sendable(self.holder, limit=limit)
+        works = self.ledger.sending.claim_sendable(self.holder, limit=limit)
         if works and not self.may_send():
             return []
         return works

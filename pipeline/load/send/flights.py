@@ -121,7 +121,7 @@ class Flights:
             else:
                 later.append((flight, reply))
         if confirmed:
-            sender.ledger.record_successes(
+            sender.ledger.replies.record_successes(
                 sender.lease, [(flight.work.id, ids) for flight, ids in confirmed]
             )
             sender.control.count(confirmed=len(confirmed))
@@ -149,12 +149,12 @@ class Flights:
         skip such keys, so only one crossing the line just now), which is then not sent."""
         sender = self.sender
         try:
-            sender.ledger.mark_attempts(sender.lease, [work.id for work in works])
+            sender.ledger.sending.mark_attempts(sender.lease, [work.id for work in works])
         except KeyExpiredError:
             marked = []
             for work in works:
                 try:
-                    sender.ledger.mark_attempt(sender.lease, work.id)
+                    sender.ledger.sending.mark_attempt(sender.lease, work.id)
                 except KeyExpiredError:
                     marked.append(False)
                 else:
@@ -183,7 +183,7 @@ class Flights:
             return Outcome.STOPPED  # the lease may be gone: write nothing more
         # If even this fails, it stays "sending", which the next run treats the same way.
         with contextlib.suppress(PipelineError):
-            self.sender.ledger.record_unknown(
+            self.sender.ledger.replies.record_unknown(
                 self.sender.lease,
                 work.id,
                 error="not sent: the run stopped before this request left",

@@ -31,8 +31,7 @@ from pipeline.errors import (
     PipelineError,
     RequestTooLargeError,
 )
-from pipeline.ledger import BatchWork, Holder, Ledger
-from pipeline.ledger.batches import BodyFor
+from pipeline.ledger import BatchWork, BodyFor, Holder, Ledger
 from pipeline.load.send.outcome import Outcome
 from pipeline.load.stop import RunControl
 
@@ -71,14 +70,14 @@ class Refusals:
             return Outcome.STOPPED
         code = exc.error_type or "server.bad_request"
         if exc.phone is not None and exc.phone in {row.phone for row in work.rows}:
-            back = self.ledger.record_bad_row(
+            back = self.ledger.replies.record_bad_row(
                 self.lease, work.id, phone=exc.phone, code=code, message=exc.message
             )
             log.warning(
                 "batch %d: server rejected a row (%s); %d rows re-batched", work.id, code, back
             )
             return Outcome.BAD_ROW
-        halves = self.ledger.split_refused(
+        halves = self.ledger.splits.split_refused(
             self.lease, work.id, code=code, message=exc.message, body_for=self.body_for
         )
         if not halves:
@@ -106,7 +105,7 @@ class Refusals:
                 work.id,
             )
             return Outcome.PENDING
-        parts = self.ledger.split_too_large(
+        parts = self.ledger.splits.split_too_large(
             self.lease, work.id, message=exc.message, body_for=self.body_for
         )
         if not parts:
@@ -125,4 +124,4 @@ class Refusals:
     def keep_pending(self, work: BatchWork, exc: ApiError) -> None:
         # Nothing was created (or we cannot tell): "unknown" keeps the key, so a later run
         # resends the same bytes or reconciles — never loses the rows, never doubles them.
-        self.ledger.record_unknown(self.lease, work.id, error=exc.message)
+        self.ledger.replies.record_unknown(self.lease, work.id, error=exc.message)

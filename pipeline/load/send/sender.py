@@ -56,8 +56,7 @@ from pipeline.errors import (
     StaleLeaseError,
     TransientApiError,
 )
-from pipeline.ledger import BatchWork, Holder, Ledger
-from pipeline.ledger.batches import BodyFor, canonical_body
+from pipeline.ledger import BatchWork, BodyFor, Holder, Ledger, canonical_body
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.send.crash_points import TestHooks
 from pipeline.load.send.edge import AddPhonesClient, Edge
@@ -79,7 +78,7 @@ log = logging.getLogger("pipeline.load")
 def body_for(items: Sequence[CallItem]) -> bytes:
     """The exact ``addPhones`` bytes of a batch's rows (the ledger stores their digest).
 
-    This is the ledger's :func:`~pipeline.ledger.batches.canonical_body` in effect (a test
+    This is the ledger's :func:`~pipeline.ledger.canonical_body` in effect (a test
     proves it byte-identical to :func:`encode_add_phones` on varied rows); handing the ledger
     that very function lets it splice bodies from stored JSON instead of re-encoding rows.
     """
@@ -211,7 +210,7 @@ class BatchSender:
         attempt = self.hooks.start_attempt()
         self.hooks.reach("before_intent")
         try:
-            self.ledger.mark_attempt(self.lease, work.id)
+            self.ledger.sending.mark_attempt(self.lease, work.id)
         except KeyExpiredError:
             return Outcome.EXPIRED
         self.control.count(attempts=1)
@@ -227,7 +226,7 @@ class BatchSender:
     def _after_transient(
         self, work: BatchWork, attempt: int, exc: TransientApiError
     ) -> float | None:
-        self.ledger.record_unknown(self.lease, work.id, error=exc.message)
+        self.ledger.replies.record_unknown(self.lease, work.id, error=exc.message)
         if self.control.stopped:
             return None  # e.g. a Retry-After beyond the cap: told once, by the stop itself
         wait = self.policy.wait(attempt=attempt, error=exc)
@@ -252,10 +251,10 @@ class BatchSender:
                 f"the server returned {len(ids)} job ids for {len(work.rows)} phones; the "
                 f"outcome is unknown until reconciliation by phone"
             )
-            self.ledger.record_unknown(self.lease, work.id, error=error)
+            self.ledger.replies.record_unknown(self.lease, work.id, error=error)
             log.error("batch %d: %s", work.id, error)
             return Outcome.PENDING
-        self.ledger.record_success(self.lease, work.id, ids)
+        self.ledger.replies.record_success(self.lease, work.id, ids)
         self.control.count(confirmed=1)
         self.hooks.reach("after_outcome")
         return Outcome.CONFIRMED

@@ -39,15 +39,15 @@ def check_campaign(
     new_ledger: bool,
 ) -> str | None:
     """Let uploads send to ``campaign`` or raise :class:`UnknownNumbersError` (see module)."""
-    if campaign.checked or ledger.campaign_checked(campaign.id):
+    if campaign.checked or ledger.campaigns.checked(campaign.id):
         return None
     total = client.campaign_info().short_report.total_numbers
     # Asked again after the server's answer: a sharing run that passed the check first records
     # it before its first request, so numbers it has sent since never look unknown to us.
-    if ledger.campaign_checked(campaign.id):
+    if ledger.campaigns.checked(campaign.id):
         return None
     if total > 0 and not new_ledger:
-        where = ledger.engine.url.render_as_string(hide_password=True)
+        where = ledger.store.shown_url
         raise UnknownNumbersError(
             f"the ledger {where} has never sent to this campaign, but the campaign already "
             f"holds {total} number(s) on the server. If this tool sent them with another "
@@ -56,7 +56,7 @@ def check_campaign(
             f"at the ledger that sent them (a relative SQLite path is relative to the config "
             f"file), or, if you are sure they came from elsewhere, run again with --new-ledger."
         )
-    if not ledger.record_campaign_check(
+    if not ledger.campaigns.record_check(
         campaign.id, total_numbers=total, accepted=new_ledger, run_id=run_id
     ):
         return None  # another run recorded the check meanwhile

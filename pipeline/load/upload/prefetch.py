@@ -4,7 +4,7 @@ Usage::
 
     with closing(prefetched(read_and_transform(path))) as chunks:
         for chunk in chunks:                               # reading chunk k+1 ...
-            ledger.plan_chunk(lease, input_id, chunk)      # ... while chunk k is inserted
+            ledger.planning.plan_chunk(lease, input_id, chunk)      # ... while chunk k is inserted
 
 Close it (``closing``) before the source's resources go away: closing stops and joins the
 producer, which an abandoned generator would only do when it is garbage-collected.

@@ -41,10 +41,10 @@ from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
 from pipeline.load.reconcile_lookup import reconcile_unknown
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.send.crash_points import TestHooks
-from pipeline.load.send.dispatcher import Dispatcher, pending_rows
+from pipeline.load.send.dispatcher import Dispatcher
 from pipeline.load.stop import RunControl
 from pipeline.load.upload.campaign_check import SendGate
-from pipeline.load.upload.planning import plan_file
+from pipeline.load.upload.input_planning import plan_file
 from pipeline.load.upload.progress import Meter, MeteredSender, Progress
 from pipeline.load.upload.summary import UploadSummary
 
@@ -88,8 +88,8 @@ def run_upload(
     with Snapshots() as snapshots:
         inputs = [snapshots.take(path) for path in files]
         shared = sharing(cfg, ledger)
-        campaign = ledger.ensure_campaign(token)
-        run_id = ledger.start_run(
+        campaign = ledger.campaigns.ensure(token)
+        run_id = ledger.runs.start(
             command="upload",
             files=[snap.info for snap in inputs],
             config_digest=cfg.digest(),
@@ -98,7 +98,7 @@ def run_upload(
         ttl = cfg.upload.lease_ttl_s
         holder: Holder
         if shared:
-            holder = ledger.register_worker(
+            holder = ledger.workers.register(
                 campaign.id, owner=owner_name(), ttl_s=ttl, run_id=run_id
             )
             worker = holder
@@ -106,11 +106,11 @@ def run_upload(
             holder = _acquire(ledger, campaign.id, run_id, ttl)
             # A worker row under the lease's owner name too: sharing runs started elsewhere (other
             # config) then see this run's claims as live and leave its batches alone.
-            worker = ledger.register_worker(
+            worker = ledger.workers.register(
                 campaign.id, owner=holder.owner, ttl_s=ttl, run_id=run_id
             )
             # A lease taken over from a killed run of this host: its worker row is as dead.
-            ledger.reap_workers(campaign.id, owner_is_dead=owner_is_dead)
+            ledger.workers.reap(campaign.id, owner_is_dead=owner_is_dead)
         run = _Run(cfg, ledger, holder, make_client, clock, sleep, rng, hooks, control)
         run.worker = worker
         run.snapshots = snapshots
@@ -138,7 +138,7 @@ def run_upload(
 
 def sharing(cfg: Config, ledger: Ledger) -> bool:
     """Whether this run shares the campaign's batches with other runs (see upload.share_work)."""
-    backend = ledger.engine.dialect.name
+    backend = ledger.store.backend
     if cfg.upload.share_work is None:
         return backend == "postgresql"
     if cfg.upload.share_work and backend != "postgresql":
@@ -152,7 +152,7 @@ def sharing(cfg: Config, ledger: Ledger) -> bool:
 
 def _acquire(ledger: Ledger, campaign_id: int, run_id: int, ttl_s: float) -> Lease:
     try:
-        return ledger.acquire_lease(
+        return ledger.leases.acquire(
             campaign_id,
             owner=owner_name(),
             ttl_s=ttl_s,
@@ -160,7 +160,7 @@ def _acquire(ledger: Ledger, campaign_id: int, run_id: int, ttl_s: float) -> Lea
             owner_is_dead=owner_is_dead,
         )
     except LeaseHeldError as exc:
-        ledger.finish_run(run_id, exit_status=exc.exit_code)
+        ledger.runs.finish(run_id, exit_status=exc.exit_code)
         raise
 
 
@@ -260,7 +260,10 @@ class _Run:
                 if meter is not None:
                     read = counts.planned + counts.rejected + counts.duplicate
                     meter.planned(read + counts.skipped_already_planned, snap.info.name)
-            if isinstance(self.holder, Worker) and self.ledger.live_workers(self.campaign_id) > 1:
+            if (
+                isinstance(self.holder, Worker)
+                and self.ledger.workers.count_live(self.campaign_id) > 1
+            ):
                 # Other workers are waiting for batches: freeze them all now (quick, relaxed
                 # commits) rather than one per request of ours, or they would starve.
                 run.dispatcher.freeze()
@@ -292,18 +295,22 @@ class _Run:
         poll_s = min(_POLL_S, self.cfg.upload.lease_ttl_s / 8)
         coordinated, first = False, True
         while True:
-            self.peers_seen = max(self.peers_seen, ledger.live_workers(worker.campaign_id) - 1)
+            self.peers_seen = max(
+                self.peers_seen, ledger.workers.count_live(worker.campaign_id) - 1
+            )
             # Asked BEFORE claiming: a worker that is not live now never is again, so if no
             # live worker holds a batch now, the claims below see every batch left to send.
-            ledger.reap_workers(worker.campaign_id, owner_is_dead=owner_is_dead)
-            busy = ledger.others_in_flight(worker)
+            ledger.workers.reap(worker.campaign_id, owner_is_dead=owner_is_dead)
+            busy = ledger.workers.others_in_flight(worker)
             # The progress total is set once; later polls only add settled batches to it.
             claimed, first = self.send(meter if first else None), False
             if isinstance(control.stop_error, LedgerError):
                 return  # our worker is gone (stalled past its lease): write nothing more
             if control.interrupted:
                 return  # stopped from outside; its polls would not wait, only spin
-            if not coordinated or (not control.stopped and ledger.planned_rows(worker.campaign_id)):
+            if not coordinated or (
+                not control.stopped and ledger.freezing.planned_rows(worker.campaign_id)
+            ):
                 lease = self._try_lease(worker)
                 if lease is not None:
                     keeper.adopt(lease)
@@ -311,12 +318,12 @@ class _Run:
                         self.coordinate(lease, inputs, say, meter)
                     finally:
                         self.dispatcher.lease = None
-                        ledger.release_lease(keeper.drop() or lease)
+                        ledger.leases.release(keeper.drop() or lease)
                     coordinated = True
                     continue
             elif control.stopped:
                 return
-            elif not (busy or claimed or ledger.others_in_flight(worker)):
+            elif not (busy or claimed or ledger.workers.others_in_flight(worker)):
                 # Idle before and after our claim: nothing left that anyone live is doing.
                 # (Asked again after the claim: a peer may have claimed the last batches
                 # between our first question and our claim; ending then would report them
@@ -329,7 +336,7 @@ class _Run:
 
     def _try_lease(self, worker: Worker) -> Lease | None:
         try:
-            return self.ledger.acquire_lease(
+            return self.ledger.leases.acquire(
                 worker.campaign_id,
                 owner=worker.owner,
                 ttl_s=self.cfg.upload.lease_ttl_s,
@@ -350,7 +357,7 @@ class _Run:
     def send(self, meter: Meter | None = None) -> int:
         """Send every batch that is free now; returns how many were claimed."""
         if meter is not None:
-            meter.start_sending(pending_rows(self.ledger, self.campaign_id))
+            meter.start_sending(self.ledger.runs.pending_rows(self.campaign_id))
         return self.dispatcher.send_all(concurrency=self.cfg.upload.concurrency)
 
     def reconcile(self, lease: Lease, say: Callable[[str], None]) -> None:
@@ -386,9 +393,9 @@ class _Run:
             s.budget_spent = control.budget_spent
             s.attempts, s.retries = control.attempts, control.retries
             s.batches_confirmed = control.confirmed_batches
-            s.pending_campaign = pending_rows(self.ledger, self.campaign_id)
+            s.pending_campaign = self.ledger.runs.pending_rows(self.campaign_id)
             s.duration_s = (self.clock() - started).total_seconds()
-            counts = self.ledger.finish_run(
+            counts = self.ledger.runs.finish(
                 run_id,
                 # pending_campaign includes this run's rows, so the code is already final here
                 exit_status=s.exit_code,
@@ -405,9 +412,9 @@ class _Run:
             s.read = s.sent + s.rejected + s.duplicate + s.pending
         finally:
             if isinstance(self.holder, Lease):
-                self.ledger.release_lease(self.holder)
+                self.ledger.leases.release(self.holder)
             if self.worker is not None:
-                self.ledger.end_worker(self.worker)
+                self.ledger.workers.end(self.worker)
 
 
 def _client_factory(

@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from pipeline.errors import LedgerError
-from pipeline.ledger import schema as t
-from pipeline.ledger.states import report_state
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.states import report_state
 
 
 @dataclass(frozen=True, slots=True)

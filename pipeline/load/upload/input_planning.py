@@ -34,8 +34,15 @@ from pipeline.config import Config
 from pipeline.errors import ConfigError, PipelineError, WorkerError
 from pipeline.extract import ReadOptions, check_structure, is_spreadsheet
 from pipeline.extract.forked import Forked, cpu_count
-from pipeline.ledger import InputFile, Lease, Ledger, PlanCounts
-from pipeline.ledger.planrows import PlanRecord, PreparedChunk, gc_paused
+from pipeline.ledger import (
+    InputFile,
+    Lease,
+    Ledger,
+    PlanCounts,
+    PlanRecord,
+    PreparedChunk,
+    gc_paused,
+)
 from pipeline.load.ingest import Ingest
 from pipeline.load.send.sender import BODY_FOR
 from pipeline.load.upload.prefetch import prefetched
@@ -76,15 +83,15 @@ def plan_file(
     """
     # Checked before the ledger hears of it: a refused file leaves no input behind. A file
     # planned before (same campaign, same bytes) is not read at all.
-    if not is_spreadsheet(path, name=name) and not ledger.input_complete(
+    if not is_spreadsheet(path, name=name) and not ledger.inputs.is_complete(
         lease.campaign_id, info.sha256
     ):
         # A sheet is checked when the reader opens it, before its first row (see Ingest).
         check_structure(path, ReadOptions.from_config(cfg.input), name=name)
-    state = ledger.begin_input(lease, name=info.name, sha256=info.sha256)
+    state = ledger.inputs.begin(lease, name=info.name, sha256=info.sha256)
     if state.complete:
         return PlanCounts()
-    produce = _Reader(cfg, path, now, ledger.chunk_preparer(lease, state.id), name=name)
+    produce = _Reader(cfg, path, now, ledger.planning.chunk_preparer(lease, state.id), name=name)
     with contextlib.ExitStack() as stack:
         # The collector paused while the file is planned and sent: this makes and keeps
         # millions of objects and next to no reference cycles (~10,000 unreachable objects
@@ -99,7 +106,7 @@ def plan_file(
             # Closed (producer joined) before the file is.
             items = stack.enter_context(closing(prefetched(produce(), name="plan-reader")))
         counted = _Counted(items)
-        counts = ledger.plan_chunks(
+        counts = ledger.planning.plan_chunks(
             lease,
             state.id,
             counted,
@@ -109,7 +116,7 @@ def plan_file(
             body_for=BODY_FOR,
             after_chunk=on_chunk,
         )
-        ledger.complete_input(lease, state.id, rows_total=counted.rows_read)
+        ledger.inputs.complete(lease, state.id, rows_total=counted.rows_read)
     return counts
 
 

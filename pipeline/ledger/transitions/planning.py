@@ -2,13 +2,13 @@
 
 Usage::
 
-    state = ledger.begin_input(lease, name="export.csv", sha256=digest)
+    state = ledger.inputs.begin(lease, name="export.csv", sha256=digest)
     for chunk in records_in_chunks:              # CallItem | Rejection | Duplicate per row
-        ledger.plan_chunk(lease, state.id, chunk)
-    ledger.complete_input(lease, state.id, rows_total=n)
+        ledger.planning.plan_chunk(lease, state.id, chunk)
+    ledger.inputs.complete(lease, state.id, rows_total=n)
 
     # the uploader: rows frozen into batches in the same transactions (no freeze pass after)
-    ledger.plan_chunks(lease, state.id, chunks, batch_size=2000, body_for=body_for)
+    ledger.planning.plan_chunks(lease, state.id, chunks, batch_size=2000, body_for=body_for)
 
 Each chunk is one transaction (inserted with ``executemany``, row ids in file order so every
 index but the phone one grows at its right edge). Rows at or below the input's
@@ -27,11 +27,16 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
-from pipeline.ledger import schema as t
-from pipeline.ledger.base import Lease, LedgerBase, bulk_insert, reserve_ids
-from pipeline.ledger.batches import BodyFor
-from pipeline.ledger.freeze import ChunkFreezer
-from pipeline.ledger.planrows import (
+from pipeline.ledger.sharing.holders import Lease, fence
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.bulk import bulk_insert, reserve_ids
+from pipeline.ledger.store.database import Store
+from pipeline.ledger.store.states import PLANNED, REJECTED
+from pipeline.ledger.transitions.batches import FreshRows
+from pipeline.ledger.transitions.bodies import BodyFor
+from pipeline.ledger.transitions.campaigns import fingerprint_of
+from pipeline.ledger.transitions.freezing import ChunkFreezer
+from pipeline.ledger.transitions.row_values import (
     ID,
     ROW_COLS,
     ROW_NUMBER,
@@ -42,18 +47,17 @@ from pipeline.ledger.planrows import (
     mark_repeats,
     prepare_chunk,
 )
-from pipeline.ledger.states import PLANNED, REJECTED
 
 # A repeat of a row sent less than a week ago is a duplicate (see README "Cross-run duplicates").
 DEFAULT_REPEAT_WINDOW_S = 7 * 86_400.0
 _LINK_COLS = ("batch_id", "position", "row_id")
 
-__all__ = ["DEFAULT_REPEAT_WINDOW_S", "PlanCounts", "PlanMixin", "PlanRecord"]
+__all__ = ["DEFAULT_REPEAT_WINDOW_S", "PlanCounts", "PlanRecord", "Planning"]
 
 
 @dataclass(slots=True)
 class PlanCounts:
-    """What one :meth:`PlanMixin.plan_chunk` recorded."""
+    """What one :meth:`Planning.plan_chunk` recorded."""
 
     planned: int = 0
     rejected: int = 0
@@ -72,28 +76,23 @@ class PlanCounts:
         self.batches += other.batches
 
 
-class PlanMixin(LedgerBase):
-    """Planning and freezing operations of the :class:`~pipeline.ledger.Ledger`."""
+class Planning:
+    """``ledger.planning``: the rows of an input file recorded (and frozen) chunk by chunk."""
+
+    def __init__(self, store: Store, fresh: FreshRows) -> None:
+        self.store, self.fresh = store, fresh
 
     def chunk_preparer(
         self, lease: Lease, input_id: int
     ) -> Callable[[Sequence[PlanRecord]], PreparedChunk]:
         """A function that turns a chunk of the input's records into what ``plan_chunks``
         inserts, without the ledger: so it can run in another process (forked) while this
-        one plans the chunk before (see pipeline.load.upload.planning)."""
-        with self.transaction() as conn:
-            fp = self._fingerprint(conn, lease.campaign_id)
+        one plans the chunk before (see pipeline.load.upload.input_planning)."""
+        with self.store.transaction() as conn:
+            fp = fingerprint_of(conn, lease.campaign_id)
         return partial(
             prepare_chunk, fingerprint=fp, base=(input_id, lease.run_id, lease.campaign_id)
         )
-
-    def _fingerprint(self, conn: sa.Connection, campaign_id: int) -> str:
-        fp: str | None = conn.execute(
-            sa.select(t.campaigns.c.fingerprint).where(t.campaigns.c.id == campaign_id)
-        ).scalar()
-        if fp is None:
-            raise LedgerError(f"campaign {campaign_id} is not in the ledger.")
-        return fp
 
     def plan_chunk(
         self,
@@ -140,12 +139,14 @@ class PlanMixin(LedgerBase):
         sends the new batches while the next chunk is read and planned).
         """
         total = PlanCounts()
-        with self.transaction() as conn:
-            fp = self._fingerprint(conn, lease.campaign_id)
+        with self.store.transaction() as conn:
+            fp = fingerprint_of(conn, lease.campaign_id)
         base = (input_id, lease.run_id, lease.campaign_id)
         freezer = None
         if batch_size is not None and body_for is not None:
-            freezer = ChunkFreezer(self, lease, batch_size=batch_size, body_for=body_for)
+            freezer = ChunkFreezer(
+                self.store, self.fresh, lease, batch_size=batch_size, body_for=body_for
+            )
         for chunk in chunks:
             prepared = chunk if isinstance(chunk, PreparedChunk) else prepare_chunk(chunk, fp, base)
             if prepared.values and tuple(prepared.values[0][1:5:2]) != base[:2]:
@@ -169,8 +170,8 @@ class PlanMixin(LedgerBase):
         if freezer is not None:
             if freezer.carrying:
                 with self._freezing(freezer) as conn:
-                    self.fence(conn, lease)
-                    _, batch_rows = freezer.freeze(conn, [], now=self.now(), final=True)
+                    fence(conn, lease, now=self.store.now)
+                    _, batch_rows = freezer.freeze(conn, [], now=self.store.now(), final=True)
                     bulk_insert(conn, t.batch_rows, _LINK_COLS, batch_rows)
                 if after_chunk is not None:
                     after_chunk()
@@ -182,11 +183,11 @@ class PlanMixin(LedgerBase):
         """A relaxed transaction that tells ``freezer`` whether it committed."""
         # Not flushed at commit: a power loss can only take back planning (and the input's
         # planned_through with it) and frozen batches nobody sent yet (an intent commit would
-        # have flushed them), which the next run redoes; see LedgerBase.transaction.
+        # have flushed them), which the next run redoes; see Store.transaction.
         # Foreign keys unchecked: every id these transactions write is one they just read
         # (input, run, campaign, earlier rows) or inserted (rows, batches); see transaction().
         try:
-            with self.transaction(durable=False, checked=False) as conn:
+            with self.store.transaction(durable=False, checked=False) as conn:
                 yield conn
         except BaseException:
             if freezer is not None:
@@ -208,7 +209,7 @@ class PlanMixin(LedgerBase):
     ) -> PlanCounts:
         counts = PlanCounts()
         with self._freezing(freezer) as conn:
-            self.fence(conn, lease)
+            fence(conn, lease, now=self.store.now)
             done = conn.execute(
                 sa.select(t.inputs.c.planned_through).where(
                     t.inputs.c.id == input_id, t.inputs.c.campaign_id == lease.campaign_id
@@ -225,7 +226,7 @@ class PlanMixin(LedgerBase):
             if not values:
                 return counts
             if not allow_repeats:
-                since = self.now() - timedelta(seconds=window_s)
+                since = self.store.now() - timedelta(seconds=window_s)
                 counts.repeat_of_earlier_run += mark_repeats(
                     conn, values, input_id=input_id, campaign_id=lease.campaign_id, since=since
                 )
@@ -239,7 +240,9 @@ class PlanMixin(LedgerBase):
                     counts.rejected += 1
                 else:
                     counts.duplicate += 1
-            batch_rows = freezer.freeze_values(conn, values, now=self.now()) if freezer else []
+            batch_rows = (
+                freezer.freeze_values(conn, values, now=self.store.now()) if freezer else []
+            )
             bulk_insert(conn, t.rows, ROW_COLS, values)
             bulk_insert(conn, t.batch_rows, _LINK_COLS, batch_rows)
             self._link_duplicates(conn, input_id, {k: v for k, v in dup_links.items() if k > done})
@@ -247,7 +250,7 @@ class PlanMixin(LedgerBase):
             conn.execute(
                 sa.update(t.inputs).where(t.inputs.c.id == input_id).values(planned_through=last)
             )
-            self.event(
+            self.store.event(
                 conn,
                 entity="input",
                 entity_id=input_id,
@@ -258,7 +261,7 @@ class PlanMixin(LedgerBase):
                     f"rejected, {counts.duplicate} duplicate ({counts.repeat_of_earlier_run} "
                     f"repeat an earlier input)"
                 ),
-                lease=lease,
+                by=lease,
             )
         return counts
 

@@ -2,13 +2,13 @@
 
 Usage::
 
-    lease = ledger.acquire_lease(campaign.id, owner="host:pid:uuid", ttl_s=300, run_id=run.id)
-    lease = ledger.renew_lease(lease, ttl_s=300)    # well before lease.expires_at
-    ledger.release_lease(lease)
+    lease = ledger.leases.acquire(campaign.id, owner="host:pid:uuid", ttl_s=300, run_id=run.id)
+    lease = ledger.leases.renew(lease, ttl_s=300)    # well before lease.expires_at
+    ledger.leases.release(lease)
 
 A second acquirer while the lease is live gets :class:`~pipeline.errors.LeaseHeldError`; once it
 has expired (a killed run), the next acquirer takes it over with ``epoch + 1`` and every write of
-the old holder is refused from then on (see :meth:`LedgerBase.fence`).
+the old holder is refused from then on (see :func:`~pipeline.ledger.sharing.holders.fence`).
 """
 
 from __future__ import annotations
@@ -20,16 +20,20 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 
 from pipeline.errors import LeaseHeldError, LedgerError, StaleLeaseError
-from pipeline.ledger import schema as t
-from pipeline.ledger.base import Lease, LedgerBase
+from pipeline.ledger.sharing.holders import Lease, fence
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store
 
 _LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: FOR UPDATE NOWAIT found the row locked
 
 
-class LeaseMixin(LedgerBase):
-    """Lease operations of the :class:`~pipeline.ledger.Ledger`."""
+class Leases:
+    """``ledger.leases``: the campaign lease."""
 
-    def acquire_lease(
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def acquire(
         self,
         campaign_id: int,
         *,
@@ -71,8 +75,8 @@ class LeaseMixin(LedgerBase):
         run_id: int | None,
         owner_is_dead: Callable[[str], bool] | None,
     ) -> Lease:
-        with self.engine.begin() as conn:
-            now = self.now()
+        with self.store.engine.begin() as conn:
+            now = self.store.now()
             expires = now + timedelta(seconds=ttl_s)
             current = conn.execute(
                 sa.select(t.leases)
@@ -117,14 +121,14 @@ class LeaseMixin(LedgerBase):
                     f"at {current.expires_at.isoformat()}"
                 )
             lease = Lease(campaign_id, owner, epoch, expires, run_id)
-            self.event(
+            self.store.event(
                 conn,
                 entity="lease",
                 entity_id=campaign_id,
                 from_state=None,
                 to_state="held",
                 reason=f"acquired epoch {epoch}: {why}",
-                lease=lease,
+                by=lease,
                 at=now,
             )
             return lease
@@ -138,11 +142,11 @@ class LeaseMixin(LedgerBase):
             f"expire) and run again."
         )
 
-    def renew_lease(self, lease: Lease, *, ttl_s: float) -> Lease:
+    def renew(self, lease: Lease, *, ttl_s: float) -> Lease:
         """Extend the lease; raises StaleLeaseError if it was taken over meanwhile."""
-        with self.transaction() as conn:
-            self.fence(conn, lease)
-            expires = self.now() + timedelta(seconds=ttl_s)
+        with self.store.transaction() as conn:
+            fence(conn, lease, now=self.store.now)
+            expires = self.store.now() + timedelta(seconds=ttl_s)
             conn.execute(
                 sa.update(t.leases)
                 .where(t.leases.c.campaign_id == lease.campaign_id)
@@ -150,24 +154,24 @@ class LeaseMixin(LedgerBase):
             )
         return Lease(lease.campaign_id, lease.owner, lease.epoch, expires, lease.run_id)
 
-    def release_lease(self, lease: Lease) -> None:
+    def release(self, lease: Lease) -> None:
         """Give the lease up so the next run need not wait for expiry; stale leases are ignored."""
         try:
-            with self.transaction() as conn:
-                self.fence(conn, lease)
+            with self.store.transaction() as conn:
+                fence(conn, lease, now=self.store.now)
                 conn.execute(
                     sa.update(t.leases)
                     .where(t.leases.c.campaign_id == lease.campaign_id)
-                    .values(owner=None, expires_at=self.now())
+                    .values(owner=None, expires_at=self.store.now())
                 )
-                self.event(
+                self.store.event(
                     conn,
                     entity="lease",
                     entity_id=lease.campaign_id,
                     from_state="held",
                     to_state="released",
                     reason=f"released epoch {lease.epoch}",
-                    lease=lease,
+                    by=lease,
                 )
         except StaleLeaseError:
             return  # someone else owns it now; there is nothing of ours to release

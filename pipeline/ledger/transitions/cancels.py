@@ -1,10 +1,10 @@
 """Cancellations in the ledger: intents stored before ``callJob/cancel``, outcomes after.
 
 The same discipline as upload's batches: the jobs of a request and its idempotence key are
-committed (:meth:`CancelMixin.plan_cancels`) before the first byte is sent, and the reply is
-recorded in one transaction (:meth:`CancelMixin.record_cancel`) with an event for the request
+committed (:meth:`Cancels.plan`) before the first byte is sent, and the reply is
+recorded in one transaction (:meth:`Cancels.record`) with an event for the request
 and one per cancelled row. A request left ``planned`` by a crash is picked up by the next
-``cancel`` (:meth:`CancelMixin.open_cancels`) and sent again under its key, or under a new key
+``cancel`` (:meth:`Cancels.open`) and sent again under its key, or under a new key
 once the old one may have expired on the server (cancelling is idempotent on the server too:
 a job already cancelled is simply not returned again).
 
@@ -14,12 +14,12 @@ finds nothing left to do.
 
 Usage::
 
-    targets = ledger.cancel_targets(RowSelection(campaign.id, run_id=12))
-    for work in [*ledger.open_cancels(campaign.id), *ledger.plan_cancels(
+    targets = ledger.cancels.targets(RowSelection(campaign.id, run_id=12))
+    for work in [*ledger.cancels.open(campaign.id), *ledger.cancels.plan(
             campaign.id, run_id, targets, chunk_size=200)]:
-        ledger.mark_cancel_attempt(work.id)
+        ledger.cancels.mark_attempt(work.id)
         cancelled = client.cancel_jobs(ids=work.job_ids, idempotence_key=work.request_key)
-        ledger.record_cancel(work.id, cancelled, run_id=run_id)
+        ledger.cancels.record(work.id, cancelled, run_id=run_id)
 """
 
 from __future__ import annotations
@@ -30,10 +30,10 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from pipeline.ledger import schema as t
-from pipeline.ledger.base import LedgerBase, inserted_id
-from pipeline.ledger.outcomes import RowSelection
-from pipeline.ledger.states import SENT
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store, inserted_id
+from pipeline.ledger.store.states import SENT
+from pipeline.ledger.transitions.outcomes import RowSelection
 
 C_PLANNED = "planned"
 C_DONE = "done"
@@ -59,16 +59,19 @@ class CancelWork:
 
 @dataclass(frozen=True, slots=True)
 class CancelRecord:
-    """What :meth:`CancelMixin.record_cancel` stored."""
+    """What :meth:`Cancels.record` stored."""
 
     requested: int
     cancelled: int
 
 
-class CancelMixin(LedgerBase):
-    """Cancel intents and outcomes (no lease: these tables are only written by ``cancel``)."""
+class Cancels:
+    """``ledger.cancels``: cancel intents and outcomes (no lease: only ``cancel`` writes them)."""
 
-    def cancel_targets(self, selection: RowSelection) -> list[CancelTarget]:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def targets(self, selection: RowSelection) -> list[CancelTarget]:
         """Sent rows of the selection whose jobs are in no cancel request yet, in file order."""
         r, ci = t.rows.c, t.cancel_items.c
         query = (
@@ -81,15 +84,15 @@ class CancelMixin(LedgerBase):
             )
             .order_by(r.input_id, r.row_number)
         )
-        with self.engine.connect() as conn:
+        with self.store.engine.connect() as conn:
             return [CancelTarget(a, str(b), c or "") for a, b, c in conn.execute(query)]
 
-    def plan_cancels(
+    def plan(
         self, campaign_id: int, run_id: int, targets: Sequence[CancelTarget], *, chunk_size: int
     ) -> list[CancelWork]:
         """Store the targets as requests of at most ``chunk_size`` jobs, each with a new key."""
         works: list[CancelWork] = []
-        with self.transaction() as conn:
+        with self.store.transaction() as conn:
             for start in range(0, len(targets), chunk_size):
                 chunk = targets[start : start + chunk_size]
                 key = str(uuid.uuid4())
@@ -100,7 +103,7 @@ class CancelMixin(LedgerBase):
                             run_id=run_id,
                             request_key=key,
                             state=C_PLANNED,
-                            created_at=self.now(),
+                            created_at=self.store.now(),
                         )
                     )
                 )
@@ -116,7 +119,7 @@ class CancelMixin(LedgerBase):
                         for n, x in enumerate(chunk)
                     ],
                 )
-                self.event(
+                self.store.event(
                     conn,
                     entity="cancel",
                     entity_id=request_id,
@@ -128,12 +131,12 @@ class CancelMixin(LedgerBase):
                 works.append(CancelWork(request_id, key, [x.job_id for x in chunk]))
         return works
 
-    def open_cancels(self, campaign_id: int, *, run_id: int | None = None) -> list[CancelWork]:
+    def open(self, campaign_id: int, *, run_id: int | None = None) -> list[CancelWork]:
         """Requests left ``planned`` by an earlier run; an expired key is replaced first."""
         cr, ci = t.cancel_requests.c, t.cancel_items.c
-        cutoff = self.key_expiry_cutoff(self.now())
+        cutoff = self.store.key_expiry_cutoff(self.store.now())
         works: list[CancelWork] = []
-        with self.transaction() as conn:
+        with self.store.transaction() as conn:
             found = conn.execute(
                 sa.select(cr.id, cr.request_key, cr.first_sent_at)
                 .where(cr.campaign_id == campaign_id, cr.state == C_PLANNED)
@@ -148,7 +151,7 @@ class CancelMixin(LedgerBase):
                         .where(cr.id == request_id)
                         .values(request_key=key, first_sent_at=None)
                     )
-                    self.event(
+                    self.store.event(
                         conn,
                         entity="cancel",
                         entity_id=request_id,
@@ -163,23 +166,23 @@ class CancelMixin(LedgerBase):
                 works.append(CancelWork(request_id, key, [str(j) for j in jobs]))
         return works
 
-    def mark_cancel_attempt(self, request_id: int) -> None:
+    def mark_attempt(self, request_id: int) -> None:
         """Note the first send of a request (its key's lifetime starts on the server now)."""
         cr = t.cancel_requests.c
-        with self.transaction() as conn:
+        with self.store.transaction() as conn:
             conn.execute(
                 sa.update(t.cancel_requests)
                 .where(cr.id == request_id, cr.first_sent_at.is_(None))
-                .values(first_sent_at=self.now())
+                .values(first_sent_at=self.store.now())
             )
 
-    def record_cancel(
+    def record(
         self, request_id: int, cancelled_ids: Sequence[str], *, run_id: int | None = None
     ) -> CancelRecord:
         """Record the server's reply: which of the request's jobs it actually cancelled."""
         cr, ci = t.cancel_requests.c, t.cancel_items.c
         done = set(cancelled_ids)
-        with self.transaction() as conn:
+        with self.store.transaction() as conn:
             items = conn.execute(
                 sa.select(ci.position, ci.row_id, ci.job_id).where(ci.request_id == request_id)
             ).all()
@@ -194,10 +197,10 @@ class CancelMixin(LedgerBase):
             conn.execute(
                 sa.update(t.cancel_requests)
                 .where(cr.id == request_id)
-                .values(state=C_DONE, finished_at=self.now())
+                .values(state=C_DONE, finished_at=self.store.now())
             )
             n = sum(1 for _, _, job in items if job in done)
-            self.event(
+            self.store.event(
                 conn,
                 entity="cancel",
                 entity_id=request_id,
@@ -209,7 +212,7 @@ class CancelMixin(LedgerBase):
             )
             for _, row_id, job in items:
                 if job in done:
-                    self.event(
+                    self.store.event(
                         conn,
                         entity="row",
                         entity_id=row_id,

@@ -2,12 +2,12 @@
 
 Usage::
 
-    me = ledger.register_worker(campaign.id, owner="host:pid:uuid", ttl_s=120, run_id=run_id)
-    me = ledger.renew_worker(me, ttl_s=120)          # every ttl/4; StaleLeaseError once expired
-    works = ledger.claim_sendable(me, limit=8)       # batches nobody live is working on
-    ...                                              # mark_attempt(me, …), record_success(me, …)
-    busy = ledger.others_in_flight(me)               # wait for these before ending the run
-    ledger.end_worker(me)
+    me = ledger.workers.register(campaign.id, owner="host:pid:uuid", ttl_s=120, run_id=run_id)
+    me = ledger.workers.renew(me, ttl_s=120)        # every ttl/4; StaleLeaseError once expired
+    works = ledger.sending.claim_sendable(me, limit=8)   # batches nobody live is working on
+    ...                                 # ledger.sending.mark_attempt(me, …), record_success(me, …)
+    busy = ledger.workers.others_in_flight(me)       # wait for these before ending the run
+    ledger.workers.end(me)
 
 A worker's row id is its fencing token: every batch it claims is stamped with it, and every
 outcome it writes must still find its own stamp on the batch *and* its own row live. A worker
@@ -23,25 +23,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.errors import LedgerError
-from pipeline.ledger import schema as t
-from pipeline.ledger.base import LedgerBase, Worker, live_worker
-from pipeline.ledger.states import B_PLANNED, B_SENDING, B_UNKNOWN, PLANNED
+from pipeline.ledger.sharing.holders import Worker, fence, live_worker
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store
+from pipeline.ledger.store.states import B_PLANNED, B_SENDING, B_UNKNOWN
 
 
-class WorkersMixin(LedgerBase):
-    """Worker registration, renewal, end and the questions a sharing worker asks."""
+class Workers:
+    """``ledger.workers``: registration, renewal, end, and the questions a sharing worker asks."""
 
-    def register_worker(
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def register(
         self, campaign_id: int, *, owner: str, ttl_s: float, run_id: int | None = None
     ) -> Worker:
         """Join the campaign's workers; the new row's id is this worker's fencing token."""
-        with self.transaction() as conn:
-            now = self.now()
+        with self.store.transaction() as conn:
+            now = self.store.now()
             expires = now + timedelta(seconds=ttl_s)
             result = conn.execute(
                 sa.insert(t.workers).values(
@@ -55,23 +57,23 @@ class WorkersMixin(LedgerBase):
             key = result.inserted_primary_key
             assert key is not None
             worker = Worker(campaign_id, owner, int(key[0]), expires, run_id)
-            self.event(
+            self.store.event(
                 conn,
                 entity="worker",
                 entity_id=worker.epoch,
                 from_state=None,
                 to_state="live",
                 reason=f"worker {owner!r} joined campaign {campaign_id} (epoch {worker.epoch})",
-                lease=worker,
+                by=worker,
                 at=now,
             )
         return worker
 
-    def renew_worker(self, worker: Worker, *, ttl_s: float) -> Worker:
+    def renew(self, worker: Worker, *, ttl_s: float) -> Worker:
         """Extend the worker's life; StaleLeaseError if it already expired or ended."""
-        with self.transaction() as conn:
-            self.fence_holder(conn, worker)
-            expires = self.now() + timedelta(seconds=ttl_s)
+        with self.store.transaction() as conn:
+            fence(conn, worker, now=self.store.now)
+            expires = self.store.now() + timedelta(seconds=ttl_s)
             conn.execute(
                 sa.update(t.workers)
                 .where(t.workers.c.id == worker.epoch)
@@ -79,27 +81,27 @@ class WorkersMixin(LedgerBase):
             )
         return Worker(worker.campaign_id, worker.owner, worker.epoch, expires, worker.run_id)
 
-    def end_worker(self, worker: Worker) -> None:
+    def end(self, worker: Worker) -> None:
         """Leave the campaign's workers: its claims are free for others at once."""
         w = t.workers.c
-        with self.transaction() as conn:
+        with self.store.transaction() as conn:
             ended = conn.execute(
                 sa.update(t.workers)
                 .where(w.id == worker.epoch, w.owner == worker.owner, w.ended_at.is_(None))
-                .values(ended_at=self.now())
+                .values(ended_at=self.store.now())
             ).rowcount
             if ended:
-                self.event(
+                self.store.event(
                     conn,
                     entity="worker",
                     entity_id=worker.epoch,
                     from_state="live",
                     to_state="ended",
                     reason="run finished",
-                    lease=worker,
+                    by=worker,
                 )
 
-    def reap_workers(self, campaign_id: int, *, owner_is_dead: Callable[[str], bool]) -> int:
+    def reap(self, campaign_id: int, *, owner_is_dead: Callable[[str], bool]) -> int:
         """End the live workers whose process is known to be gone (``owner_is_dead``).
 
         Their batches can be taken over at once instead of after expiry. Only processes of
@@ -107,8 +109,8 @@ class WorkersMixin(LedgerBase):
         """
         w = t.workers.c
         reaped = 0
-        with self.transaction() as conn:
-            now = self.now()
+        with self.store.transaction() as conn:
+            now = self.store.now()
             live = conn.execute(
                 sa.select(w.id, w.owner)
                 .where(w.campaign_id == campaign_id, w.ended_at.is_(None), w.expires_at > now)
@@ -125,7 +127,7 @@ class WorkersMixin(LedgerBase):
                 if not ended:
                     continue  # another reaper was first
                 reaped += ended
-                self.event(
+                self.store.event(
                     conn,
                     entity="worker",
                     entity_id=row.id,
@@ -157,35 +159,19 @@ class WorkersMixin(LedgerBase):
                 b.state.in_((B_PLANNED, B_SENDING)),
                 sa.and_(b.state == B_UNKNOWN, ~gave_up),
             ),
-            live_worker(b.claim_owner, self.now()),
+            live_worker(b.claim_owner, self.store.now()),
         )
-        return self._count(query, "the campaign's batches in flight")
+        return self.store.count(query, "the campaign's batches in flight")
 
-    def live_workers(self, campaign_id: int) -> int:
+    def count_live(self, campaign_id: int) -> int:
         """How many workers of the campaign are live now (this one included)."""
         w = t.workers.c
         query = sa.select(sa.func.count()).where(
-            w.campaign_id == campaign_id, w.ended_at.is_(None), w.expires_at > self.now()
+            w.campaign_id == campaign_id, w.ended_at.is_(None), w.expires_at > self.store.now()
         )
-        return self._count(query, "the campaign's live workers")
+        return self.store.count(query, "the campaign's live workers")
 
-    def planned_rows(self, campaign_id: int) -> int:
-        """Rows of the campaign waiting to be frozen into a batch (only the lease holder can)."""
-        r = t.rows.c
-        query = sa.select(sa.func.count()).where(r.campaign_id == campaign_id, r.state == PLANNED)
-        return self._count(query, "the campaign's planned rows")
-
-    def _count(self, query: sa.Select[Any], what: str) -> int:
-        try:
-            with self.engine.connect() as conn:
-                return int(conn.execute(query).scalar_one())
-        except sa.exc.SQLAlchemyError as exc:
-            raise LedgerError(
-                f"cannot read {what}: {exc.__class__.__name__}; check the ledger database and "
-                f"run again."
-            ) from None
-
-    def check_worker(self, worker: Worker) -> None:
+    def check(self, worker: Worker) -> None:
         """Raise StaleLeaseError unless the worker is still live (a read-only fence)."""
-        with self.transaction() as conn:
-            self.fence_holder(conn, worker)
+        with self.store.transaction() as conn:
+            fence(conn, worker, now=self.store.now)

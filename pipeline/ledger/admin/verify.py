@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from pipeline.errors import ExitCode
-from pipeline.ledger import schema as t
-from pipeline.ledger.failures import check_file
-from pipeline.ledger.states import (
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.failures import check_file
+from pipeline.ledger.store.states import (
     B_CONFIRMED,
     B_PLANNED,
     BATCH_STATES,

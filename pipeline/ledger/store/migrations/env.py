@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from alembic import context
 
-from pipeline.ledger.schema import metadata
+from pipeline.ledger.store.schema import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError(
-        "pipeline/ledger/migrations is run by pipeline.ledger.open_ledger(); "
+        "pipeline/ledger/store/migrations is run by pipeline.ledger.open_ledger(); "
         "pass a connection in config.attributes['connection']."
     )
 context.configure(

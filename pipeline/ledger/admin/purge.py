@@ -8,9 +8,9 @@ exactly-once guarantees keep working. One event per purged run records the purge
 
 Usage::
 
-    cutoff = ledger.now() - parse_duration("90d")
-    result = purge_ledger(ledger, cutoff=cutoff, dry_run=True)   # count only
-    result = purge_ledger(ledger, cutoff=cutoff)                 # purge
+    cutoff = ledger.store.now() - parse_duration("90d")
+    result = purge_ledger(ledger.store, cutoff=cutoff, dry_run=True)   # count only
+    result = purge_ledger(ledger.store, cutoff=cutoff)                 # purge
     print(result.rows, result.runs)
 
 Running it again changes nothing (rows already purged are not selected). Rows older than the
@@ -27,9 +27,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.ledger import schema as t
-from pipeline.ledger.base import LedgerBase
-from pipeline.ledger.states import REJECTED, ROW_TERMINAL
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store
+from pipeline.ledger.store.states import REJECTED, ROW_TERMINAL
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 7 * 86_400}
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$", re.IGNORECASE)
@@ -80,7 +80,7 @@ def _candidates(cutoff: datetime) -> sa.Select[Any]:
 
 
 def purge_ledger(
-    ledger: LedgerBase, *, cutoff: datetime, dry_run: bool = False, chunk: int = 5000
+    store: Store, *, cutoff: datetime, dry_run: bool = False, chunk: int = 5000
 ) -> PurgeResult:
     """Drop phones, payloads, rejection texts and report data of rows finished before ``cutoff``.
 
@@ -88,20 +88,20 @@ def purge_ledger(
     huge transaction nor loses finished chunks when it is interrupted (a rerun continues).
     """
     result = PurgeResult(cutoff=cutoff)
-    with ledger.read().connect() as conn:
+    with store.engine.connect() as conn:
         found = [(int(row.id), int(row.run_id)) for row in conn.execute(_candidates(cutoff))]
     for _row, run_id in found:
         result.runs[run_id] = result.runs.get(run_id, 0) + 1
     result.rows = len(found)
     ids = [row_id for row_id, _ in found]
     if dry_run:
-        with ledger.read().connect() as conn:
+        with store.engine.connect() as conn:
             result.reports = _count_reports(conn, ids, chunk)
         return result
     r = t.rows.c
     for start in range(0, len(ids), chunk):
         part = ids[start : start + chunk]
-        with ledger.transaction() as conn:
+        with store.transaction() as conn:
             conn.execute(sa.update(t.rows).where(r.id.in_(part)).values(phone=None, payload=None))
             # Rejection texts may quote the rejected cell; the reason code stays.
             conn.execute(
@@ -114,9 +114,9 @@ def purge_ledger(
             )
             result.reports += done.rowcount
     if result.runs:
-        with ledger.transaction() as conn:
+        with store.transaction() as conn:
             for run_id, n in sorted(result.runs.items()):
-                ledger.event(
+                store.event(
                     conn,
                     entity="run",
                     entity_id=run_id,

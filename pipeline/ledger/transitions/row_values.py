@@ -15,7 +15,7 @@ Why the payload JSON is spliced here: ``json.JSONEncoder.encode`` costs ~1.4 µs
 dict, most of a row's planning cost in Python. A payload whose values are plain strings,
 integers, booleans or None (nearly all rows) is written from its sorted keys' prefixes and
 ``json.encoder.encode_basestring`` (the encoder's own escaping), byte-identical to
-:func:`~pipeline.ledger.keys.canonical_json`; anything else (floats, lists, nested objects)
+:func:`~pipeline.ledger.store.keys.canonical_json`; anything else (floats, lists, nested objects)
 goes through the encoder itself. A test holds the two together on varied payloads.
 """
 
@@ -33,9 +33,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.ledger import schema as t
-from pipeline.ledger.keys import canonical_json, row_key
-from pipeline.ledger.states import BATCHED, DUPLICATE, PLANNED, REJECTED, SENT
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.keys import canonical_json, row_key
+from pipeline.ledger.store.states import BATCHED, DUPLICATE, PLANNED, REJECTED, SENT
 from pipeline.records import CallItem, Duplicate, Rejection
 
 PlanRecord = CallItem | Rejection | Duplicate
@@ -78,7 +78,7 @@ def _members(keys: tuple[Any, ...]) -> tuple[tuple[str, str], ...] | None:
 
 
 def payload_json(payload: dict[str, Any]) -> str:
-    """:func:`~pipeline.ledger.keys.canonical_json` of a payload, spliced when it is flat."""
+    """:func:`~pipeline.ledger.store.keys.canonical_json` of a payload, spliced when it is flat."""
     if not payload:
         return "{}"
     members = _members(tuple(payload))

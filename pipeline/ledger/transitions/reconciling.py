@@ -2,11 +2,16 @@
 
 Usage::
 
-    for work in ledger.claim_expired(lease, limit=50):
+    for work in ledger.reconciling.claim_expired(lease, limit=50):
         jobs = lookup_jobs_by_phone(work.items, since=work.first_sent_at)   # the uploader's part
         found = {row_id: job_id for row_id, job_id in ...}                   # rows seen on server
-        new_batch = ledger.reconcile_batch(lease, work.id, found=found, body_for=encode_add_phones,
-                                           reason="getReport by phone after key expiry")
+        new_batch = ledger.reconciling.reconcile_batch(
+            lease, work.id, found=found, body_for=encode_add_phones,
+            reason="getReport by phone after key expiry")
+
+Before a lookup the uploader asks which of the batch's phones are also in a batch it may still
+resend under a fresh key (``phones_in_fresh_doubt``: postpone), and after it which of the jobs
+found already belong to a ledger row (``owned_job_ids``: never adopted twice).
 
 Rows found on the server are adopted (sent, with the found job id); the rest are frozen at once
 into a new batch with generation + 1 and a fresh key, so only what is truly missing is sent.
@@ -20,34 +25,32 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
-from pipeline.ledger import schema as t
-from pipeline.ledger.base import Lease, LedgerBase, live_worker
-from pipeline.ledger.batches import (
-    BatchWork,
-    BodyFor,
-    claim_batches,
-    insert_batch,
-    load_rows,
-    load_work,
-)
-from pipeline.ledger.send import check_claim
-from pipeline.ledger.states import B_IN_DOUBT, B_PLANNED, B_RECONCILED, B_REFRESHED, SENT
+from pipeline.ledger.sharing.claims import check_claim, claim_batches
+from pipeline.ledger.sharing.holders import Lease, fence, live_worker
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store
+from pipeline.ledger.store.states import B_IN_DOUBT, B_PLANNED, B_RECONCILED, B_REFRESHED, SENT
+from pipeline.ledger.transitions.batches import insert_batch, load_rows, load_work
+from pipeline.ledger.transitions.bodies import BatchWork, BodyFor
 
 
-class ReconcileMixin(LedgerBase):
-    """Reconciliation operations of the :class:`~pipeline.ledger.Ledger`."""
+class Reconciling:
+    """``ledger.reconciling``: batches in doubt whose key may have expired, settled."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def claim_expired(self, lease: Lease, *, limit: int) -> list[BatchWork]:
         """Batches in doubt (sending/unknown) whose key may have expired: reconcile these."""
         b = t.batches.c
-        with self.transaction() as conn:
-            self.fence(conn, lease)
-            now = self.now()
+        with self.store.transaction() as conn:
+            fence(conn, lease, now=self.store.now)
+            now = self.store.now()
             chosen = claim_batches(
                 conn,
                 lease,
                 b.state.in_(B_IN_DOUBT),
-                b.first_sent_at <= self.key_expiry_cutoff(now),
+                b.first_sent_at <= self.store.key_expiry_cutoff(now),
                 now=now,
                 limit=limit,
             )
@@ -69,9 +72,9 @@ class ReconcileMixin(LedgerBase):
         batch ends ``reconciled`` (all found) or ``refreshed``.
         """
         b = t.batches.c
-        with self.transaction() as conn:
-            self.fence(conn, lease)
-            now = self.now()
+        with self.store.transaction() as conn:
+            fence(conn, lease, now=self.store.now)
+            now = self.store.now()
             # Locked, and still ours: a sharing worker whose clock is behind may think the key
             # fresh and have claimed the batch to resend it meanwhile — then we must not
             # refresh its rows under a new key.
@@ -87,7 +90,9 @@ class ReconcileMixin(LedgerBase):
                 raise LedgerError(
                     f"batch {batch_id} is {batch.state}; only batches in doubt are reconciled."
                 )
-            if batch.first_sent_at is None or batch.first_sent_at > self.key_expiry_cutoff(now):
+            if batch.first_sent_at is None or batch.first_sent_at > self.store.key_expiry_cutoff(
+                now
+            ):
                 raise LedgerError(
                     f"batch {batch_id}: its key is still valid; resend it under the same key "
                     f"instead of reconciling (that cannot create duplicates)."
@@ -103,14 +108,14 @@ class ReconcileMixin(LedgerBase):
                         .where(t.rows.c.id == row.id)
                         .values(state=SENT, job_id=str(found[row.id]), sent_at=now)
                     )
-                    self.event(
+                    self.store.event(
                         conn,
                         entity="row",
                         entity_id=row.id,
                         from_state="batched",
                         to_state=SENT,
                         reason=f"adopted job {found[row.id]} of batch {batch_id}: {reason}",
-                        lease=lease,
+                        by=lease,
                         at=now,
                     )
             missing = [r for r in rows if r.id not in found]
@@ -125,7 +130,7 @@ class ReconcileMixin(LedgerBase):
                     generation=batch.generation + 1,
                     parent_id=batch_id,
                 )
-                self.event(
+                self.store.event(
                     conn,
                     entity="batch",
                     entity_id=new_id,
@@ -135,14 +140,14 @@ class ReconcileMixin(LedgerBase):
                         f"refresh of batch {batch_id}: {len(missing)} row(s) not found on the "
                         f"server, new key {key}, generation {gen}: {reason}"
                     ),
-                    lease=lease,
+                    by=lease,
                     at=now,
                 )
             state = B_REFRESHED if missing else B_RECONCILED
             conn.execute(
                 sa.update(t.batches).where(b.id == batch_id).values(state=state, finished_at=now)
             )
-            self.event(
+            self.store.event(
                 conn,
                 entity="batch",
                 entity_id=batch_id,
@@ -152,7 +157,7 @@ class ReconcileMixin(LedgerBase):
                     f"key expired; {len(found)} row(s) adopted, {len(missing)} refreshed"
                     f"{f' into batch {new_id}' if new_id else ''}: {reason}"
                 ),
-                lease=lease,
+                by=lease,
                 at=now,
             )
         return new_id
@@ -169,9 +174,9 @@ class ReconcileMixin(LedgerBase):
         """
         b, br, r = t.batches.c, t.batch_rows.c, t.rows.c
         wanted = sorted(set(phones))
-        with self.transaction() as conn:
-            self.fence(conn, lease)
-            now = self.now()
+        with self.store.transaction() as conn:
+            fence(conn, lease, now=self.store.now)
+            now = self.store.now()
             ids: set[int] = set()
             for n in range(0, len(wanted), 500):
                 with_phone = (
@@ -221,8 +226,8 @@ class ReconcileMixin(LedgerBase):
         if not batch_ids:
             return
         b = t.batches.c
-        with self.transaction() as conn:
-            self.fence(conn, lease)
+        with self.store.transaction() as conn:
+            fence(conn, lease, now=self.store.now)
             conn.execute(
                 sa.update(t.batches)
                 .where(
@@ -233,3 +238,39 @@ class ReconcileMixin(LedgerBase):
                 )
                 .values(claim_owner=None, claim_epoch=None)
             )
+
+    def phones_in_fresh_doubt(self, campaign_id: int, phones: Collection[str]) -> set[str]:
+        """Those of ``phones`` in in-doubt batches whose key may still be resent (not expired)."""
+        b, br, r = t.batches.c, t.batch_rows.c, t.rows.c
+        cutoff = self.store.key_expiry_cutoff(self.store.now())
+        wanted = sorted(phones)
+        found: set[str] = set()
+        with self.store.engine.connect() as conn:
+            for n in range(0, len(wanted), 500):
+                query = (
+                    sa.select(r.phone)
+                    .join(t.batch_rows, br.row_id == r.id)
+                    .join(t.batches, b.id == br.batch_id)
+                    .where(
+                        b.campaign_id == campaign_id,
+                        b.state.in_(B_IN_DOUBT),
+                        b.first_sent_at > cutoff,
+                        r.phone.in_(wanted[n : n + 500]),
+                    )
+                    .distinct()
+                )
+                found.update(phone for phone in conn.execute(query).scalars() if phone)
+        return found
+
+    def owned_job_ids(self, campaign_id: int, job_ids: Collection[str]) -> set[str]:
+        """Those of ``job_ids`` that a ledger row of the campaign already carries."""
+        ids = sorted(job_ids)
+        owned: set[str] = set()
+        r = t.rows.c
+        with self.store.engine.connect() as conn:
+            for n in range(0, len(ids), 500):
+                query = sa.select(r.job_id).where(
+                    r.campaign_id == campaign_id, r.job_id.in_(ids[n : n + 500])
+                )
+                owned.update(conn.execute(query).scalars())
+        return owned

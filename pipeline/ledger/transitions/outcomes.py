@@ -1,16 +1,17 @@
 """Call outcomes in the ledger: which rows to report on, and the latest report of each job.
 
 ``jaicp-pipeline results`` reads the sent rows of a selection, fetches their jobs' reports
-from the server, stores the latest one per row (:meth:`OutcomesMixin.store_outcomes`, one
+from the server, stores the latest one per row (:meth:`Outcomes.record`, one
 transaction per chunk, replacing what an earlier fetch stored), then streams every row of the
-selection with its outcome (:meth:`OutcomesMixin.iter_results`).
+selection with its outcome (:meth:`Outcomes.iter_results`).
 
 Usage::
 
     sel = RowSelection(campaign_id=campaign.id, run_id=12)        # or since=datetime(...)
-    jobs = ledger.sent_jobs(sel)                                  # [(row_id, job_id), ...]
-    ledger.store_outcomes([Outcome(row_id, job_id, "noAnswer", 3, None, 0, None, None)])
-    for line in ledger.iter_results(sel):
+    jobs = ledger.outcomes.sent_jobs(sel)                         # [(row_id, job_id), ...]
+    ledger.outcomes.record([Outcome(row_id, job_id, "noAnswer", 3, None, 0, None, None)])
+    ledger.outcomes.source_input(sel, sha256)                     # the file the rows came from
+    for line in ledger.outcomes.iter_results(sel):
         line.row_number, line.state, line.outcome and line.outcome.job_status
 """
 
@@ -24,9 +25,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.ledger import schema as t
-from pipeline.ledger.base import LedgerBase
-from pipeline.ledger.states import SENT, report_state
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store
+from pipeline.ledger.store.states import SENT, report_state
 
 NOT_FOUND = "not_found"  # job_status of a job id the server no longer knows
 
@@ -79,7 +80,7 @@ class Outcome:
     call_duration_s: int | None
     finished_at: datetime | None
     report_data: Any
-    fetched_at: datetime | None = None  # set by store_outcomes
+    fetched_at: datetime | None = None  # set by Outcomes.record
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +114,11 @@ _OUTCOME_COLS = (
 )
 
 
-class OutcomesMixin(LedgerBase):
-    """Selecting rows and storing call outcomes (read-mostly; no lease needed)."""
+class Outcomes:
+    """``ledger.outcomes``: selecting rows and storing call outcomes (no lease needed)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def sent_jobs(self, selection: RowSelection) -> list[tuple[int, str]]:
         """(row id, job id) of every sent row of the selection, in file order."""
@@ -124,14 +128,14 @@ class OutcomesMixin(LedgerBase):
             .where(*selection.where(), r.state == SENT, r.job_id.is_not(None))
             .order_by(r.input_id, r.row_number)
         )
-        with self.engine.connect() as conn:
+        with self.store.engine.connect() as conn:
             return [(row_id, str(job)) for row_id, job in conn.execute(query)]
 
-    def store_outcomes(self, outcomes: Sequence[Outcome]) -> None:
+    def record(self, outcomes: Sequence[Outcome]) -> None:
         """Replace the stored outcomes of these rows, in one transaction (bulk)."""
         if not outcomes:
             return
-        now = self.now()
+        now = self.store.now()
         values = [
             {
                 "row_id": o.row_id,
@@ -149,9 +153,21 @@ class OutcomesMixin(LedgerBase):
         ids = [o.row_id for o in outcomes]
         # Delete + insert instead of an upsert: portable (no ON CONFLICT dialects) and just as
         # fast in bulk; inside one transaction no reader sees the gap.
-        with self.transaction() as conn:
+        with self.store.transaction() as conn:
             conn.execute(sa.delete(t.job_outcomes).where(t.job_outcomes.c.row_id.in_(ids)))
             conn.execute(sa.insert(t.job_outcomes), values)
+
+    def source_input(self, selection: RowSelection, sha256: str) -> int | None:
+        """The input with these bytes among the files of the selection's rows, if any."""
+        r, i = t.rows.c, t.inputs.c
+        query = sa.select(i.id).where(
+            i.campaign_id == selection.campaign_id,
+            i.sha256 == sha256,
+            i.id.in_(sa.select(r.input_id).where(*selection.where())),
+        )
+        with self.store.engine.connect() as conn:
+            found = conn.execute(query).first()
+        return None if found is None else int(found[0])
 
     def iter_results(
         self, selection: RowSelection, *, sent_only: bool = False
@@ -182,7 +198,7 @@ class OutcomesMixin(LedgerBase):
         )
         if sent_only:
             query = query.where(r.state == SENT)
-        with self.engine.connect() as conn:
+        with self.store.engine.connect() as conn:
             for row in conn.execution_options(yield_per=5_000).execute(query):
                 v = tuple(row)
                 outcome = None

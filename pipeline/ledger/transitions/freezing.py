@@ -2,15 +2,16 @@
 
 Usage::
 
-    ledger.freeze_batches(lease, batch_size=500, body_for=body_for)
+    ledger.freezing.freeze_batches(lease, batch_size=500, body_for=body_for)
+    split_batches(rows, 500, final=True)     # the rule alone: no phone twice in a batch
 
 A batch never holds one phone twice (the server would refuse the whole request). Rows are
 read and frozen in id (file) order, a bounded number per transaction.
 
-The uploader mostly freezes while it plans (``plan_chunks(..., batch_size=, body_for=)``, see
-:class:`ChunkFreezer`): new rows are inserted already ``batched``, so nothing is read back or
-updated later. ``freeze_batches`` and :class:`Freezer` freeze whatever is still planned (rows
-of an interrupted plan, rows of a batch that the server refused because of another row).
+The uploader mostly freezes while it plans (``ledger.planning.plan_chunks(..., batch_size=,
+body_for=)``, see :class:`ChunkFreezer`): new rows are inserted already ``batched``, so nothing
+is read back or updated later. ``freeze_batches`` and :class:`Freezer` freeze whatever is still
+planned (rows of an interrupted plan, rows of a batch the server refused because of another row).
 """
 
 from __future__ import annotations
@@ -23,31 +24,25 @@ from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 
-from pipeline.ledger import schema as t
-from pipeline.ledger.base import Lease, LedgerBase, driver_sql
-from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch, new_batches
-from pipeline.ledger.narrow import batch_size_for
-from pipeline.ledger.planrows import BATCH, ID, PAYLOAD, PHONE, POLICY, ROW_NUMBER, STATE
-from pipeline.ledger.states import BATCHED, PLANNED
+from pipeline.ledger.sharing.holders import Lease, fence
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.bulk import driver_sql
+from pipeline.ledger.store.database import Store
+from pipeline.ledger.store.states import BATCHED, PLANNED
+from pipeline.ledger.transitions.batches import FreshRows, insert_batch, new_batches
+from pipeline.ledger.transitions.bodies import BodyFor, PlannedRow
+from pipeline.ledger.transitions.row_values import (
+    BATCH,
+    ID,
+    PAYLOAD,
+    PHONE,
+    POLICY,
+    ROW_NUMBER,
+    STATE,
+)
+from pipeline.ledger.transitions.splits import batch_size_for
 
 _FREEZE_CHUNK = 20_000  # planned rows read and frozen per transaction
-# Rows of batches frozen by this process that it keeps in memory for claim_sendable (which then
-# reads nothing back). The uploader claims batches soon after freezing them: one planned chunk's
-# worth (~100,000 rows) at most. The bound keeps a full freeze of a big file (several senders,
-# or a plan that runs ahead) from holding every row in memory.
-_KEEP_ROWS = 250_000
-
-
-def keep_fresh(
-    fresh: dict[int, tuple[PlannedRow, ...]], frozen: Sequence[tuple[int, Sequence[PlannedRow]]]
-) -> None:
-    """Remember the rows of just-committed batches in ``fresh`` while it holds < _KEEP_ROWS."""
-    held = sum(map(len, fresh.values()))
-    for batch_id, group in frozen:
-        if held + len(group) > _KEEP_ROWS:
-            return
-        fresh[batch_id] = tuple(group)
-        held += len(group)
 
 
 # The state is a literal, not a bound parameter: only then can SQLite (and PostgreSQL's generic
@@ -131,7 +126,7 @@ class Freezer:
 
     Usage::
 
-        freezer = ledger.freezer(lease, batch_size=2000, body_for=body_for)
+        freezer = ledger.freezing.freezer(lease, batch_size=2000, body_for=body_for)
         while freezer.step(max_rows=4000):      # one transaction per step
             ...                                 # send what is frozen so far
 
@@ -141,10 +136,12 @@ class Freezer:
     planned behind the cursor (a bad row's batch) are not seen: start a new freezer for those.
     """
 
-    def __init__(self, ledger: FreezeMixin, lease: Lease, *, batch_size: int, body_for: BodyFor):
+    def __init__(
+        self, store: Store, fresh: FreshRows, lease: Lease, *, batch_size: int, body_for: BodyFor
+    ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        self.ledger, self.lease = ledger, lease
+        self.store, self.fresh, self.lease = store, fresh, lease
         self.batch_size, self.body_for = batch_size, body_for
         self.created: list[int] = []
         self.done = False
@@ -155,11 +152,11 @@ class Freezer:
         """Freeze the next rows in one transaction; False once every planned row is frozen."""
         if self.done:
             return False
-        ledger, lease = self.ledger, self.lease
+        store, lease = self.store, self.lease
         # Relaxed commit: a frozen batch lost to a power cut was never sent (its intent
         # commit would have flushed it), so its rows are simply frozen again.
-        with ledger.transaction(durable=False) as conn:
-            ledger.fence(conn, lease)
+        with store.transaction(durable=False) as conn:
+            fence(conn, lease, now=store.now)
             # Through the driver cursor: plain tuples, none of SQLAlchemy's per-row work.
             cursor = conn.connection.cursor()
             cursor.execute(
@@ -171,20 +168,20 @@ class Freezer:
             final = len(fetched) < max_rows
             size = batch_size_for(conn, lease.campaign_id, self.batch_size)  # after a 413
             groups, self._carry = split_batches(self._carry + fetched, size, final=final)
-            now = ledger.now()
+            now = store.now()
             frozen: list[tuple[int, list[PlannedRow]]] = []
             for group in groups:
                 batch_id, key, gen = insert_batch(
                     conn, campaign_id=lease.campaign_id, rows=group, body_for=self.body_for, now=now
                 )
-                ledger.event(
+                store.event(
                     conn,
                     entity="batch",
                     entity_id=batch_id,
                     from_state=None,
                     to_state="planned",
                     reason=f"frozen: {len(group)} rows, key {key}, generation {gen}",
-                    lease=lease,
+                    by=lease,
                     at=now,
                 )
                 self.created.append(batch_id)
@@ -192,7 +189,7 @@ class Freezer:
             if fetched:
                 self._last_id = fetched[-1].id
         # After the commit only: a rolled-back batch id may be given to another batch later.
-        keep_fresh(ledger.fresh_rows, frozen)
+        self.fresh.keep(frozen)
         self.done = final
         return not final
 
@@ -200,9 +197,9 @@ class Freezer:
 class ChunkFreezer:
     """Freezes new rows into batches inside the transaction that plans them.
 
-    Usage (by :meth:`~pipeline.ledger.plan.PlanMixin.plan_chunks`, once per input)::
+    Usage (by :meth:`~pipeline.ledger.transitions.planning.Planning.plan_chunks`, per input)::
 
-        freezer = ChunkFreezer(ledger, lease, batch_size=2000, body_for=body_for)
+        freezer = ChunkFreezer(store, fresh, lease, batch_size=2000, body_for=body_for)
         # in each chunk's transaction, the rows' values (ids reserved, not inserted yet):
         links = freezer.freeze_values(conn, values, now=now)   # frozen rows marked batched
         ... insert the rows, then the batch_rows ``links`` ...
@@ -214,11 +211,11 @@ class ChunkFreezer:
     """
 
     def __init__(
-        self, ledger: LedgerBase, lease: Lease, *, batch_size: int, body_for: BodyFor
+        self, store: Store, fresh: FreshRows, lease: Lease, *, batch_size: int, body_for: BodyFor
     ) -> None:
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        self.ledger, self.lease = ledger, lease
+        self.store, self.fresh, self.lease = store, fresh, lease
         self.batch_size, self.body_for = batch_size, body_for
         self.created: list[int] = []
         self._carry: list[PlannedRow] = []
@@ -240,11 +237,11 @@ class ChunkFreezer:
         batch_of: dict[int, int] = {}
         links: list[tuple[int, int, int]] = []
         frozen: list[tuple[int, list[PlannedRow]]] = []
-        ledger, lease = self.ledger, self.lease
+        lease = self.lease
         made = new_batches(
             conn, campaign_id=lease.campaign_id, groups=groups, body_for=self.body_for, now=now
         )
-        ledger.events(
+        self.store.events(
             conn,
             [
                 (
@@ -256,7 +253,7 @@ class ChunkFreezer:
                 )
                 for (batch_id, key, gen), group in zip(made, groups, strict=True)
             ],
-            lease=lease,
+            by=lease,
             at=now,
         )
         for (batch_id, _key, _gen), group in zip(made, groups, strict=True):
@@ -299,7 +296,7 @@ class ChunkFreezer:
         self._carry, frozen = self._pending
         self._pending = None
         self.created += [batch_id for batch_id, _group in frozen]
-        keep_fresh(self.ledger.fresh_rows, frozen)
+        self.fresh.keep(frozen)
 
     def rolled_back(self) -> None:
         """The transaction of the last :meth:`freeze` failed: forget what it did."""
@@ -311,12 +308,15 @@ class ChunkFreezer:
         return bool(self._carry)
 
 
-class FreezeMixin(LedgerBase):
-    """Freezing operations of the :class:`~pipeline.ledger.Ledger`."""
+class Freezing:
+    """``ledger.freezing``: the campaign's planned rows frozen into batches."""
+
+    def __init__(self, store: Store, fresh: FreshRows) -> None:
+        self.store, self.fresh = store, fresh
 
     def freezer(self, lease: Lease, *, batch_size: int, body_for: BodyFor) -> Freezer:
         """A :class:`Freezer` for stepwise freezing (``freeze_batches`` runs one to the end)."""
-        return Freezer(self, lease, batch_size=batch_size, body_for=body_for)
+        return Freezer(self.store, self.fresh, lease, batch_size=batch_size, body_for=body_for)
 
     def freeze_batches(self, lease: Lease, *, batch_size: int, body_for: BodyFor) -> list[int]:
         """Freeze every planned row of the campaign into batches; returns the new batch ids.
@@ -328,3 +328,9 @@ class FreezeMixin(LedgerBase):
         while freezer.step():
             pass
         return freezer.created
+
+    def planned_rows(self, campaign_id: int) -> int:
+        """Rows of the campaign waiting to be frozen into a batch (only the lease holder can)."""
+        r = t.rows.c
+        query = sa.select(sa.func.count()).where(r.campaign_id == campaign_id, r.state == PLANNED)
+        return self.store.count(query, "the campaign's planned rows")

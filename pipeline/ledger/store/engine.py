@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from pipeline.errors import LedgerError, LedgerUnavailableError
-from pipeline.ledger.failures import Where, install
+from pipeline.ledger.store.failures import Where, install
 from pipeline.private import make_private_dirs, narrow_file
 from pipeline.redact import MASK, redact
 
@@ -210,7 +210,7 @@ def open_engine(url: str, *, migrate: bool = True, must_exist: bool = False) -> 
 
     ``must_exist`` (audit commands) refuses to create a new, empty SQLite ledger. Every
     :class:`LedgerError` names the URL with its password masked (:func:`describe_url`); the
-    driver's errors of every later statement are translated (:mod:`pipeline.ledger.failures`):
+    driver's errors of every later statement are translated (:mod:`pipeline.ledger.store.failures`):
     a damaged file or an unreachable database says so, here already when it is found on open.
     """
     shown = describe_url(url)

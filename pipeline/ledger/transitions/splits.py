@@ -1,4 +1,4 @@
-"""Narrowing a refused batch down: the server refused it whole and created nothing.
+"""Splits: a batch the server refused whole (and created nothing of) is cut in two.
 
 Some 400 replies refuse the whole ``addPhones`` request for what one item asks
 (``invalid.dialer_priority``, ``invalid.call.allowed.time``…) without saying which phone.
@@ -15,10 +15,11 @@ too large on its own is rejected as ``row_too_large``.
 
 Usage::
 
-    new_ids = ledger.split_refused(worker, batch_id, code="invalid.dialer_priority",
-                                   message=exc.message, body_for=BODY_FOR)
+    new_ids = ledger.splits.split_refused(worker, batch_id, code="invalid.dialer_priority",
+                                          message=exc.message, body_for=BODY_FOR)
     # [] when the batch had one row: that row is now rejected with the code
-    new_ids = ledger.split_too_large(worker, batch_id, message=exc.message, body_for=BODY_FOR)
+    new_ids = ledger.splits.split_too_large(worker, batch_id, message=exc.message,
+                                            body_for=BODY_FOR)
     size = batch_size_for(conn, campaign_id, 500)        # min(500, the remembered limit)
 """
 
@@ -28,12 +29,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from pipeline.ledger import schema as t
-from pipeline.ledger.base import Holder, LedgerBase
-from pipeline.ledger.batches import BodyFor, PlannedRow, insert_batch, load_rows
-from pipeline.ledger.send import clean_error
-from pipeline.ledger.sendsql import check_in_doubt, locked_batches
-from pipeline.ledger.states import B_PLANNED, B_REJECTED, REJECTED
+from pipeline.ledger.sharing.claims import check_in_doubt, locked_batches
+from pipeline.ledger.sharing.holders import Holder, fence
+from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.database import Store, clean_error
+from pipeline.ledger.store.states import B_PLANNED, B_REJECTED, REJECTED
+from pipeline.ledger.transitions.batches import insert_batch, load_rows
+from pipeline.ledger.transitions.bodies import BodyFor, PlannedRow
 
 ROW_TOO_LARGE = "row_too_large"  # reason code: a request with this row alone got HTTP 413
 
@@ -46,8 +48,11 @@ def batch_size_for(conn: sa.Connection, campaign_id: int, batch_size: int) -> in
     return batch_size if limit is None else max(1, min(batch_size, int(limit)))
 
 
-class NarrowMixin(LedgerBase):
-    """``split_refused`` and ``split_too_large`` of the :class:`~pipeline.ledger.Ledger`."""
+class Splits:
+    """``ledger.splits``: refused batches cut into halves under new keys."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def split_refused(
         self, holder: Holder, batch_id: int, *, code: str, message: str, body_for: BodyFor
@@ -103,9 +108,9 @@ class NarrowMixin(LedgerBase):
         limit: bool = False,
     ) -> list[int]:
         b = t.batches.c
-        with self.transaction() as conn:
-            self.fence_holder(conn, holder)
-            now = self.now()
+        with self.store.transaction() as conn:
+            fence(conn, holder, now=self.store.now)
+            now = self.store.now()
             # Locked, claimed by this holder, sent and not settled: as for any outcome.
             batch = check_in_doubt(locked_batches(conn, [batch_id]).get(batch_id), batch_id, holder)
             rows = load_rows(conn, batch_id)
@@ -129,14 +134,14 @@ class NarrowMixin(LedgerBase):
                 .where(b.id == batch_id)
                 .values(state=B_REJECTED, finished_at=now, last_error=clean_error(text))
             )
-            self.event(
+            self.store.event(
                 conn,
                 entity="batch",
                 entity_id=batch_id,
                 from_state=batch.state,
                 to_state=B_REJECTED,
                 reason=reason,
-                lease=holder,
+                by=holder,
                 at=now,
             )
         return created
@@ -164,7 +169,7 @@ class NarrowMixin(LedgerBase):
                 parent_id=batch.id,
             )
             created.append(new_id)
-            self.event(
+            self.store.event(
                 conn,
                 entity="batch",
                 entity_id=new_id,
@@ -174,7 +179,7 @@ class NarrowMixin(LedgerBase):
                     f"half of batch {batch.id} ({len(part)} rows), new key {key}, generation "
                     f"{gen}: {why}"
                 ),
-                lease=holder,
+                by=holder,
                 at=now,
             )
         return created
@@ -188,7 +193,7 @@ class NarrowMixin(LedgerBase):
             .values(max_batch_rows=rows)
         ).rowcount
         if lowered:
-            self.event(
+            self.store.event(
                 conn,
                 entity="campaign",
                 entity_id=campaign_id,
@@ -198,6 +203,6 @@ class NarrowMixin(LedgerBase):
                     f"batches hold at most {rows} rows from now on: the server refused a larger "
                     f"one as too large (HTTP 413)"
                 ),
-                lease=holder,
-                at=self.now(),
+                by=holder,
+                at=self.store.now(),
             )

@@ -1,10 +1,10 @@
 """The ledger database's driver errors told as what they mean to the operator, in one place.
 
-:func:`pipeline.ledger.engine.open_engine` installs :func:`install` on every engine, so any
+:func:`pipeline.ledger.store.engine.open_engine` installs :func:`install` on every engine, so any
 statement SQLAlchemy runs (a connection's first pragma included) that fails in one of the ways
 below raises the ledger's own exception instead of a driver's; the few hot paths that talk to
-the driver's cursor directly are translated by :meth:`LedgerBase.transaction
-<pipeline.ledger.base.LedgerBase.transaction>` with :func:`translate`.
+the driver's cursor directly are translated by :meth:`Store.transaction
+<pipeline.ledger.store.database.Store.transaction>` with :func:`translate`.
 
 Usage::
 
