@@ -32,6 +32,7 @@ from pipeline.transform.columns import EMPTY, Column, convert_column
 from pipeline.transform.dedupe import Deduper
 from pipeline.transform.fields import CONVERTERS, POLICY_CONVERTERS, FieldError
 from pipeline.transform.phones import PhoneNormalizer, PhoneProblem
+from pipeline.transform.timezones_rules import CallingRules
 
 # Per-row policy fields whose values are immutable, so one converted value may serve every
 # row with the same cell; allowedDays/allowedTime give lists and dicts, converted per row.
@@ -47,12 +48,13 @@ _SCALAR = frozenset(
 )
 
 
-# rows, keys, rejections as (row, column, code, message), items as (phones, payloads, policies)
+# rows, keys, rejections as (row, column, code, message), items as (phones, payloads, policies,
+# zone sources, given policies)
 PackedClassified = tuple[
     npt.NDArray[np.int64],
     npt.NDArray[np.int64],
     list[tuple[int, str | None, str, str]],
-    tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]] | None,
+    tuple[list[str], list[dict[str, Any]], list[dict[str, Any]], list[Any], list[Any]] | None,
 ]
 
 
@@ -81,6 +83,8 @@ class Classified:
                 [item.phone for item in self.items],
                 [item.payload for item in self.items],
                 [item.policy for item in self.items],
+                [item.zone_source for item in self.items],
+                [item.given for item in self.items],
             )
         return rows, keys, rejections, items
 
@@ -179,6 +183,7 @@ class RowTransformer:
         problem = self._window_problem(self._fixed)
         if problem is not None:
             raise ConfigError(f"policy: {problem[1]}; fix the fixed call policy in the config.")
+        self._calling = CallingRules.from_config(config, now=now)
 
     def transform(self, chunk: RowChunk) -> ChunkResult:
         """Classify every row of ``chunk``.
@@ -296,7 +301,7 @@ class RowTransformer:
         careful.update(i for i, phone in enumerate(phones) if type(phone) is not str)
         if extra:
             careful.update(i for i, row in enumerate(numbers) if row in extra)
-        if policy or fixed_problem is not None:
+        if policy or fixed_problem is not None or self._calling is not None:
             careful = set(range(size))
 
         items: list[CallItem] | None = [] if build else None
@@ -363,16 +368,24 @@ class RowTransformer:
         rules = self._row_values(row, i, self._policy, policy)
         if isinstance(rules, Rejection):
             return rules
-        rules = {**self._fixed, **rules}
+        own, rules = rules, {**self._fixed, **rules}
         problem = self._window_problem(rules) if self._per_row_times else fixed_problem
         if problem is not None:
             return Rejection(row, None, *problem)
+        zone_source = given = None
+        if self._calling is not None:  # zone and calling window (pipeline.transform.timezones)
+            decided = self._calling.apply(phone, rules, own=own)
+            if isinstance(decided, tuple):
+                return Rejection(row, None, *decided)
+            if decided.policy is not rules:
+                given = rules
+            rules, zone_source = decided.policy, decided.zone_source
         # the same values in config order, a marker where an optional field was empty, and
         # the per-row policy (the fixed part is the same for every row, so it is left out)
         key = tuple(values.get(name, EMPTY) for name, *_ in self._payload)
         if self._policy:
             key += (repr(rules),)
-        return CallItem(row, phone, values, rules), key
+        return CallItem(row, phone, values, rules, zone_source, given), key
 
     def _shape_or_phone_problem(
         self, row: int, cells: Sequence[str], extra: dict[int, list[str]], phone: str | PhoneProblem
