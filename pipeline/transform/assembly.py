@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -55,6 +56,7 @@ PackedClassified = tuple[
     npt.NDArray[np.int64],
     list[tuple[int, str | None, str, str]],
     tuple[list[str], list[dict[str, Any]], list[dict[str, Any]], list[Any], list[Any]] | None,
+    dict[tuple[str, str], int],
 ]
 
 
@@ -71,6 +73,8 @@ class Classified:
     keys: list[int] | npt.NDArray[np.int64]
     rejections: list[Rejection]
     items: list[CallItem] | None
+    # (zone source, zone) → accepted rows, for validate's preview (pipeline.transform.timezones)
+    zones: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def pack(self) -> PackedClassified:
         """A compact form that is cheap to pickle (arrays and plain tuples, no objects)."""
@@ -86,13 +90,13 @@ class Classified:
                 [item.zone_source for item in self.items],
                 [item.given for item in self.items],
             )
-        return rows, keys, rejections, items
+        return rows, keys, rejections, items, dict(self.zones)
 
     @classmethod
     def unpack(cls, packed: PackedClassified, shift: int = 0) -> Classified:
         """The classified chunk of :meth:`pack`, its row numbers moved on by ``shift``
         (a part of a file numbers its rows from 1; the merge knows the rows before it)."""
-        rows, keys, rejections, items = packed
+        rows, keys, rejections, items, zones = packed
         if shift:
             rows = rows + shift
         out = cls(
@@ -100,6 +104,7 @@ class Classified:
             keys,
             [Rejection(row + shift, column, code, text) for row, column, code, text in rejections],
             None,
+            Counter(zones),
         )
         if items is not None:
             out.items = list(map(CallItem, rows.tolist(), *items))
@@ -113,6 +118,7 @@ class ChunkResult:
     items: list[CallItem] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
+    zones: Counter[tuple[str, str]] = field(default_factory=Counter)  # see Classified.zones
 
 
 def resolve_columns(config: Config, header: Sequence[str]) -> dict[str, int]:
@@ -261,7 +267,7 @@ class RowTransformer:
 
     def settle(self, classified: Classified) -> ChunkResult:
         """The in-file dedupe of a classified chunk; chunks must come in file order."""
-        result = ChunkResult(rejections=classified.rejections)
+        result = ChunkResult(rejections=classified.rejections, zones=classified.zones)
         items = classified.items if classified.items is not None else []
         firsts = self._dedupe.first_rows(classified.keys, classified.rows)
         if firsts.count(None) < len(firsts):  # some rows repeat earlier ones
@@ -337,6 +343,8 @@ class RowTransformer:
                 if isinstance(outcome, Rejection):
                     out.rejections.append(outcome)
                 else:
+                    if outcome[0].zone_source is not None:
+                        out.zones[(outcome[0].zone_source, outcome[0].policy["gmtZone"])] += 1
                     if items is not None:
                         items.append(outcome[0])
                     keys.extend(key_of([outcome[0].phone], [outcome[1]]))
