@@ -33,7 +33,7 @@ from pipeline.transform.columns import EMPTY, Column, convert_column
 from pipeline.transform.dedupe import Deduper
 from pipeline.transform.fields import CONVERTERS, POLICY_CONVERTERS, FieldError
 from pipeline.transform.phones import PhoneNormalizer, PhoneProblem
-from pipeline.transform.timezones_rules import CallingRules
+from pipeline.transform.timezones_rules import CallingRules, Decided
 
 # Per-row policy fields whose values are immutable, so one converted value may serve every
 # row with the same cell; allowedDays/allowedTime give lists and dicts, converted per row.
@@ -307,8 +307,9 @@ class RowTransformer:
         careful.update(i for i, phone in enumerate(phones) if type(phone) is not str)
         if extra:
             careful.update(i for i, row in enumerate(numbers) if row in extra)
-        if policy or fixed_problem is not None or self._calling is not None:
+        if policy or fixed_problem is not None:
             careful = set(range(size))
+        decided = self._decide_plain(phones, careful)
 
         items: list[CallItem] | None = [] if build else None
         keys: list[int] = []
@@ -324,7 +325,14 @@ class RowTransformer:
         for stop in [*sorted(careful), size]:
             if begin < stop:  # a run of plain rows: items made by one C-level map
                 span = slice(begin, stop)
-                if items is not None:
+                if decided is not None:  # zones and windows decided up front
+                    plain = decided[span]
+                    out.zones.update(_zone_counts(plain))
+                    if items is not None:
+                        items.extend(
+                            _decided_items(numbers[span], phones[span], dicts[span], plain, fixed)
+                        )
+                elif items is not None:
                     copies = map(dict.copy, repeat(fixed, stop - begin))
                     items.extend(map(CallItem, numbers[span], phones[span], dicts[span], copies))
                 keys.extend(key_of(phones[span], value_rows[span]))
@@ -351,6 +359,15 @@ class RowTransformer:
                     item_rows.append(outcome[0].row)
             begin = stop + 1
         return out
+
+    def _decide_plain(self, phones: list[Any], careful: set[int]) -> list[Any] | None:
+        """Zone and window of every row up front, when some rows may take the plain path
+        (``policy.timezone``/``window`` set); a row they reject is added to ``careful``."""
+        if self._calling is None or len(careful) == len(phones):
+            return None
+        decided = self._calling.apply_many(phones, self._fixed)
+        careful.update(i for i, d in enumerate(decided) if type(d) is not Decided)
+        return decided
 
     def _careful(
         self,
@@ -451,6 +468,25 @@ class RowTransformer:
                 f"to allow it)",
             )
         return None
+
+
+def _zone_counts(decided: list[Any]) -> Counter[tuple[str, str]]:
+    """(source, zone) → rows among decided plain rows, for validate's preview."""
+    return Counter((d.zone_source, d.policy["gmtZone"]) for d in decided if d.zone_source)
+
+
+def _decided_items(
+    rows: Sequence[int],
+    phones: list[Any],
+    payloads: list[dict[str, Any]],
+    decided: list[Any],
+    fixed: dict[str, Any],
+) -> list[CallItem]:
+    """Call items of plain rows whose zone and window were decided (see CallingRules)."""
+    return [
+        CallItem(row, phone, payload, d.policy, d.zone_source, None if d.policy is fixed else fixed)
+        for row, phone, payload, d in zip(rows, phones, payloads, decided, strict=True)
+    ]
 
 
 def _dicts_by_column(names: list[str], columns: list[list[Any]], size: int) -> list[dict[str, Any]]:

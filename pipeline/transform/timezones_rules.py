@@ -78,6 +78,15 @@ class CallingRules:
             return None
         return cls(zones, windows)
 
+    def apply_many(
+        self, phones: list[Any], fixed: dict[str, Any]
+    ) -> list[Decided | tuple[str, str] | None]:
+        """:meth:`apply` for rows without policy cells of their own; None for a phone that is
+        not a number (its row is rejected before this counts)."""
+        empty: dict[str, Any] = {}
+        apply = self.apply
+        return [apply(phone, fixed, own=empty) if type(phone) is str else None for phone in phones]
+
     def apply(
         self, phone: str, policy: dict[str, Any], *, own: dict[str, Any]
     ) -> Decided | tuple[str, str]:

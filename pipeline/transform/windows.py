@@ -63,7 +63,8 @@ WindowProblem = tuple[str, str]  # (reason code, message)
 
 
 def _region(phone: str) -> str | None:
-    if phone.startswith("7"):
+    """The country of a number (digits with country code) whose holidays apply."""
+    if phone[0] == "7":
         return "KZ" if phone[1:2] in ("6", "7") else "RU"
     for size in (1, 2, 3):
         region = phonenumbers.region_code_for_country_code(int(phone[:size] or 0))
@@ -133,32 +134,33 @@ class WindowDecider:
         self.use_holidays = use_holidays
         self.horizon = timedelta(days=horizon_days)
         self._cache: dict[tuple[str, frozenset[str]], dict[str, Any] | WindowProblem] = {}
+        self._off: dict[tuple[str | None, Any, Any], frozenset[str]] = {}
 
     def _holidays(self, phone: str, policy: Mapping[str, Any]) -> frozenset[str]:
         if not self.use_holidays:
             return frozenset()
         start_text, finish_text = policy.get("startDateTime"), policy.get("finishDateTime")
-        start = datetime.fromisoformat(start_text) if start_text else self.now
-        finish = datetime.fromisoformat(finish_text) if finish_text else start + self.horizon
-        # a day either side: the dates are the row's local ones, the instants are UTC-ish
-        first, last = (start - timedelta(days=1)).date(), (finish + timedelta(days=1)).date()
-        return holiday_weekdays(_region(phone), first, last)
+        key = (_region(phone), start_text, finish_text)
+        found = self._off.get(key)
+        if found is None:
+            start = datetime.fromisoformat(start_text) if start_text else self.now
+            finish = datetime.fromisoformat(finish_text) if finish_text else start + self.horizon
+            # a day either side: the dates are the row's local ones, the instants are UTC-ish
+            first, last = (start - timedelta(days=1)).date(), (finish + timedelta(days=1)).date()
+            found = self._off[key] = holiday_weekdays(key[0], first, last)
+        return found
 
     def decide(self, phone: str, policy: Mapping[str, Any]) -> dict[str, Any] | WindowProblem:
         """``{"allowedDays": [...], "allowedTime": {day: [...]}}`` for the row, or the problem
-        ``(code, message)`` that rejects it."""
+        ``(code, message)`` that rejects it. Rows with the same window, country and period
+        share one result object: policy values are read, never changed, downstream."""
         off = self._holidays(phone, policy)
-        window = repr((policy.get("allowedDays"), policy.get("allowedTime")))
+        days, times = policy.get("allowedDays"), policy.get("allowedTime")
+        window = "" if days is None and times is None else repr((days, times))
         found = self._cache.get((window, off))
         if found is None:
             found = self._cache[(window, off)] = self._decide(policy, off)
-        if isinstance(found, tuple):
-            return found
-        times: dict[str, list[dict[str, str]]] = found["allowedTime"]
-        return {  # a fresh copy: rows must not share mutable policy values
-            "allowedDays": list(found["allowedDays"]),
-            "allowedTime": {day: [dict(w) for w in spans] for day, spans in times.items()},
-        }
+        return found
 
     def _decide(
         self, policy: Mapping[str, Any], off: frozenset[str]
