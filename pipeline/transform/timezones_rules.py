@@ -27,7 +27,13 @@ from pipeline.config import Config
 from pipeline.errors import ConfigError
 from pipeline.transform import codes
 from pipeline.transform.timezones import ZoneDecider, ZoneSource
-from pipeline.transform.windows import PRESETS, WindowDecider, check_narrows, operator_week
+from pipeline.transform.windows import (
+    PRESETS,
+    WindowDecider,
+    check_narrows,
+    operator_week,
+    phone_region,
+)
 
 
 @dataclass(slots=True)
@@ -82,10 +88,26 @@ class CallingRules:
         self, phones: list[Any], fixed: dict[str, Any]
     ) -> list[Decided | tuple[str, str] | None]:
         """:meth:`apply` for rows without policy cells of their own; None for a phone that is
-        not a number (its row is rejected before this counts)."""
+        not a number (its row is rejected before this counts).
+
+        Under the fixed policy a row's outcome depends only on its zone decision and its
+        country (the holidays), so rows that share both share one outcome object: no policy
+        dict per row. Nothing downstream changes a call item's policy.
+        """
         empty: dict[str, Any] = {}
-        apply = self.apply
-        return [apply(phone, fixed, own=empty) if type(phone) is str else None for phone in phones]
+        zones, apply = self.zones, self.apply
+        seen: dict[Any, Decided | tuple[str, str]] = {}
+        out: list[Decided | tuple[str, str] | None] = []
+        for phone in phones:
+            if type(phone) is not str:
+                out.append(None)
+                continue
+            key = (zones.decide(phone) if zones else None, phone_region(phone))
+            found = seen.get(key)
+            if found is None:
+                found = seen[key] = apply(phone, fixed, own=empty)
+            out.append(found)
+        return out
 
     def apply(
         self, phone: str, policy: dict[str, Any], *, own: dict[str, Any]

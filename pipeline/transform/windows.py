@@ -62,7 +62,7 @@ PRESETS: Final[dict[str, Preset]] = {
 WindowProblem = tuple[str, str]  # (reason code, message)
 
 
-def _region(phone: str) -> str | None:
+def phone_region(phone: str) -> str | None:
     """The country of a number (digits with country code) whose holidays apply."""
     if phone[0] == "7":
         return "KZ" if phone[1:2] in ("6", "7") else "RU"
@@ -140,7 +140,7 @@ class WindowDecider:
         if not self.use_holidays:
             return frozenset()
         start_text, finish_text = policy.get("startDateTime"), policy.get("finishDateTime")
-        key = (_region(phone), start_text, finish_text)
+        key = (phone_region(phone), start_text, finish_text)
         found = self._off.get(key)
         if found is None:
             start = datetime.fromisoformat(start_text) if start_text else self.now
