@@ -35,6 +35,7 @@ from pipeline.private import make_private_dirs
 from pipeline.records import CallItem, Duplicate, Rejection, RowChunk, SourceInfo
 from pipeline.reports import RejectsWriter, TableWriter, open_table_writer
 from pipeline.reports.files import PrivateFile
+from pipeline.reports.zone_preview import zone_preview_lines
 from pipeline.transform import codes
 
 if TYPE_CHECKING:  # imported where used: an XLSX reader is forked before numpy and
@@ -55,6 +56,7 @@ class ValidateSummary:
     duplicate: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     batches: int = 0
+    zones: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, zone) → rows
 
 
 def accepted_header(config: Config) -> list[str]:
@@ -190,6 +192,7 @@ def run_validate(
             summary.duplicate += len(result.duplicates)
             summary.reasons.update(r.code for r in result.rejections)
             summary.reasons[codes.DUPLICATE] += len(result.duplicates)
+            summary.zones.update(result.zones)
             outputs.write(result, _row_cells(chunk))
         outputs.finish()
         summary.batches = outputs.batches
@@ -260,6 +263,7 @@ class _Merge:
         summary.read += size
         summary.rejected += len(classified.rejections)
         summary.reasons.update(r.code for r in classified.rejections)
+        summary.zones.update(classified.zones)
         if self.outputs is None:
             repeats = self.rows.settle_count(classified)
             summary.accepted += len(classified.rows) - repeats
@@ -428,7 +432,7 @@ def format_summary(summary: ValidateSummary) -> list[str]:
         width = max(len(code) for code in summary.reasons)
         for code, count in summary.reasons.most_common(TOP_REASONS):
             lines.append(f"  {code:<{width}}  {count}")
-    return lines
+    return lines + zone_preview_lines(summary.zones, summary.reasons)
 
 
 @click.command("validate")
