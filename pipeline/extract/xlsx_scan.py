@@ -10,9 +10,10 @@ cell at ``XFD1048576`` (a 550 GB allocation, then an abort). So the real extent 
 :class:`SheetScan` takes the inflated XML block by block. The common case (Excel, LibreOffice,
 openpyxl, 1C: every cell written ``<c r="B5" ...>``) is checked and measured a part at a
 time with numpy (:mod:`.xlsx_refs`, a few array passes instead of a regex match per cell):
-the box of the cells' refs, every cell tag in that shape. Anything else (a cell without ``r``, namespace prefixes, comments, CDATA...) sends
-the sheet to :mod:`.xlsx_exact`, an expat parse that follows calamine's rules exactly; so
-does a box past a bound (the fast box counts empty cells too, which calamine skips).
+the box of the cells' refs, every cell tag in that shape. Anything else (a cell without
+``r``, namespace prefixes, comments, CDATA...) sends the sheet to :mod:`.xlsx_exact`, an
+expat parse that follows calamine's rules exactly; so does a box past a bound (the fast box
+counts empty cells too, which calamine skips).
 
 Both also bound the text of one cell (``max_cell_chars``): a stretch of a sheet longer than
 the bound without a ``</c>`` is measured exactly; text that goes on without a tag for 16 times
