@@ -101,7 +101,9 @@ def type_regex(meta: Any, length: int | None = None) -> re.Pattern[str] | None:
             alternatives.append(f"(?P<fixed_line_or_mobile>{fixed})")
         else:
             if mobile is not None:
-                alternatives.append(rf"(?P<fixed_line_or_mobile>(?=(?:{mobile})\Z){fixed})")
+                # fixed first: most numbers are mobiles, and a mobile fails the fixed-line
+                # pattern at its first digits, so the mobile pattern runs once, not twice
+                alternatives.append(rf"(?P<fixed_line_or_mobile>(?=(?:{fixed})\Z){mobile})")
             alternatives.append(f"(?P<fixed_line>{fixed})")
     if mobile is not None and not meta.same_mobile_and_fixed_line_pattern:
         alternatives.append(f"(?P<mobile>{mobile})")

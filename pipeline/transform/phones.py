@@ -143,7 +143,9 @@ class PhoneNormalizer:
                 "the phone's digits are lost (scientific notation such as 7,91612E+10, or "
                 "masked digits); export the column as text from the CRM",
             )
-        parts = [p for p in _SEVERAL.split(text) if _count_digits(p) >= _NUMBERISH_DIGITS]
+        parts = []
+        if _SEVERAL.search(text) is not None:  # most cells have no separator: skip the split
+            parts = [p for p in _SEVERAL.split(text) if _count_digits(p) >= _NUMBERISH_DIGITS]
         if len(parts) > 1:
             if self.config.multiple == "reject":
                 return PhoneProblem(
@@ -223,7 +225,7 @@ def _parse_problem(exc: NumberParseException) -> PhoneProblem:
 
 
 def _count_digits(text: str) -> int:
-    return sum(ch.isdigit() for ch in text)
+    return sum(map(str.isdigit, text))
 
 
 def _in_order(digits: str, text: str) -> bool:
