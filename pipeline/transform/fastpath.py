@@ -140,6 +140,10 @@ class FastPath:
         self._viable = re.compile((general.national_number_pattern if general else None) or "(?!)")
         self._national_prefix = national or ""
         self._idd = re.compile(meta.international_prefix) if meta.international_prefix else None
+        # a literal IDD (810, 00) is tested with startswith: cheaper than a regex call
+        self._idd_text = meta.international_prefix if self._idd is not None else None
+        if self._idd_text is not None and not self._idd_text.isdigit():
+            self._idd_text = None
         self._leading = re.compile(meta.leading_digits) if meta.leading_digits else None
         # One regex per national-number length: no length lookaheads left to run per value.
         # When the country code is shared, the region's leading digits (which decide whether
@@ -175,6 +179,7 @@ class FastPath:
         code, region, prefix = self.country_code, self.region, self._national_prefix
         viable, by_length = self._viable.fullmatch, self._types_by_length
         idd = self._idd.match if self._idd is not None else None
+        idd_text = self._idd_text
         leading = self._leading.match if self._leading is not None else None
         for raw in raws:
             text = raw.strip(" \t") if len(raw) <= _MAX_SHAPE_LENGTH else ""
@@ -191,7 +196,11 @@ class FastPath:
             nsn: str | None = digits
             if plus:
                 nsn = digits[len(code) :] if digits.startswith(code) else None
-            elif idd is not None and idd(digits):
+            elif (
+                digits.startswith(idd_text)
+                if idd_text is not None
+                else (idd is not None and idd(digits))
+            ):
                 nsn = None  # phonenumbers reads a leading international prefix (810…) as IDD
             elif digits.startswith(code):
                 # the country code goes only when the whole is not itself a national number

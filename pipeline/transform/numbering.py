@@ -235,6 +235,18 @@ class Numbering:
         except _UnsureError:
             return None
 
+    def decide_plain(self, raw: str) -> Decision | None:
+        """:meth:`decide` for a raw cell that is plain once stripped and not empty, else None
+        (such a cell can hold nothing that the normalizer checks before parsing)."""
+        text = raw.strip()
+        home = self._home
+        if home is None or not text or len(text) > _MAX_PLAIN or _PLAIN.match(text) is None:
+            return None
+        try:
+            return self._decide(text, home)
+        except _UnsureError:
+            return None
+
     def _decide(self, text: str, home: _Country) -> Decision:
         plus = text[:1] == "+"
         # _extract_possible_number: from the first digit or plus, trailing punctuation dropped

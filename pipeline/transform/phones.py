@@ -119,9 +119,16 @@ class PhoneNormalizer:
             raw: hit[0] for raw, hit in zip(raws, hits, strict=True) if hit is not None
         }
         if len(out) < len(raws):
+            plain = self._numbering.decide_plain if self._numbering is not None else None
             for raw in raws:
                 if raw not in out:
-                    out[raw] = self._compute(raw, fast=False)
+                    # a plain cell (digits and `` ().-+``) has none of _compute's problems
+                    # before the parse, so its decision is the whole verdict
+                    decision = plain(raw) if plain is not None else None
+                    if decision is not None:
+                        out[raw] = self._decided(decision)
+                    else:
+                        out[raw] = self._compute(raw, fast=False)
         return out
 
     def _compute(self, raw: str, *, fast: bool = True) -> str | PhoneProblem:
