@@ -6,8 +6,7 @@ long, landlines, foreign numbers. ``phonenumbers.parse`` + ``is_valid_number`` +
 ``is_possible_number_with_reason`` cost ~100 µs on those; :func:`Numbering.decide` gives the
 same answer in a few µs by following the same steps (``parse`` as in phonenumbers 8.13 to 9.x:
 IDD, country code, national prefix, lengths; then the region and type tests) on metadata
-compiled once per country calling code (:class:`_Country`: the patterns, lengths, prefixes and
-one type regex per national-number length, from :func:`.fastpath.type_regex`).
+compiled once per country calling code (:mod:`.numbering_meta`).
 
 It handles *plain* cells: ASCII digits with the separators `` ().-``, a ``+`` only as the
 first character, at most 64 characters; and any cell without a digit or a plus (words such as
@@ -30,20 +29,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
-import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
 from phonenumbers.phonemetadata import PhoneMetadata
 
-from pipeline.transform.fastpath import type_regex
+from pipeline.transform.numbering_meta import Country, UnsureError, extract_country_code, rules_for
 
 _PLAIN = re.compile(r"\+?[0-9 ().\-]*\Z")
 # phonenumbers' own start test: a cell without any digit (of any script) or plus sign
 _START = re.compile("[+\uff0b\\d]", re.UNICODE)
 _MAX_PLAIN = 64
 _MIN_NSN, _MAX_NSN = 2, 17  # phonenumbers' _MIN_LENGTH_FOR_NSN and _MAX_LENGTH_FOR_NSN
-_NON_GEO = "001"
 _NOT_A_NUMBER = "The string supplied did not seem to be a phone number."
 _TOO_SHORT_AFTER_IDD = (
     "Phone number had an IDD, but after this was not long enough to be a viable phone number."
@@ -75,140 +71,6 @@ class Invalid:
 Decision = Valid | Invalid | NumberParseException
 
 
-class _UnsureError(Exception):
-    """A rule of phonenumbers this module does not mirror: ask phonenumbers."""
-
-
-class _Region:
-    """One region of a country code: how it claims a number and its type regexes."""
-
-    def __init__(self, code: str, meta: Any) -> None:
-        self.code = code
-        self.meta = meta
-        self.leading = re.compile(meta.leading_digits) if meta.leading_digits else None
-        self._types: dict[int, re.Pattern[str] | None] = {}
-
-    def kind(self, nsn: str) -> str | None:
-        """phonenumbers' ``_number_type_helper`` as a type name; None for UNKNOWN."""
-        length = len(nsn)
-        if length not in self._types:
-            self._types[length] = type_regex(self.meta, length)
-        types = self._types[length]
-        match = types.fullmatch(nsn) if types is not None else None
-        return match.lastgroup if match is not None else None
-
-
-class _Country:
-    """The metadata of one country calling code, compiled for :func:`Numbering.decide`."""
-
-    def __init__(self, code: int, regions: tuple[str, ...]) -> None:
-        self.code = code
-        self.text = str(code)
-        main = regions[0]
-        meta = (
-            PhoneMetadata.metadata_for_nongeo_region(code, None)
-            if main == _NON_GEO
-            else PhoneMetadata.metadata_for_region(main, None)
-        )
-        if meta is None or meta.general_desc is None:
-            raise _UnsureError(f"no metadata for +{code}")
-        self.meta = meta
-        general = meta.general_desc
-        self.general = re.compile(general.national_number_pattern or "(?!)")
-        self.lengths = tuple(general.possible_length or ())
-        self.local = tuple(general.possible_length_local_only or ())
-        self.idd = re.compile(meta.international_prefix) if meta.international_prefix else None
-        national = meta.national_prefix_for_parsing
-        self.national = re.compile(national) if national else None
-        self.transform = meta.national_prefix_transform_rule
-        self.regions = []
-        for region in regions:
-            region_meta = (
-                meta
-                if region == main
-                else PhoneMetadata.metadata_for_region_or_calling_code(code, region)
-            )
-            if region_meta is None:
-                raise _UnsureError(f"no metadata for {region}")
-            self.regions.append(_Region(region, region_meta))
-
-    def viable(self, nsn: str) -> bool:
-        """``_match_national_number`` against the general pattern (no length test)."""
-        return self.general.fullmatch(nsn) is not None
-
-    def length(self, nsn: str) -> int:
-        """``_test_number_length`` for type UNKNOWN (general lengths)."""
-        possible = self.lengths
-        actual = len(nsn)
-        if not possible or possible[0] == -1:
-            return ValidationResult.INVALID_LENGTH
-        if actual in self.local:
-            return ValidationResult.IS_POSSIBLE_LOCAL_ONLY
-        if possible[0] == actual:
-            return ValidationResult.IS_POSSIBLE
-        if possible[0] > actual:
-            return ValidationResult.TOO_SHORT
-        if possible[-1] < actual:
-            return ValidationResult.TOO_LONG
-        return (
-            ValidationResult.IS_POSSIBLE
-            if actual in possible[1:]
-            else ValidationResult.INVALID_LENGTH
-        )
-
-    def strip_national_prefix(self, nsn: str) -> str:
-        """``_maybe_strip_national_prefix_carrier_code``: the number without it, when it goes."""
-        if not nsn or self.national is None:
-            return nsn
-        match = self.national.match(nsn)
-        if match is None:
-            return nsn
-        groups = match.groups()
-        if self.transform and groups and groups[-1] is not None:
-            raise _UnsureError("a national prefix transform rule")
-        rest = nsn[match.end() :]
-        if self.viable(nsn) and not self.viable(rest):
-            return nsn
-        return rest
-
-    def region_of(self, nsn: str) -> _Region | None:
-        """``region_code_for_number``: the only region, or the first that claims ``nsn``."""
-        if len(self.regions) == 1:
-            return self.regions[0]
-        for region in self.regions:
-            if region.leading is not None:
-                if region.leading.match(nsn):
-                    return region
-            elif region.kind(nsn) is not None:
-                return region
-        return None
-
-
-_COUNTRIES: dict[int, _Country | None] = {}
-
-
-def _country(code: int) -> _Country | None:
-    """The compiled metadata of ``code`` (cached; None when phonenumbers has none)."""
-    if code not in _COUNTRIES:
-        regions = phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code)
-        try:
-            _COUNTRIES[code] = _Country(code, tuple(regions)) if regions else None
-        except _UnsureError:
-            _COUNTRIES[code] = None
-    return _COUNTRIES[code]
-
-
-def _extract_country_code(digits: str) -> tuple[int, str]:
-    """phonenumbers' ``_extract_country_code``: the first 1 to 3 digits that are a known code."""
-    if not digits or digits[0] == "0":
-        return 0, digits
-    known = phonenumbers.COUNTRY_CODE_TO_REGION_CODE
-    for size in range(1, min(len(digits), 3) + 1):
-        if int(digits[:size]) in known:
-            return int(digits[:size]), digits[size:]
-    return 0, digits
-
-
 class Numbering:
     """Decide plain cells as phonenumbers does, read with one default region."""
 
@@ -216,7 +78,7 @@ class Numbering:
         self.region = region
         meta = PhoneMetadata.metadata_for_region(region, None)
         code = meta.country_code if meta is not None else None
-        self._home = _country(code) if code is not None else None
+        self._home = rules_for(code) if code is not None else None
         # Only the main region of its code: elsewhere `parse` swaps metadata in ways not kept here
         if self._home is not None and self._home.regions[0].code != region:
             self._home = None
@@ -232,7 +94,7 @@ class Numbering:
             return None
         try:
             return self._decide(text, home)
-        except _UnsureError:
+        except UnsureError:
             return None
 
     def decide_plain(self, raw: str) -> Decision | None:
@@ -244,10 +106,10 @@ class Numbering:
             return None
         try:
             return self._decide(text, home)
-        except _UnsureError:
+        except UnsureError:
             return None
 
-    def _decide(self, text: str, home: _Country) -> Decision:
+    def _decide(self, text: str, home: Country) -> Decision:
         plus = text[:1] == "+"
         # _extract_possible_number: from the first digit or plus, trailing punctuation dropped
         kept = text.lstrip(" ().-").rstrip(" ().-+")
@@ -262,8 +124,8 @@ class Numbering:
         return _judge(*located)
 
     def _locate(
-        self, digits: str, plus: bool, home: _Country
-    ) -> tuple[_Country, str] | NumberParseException:
+        self, digits: str, plus: bool, home: Country
+    ) -> tuple[Country, str] | NumberParseException:
         """The country and national number ``parse`` reads, or the exception it raises."""
         try:
             code, nsn = self._country_code(digits, plus, home)
@@ -278,12 +140,12 @@ class Numbering:
                 return NumberParseException(NumberParseException.INVALID_COUNTRY_CODE, _AFTER_PLUS)
         if code == 0:
             return home, digits
-        country = _country(code)
+        country = rules_for(code)
         if country is None:
-            raise _UnsureError(f"+{code}")
+            raise UnsureError(f"+{code}")
         return country, nsn
 
-    def _country_code(self, digits: str, plus: bool, home: _Country) -> tuple[int, str]:
+    def _country_code(self, digits: str, plus: bool, home: Country) -> tuple[int, str]:
         """``_maybe_extract_country_code``: (code, national number), or (0, "") when the
         number is read in the default region; raises as phonenumbers does."""
         if not plus and home.idd is not None:
@@ -296,7 +158,7 @@ class Numbering:
                 raise NumberParseException(
                     NumberParseException.TOO_SHORT_AFTER_IDD, _TOO_SHORT_AFTER_IDD
                 )
-            code, rest = _extract_country_code(digits)
+            code, rest = extract_country_code(digits)
             if code == 0:
                 raise NumberParseException(NumberParseException.INVALID_COUNTRY_CODE, _UNKNOWN_CODE)
             return code, rest
@@ -309,7 +171,7 @@ class Numbering:
         return 0, ""
 
 
-def _judge(country: _Country, nsn: str) -> Decision:
+def _judge(country: Country, nsn: str) -> Decision:
     """The end of ``parse`` (national prefix, lengths), then ``is_valid_number`` and the
     region and type of a valid number, or ``is_possible_number_with_reason`` of an invalid one."""
     if len(nsn) < _MIN_NSN:
