@@ -55,13 +55,16 @@ ColumnChunk = tuple[int, list[list[str]], dict[int, list[str]]]
 def plan_ranges(path: Path, info: SourceInfo, data_line: int, parts: int) -> list[CsvRange] | None:
     """Cut the data records of ``path`` (after the header, which ends on physical line
     ``data_line``) into up to ``parts`` ranges of similar size; ``None`` when it cannot be
-    cut (one part, no data, or line ends the cut cannot follow)."""
+    cut (no data, or line ends the cut cannot follow). ``parts=1`` gives the whole data as
+    one range: one process then reads it column by column like the parallel readers."""
     delimiter = (info.delimiter or ",").encode("ascii")
     size = path.stat().st_size
     with path.open("rb") as fh:
         start = _skip_lines(fh, data_line)
-        if start is None or start >= size or parts < 2:
+        if start is None or start >= size:
             return None
+        if parts < 2:  # one part: no cut to find, so no line end it depends on
+            return [CsvRange(start, size, data_line, last=True)]
         targets = [start + (size - start) * k // parts for k in range(1, parts)]
         cuts = _find_cuts(fh, start, targets, delimiter)
     if cuts is None:

@@ -24,6 +24,7 @@ from phonenumbers import NumberParseException, ValidationResult
 from pipeline.config import PhoneConfig
 from pipeline.transform import codes
 from pipeline.transform.fastpath import TYPE_NAMES, FastPath
+from pipeline.transform.numbering import Decision, Invalid, Numbering, Valid
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class PhoneNormalizer:
         self.config = config
         self.region = config.default_region
         self._fast = FastPath(self.region) if fast else None
+        self._numbering = Numbering(self.region) if fast else None
         self._regions = frozenset(config.allowed_regions)
         self._types = frozenset(config.allowed_types)
         self._cache: dict[str, str | PhoneProblem] = {}
@@ -117,9 +119,16 @@ class PhoneNormalizer:
             raw: hit[0] for raw, hit in zip(raws, hits, strict=True) if hit is not None
         }
         if len(out) < len(raws):
+            plain = self._numbering.decide_plain if self._numbering is not None else None
             for raw in raws:
                 if raw not in out:
-                    out[raw] = self._compute(raw, fast=False)
+                    # a plain cell (digits and `` ().-+``) has none of _compute's problems
+                    # before the parse, so its decision is the whole verdict
+                    decision = plain(raw) if plain is not None else None
+                    if decision is not None:
+                        out[raw] = self._decided(decision)
+                    else:
+                        out[raw] = self._compute(raw, fast=False)
         return out
 
     def _compute(self, raw: str, *, fast: bool = True) -> str | PhoneProblem:
@@ -141,7 +150,9 @@ class PhoneNormalizer:
                 "the phone's digits are lost (scientific notation such as 7,91612E+10, or "
                 "masked digits); export the column as text from the CRM",
             )
-        parts = [p for p in _SEVERAL.split(text) if _count_digits(p) >= _NUMBERISH_DIGITS]
+        parts = []
+        if _SEVERAL.search(text) is not None:  # most cells have no separator: skip the split
+            parts = [p for p in _SEVERAL.split(text) if _count_digits(p) >= _NUMBERISH_DIGITS]
         if len(parts) > 1:
             if self.config.multiple == "reject":
                 return PhoneProblem(
@@ -153,11 +164,15 @@ class PhoneNormalizer:
         return self._parse(text)
 
     def _parse(self, text: str) -> str | PhoneProblem:
+        # Plain cells are decided on compiled metadata, with phonenumbers' exact verdict and
+        # wording (numbering.py); the rest, and the reference (fast=False), by phonenumbers.
+        decision = self._numbering.decide(text) if self._numbering is not None else None
+        if decision is not None:
+            return self._decided(decision)
         try:
             number = phonenumbers.parse(text, self.region)
         except NumberParseException as exc:
-            code = _PARSE_CODES.get(exc.error_type, codes.PHONE_INVALID)
-            return PhoneProblem(code, f"not a phone number ({exc}); check the cell")
+            return _parse_problem(exc)
         if number.extension and self.config.extensions == "reject":
             return PhoneProblem(
                 codes.PHONE_EXTENSION,
@@ -166,13 +181,7 @@ class PhoneNormalizer:
             )
         if not phonenumbers.is_valid_number(number):
             reason = phonenumbers.is_possible_number_with_reason(number)
-            code = _LENGTH_CODES.get(reason, codes.PHONE_INVALID)
-            what = {codes.PHONE_TOO_SHORT: "too short", codes.PHONE_TOO_LONG: "too long"}
-            return PhoneProblem(
-                code,
-                f"not a valid number ({what.get(code, 'no such number range')} for "
-                f"+{number.country_code}, read with default region {self.region}); check it",
-            )
+            return self._invalid(number.country_code or 0, reason)
         nsn = phonenumbers.national_significant_number(number)
         if not _in_order(nsn, text):
             # phonenumbers reads letters as keypad digits (ABC → 222); we never call digits
@@ -184,6 +193,22 @@ class PhoneNormalizer:
         region = phonenumbers.region_code_for_number(number) or ""
         kind = TYPE_NAMES.get(phonenumbers.number_type(number), "unknown")
         return self._admit(f"{number.country_code}{nsn}", region, kind)
+
+    def _decided(self, decision: Decision) -> str | PhoneProblem:
+        if isinstance(decision, Valid):
+            return self._admit(decision.digits, decision.region, decision.kind)
+        if isinstance(decision, Invalid):
+            return self._invalid(decision.country_code, decision.reason)
+        return _parse_problem(decision)
+
+    def _invalid(self, country_code: int, reason: int) -> PhoneProblem:
+        code = _LENGTH_CODES.get(reason, codes.PHONE_INVALID)
+        what = {codes.PHONE_TOO_SHORT: "too short", codes.PHONE_TOO_LONG: "too long"}
+        return PhoneProblem(
+            code,
+            f"not a valid number ({what.get(code, 'no such number range')} for "
+            f"+{country_code}, read with default region {self.region}); check it",
+        )
 
     def _admit(self, digits: str, region: str, kind: str) -> str | PhoneProblem:
         if self._regions and region not in self._regions:
@@ -201,8 +226,13 @@ class PhoneNormalizer:
         return digits
 
 
+def _parse_problem(exc: NumberParseException) -> PhoneProblem:
+    code = _PARSE_CODES.get(exc.error_type, codes.PHONE_INVALID)
+    return PhoneProblem(code, f"not a phone number ({exc}); check the cell")
+
+
 def _count_digits(text: str) -> int:
-    return sum(ch.isdigit() for ch in text)
+    return sum(map(str.isdigit, text))
 
 
 def _in_order(digits: str, text: str) -> bool:

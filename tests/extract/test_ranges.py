@@ -70,7 +70,7 @@ def test_ranges_read_the_same_records_as_the_whole_file(seed: int, tmp_path: Pat
         _, rows, extra = read_all(path, ReadOptions(chunk_size=7))
     except InputFileError:
         return  # a broken random file: tests/cli covers errors
-    for parts in (2, 3, 5):
+    for parts in (1, 2, 3, 5):
         got = _by_ranges(path, parts)
         if got is not None:
             assert got == (rows, extra)
@@ -85,6 +85,8 @@ def test_a_big_quoted_file_is_cut_and_read_back_exactly(tmp_path: Path) -> None:
     got = _by_ranges(path, 4)
     assert got is not None
     assert got == (rows, extra)
+    # one part: the whole data as one range, which one process reads column by column
+    assert _by_ranges(path, 1) == (rows, extra)
 
 
 def test_bare_carriage_returns_are_not_cut(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ def _reference(raw: str, region: str) -> tuple[str, str, str] | None:
     )
 
 
-_SEPARATORS = st.sampled_from(["", " ", "-", " - ", "(", ")", "  "])
+_SEPARATORS = st.sampled_from(["", " ", "-", " - ", "(", ")", "  ", "."])
 
 
 @st.composite
@@ -75,7 +75,13 @@ def test_type_regex_reproduces_number_type(region: str, nsn: str) -> None:
 
 def test_common_russian_shapes_take_the_fast_path() -> None:
     fast = FastPath("RU")
-    for raw in ["8 (916) 123-45-67", "+7 916 123 45 67", "79161234567", "9161234567"]:
+    for raw in [
+        "8 (916) 123-45-67",
+        "+7 916 123 45 67",
+        "79161234567",
+        "9161234567",
+        "8.916.123.45.67",
+    ]:
         assert fast.lookup(raw) == ("79161234567", "RU", "mobile")
     assert fast.lookup("+7 812 123-45-67") == ("78121234567", "RU", "fixed_line")
 
@@ -85,7 +91,7 @@ def test_irregular_shapes_are_left_to_phonenumbers() -> None:
     for raw in [
         "8 916 123 45 67 доб. 5",
         "7,91612E+10",
-        "+7 (916) 123.45.67",
+        "+7 (916) 123/45/67",
         "",
         "tel:+79161234567",
     ]:
