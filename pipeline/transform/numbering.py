@@ -38,7 +38,7 @@ from pipeline.transform.numbering_meta import Country, UnsureError, extract_coun
 _PLAIN = re.compile(r"\+?[0-9 ().\-]*\Z")
 # phonenumbers' own start test: a cell without any digit (of any script) or plus sign
 _START = re.compile("[+\uff0b\\d]", re.UNICODE)
-_MAX_PLAIN = 64
+MAX_PLAIN = 64
 _MIN_NSN, _MAX_NSN = 2, 17  # phonenumbers' _MIN_LENGTH_FOR_NSN and _MAX_LENGTH_FOR_NSN
 _NOT_A_NUMBER = "The string supplied did not seem to be a phone number."
 _TOO_SHORT_AFTER_IDD = (
@@ -86,7 +86,7 @@ class Numbering:
     def decide(self, text: str) -> Decision | None:
         """phonenumbers' verdict on the stripped cell ``text``, or None when not certain."""
         home = self._home
-        if home is None or len(text) > _MAX_PLAIN:
+        if home is None or len(text) > MAX_PLAIN:
             return None
         if _PLAIN.match(text) is None:
             if _START.search(text) is None and ";phone-context=" not in text:
@@ -102,7 +102,7 @@ class Numbering:
         (such a cell can hold nothing that the normalizer checks before parsing)."""
         text = raw.strip()
         home = self._home
-        if home is None or not text or len(text) > _MAX_PLAIN or _PLAIN.match(text) is None:
+        if home is None or not text or len(text) > MAX_PLAIN or _PLAIN.match(text) is None:
             return None
         try:
             return self._decide(text, home)
