@@ -52,7 +52,7 @@ def test_the_public_names_are_pinned() -> None:
     for name in PUBLIC:
         assert getattr(pipeline, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        _ = pipeline.nothing  # type: ignore[attr-defined]
+        _ = pipeline.nothing
 
 
 def test_the_documented_validate_example(tmp_path: Path) -> None:
@@ -153,9 +153,12 @@ def test_every_call_end_to_end(
         assert {e.state for e in audit.phone(phone(3))} == {"sent"}
 
     asked: list[int] = []
-    declined = pipeline.cancel(
-        config, run=summary.run_id, confirm=lambda p: bool(asked.append(p.total))
-    )
+
+    def decline(plan: pipeline.front.CancelPlan) -> bool:
+        asked.append(plan.total)
+        return False
+
+    declined = pipeline.cancel(config, run=summary.run_id, confirm=decline)
     assert declined is None and asked == [12] and _statuses(emulator, campaign) == {"planned"}
     cancelled = pipeline.cancel(config, run=summary.run_id)
     assert cancelled is not None and cancelled.cancelled == 12

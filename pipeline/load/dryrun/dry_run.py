@@ -13,14 +13,12 @@ Usage::
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.config import Config
-from pipeline.errors import PipelineError
+from pipeline.config import WORKERS_ENV, Config, requested_workers
 from pipeline.extract import CSV_SUFFIXES, XLSX_SUFFIXES, ReadOptions
 from pipeline.extract.forked import cpu_count
 from pipeline.load.dryrun.tally import ValidateSummary, checked
@@ -29,7 +27,8 @@ from pipeline.records import RowChunk
 from pipeline.transform import codes
 
 PARALLEL_MIN_BYTES = 4 << 20  # below this, forking costs more than it saves
-WORKERS_ENV = "JAICP_WORKERS"
+
+__all__ = ["PARALLEL_MIN_BYTES", "WORKERS_ENV", "choose_workers", "run_validate"]
 
 
 def run_validate(
@@ -84,14 +83,8 @@ def _row_cells(chunk: RowChunk) -> Callable[[int], list[str]]:
 def choose_workers(path: Path, requested: int | None) -> int:
     """Processes for ``path``: ``requested`` (or ``$JAICP_WORKERS``) when given, else one per
     CPU (at most 4) for files of at least 4 MiB, else 1."""
-    if requested is None and os.environ.get(WORKERS_ENV, "").strip():
-        try:
-            requested = int(os.environ[WORKERS_ENV])
-        except ValueError:
-            raise PipelineError(
-                f"{WORKERS_ENV}={os.environ[WORKERS_ENV]!r} is not a whole number; set it to "
-                f"1 (one process) or more, or unset it to choose automatically"
-            ) from None
+    if requested is None:
+        requested = requested_workers()
     if requested is not None:
         return max(1, requested)
     try:
