@@ -28,9 +28,7 @@ from pipeline.extract.forked import Forked
 from pipeline.extract.ranges import CsvRange, plan_ranges, read_range
 from pipeline.load.dryrun.merge import Merge, column_cells
 from pipeline.load.dryrun.tally import ValidateSummary
-from pipeline.load.dryrun.writers import Outputs
-
-OutputPaths = tuple[Path | None, Path | None, Path | None]  # accepted, rejects, batches
+from pipeline.load.dryrun.writers import OutputPaths, Outputs
 
 
 def run_csv_ranges(

@@ -22,7 +22,7 @@ from pipeline.config import WORKERS_ENV, Config, requested_workers
 from pipeline.extract import CSV_SUFFIXES, XLSX_SUFFIXES, ReadOptions
 from pipeline.extract.forked import cpu_count
 from pipeline.load.dryrun.tally import ValidateSummary, checked
-from pipeline.load.dryrun.writers import Outputs
+from pipeline.load.dryrun.writers import OutputPaths, Outputs
 from pipeline.records import RowChunk
 from pipeline.transform import codes
 
@@ -100,7 +100,7 @@ def _run_parallel(
     workers: int,
     *,
     now: datetime,
-    files: tuple[Path | None, Path | None, Path | None],
+    files: OutputPaths,
 ) -> ValidateSummary | None:
     options = ReadOptions.from_config(config.input)
     suffix = path.suffix.lower()

@@ -27,6 +27,8 @@ from pipeline.reports.files import PrivateFile
 if TYPE_CHECKING:
     from pipeline.transform.assembly import ChunkResult
 
+OutputPaths = tuple[Path | None, Path | None, Path | None]  # accepted, rejects, batches
+
 
 def accepted_header(config: Config) -> list[str]:
     """Columns of the accepted file: row, phone, ``payload.<name>``…, then policy fields."""

@@ -1,4 +1,5 @@
-"""An XLSX validated with its sheet read in a forked worker.
+"""An XLSX validated with its sheet read in a forked worker (forked first: this module imports
+little, so that the worker starts parsing at once).
 
 One worker reads the sheet (calamine parses it whole, which is most of the cost) and sends text
 columns; this process classifies them meanwhile. The reader also classifies every 4th chunk
@@ -21,10 +22,9 @@ from typing import TYPE_CHECKING, Any
 from pipeline.config import Config
 from pipeline.extract import ReadOptions, open_table
 from pipeline.extract.forked import Forked
-from pipeline.load.dryrun.csv_ranges import OutputPaths
 from pipeline.load.dryrun.merge import Merge, chunk_size, column_cells
 from pipeline.load.dryrun.tally import ValidateSummary
-from pipeline.load.dryrun.writers import Outputs
+from pipeline.load.dryrun.writers import OutputPaths, Outputs
 from pipeline.records import SourceInfo
 
 if TYPE_CHECKING:  # imported where used: the reader is forked before numpy and phonenumbers
