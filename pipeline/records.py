@@ -78,12 +78,17 @@ class CallItem:
 
     ``phone`` is digits with country code and no ``+``; ``payload`` and ``policy`` hold JSON
     values under the API's field names (``policy`` keys: gmtZone, startDateTime, ...).
+    ``zone_source`` says how the zone was decided (``pipeline.transform.timezones``; None:
+    not decided by the tool); ``given`` is the policy as the operator gave it when the tool
+    added to it (zone, preset window): the row's identity is made from that, not ``policy``.
     """
 
     row: int
     phone: str
     payload: dict[str, Any] = field(default_factory=dict)
     policy: dict[str, Any] = field(default_factory=dict)
+    zone_source: str | None = None
+    given: dict[str, Any] | None = None
 
     def to_api(self) -> dict[str, Any]:
         """The element of the ``addPhones`` JSON array for this row."""

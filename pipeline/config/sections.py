@@ -30,6 +30,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from pipeline.config.calling import TimezoneConfig, WindowConfig
 from pipeline.config.network import checked_override, insecure_http
 from pipeline.config.rules import (
     PayloadType,
@@ -240,6 +241,9 @@ class PolicyConfig(_Section):
     dialer_priority: int | None = Field(default=None, ge=1, le=5, alias="dialerPriority")
     # Rows whose start lies in the past are rejected unless this is true.
     allow_start_in_past: bool = False
+    # How each row's zone is decided, and a named calling window (pipeline.config.calling).
+    timezone: TimezoneConfig | None = None
+    window: WindowConfig | None = None
 
     @field_validator("gmt_zone")
     @classmethod
@@ -272,6 +276,11 @@ class PolicyConfig(_Section):
 
     @model_validator(mode="after")
     def _check_window(self) -> PolicyConfig:
+        if self.gmt_zone and self.timezone and self.timezone.source != "campaign":
+            raise ValueError(
+                "gmtZone and timezone both decide the zone; keep gmtZone alone or use "
+                "timezone.fallback for the zone of rows the column and number leave open"
+            )
         if self.start_date_time and self.finish_date_time:
             start = datetime.fromisoformat(self.start_date_time)
             if start >= datetime.fromisoformat(self.finish_date_time):
@@ -281,7 +290,10 @@ class PolicyConfig(_Section):
     def api_values(self) -> dict[str, Any]:
         """The fixed policy as JSON values under the API's field names (unset fields left out)."""
         return self.model_dump(
-            by_alias=True, exclude_none=True, exclude={"allow_start_in_past"}, mode="json"
+            by_alias=True,
+            exclude_none=True,
+            exclude={"allow_start_in_past", "timezone", "window"},
+            mode="json",
         )
 
 

@@ -5,7 +5,9 @@ keeps memory bounded whatever the file holds:
 
 1. the archive: entry count, declared sizes and their total, compression ratio
    (:mod:`.xlsx_zip`); every part is then inflated once, in blocks, and refused the moment
-   it runs past the size it declared (a lying size is how a bomb slips past step 1);
+   it runs past the size it declared (a lying size is how a bomb slips past step 1); the
+   sheet and the shared strings are inflated by a thread while the blocks before are scanned
+   (:mod:`.xlsx_ahead`);
 2. the sheet that will be read: the rectangle its cells really span (not the ``<dimension>``
    it declares, which calamine ignores and a file can fake) against ``max_columns`` and
    ``max_cells``, and the text of each cell against ``max_cell_chars`` (:mod:`.xlsx_scan`);
@@ -24,12 +26,12 @@ from __future__ import annotations
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from xml.parsers import expat
 
 from pipeline.errors import InputFileError
 from pipeline.extract.options import Limits
+from pipeline.extract.xlsx_ahead import Ahead
 from pipeline.extract.xlsx_exact import Malformed, TooBig, exact_sheet, exact_strings
 from pipeline.extract.xlsx_scan import Irregular, LongText, SheetScan, StringsScan, within
 from pipeline.extract.xlsx_zip import MIB, bound_error, inflate, open_archive, unreadable
@@ -78,15 +80,17 @@ def _check_sheet(
     scan = SheetScan(limits)
     try:
         try:
-            for block in inflate(archive, info, name):
-                if not declared:
-                    found = _DIMENSION.search(block, 0, 1 << 16)
-                    declared = found.group(1).decode("ascii", "replace") if found else "-"
-                scan.feed(block)
+            with Ahead(archive, info, name) as blocks:
+                for block in blocks:
+                    if not declared:
+                        found = _DIMENSION.search(block, 0, 1 << 16)
+                        declared = found.group(1).decode("ascii", "replace") if found else "-"
+                    scan.feed(block)
             scan.finish()
             rows, columns = scan.rows, scan.columns
         except Irregular:
-            rows, columns = exact_sheet(inflate(archive, info, name), limits)
+            with Ahead(archive, info, name) as blocks:
+                rows, columns = exact_sheet(blocks, limits)
     except TooBig as exc:
         rows, columns = exc.rows, exc.columns
     except LongText as exc:
@@ -111,15 +115,16 @@ def _check_sheet(
 def _check_strings(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits, name: str
 ) -> None:
-    blocks: Callable[[], Iterator[bytes]] = lambda: inflate(archive, info, name)  # noqa: E731
     try:
         try:
             scan = StringsScan(limits)
-            for block in blocks():
-                scan.feed(block)
+            with Ahead(archive, info, name) as blocks:
+                for block in blocks:
+                    scan.feed(block)
             scan.finish()
         except Irregular:
-            exact_strings(blocks(), limits)
+            with Ahead(archive, info, name) as blocks:
+                exact_strings(blocks, limits)
     except LongText as exc:
         what = f"a text of its shared strings holds {exc.chars:,} characters or more"
         raise _long_text(name, what, limits) from None

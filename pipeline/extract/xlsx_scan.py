@@ -8,11 +8,12 @@ The ``<dimension>`` the sheet declares is not used: a file can declare ``A1:B2``
 cell at ``XFD1048576`` (a 550 GB allocation, then an abort). So the real extent is measured.
 
 :class:`SheetScan` takes the inflated XML block by block. The common case (Excel, LibreOffice,
-openpyxl, 1C: every cell written ``<c r="B5" ...>``) is checked with a few C-level regex
-searches per 4 MiB: the cells' refs must fall inside the box found so far, which grows with
-the rows. Anything else (a cell without ``r``, namespace prefixes, comments, CDATA...) sends
-the sheet to :mod:`.xlsx_exact`, an expat parse that follows calamine's rules exactly; so
-does a box past a bound (the fast box counts empty cells too, which calamine skips).
+openpyxl, 1C: every cell written ``<c r="B5" ...>``) is checked and measured a part at a
+time with numpy (:mod:`.xlsx_refs`, a few array passes instead of a regex match per cell):
+the box of the cells' refs, every cell tag in that shape. Anything else (a cell without
+``r``, namespace prefixes, comments, CDATA...) sends the sheet to :mod:`.xlsx_exact`, an
+expat parse that follows calamine's rules exactly; so does a box past a bound (the fast box
+counts empty cells too, which calamine skips).
 
 Both also bound the text of one cell (``max_cell_chars``): a stretch of a sheet longer than
 the bound without a ``</c>`` is measured exactly; text that goes on without a tag for 16 times
@@ -31,19 +32,14 @@ Usage::
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from pipeline.extract.options import Limits
+from pipeline.extract.xlsx_refs import Scratch, cell_box
 
 _ENTITY = re.compile(rb"&[^;&<\s]{1,40};")
 _TAG = re.compile(rb"<[^>]*>")
 _CONTINUATION = bytes(range(0x80, 0xC0))
 _CELL_REF = re.compile(rb'<c r="([A-Za-z]+)([0-9]+)"')
-_LAST_REF = re.compile(rb'<c r="[A-Z]+([1-9][0-9]*)"')
-# a cell tag whose first attribute is not a double-quoted r (or none at all)
-_ANY_CELL = re.compile(rb'<c(?! r="[A-Za-z]+[0-9]+"[\s/>])[\s/>]')
-# an r attribute that is not the first of a <c> or <row> tag (calamine takes the last r)
-_EXTRA_R = re.compile(rb"r(?=\s*=)(?<=\sr)(?<!<c r)(?<!<row r)")
 _PREFIXED = re.compile(rb":(?:c|row|si)[\s/>]")
 
 
@@ -170,6 +166,7 @@ class SheetScan:
         self._limits = limits
         self._parts = _Parts(limits)
         self._cells = _Stretches(b"</c>", limits.max_cell_chars)
+        self._scratch = Scratch()
 
     def feed(self, data: bytes) -> None:
         part = self._parts.cut(data)
@@ -183,20 +180,11 @@ class SheetScan:
         self._extent(part)
 
     def _extent(self, part: bytes) -> None:
-        last = part.rfind(b'<c r="')
-        if last >= 0:
-            row = _LAST_REF.match(part, last)
-            if row is not None:
-                self.rows = max(self.rows, int(row.group(1)))
-        if _EXTRA_R.search(part) is not None:
+        box = cell_box(part, self._scratch)
+        if box is None:
             raise Irregular
-        if _outside(self.rows, self.columns).search(part) is not None:
-            if _ANY_CELL.search(part) is not None:
-                raise Irregular
-            refs = _CELL_REF.findall(part)
-            self.rows = max([self.rows, *map(int, (digits for _, digits in refs))])
-            letters = {letters.upper() for letters, _ in refs}
-            self.columns = max([self.columns, *map(column_number, (x.decode() for x in letters))])
+        self.rows = max(self.rows, box[0])
+        self.columns = max(self.columns, box[1])
         if not within(self.rows, self.columns, self._limits):
             raise Irregular  # past a bound, perhaps only by empty cells: measure exactly
 
@@ -228,37 +216,3 @@ def column_number(letters: str) -> int:
     for ch in letters.upper():
         number = number * 26 + ord(ch) - 64
     return number
-
-
-@lru_cache(maxsize=64)
-def _outside(rows: int, columns: int) -> re.Pattern[bytes]:
-    """A cell tag not in canonical form with its ref inside ``rows`` x ``columns``."""
-    inside = _letters_upto(columns) + _digits_upto(rows) if rows and columns else b"(?!)"
-    return re.compile(rb'<c(?! r="' + inside + rb'"[\s/>])[\s/>]')
-
-
-def _digits_upto(n: int) -> bytes:
-    """A regex for the numbers 1..n written without leading zeros."""
-    s = str(n)
-    alts = [f"[1-9][0-9]{{0,{len(s) - 2}}}"] if len(s) > 1 else []
-    for i, ch in enumerate(s):
-        low = 1 if i == 0 else 0
-        if int(ch) > low:
-            alts.append(f"{s[:i]}[{low}-{int(ch) - 1}][0-9]{{{len(s) - i - 1}}}")
-    alts.append(s)
-    return f"(?:{'|'.join(alts)})".encode()
-
-
-def _letters_upto(n: int) -> bytes:
-    """A regex for the upper-case column letters of columns 1..n."""
-    letters = ""
-    k = n
-    while k:
-        k, rem = divmod(k - 1, 26)
-        letters = chr(65 + rem) + letters
-    alts = [f"[A-Z]{{1,{len(letters) - 1}}}"] if len(letters) > 1 else []
-    for i, ch in enumerate(letters):
-        if ch > "A":
-            alts.append(f"{letters[:i]}[A-{chr(ord(ch) - 1)}][A-Z]{{{len(letters) - i - 1}}}")
-    alts.append(letters)
-    return f"(?:{'|'.join(alts)})".encode()

@@ -120,8 +120,10 @@ def _check_parts(infos: list[zipfile.ZipInfo], limits: Limits, name: str) -> Non
         )
 
 
-def inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> Iterator[bytes]:
-    """The bytes of one part, in blocks of at most 4 MiB; an InputFileError as soon as they
+def inflate(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, size: int = OUT_BYTES
+) -> Iterator[bytes]:
+    """The bytes of one part, in blocks of at most ``size``; an InputFileError as soon as they
     run past the size the part declares, or when they do not match it at the end."""
     fp = archive.fp
     if fp is None:
@@ -144,7 +146,7 @@ def inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> Itera
                     raise unreadable(name, f"part {info.filename} is cut short")
                 left -= len(data)
             if inflater is not None:
-                data = inflater.decompress(inflater.unconsumed_tail + data, OUT_BYTES)
+                data = inflater.decompress(inflater.unconsumed_tail + data, size)
             total += len(data)
             if total > info.file_size:
                 raise unreadable(

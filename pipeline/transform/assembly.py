@@ -15,6 +15,7 @@ Usage::
 from __future__ import annotations
 
 import gc
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,7 @@ from pipeline.transform.columns import EMPTY, Column, convert_column
 from pipeline.transform.dedupe import Deduper
 from pipeline.transform.fields import CONVERTERS, POLICY_CONVERTERS, FieldError
 from pipeline.transform.phones import PhoneNormalizer, PhoneProblem
+from pipeline.transform.timezones_rules import CallingRules, Decided
 
 # Per-row policy fields whose values are immutable, so one converted value may serve every
 # row with the same cell; allowedDays/allowedTime give lists and dicts, converted per row.
@@ -47,12 +49,14 @@ _SCALAR = frozenset(
 )
 
 
-# rows, keys, rejections as (row, column, code, message), items as (phones, payloads, policies)
+# rows, keys, rejections as (row, column, code, message), items as (phones, payloads, policies,
+# zone sources, given policies)
 PackedClassified = tuple[
     npt.NDArray[np.int64],
     npt.NDArray[np.int64],
     list[tuple[int, str | None, str, str]],
-    tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]] | None,
+    tuple[list[str], list[dict[str, Any]], list[dict[str, Any]], list[Any], list[Any]] | None,
+    dict[tuple[str, str], int],
 ]
 
 
@@ -69,6 +73,8 @@ class Classified:
     keys: list[int] | npt.NDArray[np.int64]
     rejections: list[Rejection]
     items: list[CallItem] | None
+    # (zone source, zone) → accepted rows, for validate's preview (pipeline.transform.timezones)
+    zones: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def pack(self) -> PackedClassified:
         """A compact form that is cheap to pickle (arrays and plain tuples, no objects)."""
@@ -81,14 +87,16 @@ class Classified:
                 [item.phone for item in self.items],
                 [item.payload for item in self.items],
                 [item.policy for item in self.items],
+                [item.zone_source for item in self.items],
+                [item.given for item in self.items],
             )
-        return rows, keys, rejections, items
+        return rows, keys, rejections, items, dict(self.zones)
 
     @classmethod
     def unpack(cls, packed: PackedClassified, shift: int = 0) -> Classified:
         """The classified chunk of :meth:`pack`, its row numbers moved on by ``shift``
         (a part of a file numbers its rows from 1; the merge knows the rows before it)."""
-        rows, keys, rejections, items = packed
+        rows, keys, rejections, items, zones = packed
         if shift:
             rows = rows + shift
         out = cls(
@@ -96,6 +104,7 @@ class Classified:
             keys,
             [Rejection(row + shift, column, code, text) for row, column, code, text in rejections],
             None,
+            Counter(zones),
         )
         if items is not None:
             out.items = list(map(CallItem, rows.tolist(), *items))
@@ -109,6 +118,7 @@ class ChunkResult:
     items: list[CallItem] = field(default_factory=list)
     rejections: list[Rejection] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
+    zones: Counter[tuple[str, str]] = field(default_factory=Counter)  # see Classified.zones
 
 
 def resolve_columns(config: Config, header: Sequence[str]) -> dict[str, int]:
@@ -179,6 +189,7 @@ class RowTransformer:
         problem = self._window_problem(self._fixed)
         if problem is not None:
             raise ConfigError(f"policy: {problem[1]}; fix the fixed call policy in the config.")
+        self._calling = CallingRules.from_config(config, now=now)
 
     def transform(self, chunk: RowChunk) -> ChunkResult:
         """Classify every row of ``chunk``.
@@ -256,7 +267,7 @@ class RowTransformer:
 
     def settle(self, classified: Classified) -> ChunkResult:
         """The in-file dedupe of a classified chunk; chunks must come in file order."""
-        result = ChunkResult(rejections=classified.rejections)
+        result = ChunkResult(rejections=classified.rejections, zones=classified.zones)
         items = classified.items if classified.items is not None else []
         firsts = self._dedupe.first_rows(classified.keys, classified.rows)
         if firsts.count(None) < len(firsts):  # some rows repeat earlier ones
@@ -298,6 +309,7 @@ class RowTransformer:
             careful.update(i for i, row in enumerate(numbers) if row in extra)
         if policy or fixed_problem is not None:
             careful = set(range(size))
+        decided = self._decide_plain(phones, careful)
 
         items: list[CallItem] | None = [] if build else None
         keys: list[int] = []
@@ -313,7 +325,14 @@ class RowTransformer:
         for stop in [*sorted(careful), size]:
             if begin < stop:  # a run of plain rows: items made by one C-level map
                 span = slice(begin, stop)
-                if items is not None:
+                if decided is not None:  # zones and windows decided up front
+                    plain = decided[span]
+                    out.zones.update(_zone_counts(plain))
+                    if items is not None:
+                        items.extend(
+                            _decided_items(numbers[span], phones[span], dicts[span], plain, fixed)
+                        )
+                elif items is not None:
                     copies = map(dict.copy, repeat(fixed, stop - begin))
                     items.extend(map(CallItem, numbers[span], phones[span], dicts[span], copies))
                 keys.extend(key_of(phones[span], value_rows[span]))
@@ -332,12 +351,23 @@ class RowTransformer:
                 if isinstance(outcome, Rejection):
                     out.rejections.append(outcome)
                 else:
+                    if outcome[0].zone_source is not None:
+                        out.zones[(outcome[0].zone_source, outcome[0].policy["gmtZone"])] += 1
                     if items is not None:
                         items.append(outcome[0])
                     keys.extend(key_of([outcome[0].phone], [outcome[1]]))
                     item_rows.append(outcome[0].row)
             begin = stop + 1
         return out
+
+    def _decide_plain(self, phones: list[Any], careful: set[int]) -> list[Any] | None:
+        """Zone and window of every row up front, when some rows may take the plain path
+        (``policy.timezone``/``window`` set); a row they reject is added to ``careful``."""
+        if self._calling is None or len(careful) == len(phones):
+            return None
+        decided = self._calling.apply_many(phones, self._fixed)
+        careful.update(i for i, d in enumerate(decided) if type(d) is not Decided)
+        return decided
 
     def _careful(
         self,
@@ -363,16 +393,24 @@ class RowTransformer:
         rules = self._row_values(row, i, self._policy, policy)
         if isinstance(rules, Rejection):
             return rules
-        rules = {**self._fixed, **rules}
+        own, rules = rules, {**self._fixed, **rules}
         problem = self._window_problem(rules) if self._per_row_times else fixed_problem
         if problem is not None:
             return Rejection(row, None, *problem)
+        zone_source = given = None
+        if self._calling is not None:  # zone and calling window (pipeline.transform.timezones)
+            decided = self._calling.apply(phone, rules, own=own)
+            if isinstance(decided, tuple):
+                return Rejection(row, None, *decided)
+            if decided.policy is not rules:
+                given = rules
+            rules, zone_source = decided.policy, decided.zone_source
         # the same values in config order, a marker where an optional field was empty, and
         # the per-row policy (the fixed part is the same for every row, so it is left out)
         key = tuple(values.get(name, EMPTY) for name, *_ in self._payload)
         if self._policy:
             key += (repr(rules),)
-        return CallItem(row, phone, values, rules), key
+        return CallItem(row, phone, values, rules, zone_source, given), key
 
     def _shape_or_phone_problem(
         self, row: int, cells: Sequence[str], extra: dict[int, list[str]], phone: str | PhoneProblem
@@ -430,6 +468,25 @@ class RowTransformer:
                 f"to allow it)",
             )
         return None
+
+
+def _zone_counts(decided: list[Any]) -> Counter[tuple[str, str]]:
+    """(source, zone) → rows among decided plain rows, for validate's preview."""
+    return Counter((d.zone_source, d.policy["gmtZone"]) for d in decided if d.zone_source)
+
+
+def _decided_items(
+    rows: Sequence[int],
+    phones: list[Any],
+    payloads: list[dict[str, Any]],
+    decided: list[Any],
+    fixed: dict[str, Any],
+) -> list[CallItem]:
+    """Call items of plain rows whose zone and window were decided (see CallingRules)."""
+    return [
+        CallItem(row, phone, payload, d.policy, d.zone_source, None if d.policy is fixed else fixed)
+        for row, phone, payload, d in zip(rows, phones, payloads, decided, strict=True)
+    ]
 
 
 def _dicts_by_column(names: list[str], columns: list[list[Any]], size: int) -> list[dict[str, Any]]:

@@ -23,6 +23,8 @@ PAYLOAD_AMBIGUOUS = "payload_ambiguous"  # a date that reads two ways (01/02/202
 POLICY_INVALID = "policy_invalid"  # a per-row call-policy cell breaks the API's rules
 POLICY_WINDOW = "policy_window"  # startDateTime is not before finishDateTime
 POLICY_IN_PAST = "policy_in_past"  # start (or finish) lies in the past
+TIMEZONE_UNKNOWN = "timezone_unknown"  # no zone from column or number; fallback is reject
+WINDOW_NOT_ALLOWED = "window_not_allowed"  # the row's window is wider than the preset's
 DUPLICATE = "duplicate"  # repeats an earlier row (see dedupe.key)
 
 ALL: tuple[str, ...] = (
@@ -43,5 +45,7 @@ ALL: tuple[str, ...] = (
     POLICY_INVALID,
     POLICY_WINDOW,
     POLICY_IN_PAST,
+    TIMEZONE_UNKNOWN,
+    WINDOW_NOT_ALLOWED,
     DUPLICATE,
 )

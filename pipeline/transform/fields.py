@@ -204,9 +204,26 @@ def _policy_int(field: str) -> Callable[[str], int]:
     return convert
 
 
+# Moscow time and offsets from it, as Russian CRMs write them, in Cyrillic or Latin letters:
+# MSK, MSK+4, msk -1 (the Cyrillic letters are escaped below).
+_MSK = re.compile(r"(?:\u041c\u0421\u041a|MSK)\s*(?:([+-])\s*(\d{1,2}))?", re.IGNORECASE)
+
+
+def _moscow_relative(text: str) -> str:
+    """``MSK+4`` (either alphabet) → ``+07:00`` (Moscow is UTC+3 all year since 2014);
+    other text unchanged."""
+    match = _MSK.fullmatch(text.strip())
+    if match is None:
+        return text
+    sign, hours = match.groups()
+    offset = 3 + (int(hours) if sign == "+" else -int(hours) if sign else 0)
+    return f"{'+' if offset >= 0 else '-'}{abs(offset):02d}:00"
+
+
 def _policy_zone(text: str) -> str:
+    """A gmtZone cell: the API's forms (see pipeline.config.rules) and ``MSK±N``."""
     try:
-        return normalize_gmt_zone(text)
+        return normalize_gmt_zone(_moscow_relative(text))
     except ValueError as exc:
         raise _policy_error(f"gmtZone: {exc}") from None
 

@@ -151,6 +151,9 @@ rows = sa.Table(
     sa.Column("batch_id", sa.ForeignKey("batches.id"), nullable=True),
     sa.Column("job_id", sa.String(64), nullable=True),
     sa.Column("sent_at", TS, nullable=True),
+    # How the row's gmtZone was decided (migration 0006): column, policy, number_prefix,
+    # mobile_range, fallback; NULL when the tool decided none (policy.timezone not set).
+    sa.Column("zone_source", sa.String(16), nullable=True),
     sa.UniqueConstraint("input_id", "row_number"),
     sa.Index(None, "phone"),
     # Only rows waiting to be frozen are indexed by campaign: the index stays small, and

@@ -57,9 +57,10 @@ ROW_COLS = (
     "reason",
     "duplicate_of",
     "batch_id",
+    "zone_source",
 )
 ID, ROW_NUMBER, KEY, PHONE, PAYLOAD, POLICY = 0, 2, 5, 6, 7, 8
-STATE, REASON_CODE, REASON, DUP_OF, BATCH = 9, 10, 11, 12, 13
+STATE, REASON_CODE, REASON, DUP_OF, BATCH, ZONE_SOURCE = 9, 10, 11, 12, 13, 14
 
 _STR: Any = json.encoder.encode_basestring  # the encoder's escaping (C), ensure_ascii=False
 _INT = int.__repr__
@@ -135,7 +136,7 @@ class PreparedChunk:
         return (_from_columns, (base, columns, self.dup_links))
 
 
-_VARYING = (ROW_NUMBER, KEY, PHONE, PAYLOAD, POLICY, STATE, REASON_CODE, REASON)
+_VARYING = (ROW_NUMBER, KEY, PHONE, PAYLOAD, POLICY, STATE, REASON_CODE, REASON, ZONE_SOURCE)
 
 
 def _from_columns(
@@ -146,8 +147,8 @@ def _from_columns(
     # fmt: off
     values = [
         [None, input_id, row, run_id, campaign_id, key, phone, payload, policy, state, code,
-         reason, None, None]
-        for row, key, phone, payload, policy, state, code, reason in rows
+         reason, None, None, zone]
+        for row, key, phone, payload, policy, state, code, reason, zone in rows
     ]
     # fmt: on
     return PreparedChunk(values, dup_links)
@@ -173,17 +174,20 @@ def chunk_values(
     for rec in records:
         if isinstance(rec, CallItem):
             payload, policy = payload_json(rec.payload), policy_json(rec.policy)
-            key = row_key(fingerprint, rec.phone, payload, policy)
+            # the identity is the operator's policy, without the zone and window the tool
+            # decided (pipeline.transform.timezones_rules): re-runs stay repeats
+            given = policy if rec.given is None else policy_json(rec.given)
+            key = row_key(fingerprint, rec.phone, payload, given)
             add([None, input_id, rec.row, run_id, campaign_id, key, rec.phone, payload, policy,
-                 PLANNED, None, None, None, None])  # fmt: skip
+                 PLANNED, None, None, None, None, rec.zone_source])  # fmt: skip
         elif isinstance(rec, Rejection):
             where = f"{rec.column}: " if rec.column else ""
             add([None, input_id, rec.row, run_id, campaign_id, None, None, None, None,
-                 REJECTED, rec.code, where + rec.message, None, None])  # fmt: skip
+                 REJECTED, rec.code, where + rec.message, None, None, None])  # fmt: skip
         else:
             why = f"repeats row {rec.duplicate_of} of the same file"
             add([None, input_id, rec.row, run_id, campaign_id, None, None, None, None,
-                 DUPLICATE, "duplicate", why, None, None])  # fmt: skip
+                 DUPLICATE, "duplicate", why, None, None, None])  # fmt: skip
     return out
 
 

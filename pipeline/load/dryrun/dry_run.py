@@ -67,6 +67,7 @@ def run_validate(
             summary.duplicate += len(result.duplicates)
             summary.reasons.update(r.code for r in result.rejections)
             summary.reasons[codes.DUPLICATE] += len(result.duplicates)
+            summary.zones.update(result.zones)
             outputs.write(result, _row_cells(chunk))
         outputs.finish()
         summary.batches = outputs.batches

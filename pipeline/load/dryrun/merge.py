@@ -35,6 +35,7 @@ class Merge:
         summary.read += size
         summary.rejected += len(classified.rejections)
         summary.reasons.update(r.code for r in classified.rejections)
+        summary.zones.update(classified.zones)
         if self.outputs is None:
             repeats = self.rows.settle_count(classified)
             summary.accepted += len(classified.rows) - repeats

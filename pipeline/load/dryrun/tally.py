@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipeline.errors import PipelineError
 from pipeline.records import SourceInfo
+from pipeline.reports.zone_preview import zone_preview_lines
 
 TOP_REASONS = 10
 
@@ -32,6 +33,7 @@ class ValidateSummary:
     duplicate: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
     batches: int = 0
+    zones: Counter[tuple[str, str]] = field(default_factory=Counter)  # (source, zone) → rows
 
     # The names the public API documents (``report.rows_read``, ``report.duplicates``).
     @property
@@ -74,4 +76,4 @@ def format_summary(summary: ValidateSummary) -> list[str]:
         width = max(len(code) for code in summary.reasons)
         for code, count in summary.reasons.most_common(TOP_REASONS):
             lines.append(f"  {code:<{width}}  {count}")
-    return lines
+    return lines + zone_preview_lines(summary.zones, summary.reasons)
