@@ -1,6 +1,8 @@
 """The dependency direction of DESIGN.md §6, checked by parsing every module's imports.
 
-cli → load → (extract, transform, ledger, api, reports) → errors/records/config/redact/private.
+cli → front → load → (extract, transform, ledger, api, reports) → errors/records/config/redact/
+private. The CLI is a shell over the front door: it imports from the package only
+``pipeline`` itself, ``pipeline.front``, ``pipeline.errors`` and its own modules.
 transform does no I/O; the emulator imports nothing from the rest of the package. Only the
 ledger touches its tables (no SQLAlchemy, Alembic, driver or schema import outside
 ``pipeline/ledger``). Every error raised on purpose is a PipelineError defined in errors.py
@@ -21,12 +23,13 @@ from pipeline.errors import PipelineError
 PKG = Path(__file__).resolve().parent.parent / "pipeline"
 
 # Which pipeline subpackages each area may import from (besides itself).
-BASE = {"errors", "records", "config", "redact", "private"}
+BASE = {"errors", "records", "config", "redact", "private", "version"}
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "records": set(),
     "redact": set(),
     "private": set(),
+    "version": set(),
     "config": {"errors"},
     "extract": BASE,
     "transform": BASE,
@@ -35,8 +38,11 @@ ALLOWED: dict[str, set[str]] = {
     "reports": BASE,
     "load": BASE | {"extract", "transform", "ledger", "api", "reports"},
     "emulator": set(),
-    "cli": BASE | {"extract", "transform", "ledger", "api", "reports", "load", "emulator", "cli"},
-    "__init__": set(),
+    # The front door wires the stages for each call (and hands the CLI the emulator it runs).
+    "front": BASE | {"extract", "transform", "ledger", "api", "reports", "load", "emulator"},
+    # The shell: the front door for everything, errors for exit codes (see test_the_cli_...).
+    "cli": {"errors", "front", "cli"},
+    "__init__": {"front", "version"},  # the package re-exports the front door
     "__main__": {"cli"},
 }
 IO_MODULES = {"socket", "requests", "urllib", "http", "sqlalchemy", "subprocess", "shutil"}
@@ -275,3 +281,74 @@ def test_only_the_ledger_touches_its_tables() -> None:
                 if name.split(".")[0] in DATABASE_MODULES or name == SCHEMA:
                     violations.append(f"{path.relative_to(PKG)} imports {name}")
     assert not violations, "\n".join(violations)
+
+
+# What pipeline/cli may import from the package: the names below and their submodules.
+CLI_MAY_IMPORT = ("pipeline.front", "pipeline.errors", "pipeline.cli")
+
+
+def _pipeline_imports(path: Path, root: Path) -> list[str]:
+    """Every ``pipeline…`` module ``path`` imports, at any depth (inside functions and
+    TYPE_CHECKING blocks too), relative imports resolved as if ``root`` were pipeline/cli."""
+    package = ".".join(["pipeline", "cli", *path.relative_to(root).parts[:-1]])
+    names: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            # ``from pipeline import front`` imports pipeline.front, not just the package
+            names.extend(
+                f"{base}.{alias.name}" if base == "pipeline" else base for alias in node.names
+            )
+    return [name for name in names if name == "pipeline" or name.startswith("pipeline.")]
+
+
+def _cli_strays(root: Path) -> list[str]:
+    strays = []
+    for path in sorted(root.rglob("*.py")):
+        for name in _pipeline_imports(path, root):
+            allowed = name == "pipeline.__version__" or any(
+                name == head or name.startswith(head + ".") for head in CLI_MAY_IMPORT
+            )
+            if not allowed:
+                strays.append(f"{path.name} imports {name}")
+    return strays
+
+
+def test_the_cli_is_a_shell_over_the_front_door() -> None:
+    """Every module under pipeline/cli imports from the package only ``pipeline.front`` (the
+    calls, their result types and the shell's helpers), ``pipeline.errors`` (exit codes),
+    ``pipeline.cli.*`` and ``pipeline.__version__``: no command wires a ledger, a client or
+    a clock itself, so the CLI and a Python caller run exactly the same code."""
+    assert _cli_strays(PKG / "cli") == []
+
+
+def test_the_cli_rule_catches_a_forbidden_import(tmp_path: Path) -> None:
+    (tmp_path / "cmd.py").write_text(
+        "from pipeline import front\n"
+        "from pipeline.errors import ExitCode\n"
+        "def run() -> None:\n"
+        "    from pipeline.ledger import open_ledger\n"
+        "    from . import output\n"
+        "from pipeline import load\n",
+        encoding="utf-8",
+    )
+    assert sorted(_cli_strays(tmp_path)) == [
+        "cmd.py imports pipeline.ledger",
+        "cmd.py imports pipeline.load",
+    ]
+
+
+def test_the_front_door_names_what_its_rooms_hold() -> None:
+    """Every name ``pipeline`` and ``pipeline.front`` list resolves (they import on first use,
+    so a moved function would otherwise fail only when called)."""
+    import pipeline
+    import pipeline.front
+
+    for door in (pipeline, pipeline.front):
+        for name in door.__all__:
+            assert getattr(door, name) is not None, f"{door.__name__}.{name}"

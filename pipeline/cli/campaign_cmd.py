@@ -20,8 +20,8 @@ from typing import Any
 
 import click
 
-from pipeline.api import CallsApiClient, CampaignInfo
-from pipeline.config import campaign_token, load_config
+from pipeline import front
+from pipeline.front import CampaignInfo, CampaignStatus
 
 _config_option = click.option(
     "--config",
@@ -33,15 +33,8 @@ _config_option = click.option(
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 
 
-def _client(config_path: Path) -> CallsApiClient:
-    cfg = load_config(config_path)
-    return CallsApiClient.from_config(cfg, campaign_token())
-
-
 def _ms_text(ms: int | None) -> str:
-    from pipeline.api.models import ms_to_datetime
-
-    when = ms_to_datetime(ms)
+    when = front.ms_to_datetime(ms)
     return "-" if when is None else when.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
@@ -105,7 +98,7 @@ def campaign() -> None:
 @_json_option
 def info(config_path: Path, as_json: bool) -> None:
     """Show the campaign's settings, status and counters."""
-    result = _client(config_path).campaign_info()
+    result = front.campaign_info(config_path)
     if as_json:
         click.echo(json.dumps(_info_json(result), ensure_ascii=False, indent=2))
     else:
@@ -117,7 +110,7 @@ def info(config_path: Path, as_json: bool) -> None:
 @_json_option
 def status(config_path: Path, as_json: bool) -> None:
     """Print the campaign status (inProgress, paused, finished, ...)."""
-    result = _client(config_path).campaign_status()
+    result = front.campaign_status(config_path)
     click.echo(json.dumps({"status": result.value}) if as_json else result.value)
 
 
@@ -128,10 +121,8 @@ def _control_command(
     @_config_option
     @_json_option
     def command(config_path: Path, as_json: bool) -> None:
-        client = _client(config_path)
-        run: Callable[[], None] = getattr(client, action)
-        run()
-        now = client.campaign_status()
+        run: Callable[[Path], CampaignStatus] = getattr(front, f"{action}_campaign")
+        now = run(config_path)
         if as_json:
             click.echo(json.dumps({"action": action, "ok": True, "status": now.value}))
         else:

@@ -19,13 +19,10 @@ from pathlib import Path
 
 import click
 
-from pipeline.api import CallsApiClient
+from pipeline import front
 from pipeline.cli.signals import stop_on_signals
-from pipeline.config import campaign_token, load_config
 from pipeline.errors import ExitCode
-from pipeline.ledger import open_ledger
-from pipeline.load.cancel_run import CANCEL_CHUNK, normalize_phones, plan_cancel, run_cancel
-from pipeline.load.stop import StopFlag
+from pipeline.front import CANCEL_CHUNK, StopFlag
 
 
 @click.command("cancel")
@@ -69,17 +66,15 @@ def cancel(
     chosen = [run_id is not None, file is not None, bool(phones), bool(job_ids)]
     if sum(chosen) != 1:
         raise click.UsageError("choose exactly one of --run, --file, --phone or --job")
-    cfg = load_config(config_path)
-    token = campaign_token()
-    with open_ledger(ledger_url or cfg.ledger.url, must_exist=True) as ledger:
-        plan = plan_cancel(
-            ledger,
-            token,
-            run_id=run_id,
-            file=file,
-            phones=normalize_phones(cfg.phone, phones) if phones else None,
-            job_ids=list(job_ids) or None,
-        )
+    with front.open_cancel(
+        config_path,
+        run=run_id,
+        file=file,
+        phones=list(phones) or None,
+        jobs=list(job_ids) or None,
+        ledger=ledger_url,
+    ) as job:
+        plan = job.plan
         if plan.total == 0:
             click.echo(
                 "nothing left to cancel: every matching job was already cancelled, "
@@ -95,11 +90,7 @@ def cancel(
         control = StopFlag()
         # Only now: a Ctrl-C at the question above ends the command at once, as usual.
         with stop_on_signals(control.stop, say=lambda line: click.echo(line, err=True)):
-            summary = run_cancel(
-                cfg,
-                ledger,
-                CallsApiClient.from_config(cfg, token),
-                plan,
+            summary = job.run(
                 chunk_size=chunk_size,
                 progress=lambda line: click.echo(line, err=True),
                 control=control,

@@ -19,21 +19,13 @@ import secrets
 import string
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from pipeline.api import CallsApiClient
-from pipeline.config import Config, load_config, protect_process
-from pipeline.emulator import Emulator
+from pipeline import front
 from pipeline.errors import ConfigError
-from pipeline.ledger import open_ledger, utc_now
-from pipeline.load import run_upload
-from pipeline.load.results_run import run_results
-from pipeline.private import make_private_dirs
-
-from .validate_cmd import format_summary, run_validate
+from pipeline.front import CallsApiClient, Config, Emulator, TestHooks, format_summary, utc_now
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_FILE = ROOT / "sample_data" / "bitrix24_export.csv"
@@ -42,7 +34,7 @@ DEFAULT_CONFIG = ROOT / "configs" / "bitrix24.yaml"
 
 def _demo_token() -> str:
     # The shape of a real token (account.campaign.secret); random so no run reuses another's.
-    protect_process()  # a token all the same: no core dump may hold it
+    front.protect_process()  # a token all the same: no core dump may hold it
     alphabet = string.ascii_letters + string.digits
     return "104.7056." + "".join(secrets.choice(alphabet) for _ in range(43))
 
@@ -55,17 +47,18 @@ def _say(title: str) -> None:
 def _upload(
     cfg: Config, file: Path, url: str, *, base_url: str, token: str
 ) -> tuple[int, list[str]]:
-    with open_ledger(url, key_safety_margin_s=cfg.upload.key_safety_margin_s) as ledger:
-        summary = run_upload(
-            cfg,
-            [file],
-            token=token,
-            ledger=ledger,
-            client=lambda: CallsApiClient(base_url, token),
-            clock=utc_now,
-            sleep=time.sleep,
-            rng=random.Random(0),  # noqa: S311 - backoff jitter, not a secret
-        )
+    summary = front.upload(
+        cfg,
+        [file],
+        ledger=url,
+        token=token,
+        client=lambda: CallsApiClient(base_url, token),
+        clock=utc_now,
+        sleep=time.sleep,
+        rng=random.Random(0),  # noqa: S311 - backoff jitter, not a secret
+        hooks=TestHooks(),  # inert: the demo is never a crash test
+        notify=False,
+    )
     if summary.exit_code:
         raise ConfigError(
             f"the demo upload ended with exit code {summary.exit_code}: "
@@ -98,8 +91,8 @@ def _upload(
 )
 def demo(out: Path, file: Path, config_path: Path) -> None:
     """Run validate → upload → re-upload → dialing → results against the built-in emulator."""
-    cfg = load_config(config_path)
-    make_private_dirs(out)  # 0700: the outputs hold phone numbers
+    cfg = front.load_config(config_path)
+    front.make_private_dirs(out)  # 0700: the outputs hold phone numbers
     ledger_path = out / "ledger.sqlite3"
     for stale in out.glob("ledger.sqlite3*"):  # a fresh emulator needs a fresh ledger
         stale.unlink()
@@ -114,7 +107,7 @@ def demo(out: Path, file: Path, config_path: Path) -> None:
         _say(f"validate {file.name} with {config_path.name} (no network)")
         rejects = out / f"rejects{file.suffix}"
         accepted = out / "accepted.csv"
-        summary = run_validate(cfg, file, now=datetime.now(UTC), accepted=accepted, rejects=rejects)
+        summary = front.validate(cfg, file, accepted=accepted, rejects=rejects)
         for line in format_summary(summary):
             click.echo(line)
 
@@ -149,17 +142,16 @@ def demo(out: Path, file: Path, config_path: Path) -> None:
         results = out / "results.xlsx"
         # The same code path as `jaicp-pipeline results --run RUN --attempts --source FILE`:
         # every source row with its original cells, sent rows with their call outcome.
-        with open_ledger(url) as ledger:
-            fetched = run_results(
-                cfg,
-                ledger=ledger,
-                client=client,
-                token=token,
-                out=results,
-                run_id=run_id,
-                attempts=True,
-                source=file,
-            )
+        fetched = front.results(
+            cfg,
+            results,
+            ledger=url,
+            token=token,
+            client=client,
+            run=run_id,
+            attempts=True,
+            source=file,
+        )
         for status, count in fetched.statuses.most_common():
             click.echo(f"  {status:<22} {count}")
 

@@ -26,8 +26,9 @@ from typing import Any
 
 import click
 
-from pipeline.config import TOKEN_ENV, campaign_token
+from pipeline import front
 from pipeline.errors import ConfigError
+from pipeline.front import TOKEN_ENV
 
 
 def _load_faults(value: str | None) -> list[Any]:
@@ -60,7 +61,7 @@ def _refuse_token_option(ctx: click.Context, param: click.Parameter, value: str 
 
 def _emulator_token() -> str:
     try:
-        return campaign_token()  # the one reader of the token: it turns core dumps off first
+        return front.campaign_token()  # the one reader of the token: it turns core dumps off first
     except ConfigError:
         raise ConfigError(
             f"{TOKEN_ENV} is not set: the emulator serves one campaign under the token in "
@@ -88,7 +89,7 @@ def emulator(*, host: str, port: int, name: str, seed: int, faults: str | None) 
 
     The campaign's token is read from the JAICP_TOKEN environment variable.
     """
-    from pipeline.emulator import Emulator
+    from pipeline.front import Emulator
 
     token = _emulator_token()
     rules = _load_faults(faults)

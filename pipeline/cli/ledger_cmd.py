@@ -11,14 +11,13 @@ Usage::
     jaicp-pipeline ledger migrate --config ... --to postgresql+psycopg://app@db/jaicp
                           # copy into an empty database (--to also from JAICP_LEDGER_TARGET_URL)
 
-The work is done by :mod:`pipeline.ledger.admin.audit`, :mod:`pipeline.ledger.admin.verify` and
-:mod:`pipeline.ledger.admin.migrate`; this module only chooses the ledger, formats, and exits.
+The work is done by :func:`pipeline.front.open_audit` and :func:`pipeline.front.migrate_ledger`
+(over :mod:`pipeline.ledger.admin`); this module only parses, formats, and exits.
 """
 
 from __future__ import annotations
 
 import functools
-import os
 import re
 import sys
 from collections.abc import Callable
@@ -28,21 +27,16 @@ from typing import Any, TypeVar
 
 import click
 
-from pipeline.config import load_config
-from pipeline.errors import ExitCode, LedgerError
-from pipeline.ledger import Ledger, open_ledger
-from pipeline.ledger.admin.audit import iter_export, list_runs, phone_history, show_run
-from pipeline.ledger.admin.purge import parse_duration, purge_ledger
-from pipeline.ledger.admin.verify import verify_ledger
-from pipeline.ledger.store.failures import check_file
-from pipeline.reports.tables import write_csv
+from pipeline import front
+from pipeline.errors import ExitCode
+from pipeline.front import Audit
 
 F = TypeVar("F", bound=Callable[..., Any])
 _CHECKS_WHOLE_FILE = {"verify"}  # commands that run PRAGMA integrity_check themselves
 
 
 def _ledger_options(func: F) -> F:
-    """Add ``--ledger URL`` / ``--config CONFIG`` and pass an opened :class:`Ledger`.
+    """Add ``--ledger URL`` / ``--config CONFIG`` and pass an open :class:`~pipeline.front.Audit`.
 
     A SQLite file is checked first (``PRAGMA quick_check``): no answer comes from a damaged
     file (exit 7). ``verify`` checks it whole itself.
@@ -58,17 +52,10 @@ def _ledger_options(func: F) -> F:
     )
     @functools.wraps(func)
     def wrapper(ledger_url: str | None, config_path: Path | None, **kwargs: Any) -> Any:
-        margin = 3600.0
-        if config_path is not None:
-            cfg = load_config(config_path)
-            ledger_url = ledger_url or cfg.ledger.url
-            margin = cfg.upload.key_safety_margin_s
-        if not ledger_url:
+        if not ledger_url and config_path is None:
             raise click.UsageError("give the ledger with --ledger URL or --config CONFIG.")
-        with open_ledger(ledger_url, must_exist=True, key_safety_margin_s=margin) as ledger:
-            if quick_check:
-                check_file(ledger.store.engine, full=False)
-            return func(ledger, **kwargs)
+        with front.open_audit(config_path, ledger=ledger_url, quick_check=quick_check) as audit:
+            return func(audit, **kwargs)
 
     return wrapper  # type: ignore[return-value]
 
@@ -85,9 +72,9 @@ def ledger() -> None:
 @ledger.command()
 @click.option("--limit", default=50, show_default=True, help="How many runs, newest first.")
 @_ledger_options
-def runs(led: Ledger, limit: int) -> None:
+def runs(led: Audit, limit: int) -> None:
     """List the latest runs with their files, exit status and row counts."""
-    for run in list_runs(led.store.engine, limit=limit):
+    for run in led.runs(limit=limit):
         files = ", ".join(f["name"] for f in run.files) or "-"
         counts = " ".join(f"{k}={v}" for k, v in run.counts.items()) or "(running or killed)"
         status = "-" if run.exit_status is None else str(run.exit_status)
@@ -100,9 +87,9 @@ def runs(led: Ledger, limit: int) -> None:
 @ledger.command()
 @click.argument("run_id", type=int)
 @_ledger_options
-def show(led: Ledger, run_id: int) -> None:
+def show(led: Audit, run_id: int) -> None:
     """Show one run: files, rows per state now, batches per state, events."""
-    report = show_run(led.store.engine, run_id)
+    report = led.show(run_id)
     run = report.run
     click.echo(f"run {run.id}: {run.command} on {report.host} (pid {report.pid})")
     click.echo(f"  started  {_when(run.started_at)}   finished {_when(run.finished_at)}")
@@ -120,10 +107,10 @@ def show(led: Ledger, run_id: int) -> None:
 @ledger.command()
 @click.argument("phone", nargs=-1, required=True)
 @_ledger_options
-def phone(led: Ledger, phone: tuple[str, ...]) -> None:
+def phone(led: Audit, phone: tuple[str, ...]) -> None:
     """Full history of one number: file, row, key, batches, send times, job id, state."""
     digits = re.sub(r"\D", "", "".join(phone))
-    entries = phone_history(led.store.engine, digits)
+    entries = led.phone(digits)
     if not entries:
         click.echo(
             f"no row with phone {digits} in the ledger (phones are stored as digits with "
@@ -149,9 +136,9 @@ def phone(led: Ledger, phone: tuple[str, ...]) -> None:
 @ledger.command()
 @_ledger_options
 @click.pass_context
-def verify(ctx: click.Context, led: Ledger) -> None:
+def verify(ctx: click.Context, led: Audit) -> None:
     """Check the ledger's invariants; exit 7 and name each broken one."""
-    problems = verify_ledger(led.store.engine, key_safety_margin_s=led.store.key_safety_margin_s)
+    problems = led.verify()
     if not problems:
         click.echo("ledger verify: all invariants hold.")
         return
@@ -174,24 +161,18 @@ def verify(ctx: click.Context, led: Ledger) -> None:
     help="Write the CSV here (created 0600) instead of stdout.",
 )
 @_ledger_options
-def export(led: Ledger, run_id: int | None, out: Path | None) -> None:
+def export(led: Audit, run_id: int | None, out: Path | None) -> None:
     """CSV of every row with its state, reason, job id and batch."""
     if out is None:
-        write_csv(sys.stdout, iter_export(led.store.engine, run_id=run_id))
+        led.export(sys.stdout, run=run_id)
         return
-    try:
-        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(fd, 0o600)  # the mode of open() applies only to a new file; this holds phones
-    except OSError as exc:
-        raise LedgerError(f"cannot write the export to {out}: {exc.strerror}.") from None
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        n = write_csv(handle, iter_export(led.store.engine, run_id=run_id))
+    n = led.export_file(out, run=run_id)  # created 0600: it holds phones
     click.echo(f"exported {n} rows to {out}", err=True)
 
 
 def _duration(ctx: click.Context, param: click.Parameter, value: str) -> object:
     try:
-        return parse_duration(value)
+        return front.parse_duration(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -207,14 +188,14 @@ def _duration(ctx: click.Context, param: click.Parameter, value: str) -> object:
 )
 @click.option("--yes", is_flag=True, help="Purge without asking.")
 @_ledger_options
-def purge(led: Ledger, older_than: timedelta, yes: bool) -> None:
+def purge(led: Audit, older_than: timedelta, yes: bool) -> None:
     """Drop phones, payloads and report data of finished rows past the retention window.
 
     Keys, digests, job ids, states, reason codes and events stay; an event records the purge.
     Running it again purges nothing new.
     """
-    cutoff = led.store.now() - older_than
-    plan = purge_ledger(led.store, cutoff=cutoff, dry_run=True)
+    cutoff = led.now() - older_than
+    plan = led.purge(cutoff=cutoff, dry_run=True)
     if not plan.rows:
         click.echo(f"nothing to purge: no finished row of a run finished before {_when(cutoff)}.")
         return
@@ -225,7 +206,7 @@ def purge(led: Ledger, older_than: timedelta, yes: bool) -> None:
     )
     if not yes:
         click.confirm("Purge them?", abort=True, err=True)
-    done = purge_ledger(led.store, cutoff=cutoff)
+    done = led.purge(cutoff=cutoff)
     click.echo(
         f"purged {done.rows} row(s) and {done.reports} report(s); keys, job ids, states and "
         f"events are kept (see `ledger show RUN`)."
@@ -262,14 +243,7 @@ def migrate(
     copy. Exit 7 when anything differs. The ledger itself is only read (its schema is
     upgraded first if it is behind, as every command does).
     """
-    from pipeline.ledger.admin.migrate import copy_ledger
-
-    margin = 3600.0
-    if config_path is not None:
-        cfg = load_config(config_path)
-        ledger_url = ledger_url or cfg.ledger.url
-        margin = cfg.upload.key_safety_margin_s
-    if not ledger_url:
+    if not ledger_url and config_path is None:
         raise click.UsageError("give the ledger to copy with --ledger URL or --config CONFIG.")
     quiet = bool(ctx.obj and ctx.obj.get("quiet"))
     shown: dict[str, int] = {}
@@ -281,7 +255,7 @@ def migrate(
         shown[table] = done
         click.echo(f"  {table}: {done:,} / {total:,} rows", err=True)
 
-    report = copy_ledger(ledger_url, target_url, progress=progress, key_safety_margin_s=margin)
+    report = front.migrate_ledger(config_path, to=target_url, ledger=ledger_url, progress=progress)
     click.echo(f"ledger migrate: {report.source} -> {report.target} (schema {report.revision})")
     if report.source_upgraded_from:
         click.echo(

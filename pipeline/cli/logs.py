@@ -28,7 +28,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.redact import redact
+from pipeline.front import redact
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

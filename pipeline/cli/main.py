@@ -111,7 +111,7 @@ def cli(
 ) -> None:
     """Load CRM phone exports into JAICP call campaigns exactly once."""
     from pipeline.cli.logs import setup_logging
-    from pipeline.redact import install_redaction
+    from pipeline.front import install_redaction
 
     setup_logging(log_level, fmt=log_format, quiet=quiet)
     install_redaction()

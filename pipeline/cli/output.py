@@ -34,8 +34,7 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from pipeline.cli.logs import json_entry
-from pipeline.load.upload.progress import Progress
-from pipeline.load.upload.summary import UploadSummary
+from pipeline.front import Progress, UploadSummary
 
 
 def _wants_bar(mode: str, stream: TextIO) -> bool:
@@ -182,33 +181,3 @@ def show_summary(summary: UploadSummary, *, fancy: bool) -> None:
     # The verdict lines (what happened, what to do) stay plain text: they are the message.
     for line in summary.lines()[2:]:
         console.print(line, markup=False, highlight=False)
-
-
-def summary_payload(
-    summary: UploadSummary | None, *, exit_code: int, error: str | None
-) -> dict[str, object]:
-    """The webhook body: ids and counts only (no token, no phones, no error text)."""
-    body: dict[str, object] = {
-        "event": "upload.finished",
-        "exit_code": exit_code,
-        "error_class": error,
-    }
-    if summary is not None:
-        body.update(
-            run_id=summary.run_id,
-            counts={
-                "read": summary.read,
-                "sent": summary.sent,
-                "rejected": summary.rejected,
-                "duplicate": summary.duplicate,
-                "pending": summary.pending,
-                "pending_campaign": summary.pending_campaign,
-            },
-            batches_confirmed=summary.batches_confirmed,
-            attempts=summary.attempts,
-            retries=summary.retries,
-            reconciled_batches=summary.reconciled_batches,
-            duration_s=round(summary.duration_s, 3),
-            budget_spent=summary.budget_spent,
-        )
-    return body

@@ -14,31 +14,13 @@ run again); 4 configuration or token; 130 stopped by Ctrl-C; 1 other failures.
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 import click
 
-from pipeline.api import CallsApiClient
+from pipeline import front
 from pipeline.cli.signals import stop_on_signals
-from pipeline.config import campaign_token, load_config
-from pipeline.errors import ConfigError
-from pipeline.ledger import open_ledger
-from pipeline.load.results_run import REPORT_CHUNK, local_zone, run_results
-from pipeline.load.stop import StopFlag
-
-
-def parse_since(text: str, zone_name: str | None) -> datetime:
-    """A date or date-time; without an offset it is read in the operator's time zone."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(
-            f"--since {text!r} is not a date: use YYYY-MM-DD or YYYY-MM-DDTHH:MM[+03:00]."
-        ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=local_zone(zone_name))
-    return value
+from pipeline.front import REPORT_CHUNK, StopFlag
 
 
 @click.command("results")
@@ -89,28 +71,19 @@ def results(
     """Fetch the call outcomes of the ledger's rows and write one line per source row."""
     if run_id is not None and since is not None:
         raise click.UsageError("give --run or --since, not both")
-    cfg = load_config(config_path)
-    token = campaign_token()
-    since_at = parse_since(since, cfg.reports.timezone) if since else None
     control = StopFlag()
-    with (
-        stop_on_signals(control.stop, say=lambda line: click.echo(line, err=True)),
-        open_ledger(ledger_url or cfg.ledger.url, must_exist=True) as ledger,
-    ):
-        summary = run_results(
-            cfg,
-            ledger=ledger,
-            client=CallsApiClient.from_config(cfg, token),
-            token=token,
-            out=out,
-            run_id=run_id,
-            since=since_at,
+    with stop_on_signals(control.stop, say=lambda line: click.echo(line, err=True)):
+        summary = front.results(
+            config_path,
+            out,
+            run=run_id,
+            since=since,
             attempts=attempts,
             sent_only=sent_only,
             source=source,
             chunk_size=chunk_size,
+            ledger=ledger_url,
             progress=lambda line: click.echo(line, err=True),
-            sleep=control.sleep,
             control=control,
         )
     for line in summary.lines():

@@ -14,22 +14,15 @@ holds the lease, 6 input file, 130 stopped by Ctrl-C. A signal stops either comm
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import click
 
-from pipeline.api import CallsApiClient
-from pipeline.cli.output import ProgressView, progress_view, show_summary, summary_payload
+from pipeline import front
+from pipeline.cli.output import progress_view, show_summary
 from pipeline.cli.signals import stop_on_signals
-from pipeline.config import Config, campaign_token, load_config
 from pipeline.errors import ExitCode, PipelineError
-from pipeline.ledger import open_ledger, utc_now
-from pipeline.load import TestHooks, run_upload
-from pipeline.load.reconcile_run import run_reconcile
-from pipeline.load.stop import RunControl, StopFlag
-from pipeline.load.upload.summary import UploadSummary
-from pipeline.reports.notify import post_summary
+from pipeline.front import RunControl, StopFlag, UploadSummary, load_config
 
 _CONFIG = click.option(
     "--config",
@@ -84,54 +77,22 @@ def upload(
     with stop_on_signals(control.stop, say=view.line):
         try:
             with view:
-                summary = _upload(cfg, ledger_url, files, view, control, new_ledger=new_ledger)
+                summary = front.upload(
+                    cfg,
+                    files,
+                    ledger=ledger_url,
+                    new_ledger=new_ledger,
+                    control=control,  # its sleep: a stop cuts every backoff and poll short
+                    progress=view.line,
+                    on_progress=view.update,
+                    notify=False,  # below, once the progress view is closed
+                )
         except PipelineError as exc:
-            payload = summary_payload(None, exit_code=exc.exit_code, error=_name(exc))
-            post_summary(cfg.notify, payload)
+            front.notify_upload(cfg, None, error=exc)
             raise
-        error = _name(summary.error) if summary.error is not None else None
-        payload = summary_payload(summary, exit_code=summary.exit_code, error=error)
-        post_summary(cfg.notify, payload)
+        front.notify_upload(cfg, summary)
         show_summary(summary, fancy=view.fancy)
     ctx.exit(summary.exit_code)
-
-
-def _name(exc: BaseException) -> str:
-    return type(exc).__name__
-
-
-def _upload(
-    cfg: Config,
-    ledger_url: str | None,
-    files: tuple[Path, ...],
-    view: ProgressView,
-    control: RunControl,
-    *,
-    new_ledger: bool,
-) -> UploadSummary:
-    token = campaign_token()
-    hooks = TestHooks.from_env()  # read once, at start
-    clock = hooks.clock(utc_now)
-    with open_ledger(
-        ledger_url or cfg.ledger.url,
-        clock=clock,
-        key_safety_margin_s=cfg.upload.key_safety_margin_s,
-    ) as ledger:
-        return run_upload(
-            cfg,
-            list(files),
-            token=token,
-            ledger=ledger,
-            client=lambda: CallsApiClient.from_config(cfg, token),
-            clock=clock,
-            sleep=control.sleep,  # a stop cuts every backoff and poll short
-            rng=random.Random(),  # noqa: S311 - backoff jitter, not a secret
-            progress=view.line,
-            on_progress=view.update,
-            hooks=hooks,
-            control=control,
-            new_ledger=new_ledger,
-        )
 
 
 @click.command("reconcile")
@@ -144,27 +105,10 @@ def reconcile(config_path: Path, ledger_url: str | None) -> None:
     next ``upload``.
     """
     cfg = load_config(config_path)
-    token = campaign_token()
-    hooks = TestHooks.from_env()
-    clock = hooks.clock(utc_now)
     control = StopFlag()
-    with (
-        stop_on_signals(control.stop, say=lambda line: click.echo(line, err=True)),
-        open_ledger(
-            ledger_url or cfg.ledger.url,
-            clock=clock,
-            key_safety_margin_s=cfg.upload.key_safety_margin_s,
-        ) as ledger,
-    ):
-        counts, pending = run_reconcile(
-            cfg,
-            token=token,
-            ledger=ledger,
-            client=CallsApiClient.from_config(cfg, token),
-            sleep=control.sleep,
-            rng=random.Random(),  # noqa: S311 - backoff jitter, not a secret
-            control=control,
-        )
+    with stop_on_signals(control.stop, say=lambda line: click.echo(line, err=True)):
+        report = front.reconcile(cfg, ledger=ledger_url, control=control)
+    counts, pending = report.counts, report.pending
     click.echo(
         f"reconciled {counts.batches} batch(es): {counts.adopted} job(s) adopted, "
         f"{counts.refreshed} row(s) re-batched under new keys, {counts.suspects} suspect "

@@ -13,7 +13,14 @@ variable without a default is a :class:`~pipeline.errors.ConfigError`. Unknown k
 too: a typo must not silently fall back to a default.
 """
 
-from pipeline.config.loading import campaign_token, load_config, parse_config, protect_process
+from pipeline.config.loading import (
+    WORKERS_ENV,
+    campaign_token,
+    load_config,
+    parse_config,
+    protect_process,
+    requested_workers,
+)
 from pipeline.config.rules import (
     POLICY_INT_BOUNDS,
     WEEKDAYS,
@@ -43,6 +50,7 @@ __all__ = [
     "POLICY_INT_BOUNDS",
     "TOKEN_ENV",
     "WEEKDAYS",
+    "WORKERS_ENV",
     "ApiConfig",
     "ColumnsConfig",
     "Config",
@@ -62,4 +70,5 @@ __all__ = [
     "parse_config",
     "parse_offset_datetime",
     "protect_process",
+    "requested_workers",
 ]

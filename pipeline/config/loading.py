@@ -11,6 +11,7 @@ import os
 import re
 import resource
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,28 @@ def campaign_token(environ: dict[str, str] | None = None) -> str:
             f"`export {TOKEN_ENV}=...` in the cron wrapper script."
         )
     return token
+
+
+WORKERS_ENV = "JAICP_WORKERS"
+
+
+def requested_workers(environ: Mapping[str, str] | None = None) -> int | None:
+    """Processes asked for in ``$JAICP_WORKERS`` (None: unset, choose automatically).
+
+    The one reader of the variable, for ``validate`` (how many processes) and ``upload``
+    (whether a file is read in a second process); raises ConfigError (exit 4) for a value
+    that is not a whole number.
+    """
+    env = os.environ if environ is None else environ
+    value = env.get(WORKERS_ENV, "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ConfigError(
+            f"{WORKERS_ENV}={value!r} is not a whole number; set it to 1 (one process) or "
+            f"more, or unset it to choose automatically"
+        )
+    return int(value)
 
 
 def _interpolate(value: Any, where: str, source: str, environ: dict[str, str]) -> Any:

@@ -1,5 +1,8 @@
 """Load: the exactly-once uploader — plan into the ledger, send with retries, reconcile.
 
+Callers outside the package use the front door (``pipeline.upload(...)``, see
+:mod:`pipeline.front`), which wires these the same way for every command.
+
 Usage::
 
     from pipeline.load import run_upload, run_reconcile
@@ -20,6 +23,8 @@ Rooms (each module's docstring shows its use):
 * ``reconcile_run`` (the ``reconcile`` command) and ``reconcile_lookup`` (an expired batch
   settled by looking its phones up; also a step of every upload);
 * ``results_run`` and ``report_fetch`` (the ``results`` command); ``cancel_run`` (``cancel``);
+* :mod:`~pipeline.load.dryrun` — the ``validate`` command's engine: forked CSV ranges, the
+  XLSX worker, the merge of verdicts in file order, the output writers;
 * shared by the commands: ``ingest`` (file → rows, also for ``validate``), ``lease`` (the
   campaign lease kept alive), ``retry`` (when to retry, the run budget), ``stop`` (asking a
   run to stop).

@@ -20,9 +20,9 @@ import urllib.request
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from pipeline import __version__
 from pipeline.config import NotifyConfig
 from pipeline.redact import redact
+from pipeline.version import __version__
 
 log = logging.getLogger(__name__)
 

@@ -17,12 +17,12 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli.main import cli
-from pipeline.cli.validate_cmd import ValidateSummary, choose_workers, run_validate
 from pipeline.config import Config, load_config
 from pipeline.errors import InputFileError
 from pipeline.extract import ReadOptions, open_table
 from pipeline.extract.csv_reader import CsvTable
 from pipeline.extract.ranges import plan_ranges
+from pipeline.load.dryrun import ValidateSummary, choose_workers, run_validate
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_data"

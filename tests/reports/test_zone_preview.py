@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cli.validate_cmd import format_summary, run_validate
 from pipeline.config import parse_config
+from pipeline.load.dryrun import format_summary, run_validate
 
 NOW = datetime(2030, 3, 1, 9, 0, tzinfo=UTC)
 

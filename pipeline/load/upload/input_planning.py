@@ -30,8 +30,8 @@ from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.config import Config
-from pipeline.errors import ConfigError, PipelineError, WorkerError
+from pipeline.config import WORKERS_ENV, Config, requested_workers
+from pipeline.errors import PipelineError, WorkerError
 from pipeline.extract import ReadOptions, check_structure, is_spreadsheet
 from pipeline.extract.forked import Forked, cpu_count
 from pipeline.ledger import (
@@ -51,7 +51,8 @@ from pipeline.load.upload.prefetch import prefetched
 PLAN_ROWS = 100_000
 # Below this size a forked reader costs more than it saves.
 FORK_MIN_BYTES = 4 << 20
-WORKERS_ENV = "JAICP_WORKERS"
+
+__all__ = ["FORK_MIN_BYTES", "PLAN_ROWS", "WORKERS_ENV", "fork_reader", "plan_file"]
 
 Prepare = Callable[[Sequence[PlanRecord]], PreparedChunk]
 
@@ -122,14 +123,9 @@ def plan_file(
 
 def fork_reader(path: Path) -> bool:
     """Whether ``path`` is read in a forked process (see the module doc)."""
-    value = os.environ.get(WORKERS_ENV, "").strip()
-    if value:
-        if not value.isdigit():
-            raise ConfigError(
-                f"{WORKERS_ENV}={value!r} is not a whole number; set it to 1 (read in this "
-                f"process) or more, or unset it to choose automatically"
-            )
-        return int(value) > 1
+    requested = requested_workers()  # ConfigError (exit 4) for a value that is no number
+    if requested is not None:
+        return requested > 1
     try:
         size = path.stat().st_size
     except OSError:

@@ -1,0 +1,93 @@
+"""A big CSV validated in forked ranges.
+
+The file is cut into byte ranges at record boundaries (:mod:`pipeline.extract.ranges`); this
+process reads and classifies the first range while forked workers classify the others, each
+sending compact verdicts (row numbers, dedupe keys, rejections; call items and cells only when
+an output file needs them). :class:`~pipeline.load.dryrun.merge.Merge` settles them in file
+order.
+
+Usage::
+
+    summary = run_csv_ranges(config, Path("big.csv"), 4, now=now, files=(None, None, None))
+    # None: the file cannot be cut at record boundaries; read it in one process instead
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import Config
+from pipeline.extract import ReadOptions, open_table
+from pipeline.extract.csv_reader import CsvTable
+from pipeline.extract.forked import Forked
+from pipeline.extract.ranges import CsvRange, plan_ranges, read_range
+from pipeline.load.dryrun.merge import Merge, column_cells
+from pipeline.load.dryrun.tally import ValidateSummary
+from pipeline.load.dryrun.writers import OutputPaths, Outputs
+
+
+def run_csv_ranges(
+    config: Config,
+    path: Path,
+    workers: int,
+    options: ReadOptions,
+    *,
+    now: datetime,
+    files: OutputPaths,
+) -> ValidateSummary | None:
+    """Validate ``path`` with ``workers`` processes; None when it cannot be cut."""
+    from pipeline.transform.assembly import Classified, RowTransformer
+
+    accepted, rejects, batches = files
+    with open_table(path, options) as table:
+        assert isinstance(table, CsvTable)
+        info, data_line, detected = table.info, table.data_line, table.encoding_detected
+    rows = RowTransformer(config, info.header, now=now)  # missing columns: before any fork
+    parts = plan_ranges(path, info, data_line, workers)
+    if parts is None:
+        return None
+    build = accepted is not None or rejects is not None or batches is not None
+    keep_cells = rejects is not None
+
+    def work(part: CsvRange) -> Iterator[tuple[int, int, Any, Any]]:
+        for first, columns, extra in read_range(
+            path, info, part, detected=detected, limits=options.limits
+        ):
+            classified = rows.classify_columns(first, columns, extra, items=build)
+            size = len(columns[0])
+            yield first, size, classified.pack(), columns if keep_cells else None
+
+    children: list[Forked] = []
+    try:
+        for part in parts[1:]:
+            children.append(Forked(partial(work, part)))
+        with ExitStack() as stack:
+            summary = ValidateSummary(info)
+            outputs = None
+            if build:
+                outputs = Outputs(
+                    stack, config, info, accepted=accepted, rejects=rejects, batches=batches
+                )
+            merge = Merge(summary, rows, outputs)
+            for first, columns, extra in read_range(
+                path, info, parts[0], detected=detected, limits=options.limits
+            ):
+                classified = rows.classify_columns(first, columns, extra, items=build)
+                merge.add(len(columns[0]), classified, column_cells(first, columns))
+            for child in children:
+                shift = summary.read  # the part numbers its rows from 1
+                for first, size, packed, columns in child:
+                    classified = Classified.unpack(packed, shift)
+                    merge.add(size, classified, column_cells(first + shift, columns or []))
+            if outputs is not None:
+                outputs.finish()
+                summary.batches = outputs.batches
+    finally:
+        for child in children:
+            child.close()
+    return summary
