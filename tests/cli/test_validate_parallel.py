@@ -22,7 +22,7 @@ from pipeline.errors import InputFileError
 from pipeline.extract import ReadOptions, open_table
 from pipeline.extract.csv_reader import CsvTable
 from pipeline.extract.ranges import plan_ranges
-from pipeline.load.dryrun import ValidateSummary, choose_workers, run_validate
+from pipeline.load.dryrun import ValidateSummary, choose_workers, run_validate, run_validate_rows
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_data"
@@ -43,15 +43,15 @@ def _run(
 ) -> tuple[ValidateSummary, dict[str, bytes]]:
     folder.mkdir()
     suffix = ".xlsx" if path.suffix == ".xlsx" else ".csv"
-    summary = run_validate(
-        config,
-        path,
-        now=NOW,
-        accepted=folder / "accepted.csv",
-        rejects=folder / f"rejects{suffix}",
-        batches=folder / "batches",
-        workers=workers,
-    )
+    outputs = {
+        "accepted": folder / "accepted.csv",
+        "rejects": folder / f"rejects{suffix}",
+        "batches": folder / "batches",
+    }
+    if workers == 0:  # the row way, as upload reads: the reference for every other way
+        summary = run_validate_rows(config, path, now=NOW, **outputs)
+    else:
+        summary = run_validate(config, path, now=NOW, workers=workers, **outputs)
     files = {
         str(p.relative_to(folder)): p.read_bytes()
         for p in sorted(folder.rglob("*"))
@@ -61,10 +61,11 @@ def _run(
 
 
 def _assert_same(config: Config, path: Path, tmp_path: Path, workers: int) -> ValidateSummary:
-    serial, serial_files = _run(config, path, tmp_path / "serial", 1)
-    parallel, parallel_files = _run(config, path, tmp_path / f"w{workers}", workers)
-    assert parallel == serial
-    assert parallel_files == serial_files
+    serial, serial_files = _run(config, path, tmp_path / "rows", 0)
+    for count in sorted({1, workers}):  # one process takes the range way too, for a CSV
+        parallel, parallel_files = _run(config, path, tmp_path / f"w{count}", count)
+        assert parallel == serial
+        assert parallel_files == serial_files
     counts = run_validate(config, path, now=NOW, workers=workers)  # no outputs: counting mode
     counts.batches = serial.batches
     assert counts == serial

@@ -15,8 +15,15 @@ batches cut by the ledger's own ``split_batches``), ``tally`` (the counts and th
 It imports neither SQLAlchemy nor the HTTP client unless ``batches`` is asked for.
 """
 
-from pipeline.load.dryrun.dry_run import choose_workers, run_validate
+from pipeline.load.dryrun.dry_run import choose_workers, run_validate, run_validate_rows
 from pipeline.load.dryrun.tally import ValidateSummary, format_summary
 from pipeline.load.dryrun.writers import accepted_header
 
-__all__ = ["ValidateSummary", "accepted_header", "choose_workers", "format_summary", "run_validate"]
+__all__ = [
+    "ValidateSummary",
+    "accepted_header",
+    "choose_workers",
+    "format_summary",
+    "run_validate",
+    "run_validate_rows",
+]
