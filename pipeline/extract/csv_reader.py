@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import InputFileError
 from pipeline.extract.blocks import CsvBlocks
@@ -41,6 +42,8 @@ class CsvTable(Table):
         self._path = path
         self.name = name or str(path)
         self._options = options
+        self.notes: list[str] = []
+        self._owned: Any = None  # a private plain copy this table reads (unwrap.py)
         detected = options.encoding == "auto"
         encoding = detect_encoding(path) if detected else options.encoding
         self.encoding_detected = detected  # for readers of parts of the file (ranges.py)
@@ -112,5 +115,18 @@ class CsvTable(Table):
         for text, final in self._blocks:
             self._parser.scan(text, final=final)
 
+    @property
+    def plain(self) -> bool:
+        """Whether the file is read as given (not from a decompressed/re-encoded copy): only
+        then can byte ranges of the given file be read in parallel."""
+        return self._owned is None
+
+    def adopt(self, owned: Any) -> None:
+        """Close ``owned`` (the private copy this table reads) when the table closes."""
+        self._owned = owned
+
     def close(self) -> None:
         self._blocks.close()
+        owned, self._owned = self._owned, None
+        if owned is not None:
+            owned.close()

@@ -27,8 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputFileError
+from pipeline.extract.calamine_bounds import check_sheet, guard_archive
 from pipeline.extract.cells import cell_text, row_text
-from pipeline.extract.options import ReadOptions
+from pipeline.extract.options import Limits, ReadOptions
 from pipeline.extract.table import Table, assemble, check_header
 from pipeline.extract.xlsx_guard import guard_workbook
 from pipeline.extract.xlsx_zip import unreadable
@@ -61,16 +62,19 @@ def pick_sheet(path: str | Path, names: list[str], wanted: str | int | None) -> 
 
 
 def _open_calamine(
-    path: Path, wanted: str | int | None, shown: str
+    path: Path, wanted: str | int | None, shown: str, limits: Limits | None = None
 ) -> tuple[str, Iterator[Any], Any]:
     from python_calamine import CalamineWorkbook
 
     workbook = CalamineWorkbook.from_path(str(path))
     try:
         name = pick_sheet(shown, list(workbook.sheet_names), wanted)
+        sheet = workbook.get_sheet_by_name(name)
+        if limits is not None:  # .xls/.xlsb/.ods: no XML scan ran before calamine opened it
+            check_sheet(sheet, limits, shown)
         # iter_rows starts at sheet row 1 (empty leading rows included), columns at the used
         # range's first column; tests/extract compare both engines on such a sheet.
-        rows = iter(workbook.get_sheet_by_name(name).iter_rows())
+        rows = iter(sheet.iter_rows())
     except BaseException:
         workbook.close()
         raise
@@ -127,21 +131,38 @@ class _Closing:
 
 
 class XlsxTable(Table):
-    """An open ``.xlsx`` / ``.xlsm`` workbook, one sheet of it."""
+    """An open workbook, one sheet of it: ``kind`` "xlsx" (.xlsx/.xlsm), or "xls", "xlsb",
+    "ods", which only calamine reads (``input.xlsx_engine`` does not apply to them)."""
 
-    def __init__(self, path: Path, options: ReadOptions, name: str | None = None) -> None:
+    def __init__(
+        self, path: Path, options: ReadOptions, name: str | None = None, kind: str = "xlsx"
+    ) -> None:
         self._path = path
         self.name = name or str(path)
         self._options = options
-        guard_workbook(path, options.sheet, options.limits, self.name)
-        self.engine, sheet, self._rows, self._book = self._open(path, options, self.name)
+        self.notes: list[str] = []
+        if kind == "xlsx":
+            guard_workbook(path, options.sheet, options.limits, self.name)
+            self.engine, sheet, self._rows, self._book = self._open(path, options, self.name)
+        else:
+            if kind != "xls":
+                guard_archive(path, options.limits, self.name)
+            try:
+                sheet, self._rows, self._book = _open_calamine(
+                    path, options.sheet, self.name, options.limits
+                )
+            except InputFileError:
+                raise
+            except Exception as exc:  # calamine's own errors
+                raise _unreadable(self.name, exc) from None
+            self.engine = "calamine"
         try:
             header, self._first_col, header_row = self._read_header(sheet)
         except BaseException:
             self.close()
             raise
         self.info = SourceInfo(
-            path=self.name, format="xlsx", header=tuple(header), sheet=sheet, header_row=header_row
+            path=self.name, format=kind, header=tuple(header), sheet=sheet, header_row=header_row
         )
 
     @staticmethod
