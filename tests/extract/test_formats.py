@@ -8,6 +8,7 @@ import datetime as dt
 import gzip
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from pipeline.extract import Limits, ReadOptions, check_structure, is_spreadshee
 from tests.extract.helpers import read_all, write_bytes, write_xlsx
 from tests.extract.writers import write_ods, write_xls
 
-ROWS = [
+ROWS: list[list[Any]] = [
     ["Телефон", "ФИО", "Дата"],
     [79161234567, "Иванов", dt.date(2026, 1, 2)],
     ["+7 916 123-45-68", "Петров", None],
@@ -137,7 +138,7 @@ def test_ods_bomb_is_refused_before_calamine(tmp_path: Path) -> None:
 
 
 def test_xls_sheet_beyond_the_cell_bounds_is_refused(tmp_path: Path) -> None:
-    path = write_xls(tmp_path / "wide.xls", {"S": [["phone", *[f"c{i}" for i in range(30)]]]})
+    path = write_xls(tmp_path / "wide.xls", {"S": [["phone", *(f"c{i}" for i in range(30))]]})
     with pytest.raises(InputFileError, match="max_columns"):
         open_table(path, ReadOptions(limits=Limits(max_columns=20)))
     with pytest.raises(InputFileError, match="max_cells"):
