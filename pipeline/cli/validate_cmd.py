@@ -290,7 +290,7 @@ def _run_parallel(
     rejects: Path | None,
     batches: Path | None,
 ) -> ValidateSummary | None:
-    options = ReadOptions.from_config(config.input)
+    options = ReadOptions.from_config(config)
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:
         return _run_xlsx(config, path, options, now=now, files=(accepted, rejects, batches))

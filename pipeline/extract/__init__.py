@@ -20,6 +20,7 @@ numbers, blank and ragged rows, cell rendering, size bounds) are in ``table.py``
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from pipeline.errors import InputFileError
@@ -92,8 +93,25 @@ def checked_when_opened(table: Table) -> bool:
 def open_table(
     path: str | Path, options: ReadOptions | None = None, *, name: str | None = None
 ) -> Table:
-    """Open ``path`` as a CSV or XLSX table according to its extension (of ``name`` when
-    given: a private copy of the file may be named anything)."""
+    """Open ``path`` as a CSV or workbook table, as its bytes say (sniff.py); its suffix (of
+    ``name`` when given: a private copy of the file may be named anything) must be one of
+    :data:`SUFFIXES`. The reader's decisions (header search, unpacking) are in
+    ``table.notes`` and logged once per file on ``pipeline.extract`` (stderr in the CLI)."""
+    table = _open(path, options, name)
+    for note in table.notes:
+        if (str(name or path), note) not in _TOLD:  # opened again to read after its check
+            if len(_TOLD) >= 256:
+                _TOLD.clear()
+            _TOLD.add((str(name or path), note))
+            _log.warning("%s: %s", name or path, note)
+    return table
+
+
+_TOLD: set[tuple[str, str]] = set()
+_log = logging.getLogger("pipeline.extract")
+
+
+def _open(path: str | Path, options: ReadOptions | None, name: str | None) -> Table:
     path = Path(path)
     shown = name or str(path)
     options = options or ReadOptions()

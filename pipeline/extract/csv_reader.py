@@ -27,6 +27,7 @@ from typing import Any
 from pipeline.errors import InputFileError
 from pipeline.extract.blocks import CsvBlocks
 from pipeline.extract.detect import detect_encoding, sample_text, sniff_delimiter
+from pipeline.extract.header import pick_header
 from pipeline.extract.options import ReadOptions
 from pipeline.extract.table import Table, assemble, check_header
 from pipeline.extract.text import TextBlocks
@@ -78,18 +79,17 @@ class CsvTable(Table):
         )
 
     def _read_header(self) -> tuple[list[str], int, list[list[str]]]:
-        """The first non-blank record, its first line and the records read after it."""
-        for text, final in self._blocks:
-            before = self._parser.lines
-            records = self._parser.records(text, final=final)
-            for index, record in enumerate(records):
-                if any(record):
-                    # the blank records before it are one line each
-                    return record, before + index + 1, records[index + 1 :]
-        raise InputFileError(
-            f"{self.name}: the file is empty (no header line). Export it again with "
-            f"a header row (phone, name, ...)."
-        )
+        """The header record (header.py), its first line and the records read after it."""
+        numbered = _Numbered(self._blocks, self._parser)
+        found = pick_header(iter(numbered), self._options, what="line", name=self.name)
+        if found is None:
+            raise InputFileError(
+                f"{self.name}: the file is empty (no header line). Export it again with "
+                f"a header row (phone, name, ...)."
+            )
+        if found.note:
+            self.notes.append(found.note)
+        return found.cells, found.number, found.rest + numbered.rest()
 
     def chunks(self) -> Iterator[RowChunk]:
         self._start()
@@ -130,3 +130,26 @@ class CsvTable(Table):
         owned, self._owned = self._owned, None
         if owned is not None:
             owned.close()
+
+
+class _Numbered:
+    """The records of text blocks with their first line numbers; :meth:`rest` is what the
+    current block holds beyond the last record handed out."""
+
+    def __init__(self, blocks: Iterator[tuple[str, bool]], parser: CsvBlocks) -> None:
+        self._blocks, self._parser = blocks, parser
+        self._current: list[list[str]] = []
+        self._pos = -1
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        for text, final in self._blocks:
+            line = self._parser.lines
+            self._current = self._parser.records(text, final=final)
+            for pos, record in enumerate(self._current):
+                self._pos = pos
+                yield line + 1, record
+                line += 1 + sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in record)
+            self._current, self._pos = [], -1
+
+    def rest(self) -> list[list[str]]:
+        return self._current[self._pos + 1 :]

@@ -6,7 +6,8 @@ practically never valid UTF-8). A pure-ASCII file is ``utf-8``.
 
 Delimiter: each candidate ``, ; \\t |`` parses a sample with the real CSV grammar (so quoted
 fields holding other delimiters do not count). Candidates that split the header and at least
-half of the records into 2+ fields come first; among them (or among all, for a one-column
+half of the records into 2+ fields come first (leading one-field records, such as title lines
+above the header, are not counted); among them (or among all, for a one-column
 file) the one whose records most often have the header's number of fields wins, then the one
 with more columns, then the order above.
 
@@ -113,6 +114,10 @@ def sniff_delimiter(text: str, whole: bool = True) -> str:
         counts = _field_counts(text, delimiter, whole)
         if not counts:
             continue
+        # Title lines above the header (1C reports) hold no delimiter: judge from the first
+        # record that is split, when any is.
+        while len(counts) > 1 and counts[0] == 1 and max(counts) >= 2:
+            del counts[0]
         width = counts[0]
         consistency = sum(1 for c in counts if c == width) / len(counts)
         splits = sum(1 for c in counts if c >= 2) / len(counts)

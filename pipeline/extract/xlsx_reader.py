@@ -28,7 +28,8 @@ from typing import Any
 
 from pipeline.errors import InputFileError
 from pipeline.extract.calamine_bounds import check_sheet, guard_archive
-from pipeline.extract.cells import cell_text, row_text
+from pipeline.extract.cells import row_text
+from pipeline.extract.header import pick_header
 from pipeline.extract.options import Limits, ReadOptions
 from pipeline.extract.table import Table, assemble, check_header
 from pipeline.extract.xlsx_guard import guard_workbook
@@ -186,18 +187,22 @@ class XlsxTable(Table):
             raise _unreadable(shown, first_error or exc) from None
 
     def _read_header(self, sheet: str) -> tuple[list[str], int, int]:
-        for number, raw in enumerate(self._rows, start=1):
-            cells = [cell_text(v) for v in raw]
-            filled = [i for i, cell in enumerate(cells) if cell.strip()]
-            if filled:
-                first, last = filled[0], filled[-1]
-                header = [cell.replace("\ufeff", "") for cell in cells[first : last + 1]]
-                check_header(self.name, header, f"sheet {sheet!r}, header on row {number}")
-                return header, first, number
-        raise InputFileError(
-            f"{self.name}: sheet {sheet!r} is empty. Point input.sheet at the sheet with the "
-            f"data (a name or a 0-based index)."
-        )
+        numbered = ((n, row_text(raw)) for n, raw in enumerate(self._rows, start=1))
+        found = pick_header(numbered, self._options, what="row", name=self.name)
+        if found is None:
+            raise InputFileError(
+                f"{self.name}: sheet {sheet!r} is empty. Point input.sheet at the sheet with "
+                f"the data (a name or a 0-based index)."
+            )
+        if found.note:
+            self.notes.append(found.note)
+        cells, number = found.cells, found.number
+        filled = [i for i, cell in enumerate(cells) if cell.strip()]
+        first, last = filled[0], filled[-1]
+        header = [cell.replace("\ufeff", "") for cell in cells[first : last + 1]]
+        check_header(self.name, header, f"sheet {sheet!r}, header on row {number}")
+        self._rest = [row[first:] for row in found.rest]  # rows read past the header
+        return header, first, number
 
     def chunks(self) -> Iterator[RowChunk]:
         self._start()
@@ -209,6 +214,9 @@ class XlsxTable(Table):
                     raw = list(islice(rows, size))
                 except Exception as exc:
                     raise _unreadable(self.name, exc) from None
+                if self._rest:  # rows read while looking for the header come first
+                    head, self._rest = self._rest, []
+                    yield head
                 if not raw:
                     return
                 # most sheets start at column A: no copy of each row just to cut nothing off
