@@ -24,6 +24,7 @@ from phonenumbers import NumberParseException, ValidationResult
 from pipeline.config import PhoneConfig
 from pipeline.transform import codes
 from pipeline.transform.fastpath import TYPE_NAMES, FastPath
+from pipeline.transform.phone_reasons import not_valid, unparsable
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +158,7 @@ class PhoneNormalizer:
             number = phonenumbers.parse(text, self.region)
         except NumberParseException as exc:
             code = _PARSE_CODES.get(exc.error_type, codes.PHONE_INVALID)
-            return PhoneProblem(code, f"not a phone number ({exc}); check the cell")
+            return PhoneProblem(code, unparsable(text, exc.error_type))
         if number.extension and self.config.extensions == "reject":
             return PhoneProblem(
                 codes.PHONE_EXTENSION,
@@ -170,8 +171,11 @@ class PhoneNormalizer:
             what = {codes.PHONE_TOO_SHORT: "too short", codes.PHONE_TOO_LONG: "too long"}
             return PhoneProblem(
                 code,
-                f"not a valid number ({what.get(code, 'no such number range')} for "
-                f"+{number.country_code}, read with default region {self.region}); check it",
+                not_valid(
+                    text,
+                    f"{what.get(code, 'no such number range')} for +{number.country_code}, "
+                    f"read with default region {self.region}",
+                ),
             )
         nsn = phonenumbers.national_significant_number(number)
         if not _in_order(nsn, text):
