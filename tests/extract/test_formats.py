@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import gzip
+import struct
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -146,3 +147,60 @@ def test_xls_sheet_beyond_the_cell_bounds_is_refused(tmp_path: Path) -> None:
     long = write_ods(tmp_path / "long.ods", {"S": [["phone"], ["x" * 50]]})
     with pytest.raises(InputFileError, match=r"cell A2 holds 50 characters.*max_cell_chars"):
         open_table(long, ReadOptions(limits=Limits(max_cell_chars=40)))
+
+
+def test_zip_workbooks_are_told_apart_by_their_parts(tmp_path: Path) -> None:
+    # no PyPI package writes .xlsb, so only the recognition is tested here (calamine reads it)
+    from pipeline.extract.sniff import sniff
+
+    def archive(name: str, parts: dict[str, bytes]) -> Path:
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as z:
+            for part, data in parts.items():
+                z.writestr(part, data)
+        return path
+
+    limits = Limits()
+    xlsb = archive("a.xlsb", {"[Content_Types].xml": b"<x/>", "xl/workbook.bin": b"\x83\x01\x00"})
+    assert sniff(xlsb, limits, "a.xlsb") == "xlsb"
+    odt = archive("a.ods", {"mimetype": b"application/vnd.oasis.opendocument.text"})
+    assert sniff(odt, limits, "a.ods") == "zip"  # a text document is no spreadsheet
+    nested = tmp_path / "nested.zip"
+    with zipfile.ZipFile(nested, "w") as z:
+        z.write(write_xlsx(tmp_path, "in.xlsx", {"S": [["phone"]]}), "in.xlsx")
+    with pytest.raises(InputFileError, match="holds a xlsx file, not a CSV"):
+        open_table(nested)
+
+
+def test_ods_part_inflating_past_its_declared_size_is_refused(tmp_path: Path) -> None:
+    # the sizes a bomb declares pass the archive bounds; what it really inflates to must not
+    source = write_ods(tmp_path / "export.ods", {"S": ROWS})
+    lying = tmp_path / "lying.ods"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(lying, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "content.xml":
+                data = data.replace(b"</office:body>", b" " * (4 << 20) + b"</office:body>")
+            out.writestr(item, data)
+    blob = bytearray(lying.read_bytes())
+    with zipfile.ZipFile(lying) as z:
+        info = z.getinfo("content.xml")
+    real = struct.pack("<I", info.file_size)
+    small = struct.pack("<I", 1000)
+    local = info.header_offset
+    assert blob[local + 22 : local + 26] == real
+    blob[local + 22 : local + 26] = small
+    for at in _central_entries(bytes(blob)):
+        if blob[at + 46 : at + 46 + len(b"content.xml")] == b"content.xml":
+            blob[at + 24 : at + 28] = small
+    lying.write_bytes(bytes(blob))
+    with pytest.raises(InputFileError, match=r"content\.xml inflates beyond the 1,000 bytes"):
+        open_table(lying)
+
+
+def _central_entries(blob: bytes) -> list[int]:
+    found, at = [], blob.find(b"PK\x01\x02")
+    while at >= 0:
+        found.append(at)
+        at = blob.find(b"PK\x01\x02", at + 4)
+    return found
