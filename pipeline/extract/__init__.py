@@ -103,7 +103,9 @@ def open_table(
             if len(_TOLD) >= 256:
                 _TOLD.clear()
             _TOLD.add((str(name or path), note))
-            _log.warning("%s: %s", name or path, note)
+            # a guessed header may be wrong: a warning; how the file was unpacked: info
+            level = logging.WARNING if note.startswith("header") else logging.INFO
+            _log.log(level, "%s: %s", name or path, note)
     return table
 
 

@@ -23,11 +23,11 @@ from phonenumbers import NumberParseException
 _FLOATISH = re.compile(r"\+?\d{5,}[.,]\d+|\+?\d(?:[.,]\d+)?[eE][+-]?\d+")
 _WORDS = re.compile(r"[^\W\d_]+\.?")
 _PARSE_WORDS = {
-    NumberParseException.INVALID_COUNTRY_CODE: "the country code after '+' does not exist",
-    NumberParseException.NOT_A_NUMBER: "it does not look like a phone number",
+    NumberParseException.INVALID_COUNTRY_CODE: "not a phone number (no such country code)",
+    NumberParseException.NOT_A_NUMBER: "not a phone number (no digits that read as one)",
     NumberParseException.TOO_SHORT_AFTER_IDD: "too few digits after the international prefix",
-    NumberParseException.TOO_SHORT_NSN: "too few digits",
-    NumberParseException.TOO_LONG: "too many digits",
+    NumberParseException.TOO_SHORT_NSN: "too few digits for a phone number",
+    NumberParseException.TOO_LONG: "too many digits for a phone number",
 }
 
 
@@ -42,7 +42,7 @@ def unparsable(text: str, error_type: int) -> str:
             f"the cell holds text besides the number ({shown!r}); keep only the number in the "
             f"cell (a note belongs in another column)"
         )
-    return f"not a phone number: {_PARSE_WORDS.get(error_type, 'unreadable')}; check the cell"
+    return f"{_PARSE_WORDS.get(error_type, 'not a phone number')}; check the cell"
 
 
 def not_valid(text: str, detail: str) -> str:

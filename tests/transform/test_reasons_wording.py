@@ -34,10 +34,7 @@ def test_text_beside_the_number_is_named_without_phonenumbers_internals() -> Non
 
 def test_plain_garbage_gets_plain_words() -> None:
     problem = _problem("не указан")
-    assert (
-        problem.message
-        == "not a phone number: it does not look like a phone number; check the cell"
-    )
+    assert problem.message == "not a phone number (no digits that read as one); check the cell"
 
 
 def test_an_amount_with_a_currency_is_not_called_ambiguous() -> None:
