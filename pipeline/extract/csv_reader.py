@@ -49,7 +49,8 @@ class CsvTable(Table):
         encoding = detect_encoding(path) if detected else options.encoding
         self.encoding_detected = detected  # for readers of parts of the file (ranges.py)
         if options.delimiter == "auto":
-            delimiter = sniff_delimiter(*sample_text(path, encoding))
+            sample, whole = sample_text(path, encoding)
+            delimiter = sniff_delimiter(sample, whole, options.header_names)
         else:
             delimiter = options.delimiter
         limits = options.limits
