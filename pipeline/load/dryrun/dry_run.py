@@ -128,7 +128,7 @@ def _run_parallel(
     now: datetime,
     files: OutputPaths,
 ) -> ValidateSummary | None:
-    options = ReadOptions.from_config(config.input)
+    options = ReadOptions.from_config(config)
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:
         from pipeline.load.dryrun.xlsx_worker import run_xlsx_worker
