@@ -108,7 +108,12 @@ def test_the_gate_lets_limit_through_and_follows_a_resize() -> None:
     gate = Gate(1)
     entered = threading.Event()
     inside = gate.__enter__()
-    waiter = threading.Thread(target=lambda: (gate.__enter__(), entered.set()))
+
+    def wait() -> None:
+        gate.__enter__()
+        entered.set()
+
+    waiter = threading.Thread(target=wait)
     waiter.start()
     assert not entered.wait(0.05)  # the one place is taken
     gate.resize(2)  # a second place: the waiter gets in without the first leaving
