@@ -87,9 +87,12 @@ def test_the_round_after_a_decrease_brings_no_increase() -> None:
 
 def test_replies_and_overloads_may_come_from_many_threads() -> None:
     pace = Pace(maximum=32, clock=Clock(), start=32)
-    workers = [
-        threading.Thread(target=lambda: [pace.replied(0.1) for _ in range(1000)]) for _ in range(8)
-    ]
+
+    def replies() -> None:
+        for _ in range(1000):
+            pace.replied(0.1)
+
+    workers = [threading.Thread(target=replies) for _ in range(8)]
     for worker in workers:
         worker.start()
     for worker in workers:
