@@ -28,7 +28,8 @@ Usage::
 
 With ``--delay-ms`` each case also prints the limit ``senders x batch / delay`` and the share of
 it reached end to end. *tree RSS* is the peak of the summed resident memory of the uploader
-and its children (the reader), sampled from /proc every 50 ms; the emulator's is shown apart.
+and its children (the reader), sampled from /proc every 50 ms; *PSS* the same with each
+shared page counted once (every 200 ms); the emulator's RSS is shown apart.
 """
 
 from __future__ import annotations
@@ -159,6 +160,20 @@ def _rss_mb(pid: int) -> float:
     return int(fields[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def _pss_mb(pid: int) -> float:
+    """Proportional memory of a process now, in MB: its private pages plus its share of
+    the pages it shares (a forked reader shares the uploader's pages until either writes
+    them, so summed RSS counts those twice; summed PSS does not)."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0.0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _tree(pid: int) -> list[int]:
     """``pid`` and its descendants (from /proc: Linux)."""
     parents: dict[int, list[int]] = {}
@@ -179,10 +194,10 @@ def _tree(pid: int) -> list[int]:
 
 
 class TreeRss:
-    """Peak of the summed RSS of a process tree, sampled on a thread while it runs."""
+    """Peaks of the summed RSS and PSS of a process tree, sampled on a thread while it runs."""
 
     def __init__(self, pid: int, every_s: float = 0.05) -> None:
-        self.pid, self.every_s, self.peak_mb = pid, every_s, 0.0
+        self.pid, self.every_s, self.peak_mb, self.peak_pss_mb = pid, every_s, 0.0, 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -195,6 +210,8 @@ class TreeRss:
                 pids = _tree(self.pid)
             n += 1
             self.peak_mb = max(self.peak_mb, sum(_rss_mb(p) for p in pids))
+            if n % 4 == 0:  # smaps_rollup walks the page tables: read it less often
+                self.peak_pss_mb = max(self.peak_pss_mb, sum(_pss_mb(p) for p in pids))
             self._stop.wait(self.every_s)
 
     def stop(self) -> float:
@@ -245,10 +262,12 @@ def _upload(emu: Emulator, config: Path, csv: Path) -> dict[str, Any]:
     tree = TreeRss(proc.pid)
     out, err = proc.communicate()
     tree_mb = tree.stop()
+    got_pss = tree.peak_pss_mb
     if proc.returncode != 0:
         raise SystemExit(f"the upload child failed:\n{err}")
     got: dict[str, Any] = json.loads(out)
     got["tree_rss_mb"] = tree_mb
+    got["tree_pss_mb"] = got_pss
     got["emulator_rss_mb"] = emu.rss_mb()
     got["emulator_cpu_s"] = emu.cpu_s() - before
     got["load"] = load
@@ -332,7 +351,8 @@ def _show(r: dict[str, Any], rows: int) -> None:
     print(
         f"          e2e stages: plan {e2e['plan_s']:.1f} s (CPU {e2e['plan_cpu_s']:.1f} s, "
         f"{e2e['sent_while_planning']:,} rows sent meanwhile), send {e2e['send_s']:.1f} s "
-        f"(CPU {e2e['send_cpu_s']:.1f} s); tree RSS {e2e['tree_rss_mb']:.0f} MB (uploader "
+        f"(CPU {e2e['send_cpu_s']:.1f} s); tree RSS {e2e['tree_rss_mb']:.0f} MB, PSS "
+        f"{e2e['tree_pss_mb']:.0f} MB (uploader "
         f"peak {e2e['rss_mb']:.0f} MB, reader {e2e['reader_rss_mb']:.0f} MB; emulator "
         f"{e2e['emulator_rss_mb']:.0f} MB); ledger {r['ledger_mb_per_m']:.0f} MB/1M rows",
         flush=True,
@@ -394,9 +414,11 @@ def main() -> None:
             share = f" ({e2e / limit:.0%} of {limit:,.0f})" if limit else ""
             idle = statistics.median(r["idle"]["total_s"] for r in results)
             tree = max(r["e2e"]["tree_rss_mb"] for r in results)
+            pss = max(r["e2e"]["tree_pss_mb"] for r in results)
             print(
                 f"  {batch}x{conc}: {plan}e2e {e2e:,.0f} rows/s{share}, idle re-run "
-                f"{idle:.2f} s, tree RSS {tree:.0f} MB, all ok: {all(r['ok'] for r in results)}"
+                f"{idle:.2f} s, tree RSS {tree:.0f} MB (PSS {pss:.0f} MB), "
+                f"all ok: {all(r['ok'] for r in results)}"
             )
 
 
