@@ -1,8 +1,8 @@
 """The crash-point sweep at 4 senders, at 32 (the most ``upload.concurrency`` allows: every
 batch of the group on the wire at once) and with ``auto`` up to 32: the uploader kills itself
 at each boundary of a send — now with a group of batches launched together, their intents
-committed in one transaction and their requests on the wire from several threads — and a clean re-run must still leave exactly one
-job per row and a ledger that agrees with the server.
+committed in one transaction and their requests on the wire from several threads — and a
+clean re-run must still leave exactly one job per row and a ledger that agrees with the server.
 
 With several senders the n-th attempt is the n-th batch of the group in launch order; how many
 of the other requests reached the server before the kill depends on the threads, so the checks
