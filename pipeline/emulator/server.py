@@ -13,7 +13,9 @@ bytes the idempotence fingerprint uses: the body, or the sorted query for GET/cr
 (``time.monotonic()`` of this host once the whole request was read, before any delay: which
 requests had reached the server at a given moment, e.g. when a test signalled the client),
 ``inFlight`` (public requests being handled when this one had been read, itself included:
-how many a client had on the wire at once), ``arrivedAt``
+how many a client had on the wire at once), ``answered`` (``time.monotonic()`` right before
+the reply's first byte left; absent when none did: a request that arrived later than this was
+sent by someone who could have had the reply), ``arrivedAt``
 (the real wall clock, Unix seconds with a fraction, when the request had been read: unlike
 ``ts`` it moves by itself, so tests can see who sent what while a client was waiting).
 
@@ -145,6 +147,7 @@ class Handler(BaseHTTPRequestHandler):
         if entry is not None:
             # Log before the reply leaves: a client that has its answer must find the entry.
             entry["status"] = reply.status
+            entry["answered"] = time.monotonic()
             self._record(entry)
         if drip is not None:
             drip_reply(self, reply, headers or {}, drip, self.server.stopping)
