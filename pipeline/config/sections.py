@@ -351,7 +351,7 @@ class UploadConfig(_Section):
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 32:
             raise PydanticCustomError(
-                "range", "must be auto or a whole number of senders from 1 to 32"
+                "range", "must be a number at least 1 and at most 32 senders, or auto"
             )
         return value
 

@@ -145,5 +145,5 @@ def test_config_takes_auto_and_a_maximum_and_keeps_the_number_form() -> None:
 def test_config_refuses_other_concurrency_values(bad: object) -> None:
     from pipeline.errors import ConfigError
 
-    with pytest.raises((ConfigError, ValueError), match="auto or a whole number"):
+    with pytest.raises((ConfigError, ValueError), match="at most 32 senders, or auto"):
         _upload(concurrency=bad)
