@@ -21,6 +21,15 @@ Usage::
     .venv/bin/python -m benchmarks.bench_upload                 # 1M rows, 100/500/2000 x 1/4
     .venv/bin/python -m benchmarks.bench_upload --quick         # 100k rows, 500x1 and 2000x4
     .venv/bin/python -m benchmarks.bench_upload --cases 100x1,500x4,2000x4 --repeat 3
+    # a server 100 ms away: every addPhones reply delayed (the emulator's "delay" fault);
+    # "auto4" is upload.concurrency: auto with upload.max_concurrency: 4
+    .venv/bin/python -m benchmarks.bench_upload --delay-ms 100 --cases 500x1,500x4,500xauto4 \
+        --e2e-only --repeat 1
+
+With ``--delay-ms`` each case also prints the limit ``senders x batch / delay`` and the share of
+it reached end to end. *tree RSS* is the peak of the summed resident memory of the uploader
+and its children (the reader), sampled from /proc every 50 ms; *PSS* the same with each
+shared page counted once (every 200 ms); the emulator's RSS is shown apart.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -49,7 +59,7 @@ ledger: {{url: 'sqlite:///{ledger}'}}
 columns: {{phone: phone, payload: {{name: name, debt: {{column: debt, type: int}}}}}}
 dedupe: {{key: none}}
 input: {{chunk_size: 20000}}
-upload: {{batch_size: {batch}, concurrency: {conc}, run_budget_s: {budget}}}
+upload: {{batch_size: {batch}, {senders}, run_budget_s: {budget}}}
 """
 ALL_CASES = "100x1,100x4,500x1,500x4,2000x1,2000x4"  # the batch sizes and senders of issue 4
 PLAN_ONLY_BUDGET_S = 0.001  # spent before the first claim: the run plans and sends nothing
@@ -141,6 +151,75 @@ def _proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a process now, in MB (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/statm").read_text().split()
+    except OSError:
+        return 0.0
+    return int(fields[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _pss_mb(pid: int) -> float:
+    """Proportional memory of a process now, in MB: its private pages plus its share of
+    the pages it shares (a forked reader shares the uploader's pages until either writes
+    them, so summed RSS counts those twice; summed PSS does not)."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0.0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (from /proc: Linux)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            ppid = int((entry / "stat").read_text().rpartition(")")[2].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        here = todo.pop()
+        found.append(here)
+        todo.extend(parents.get(here, []))
+    return found
+
+
+class TreeRss:
+    """Peaks of the summed RSS and PSS of a process tree, sampled on a thread while it runs."""
+
+    def __init__(self, pid: int, every_s: float = 0.05) -> None:
+        self.pid, self.every_s, self.peak_mb, self.peak_pss_mb = pid, every_s, 0.0, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        pids: list[int] = [self.pid]
+        n = 0
+        while not self._stop.is_set():
+            if n % 10 == 0:  # the tree changes rarely (the reader starts once per file)
+                pids = _tree(self.pid)
+            n += 1
+            self.peak_mb = max(self.peak_mb, sum(_rss_mb(p) for p in pids))
+            if n % 4 == 0:  # smaps_rollup walks the page tables: read it less often
+                self.peak_pss_mb = max(self.peak_pss_mb, sum(_pss_mb(p) for p in pids))
+            self._stop.wait(self.every_s)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_mb
+
+
 @dataclass
 class Emulator:
     """``jaicp-pipeline emulator`` in its own process."""
@@ -149,9 +228,13 @@ class Emulator:
     url: str
 
     @classmethod
-    def start(cls) -> Emulator:
+    def start(cls, delay_ms: float = 0) -> Emulator:
+        faults = []
+        if delay_ms:  # every addPhones reply comes this much later: a server far away
+            rule = {"kind": "delay", "endpoint": "addPhones", "delaySeconds": delay_ms / 1000}
+            faults = ["--faults", json.dumps([rule])]
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline", "emulator", "--port", "0"],  # token: JAICP_TOKEN
+            [sys.executable, "-m", "pipeline", "emulator", "--port", "0", *faults],  # JAICP_TOKEN
             stdout=subprocess.PIPE,
             text=True,
             env={**os.environ, "JAICP_TOKEN": TOKEN},
@@ -161,6 +244,9 @@ class Emulator:
 
     def cpu_s(self) -> float:
         return _proc_cpu_s(self.proc.pid)
+
+    def rss_mb(self) -> float:
+        return _rss_mb(self.proc.pid)
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -172,24 +258,53 @@ def _upload(emu: Emulator, config: Path, csv: Path) -> dict[str, Any]:
     me = [sys.executable, "-m", "benchmarks.bench_upload", "--child", str(config), str(csv)]
     before = emu.cpu_s()
     env = {**os.environ, "JAICP_BASE_URL": emu.url}
-    done = subprocess.run(me, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"the upload child failed:\n{done.stderr}")
-    got: dict[str, Any] = json.loads(done.stdout)
+    proc = subprocess.Popen(me, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tree = TreeRss(proc.pid)
+    out, err = proc.communicate()
+    tree_mb = tree.stop()
+    got_pss = tree.peak_pss_mb
+    if proc.returncode != 0:
+        raise SystemExit(f"the upload child failed:\n{err}")
+    got: dict[str, Any] = json.loads(out)
+    got["tree_rss_mb"] = tree_mb
+    got["tree_pss_mb"] = got_pss
+    got["emulator_rss_mb"] = emu.rss_mb()
     got["emulator_cpu_s"] = emu.cpu_s() - before
     got["load"] = load
     return got
 
 
-def run_case(csv: Path, rows: int, *, batch: int, conc: int, tmp: Path, n: int) -> dict[str, Any]:
-    """One repetition of a case: plan only, end to end, idle re-run."""
-    emu = Emulator.start()
+def _senders(conc: str) -> str:
+    """The config's concurrency settings for ``4`` or ``auto4`` (auto, at most 4)."""
+    if conc.startswith("auto"):
+        return f"concurrency: auto, max_concurrency: {int(conc[4:])}"
+    return f"concurrency: {int(conc)}"
+
+
+def _max_senders(conc: str) -> int:
+    return int(conc.removeprefix("auto"))
+
+
+def run_case(
+    csv: Path,
+    rows: int,
+    *,
+    batch: int,
+    conc: str,
+    tmp: Path,
+    n: int,
+    delay_ms: float = 0,
+    e2e_only: bool = False,
+) -> dict[str, Any]:
+    """One repetition of a case: plan only (unless ``e2e_only``), end to end, idle re-run."""
+    emu = Emulator.start(delay_ms)
     try:
         runs = {}
-        for kind, budget in (("plan", PLAN_ONLY_BUDGET_S), ("e2e", 36000)):
+        kinds = (("e2e", 36000),) if e2e_only else (("plan", PLAN_ONLY_BUDGET_S), ("e2e", 36000))
+        for kind, budget in kinds:
             ledger = tmp / f"ledger-{batch}-{conc}-{n}-{kind}.sqlite3"
             config = tmp / f"c-{batch}-{conc}-{n}-{kind}.yaml"
-            text = CONFIG.format(ledger=ledger, batch=batch, conc=conc, budget=budget)
+            text = CONFIG.format(ledger=ledger, batch=batch, senders=_senders(conc), budget=budget)
             config.write_text(text, encoding="utf-8")
             runs[kind] = _upload(emu, config, csv)
             if kind == "e2e":
@@ -197,15 +312,17 @@ def run_case(csv: Path, rows: int, *, batch: int, conc: int, tmp: Path, n: int) 
                 size = sum(p.stat().st_size for p in tmp.glob(f"{ledger.name}*"))
     finally:
         emu.stop()
-    plan, e2e, idle = runs["plan"], runs["e2e"], runs["idle"]
+    e2e, idle = runs["e2e"], runs["idle"]
+    plan = runs.get("plan")
+    limit = _max_senders(conc) * batch / (delay_ms / 1000) if delay_ms else None
     return {
         "batch": batch,
         "conc": conc,
+        "limit": limit,
         "ok": e2e["exit"] == 0
         and e2e["read"] == rows
         and idle["sent"] == e2e["sent"]
-        and plan["read"] == rows
-        and plan["sent"] == 0,
+        and (plan is None or (plan["read"] == rows and plan["sent"] == 0)),
         "plan": plan,
         "e2e": e2e,
         "idle": idle,
@@ -215,20 +332,29 @@ def run_case(csv: Path, rows: int, *, batch: int, conc: int, tmp: Path, n: int) 
 
 def _show(r: dict[str, Any], rows: int) -> None:
     plan, e2e, idle = r["plan"], r["e2e"], r["idle"]
-    print(
-        f"{r['batch']:>5}x{r['conc']:<2} load {plan['load']:.2f}/{e2e['load']:.2f} | "
+    rate = rows / e2e["total_s"]
+    planning = (
         f"plan only {rows / plan['plan_s']:>8,.0f} rows/s ({plan['plan_s']:.1f} s, "
         f"CPU {plan['plan_cpu_s']:.1f} s; run {plan['total_s']:.1f} s) | "
-        f"e2e {rows / e2e['total_s']:>7,.0f} rows/s "
+        if plan is not None
+        else ""
+    )
+    share = f" = {rate / r['limit']:.0%} of {r['limit']:,.0f}" if r["limit"] else ""
+    print(
+        f"{r['batch']:>5}x{r['conc']:<5} load {e2e['load']:.2f} | {planning}"
+        f"e2e {rate:>7,.0f} rows/s{share} "
         f"({e2e['total_s']:.1f} s, CPU {e2e['cpu_s']:.1f} s + emulator "
-        f"{e2e['emulator_cpu_s']:.1f} s) | idle re-run {idle['total_s']:.2f} s | {r['ok']}",
+        f"{e2e['emulator_cpu_s']:.1f} s) | idle re-run {idle['total_s']:.2f} s | ok {r['ok']} "
+        f"(exit {e2e['exit']}, read {e2e['read']:,}, sent {e2e['sent']:,}/{idle['sent']:,})",
         flush=True,
     )
     print(
         f"          e2e stages: plan {e2e['plan_s']:.1f} s (CPU {e2e['plan_cpu_s']:.1f} s, "
         f"{e2e['sent_while_planning']:,} rows sent meanwhile), send {e2e['send_s']:.1f} s "
-        f"(CPU {e2e['send_cpu_s']:.1f} s); peak RSS {e2e['rss_mb']:.0f} MB "
-        f"(reader {e2e['reader_rss_mb']:.0f} MB); ledger {r['ledger_mb_per_m']:.0f} MB/1M rows",
+        f"(CPU {e2e['send_cpu_s']:.1f} s); tree RSS {e2e['tree_rss_mb']:.0f} MB, PSS "
+        f"{e2e['tree_pss_mb']:.0f} MB (uploader "
+        f"peak {e2e['rss_mb']:.0f} MB, reader {e2e['reader_rss_mb']:.0f} MB; emulator "
+        f"{e2e['emulator_rss_mb']:.0f} MB); ledger {r['ledger_mb_per_m']:.0f} MB/1M rows",
         flush=True,
     )
 
@@ -236,9 +362,11 @@ def _show(r: dict[str, Any], rows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=None)
-    parser.add_argument("--cases", default=None, help="e.g. 500x1,2000x4")
+    parser.add_argument("--cases", default=None, help="e.g. 500x1,2000x4,500xauto8")
     parser.add_argument("--repeat", type=int, default=2, help="runs per case (default 2)")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--delay-ms", type=float, default=0, help="addPhones reply delay")
+    parser.add_argument("--e2e-only", action="store_true", help="skip the plan-only run")
     parser.add_argument("--child", nargs=2, metavar=("CONFIG", "CSV"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -246,17 +374,29 @@ def main() -> None:
         return
     rows = args.rows or (100_000 if args.quick else 1_000_000)
     spec = args.cases or ("500x1,2000x4" if args.quick else ALL_CASES)
-    cases = [tuple(int(x) for x in c.split("x")) for c in spec.split(",")]
+    cases = [(int(c.split("x")[0]), c.split("x")[1]) for c in spec.split(",")]
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         csv = tmp / "rows.csv"
         make_csv(csv, rows)
-        print(f"{rows:,} rows, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs")
+        print(
+            f"{rows:,} rows, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
+            f"addPhones reply delay {args.delay_ms:g} ms; command: {' '.join(sys.argv)}"
+        )
         summary = []
         for batch, conc in cases:
             results = []
             for n in range(args.repeat):
-                r = run_case(csv, rows, batch=batch, conc=conc, tmp=tmp, n=n)
+                r = run_case(
+                    csv,
+                    rows,
+                    batch=batch,
+                    conc=conc,
+                    tmp=tmp,
+                    n=n,
+                    delay_ms=args.delay_ms,
+                    e2e_only=args.e2e_only,
+                )
                 _show(r, rows)
                 results.append(r)
                 for p in tmp.glob("ledger-*"):
@@ -264,15 +404,21 @@ def main() -> None:
             summary.append((batch, conc, results))
         print(
             "summary (median of the runs; targets: plan >= 100,000 rows/s, e2e >= 50,000 "
-            "rows/s, idle re-run < 5 s):"
+            "rows/s, idle re-run < 5 s; with a delay: e2e >= 80 % of the limit):"
         )
         for batch, conc, results in summary:
-            plan = statistics.median(rows / r["plan"]["plan_s"] for r in results)
+            plans = [rows / r["plan"]["plan_s"] for r in results if r["plan"] is not None]
+            plan = f"plan {statistics.median(plans):,.0f} rows/s, " if plans else ""
             e2e = statistics.median(rows / r["e2e"]["total_s"] for r in results)
+            limit = results[0]["limit"]
+            share = f" ({e2e / limit:.0%} of {limit:,.0f})" if limit else ""
             idle = statistics.median(r["idle"]["total_s"] for r in results)
+            tree = max(r["e2e"]["tree_rss_mb"] for r in results)
+            pss = max(r["e2e"]["tree_pss_mb"] for r in results)
             print(
-                f"  {batch}x{conc}: plan {plan:,.0f} rows/s, e2e {e2e:,.0f} rows/s, idle re-run "
-                f"{idle:.2f} s, all ok: {all(r['ok'] for r in results)}"
+                f"  {batch}x{conc}: {plan}e2e {e2e:,.0f} rows/s{share}, idle re-run "
+                f"{idle:.2f} s, tree RSS {tree:.0f} MB (PSS {pss:.0f} MB), "
+                f"all ok: {all(r['ok'] for r in results)}"
             )
 
 

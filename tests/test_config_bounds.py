@@ -68,6 +68,7 @@ RANGES = {
     "lease_ttl_s": ("at least 1 and at most 3600 s", 3600, 3601),
     "batch_size": ("at least 1 and at most 10000 rows", 10_000, 10_001),
     "concurrency": ("at least 1 and at most 32 senders", 32, 33),
+    "max_concurrency": ("at least 1 and at most 32 senders", 32, 33),
     "max_attempts_per_request": ("at least 1 and at most 100", 100, 101),
 }
 

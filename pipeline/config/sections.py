@@ -315,7 +315,13 @@ class UploadConfig(_Section):
     """Batching, concurrency and retry budget for uploads."""
 
     batch_size: Annotated[int, _within(1, 10_000, " rows")] = 500
-    concurrency: Annotated[int, _within(1, 32, " senders")] = 1
+    # Requests on the wire at once: a number of senders, or "auto" — start at one and add
+    # one while replies come back fast and unrefused, halve on 429 / 5xx / timeouts, up to
+    # max_concurrency (pipeline.load.send.pace). 1 stays the default: one batch at a time,
+    # in order, is what existing installations run and what the server's unknown limits
+    # (rate limits are undocumented) are least likely to refuse.
+    concurrency: int | Literal["auto"] = 1
+    max_concurrency: Annotated[int, _within(1, 32, " senders")] = 8
     max_attempts_per_request: Annotated[int, _within(1, 100)] = 8
     backoff_base_s: Annotated[float, _within(0, 60, " s", above=True)] = 0.5
     backoff_max_s: Annotated[float, _within(0, 600, " s", above=True)] = 30.0
@@ -339,6 +345,19 @@ class UploadConfig(_Section):
     # every quarter of it. A run killed or frozen on another host holds its batches this long
     # at most before others take them over. Keep it far above the hosts' clock skew.
     lease_ttl_s: Annotated[float, _within(1, 3600, " s")] = 120.0
+
+    @field_validator("concurrency", mode="wrap")
+    @classmethod
+    def _check_concurrency(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        if value == "auto":
+            return "auto"
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 32:
+            raise PydanticCustomError(
+                "range", "must be a number at least 1 and at most 32 senders, or auto"
+            )
+        return value
 
 
 class ReportsConfig(_Section):

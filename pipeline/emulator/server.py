@@ -12,7 +12,10 @@ bytes the idempotence fingerprint uses: the body, or the sorted query for GET/cr
 ``replayed``, ``fault`` (the kind that decided the request, else ``null``), ``arrived``
 (``time.monotonic()`` of this host once the whole request was read, before any delay: which
 requests had reached the server at a given moment, e.g. when a test signalled the client),
-``arrivedAt``
+``inFlight`` (public requests being handled when this one had been read, itself included:
+how many a client had on the wire at once), ``answered`` (``time.monotonic()`` right before
+the reply's first byte left; absent when none did: a request that arrived later than this was
+sent by someone who could have had the reply), ``arrivedAt``
 (the real wall clock, Unix seconds with a fraction, when the request had been read: unlike
 ``ts`` it moves by itself, so tests can see who sent what while a client was waiting).
 
@@ -69,6 +72,8 @@ class EmulatorHTTPServer(ThreadingHTTPServer):
         self.emulator = emulator
         self.admin = admin
         self.stopping = threading.Event()  # ends replies being dripped
+        self.in_flight = 0  # public requests being handled now (the log's inFlight)
+        self.in_flight_lock = threading.Lock()
         super().__init__(address, Handler)
 
     def shutdown(self) -> None:
@@ -142,6 +147,7 @@ class Handler(BaseHTTPRequestHandler):
         if entry is not None:
             # Log before the reply leaves: a client that has its answer must find the entry.
             entry["status"] = reply.status
+            entry["answered"] = time.monotonic()
             self._record(entry)
         if drip is not None:
             drip_reply(self, reply, headers or {}, drip, self.server.stopping)
@@ -191,6 +197,19 @@ class Handler(BaseHTTPRequestHandler):
 
     # ----------------------------------------------------------------- public API
     def _public(self, path: str, query: list[tuple[str, str]], body: bytes) -> None:
+        server = self.server
+        with server.in_flight_lock:
+            server.in_flight += 1
+            in_flight = server.in_flight
+        try:
+            self._handle_public(path, query, body, in_flight)
+        finally:
+            with server.in_flight_lock:
+                server.in_flight -= 1
+
+    def _handle_public(
+        self, path: str, query: list[tuple[str, str]], body: bytes, in_flight: int
+    ) -> None:
         emulator = self.server.emulator
         request = Request(self.command, query, body, self.headers.get("Idempotence-Key"))
         entry: dict[str, Any] = {
@@ -204,6 +223,7 @@ class Handler(BaseHTTPRequestHandler):
             "replayed": False,
             "fault": None,
             "arrived": time.monotonic(),
+            "inFlight": in_flight,
         }
         try:
             limit = emulator.max_body_bytes

@@ -1,7 +1,8 @@
-"""The crash-point sweep at 4 senders: the uploader kills itself at each boundary of a send —
-now with a group of batches launched together, their intents committed in one transaction and
-their requests on the wire from four threads — and a clean re-run must still leave exactly one
-job per row and a ledger that agrees with the server.
+"""The crash-point sweep at 4 senders, at 32 (the most ``upload.concurrency`` allows: every
+batch of the group on the wire at once) and with ``auto`` up to 32: the uploader kills itself
+at each boundary of a send — now with a group of batches launched together, their intents
+committed in one transaction and their requests on the wire from several threads — and a
+clean re-run must still leave exactly one job per row and a ledger that agrees with the server.
 
 With several senders the n-th attempt is the n-th batch of the group in launch order; how many
 of the other requests reached the server before the kill depends on the threads, so the checks
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,17 +24,23 @@ from tests.crash.conftest import WallClockEmulator
 from tests.crash.harness import KILLED, Scene
 from tests.crash.test_crash_points import BATCHES, POINTS
 
-SENDERS = 4
+# upload settings of each sweep: 4 senders, the most allowed, and auto up to the most.
+SENDERS: dict[str, dict[str, Any]] = {
+    "4": {"concurrency": 4},
+    "32": {"concurrency": 32},
+    "auto32": {"concurrency": "auto", "max_concurrency": 32},
+}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("batch", [1, 5, BATCHES], ids=["first", "middle", "last"])
 @pytest.mark.parametrize("point", POINTS)
-def test_kill_at_point_with_four_senders_then_rerun_is_exactly_once(
-    point: str, batch: int, emulator: WallClockEmulator, tmp_path: Path
+@pytest.mark.parametrize("senders", list(SENDERS))
+def test_kill_at_point_with_several_senders_then_rerun_is_exactly_once(
+    senders: str, point: str, batch: int, emulator: WallClockEmulator, tmp_path: Path
 ) -> None:
     scene = Scene.create(
-        tmp_path, emulator, rows=20 * BATCHES, seed=batch, batch_size=20, concurrency=SENDERS
+        tmp_path, emulator, rows=20 * BATCHES, seed=batch, batch_size=20, **SENDERS[senders]
     )
 
     died = scene.upload(crash_at=f"{point}@{batch}")

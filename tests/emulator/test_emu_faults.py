@@ -151,6 +151,8 @@ def test_admin_faults_clock_jobs_requests_reset(
         "ts", "method", "path", "idempotenceKey", "status", "bodySha256", "replayed", "fault",
         "arrived",
         "arrivedAt",
+        "inFlight",
+        "answered",
     }  # fmt: skip
     assert api.admin("GET", "nothing").status_code == 404
 

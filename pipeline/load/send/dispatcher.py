@@ -18,6 +18,10 @@ During planning, :meth:`Dispatcher.pump` runs after each planned chunk: the chun
 sent while the next chunk is read and transformed (and, with several senders, while it is
 planned: the group stays on the wire until the next pump).
 
+With a :class:`~pipeline.load.send.pace.Pace` (``upload.concurrency: auto``) batches always
+go out as Flights, from ``concurrency`` threads (``upload.max_concurrency``) of which only the
+pace's limit send at once; the limit starts at 1 and follows the replies.
+
 Planning freezes rows into batches as it goes; what is still planned (rows of a plan a crash
 interrupted, the other rows of a batch the server refused for one row) is frozen here, before
 the next claim, under new keys.
@@ -34,6 +38,7 @@ from pipeline.api import CallsApiClient
 from pipeline.errors import LedgerError, PipelineError
 from pipeline.ledger import BatchWork, Freezer, Holder, Lease, Ledger, gc_paused
 from pipeline.load.send.flights import Flights, Group
+from pipeline.load.send.pace import Pace
 from pipeline.load.send.sender import BODY_FOR, BatchSender, Outcome
 
 log = logging.getLogger("pipeline.load")
@@ -76,6 +81,8 @@ class Dispatcher:
         self.expired = False
         # Sender threads; send_all sets it from upload.concurrency, pump uses the last one.
         self.concurrency = 1
+        # upload.concurrency: auto — the limit of requests in flight follows the replies.
+        self.pace: Pace | None = None
         self._make_client = make_client
         self._local = threading.local()
         self._flights: Flights | None = None
@@ -136,7 +143,7 @@ class Dispatcher:
         works = self._claim(limit)
         if works:
             self.sender.waiting(sum(len(work.rows) for work in works))
-        if self.concurrency == 1:
+        if self.concurrency == 1 and self.pace is None:
             self._after([self.sender.send(work, self.client()) for work in works])
             return
         flights = self._flights_now()
@@ -154,7 +161,7 @@ class Dispatcher:
         with (
             gc_paused()
         ):  # see pipeline.load.upload.input_planning: many objects, next to no cycles
-            if concurrency == 1:
+            if concurrency == 1 and self.pace is None:
                 return self._one_by_one()
             return self._in_groups()
 
@@ -205,7 +212,7 @@ class Dispatcher:
             if flights is not None:
                 flights.close()
             flights = self._flights = Flights(
-                self.sender, self.client, concurrency=self.concurrency
+                self.sender, self.client, concurrency=self.concurrency, pace=self.pace
             )
         return flights
 

@@ -3,6 +3,9 @@
 * A 429 pauses all senders until its ``Retry-After`` (floored at the backoff base) has
   passed; one above ``upload.retry_after_cap_s`` stops sending for this run (exit 3): the
   server will not take requests for longer than we are willing to wait.
+* With ``upload.concurrency: auto`` every reply and its time is told to the run's
+  :class:`~pipeline.load.send.pace.Pace`: a 429, a 5xx, a timeout or a cut-off reply as
+  overload (fewer senders), any other reply with its latency (more senders while they stay fast).
 * A batch left pending without any of its attempts connecting (refused, DNS failure, connect
   timeout) counts towards a circuit breaker: after ``UNREACHABLE_BATCHES`` in a row the run
   stops (exit 3) naming ``api.base_url`` / ``JAICP_BASE_URL``. Any connection made (whatever
@@ -25,9 +28,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from pipeline.errors import ApiError, ApiNotConnectedError, RateLimitedError, TransientApiError
+from pipeline.errors import (
+    ApiError,
+    ApiNotConnectedError,
+    RateLimitedError,
+    TransientApiError,
+)
 from pipeline.ledger import BatchWork
 from pipeline.load.retry import Budget, RetryPolicy
+from pipeline.load.send.pace import Pace
 from pipeline.load.stop import RunControl
 
 log = logging.getLogger("pipeline.load")
@@ -58,6 +67,7 @@ class Edge:
         self._lock = threading.Lock()
         self.paused_until: datetime | None = None  # after a 429 no sender sends before this
         self._unreached = 0  # batches in a row whose every attempt could not connect
+        self.pace: Pace | None = None  # upload.concurrency: auto (told of every reply)
 
     def pause(self, until: datetime) -> None:
         """No sender sends before ``until`` (a later pause wins)."""
@@ -76,16 +86,25 @@ class Edge:
         """The ``addPhones`` request of ``work`` (its intent committed), told to the run: a
         429 pauses every sender (or, beyond the cap, stops sending), and any connection made
         resets the count of unreachable batches. Raises the client's ApiError."""
+        pace = self.pace
+        start = pace.clock() if pace is not None else 0.0
         try:
             ids = client.add_phones_body(body, idempotence_key=work.request_key)
         except ApiNotConnectedError:
-            raise
+            raise  # nothing reached the server: no sign of its load either way
         except ApiError as exc:
             self._reached()
+            if pace is not None:
+                if isinstance(exc, TransientApiError):  # 429, 5xx, timeout, cut off
+                    pace.overloaded()
+                else:
+                    pace.replied(pace.clock() - start)
             if isinstance(exc, RateLimitedError):
                 self.rate_limited(exc, attempt)
             raise
         self._reached()
+        if pace is not None:
+            pace.replied(pace.clock() - start)
         return ids
 
     def hold(self) -> bool:

@@ -20,6 +20,14 @@ its order: intent committed → request → reply → outcome committed. The int
 committed together before any of its requests leaves, and its confirmed outcomes together
 after all its replies are in; a crash in between leaves batches ``sending`` or in doubt,
 which the next run resends under the same keys (the server replays what it already did).
+With a :class:`~pipeline.load.send.pace.Pace` (``upload.concurrency: auto``) the pool has
+``concurrency`` threads (the maximum) but only ``pace.limit`` requests pass its gate at once;
+the limit is adjusted after every reply (a verdict needs a full round of replies at the current
+limit, see :meth:`Pace.adjust`), so it moves within a group too: a group launched while the
+file is planned holds a whole chunk (``PUMP_ROWS``), and waiting for its end to add a sender
+would keep most of the file at the starting limit. A change is logged at INFO (an increase
+at most once every ``LOG_EVERY_S``).
+
 A request that fails is handed back to :meth:`BatchSender.resume`, which retries, rejects or
 leaves it pending exactly as a batch sent on its own would be; that part runs on this thread.
 """
@@ -27,6 +35,8 @@ leaves it pending exactly as a batch sent on its own would be; that part runs on
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,7 +44,15 @@ from dataclasses import dataclass
 from pipeline.errors import ApiError, KeyExpiredError, LedgerError, PipelineError
 from pipeline.ledger import BatchWork
 from pipeline.load.send.edge import AddPhonesClient
+from pipeline.load.send.pace import Change, Gate, Pace
 from pipeline.load.send.sender import BODY_FOR, BatchSender, Outcome
+
+log = logging.getLogger("pipeline.load")
+
+# Increases of the number of senders are logged at most this often (a far server moves it
+# every few hundred milliseconds at first). Decreases always are: halving stops at one, so a
+# 429 storm logs a few lines, beside the warnings of its 429s.
+LOG_EVERY_S = 10.0
 
 
 class _NotSent:
@@ -67,11 +85,18 @@ class Flights:
         client: Callable[[], AddPhonesClient],
         *,
         concurrency: int,
+        pace: Pace | None = None,
     ) -> None:
         self.sender = sender
         self.client = client  # this thread's client (one per thread)
         self.concurrency = concurrency
+        self.pace = pace
+        # Without a pace every thread sends at once (a fixed upload.concurrency).
+        self.gate = Gate(concurrency if pace is None else pace.limit)
         self._pool = ThreadPoolExecutor(concurrency, thread_name_prefix="sender")
+        self._log_lock = threading.Lock()
+        self._logged_at = float("-inf")
+        self._unlogged: Change | None = None  # the first change since the last line
 
     def launch(self, works: Sequence[BatchWork]) -> Group:
         """Record the intents of ``works`` in one durable commit, then send their requests
@@ -166,13 +191,39 @@ class Flights:
         """One request, on a helper thread (its own client); the reply is read by settle."""
         sender = self.sender
         sender.hooks.adopt_attempt(attempt)  # so the after_send crash point sees this attempt
-        # A 429 met by any sender pauses this one too; the run may stop meanwhile.
-        if not sender.edge.hold() or sender.control.stopped:
-            return _NOT_SENT
-        if not sender.fresh():
-            sender.stale(work)
-            return _NOT_SENT
-        return sender.edge.request(work, body, self.client(), attempt=1)
+        with self.gate:
+            try:
+                # A 429 met by any sender pauses this one too; the run may stop meanwhile.
+                if not sender.edge.hold() or sender.control.stopped:
+                    return _NOT_SENT
+                if not sender.fresh():
+                    sender.stale(work)
+                    return _NOT_SENT
+                return sender.edge.request(work, body, self.client(), attempt=1)
+            finally:
+                self._repace()
+
+    def _repace(self) -> None:
+        """After a reply: apply the pace's verdict to the gate, and say so now and then."""
+        pace = self.pace
+        if pace is None or (change := pace.adjust()) is None:
+            return
+        self.gate.resize(change.limit)
+        with self._log_lock:
+            first = self._unlogged or change
+            now = pace.clock()
+            fewer = change.limit < change.before  # always told: the server pushed back
+            if not fewer and now - self._logged_at < LOG_EVERY_S:
+                self._unlogged = first
+                return
+            self._logged_at, self._unlogged = now, None
+        log.info(
+            "senders: %d at once (was %d; up to upload.max_concurrency %d): %s",
+            change.limit,
+            first.before,
+            pace.maximum,
+            change.reason,
+        )
 
     def _not_sent(self, work: BatchWork) -> Outcome:
         """A batch whose intent is recorded but whose request never left: it stays in doubt

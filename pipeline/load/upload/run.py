@@ -22,6 +22,7 @@ at the next chunk, and the summary (exit code of the error) is returned as for a
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +43,7 @@ from pipeline.load.reconcile_lookup import reconcile_unknown
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.send.crash_points import TestHooks
 from pipeline.load.send.dispatcher import Dispatcher
+from pipeline.load.send.pace import Pace, threads
 from pipeline.load.stop import RunControl
 from pipeline.load.upload.campaign_check import SendGate
 from pipeline.load.upload.input_planning import plan_file
@@ -202,6 +204,12 @@ class _Run:
         self.dispatcher = Dispatcher(
             ledger, holder, sender, make_client, batch_size=cfg.upload.batch_size
         )
+        # upload.concurrency: auto — up to max_concurrency threads, as many sending as the
+        # replies allow (pipeline.load.send.pace).
+        self.senders = threads(cfg.upload.concurrency, cfg.upload.max_concurrency)
+        if cfg.upload.concurrency == "auto":
+            pace = Pace(maximum=self.senders, clock=time.monotonic)
+            self.dispatcher.pace = sender.edge.pace = pace
 
     def gate_sending(self, campaign: Campaign, *, new_ledger: bool) -> None:
         """Send nothing until the campaign passed the new-ledger check (asked once, when the
@@ -358,7 +366,7 @@ class _Run:
         """Send every batch that is free now; returns how many were claimed."""
         if meter is not None:
             meter.start_sending(self.ledger.runs.pending_rows(self.campaign_id))
-        return self.dispatcher.send_all(concurrency=self.cfg.upload.concurrency)
+        return self.dispatcher.send_all(concurrency=self.senders)
 
     def reconcile(self, lease: Lease, say: Callable[[str], None]) -> None:
         try:
@@ -421,7 +429,7 @@ def _client_factory(
     client: ClientSource, cfg: Config, hooks: TestHooks
 ) -> Callable[[], CallsApiClient]:
     if isinstance(client, CallsApiClient):
-        if cfg.upload.concurrency > 1:
+        if threads(cfg.upload.concurrency, cfg.upload.max_concurrency) > 1:
             raise ValueError(
                 "upload.concurrency > 1 needs a client factory (one HTTP session per thread)"
             )
