@@ -65,6 +65,9 @@ def test_progress_always_draws_the_bar_and_a_summary_table(
     assert ANSI.search(got.stderr)  # the bar redraws itself with terminal codes
     assert "sending (rows sent)" in got.stderr and "12/12" in got.stderr
     assert "planning (rows read)" in got.stderr
+    # Milestones are printed, not logged: no "output.py:130" caller column on every line.
+    assert "finishing batches of earlier runs" in got.stderr
+    assert "output.py" not in got.stderr
     assert "upload run" in got.stdout and "duplicate" in got.stdout  # the table
     assert "complete (exit 0)" in got.stdout
 

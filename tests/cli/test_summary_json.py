@@ -91,3 +91,28 @@ def test_json_logs_end_with_the_summary_object(
     sends = [e for e in entries if e["logger"] == "pipeline.progress" and e.get("stage") == "send"]
     assert sends and all(isinstance(e["done"], int) for e in sends)
     assert any(e["done"] == 12 and e["total"] == 12 and e["rate"] > 0 for e in sends), sends
+
+
+def test_validate_summary_json(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    sample = root / "sample_data" / "bitrix24_export.csv"
+    rejects = tmp_path / "rejects.csv"
+    got = CliRunner().invoke(
+        cli,
+        [
+            "validate",
+            "--config",
+            str(root / "configs" / "bitrix24.yaml"),
+            str(sample),
+            "--rejects",
+            str(rejects),
+            "--summary-json",
+        ],
+        catch_exceptions=False,
+    )
+    assert got.exit_code == 0, got.output
+    data = json.loads(got.stdout)
+    assert data["rows"] == {"read": 29, "accepted": 23, "rejected": 5, "duplicate": 1}
+    assert sum(data["reasons"].values()) == 6  # every rejected and duplicate row has one
+    assert data["written"] == {"accepted": None, "rejects": str(rejects), "batches": None}
+    assert rejects.exists()
