@@ -11,8 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 
+from pipeline.cli import output, upload_cmd
 from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
 from tests.conftest import phone
@@ -119,3 +121,24 @@ def test_quiet_still_shows_errors(emulator: Emulator, tmp_path: Path) -> None:
     )
     assert got.exit_code == 6
     assert "missing.csv: file not found" in got.stderr
+
+
+def test_progress_every_reaches_the_plain_view(
+    emulator: Emulator, campaign: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[output.ProgressView] = []
+
+    def spy(*args: Any, **kwargs: Any) -> output.ProgressView:
+        made.append(output.progress_view(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(upload_cmd, "progress_view", spy)
+    config = tmp_path / "c.yaml"
+    config.write_text(CONFIG.format(ledger=tmp_path / "l.sqlite3"), encoding="utf-8")
+    data = write_csv(tmp_path / "export.csv", [(phone(i), f"Anna {i}") for i in range(3)])
+    env = {"JAICP_TOKEN": campaign["token"], "JAICP_BASE_URL": emulator.base_url}
+    args = ["upload", "--config", str(config), "--progress-every", "2.5", str(data)]
+    got = CliRunner().invoke(cli, args, env={**env, "JAICP_PROGRESS": None})
+    assert got.exit_code == 0, got.output
+    [view] = made
+    assert isinstance(view, output.PlainProgress) and view.every_s == 2.5
