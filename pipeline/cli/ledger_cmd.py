@@ -21,13 +21,14 @@ import functools
 import re
 import sys
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from pipeline import front
+from pipeline.cli.ledger_view import event_lines, page_note, runs_table, when
 from pipeline.errors import ExitCode
 from pipeline.front import Audit
 
@@ -60,10 +61,6 @@ def _ledger_options(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _when(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
-
-
 @click.group()
 def ledger() -> None:
     """Audit the ledger: runs, one run, one phone's history, verify, export; purge; migrate."""
@@ -73,26 +70,27 @@ def ledger() -> None:
 @click.option("--limit", default=50, show_default=True, help="How many runs, newest first.")
 @_ledger_options
 def runs(led: Audit, limit: int) -> None:
-    """List the latest runs with their files, exit status and row counts."""
-    for run in led.runs(limit=limit):
-        files = ", ".join(f["name"] for f in run.files) or "-"
-        counts = " ".join(f"{k}={v}" for k, v in run.counts.items()) or "(running or killed)"
-        status = "-" if run.exit_status is None else str(run.exit_status)
-        click.echo(
-            f"{run.id:>6}  {_when(run.started_at)}  {run.command:<9} exit={status:<2} "
-            f"{counts}  [{files}]"
-        )
+    """List the latest runs: a table per kind of run, with that kind's columns."""
+    for line in runs_table(led.runs(limit=limit)):
+        click.echo(line)
 
 
 @ledger.command()
 @click.argument("run_id", type=int)
+@click.option(
+    "--limit", default=50, show_default=True, type=click.IntRange(min=0), help="Events per page."
+)
+@click.option(
+    "--offset", default=0, show_default=True, type=click.IntRange(min=0), help="Events to skip."
+)
 @_ledger_options
-def show(led: Audit, run_id: int) -> None:
-    """Show one run: files, rows per state now, batches per state, events."""
+def show(led: Audit, run_id: int, limit: int, offset: int) -> None:
+    """Show one run: files, rows per state now, batches per state, and its audit events
+    (every decision it recorded, oldest first, a page of --limit from --offset)."""
     report = led.show(run_id)
     run = report.run
     click.echo(f"run {run.id}: {run.command} on {report.host} (pid {report.pid})")
-    click.echo(f"  started  {_when(run.started_at)}   finished {_when(run.finished_at)}")
+    click.echo(f"  started  {when(run.started_at)}   finished {when(run.finished_at)}")
     click.echo(f"  exit status {run.exit_status}   config digest {report.config_digest[:12]}")
     if run.counts:
         click.echo("  counts at finish: " + " ".join(f"{k}={v}" for k, v in run.counts.items()))
@@ -101,7 +99,14 @@ def show(led: Audit, run_id: int) -> None:
         click.echo(f"  file {inp['name']} sha256 {inp['sha256'][:12]}… rows={inp['rows']}: {now}")
     batches = " ".join(f"{k}={v}" for k, v in sorted(report.batches.items())) or "none"
     click.echo(f"  batches: {batches}")
-    click.echo(f"  audit events: {report.events}")
+    events = led.events(run_id, limit=limit, offset=offset)
+    shown = f" (#{offset + 1} to #{offset + len(events)} below)" if events else ""
+    click.echo(f"  audit events: {report.events}{shown}")
+    for line in event_lines(events):
+        click.echo(line)
+    note = page_note(len(events), offset, report.events, limit)
+    if note:
+        click.echo(note)
 
 
 @ledger.command()
@@ -118,7 +123,7 @@ def phone(led: Audit, phone: tuple[str, ...]) -> None:
         )
         return
     for e in entries:
-        extra = f" job={e.job_id} sent {_when(e.sent_at)}" if e.job_id else ""
+        extra = f" job={e.job_id} sent {when(e.sent_at)}" if e.job_id else ""
         why = f" ({e.reason})" if e.reason else ""
         dup = f" duplicate of row id {e.duplicate_of}" if e.duplicate_of else ""
         click.echo(
@@ -128,8 +133,8 @@ def phone(led: Audit, phone: tuple[str, ...]) -> None:
         for b in e.batches:
             click.echo(
                 f"    batch {b.batch_id} gen {b.generation} key {b.request_key} {b.state}, "
-                f"{b.attempts} attempt(s), first {_when(b.first_sent_at)}, "
-                f"last {_when(b.last_sent_at)}"
+                f"{b.attempts} attempt(s), first {when(b.first_sent_at)}, "
+                f"last {when(b.last_sent_at)}"
             )
 
 
@@ -197,10 +202,10 @@ def purge(led: Audit, older_than: timedelta, yes: bool) -> None:
     cutoff = led.now() - older_than
     plan = led.purge(cutoff=cutoff, dry_run=True)
     if not plan.rows:
-        click.echo(f"nothing to purge: no finished row of a run finished before {_when(cutoff)}.")
+        click.echo(f"nothing to purge: no finished row of a run finished before {when(cutoff)}.")
         return
     click.echo(
-        f"{plan.rows} row(s) of {len(plan.runs)} run(s) finished before {_when(cutoff)} UTC "
+        f"{plan.rows} row(s) of {len(plan.runs)} run(s) finished before {when(cutoff)} UTC "
         f"(runs {', '.join(str(r) for r in sorted(plan.runs))}) and {plan.reports} stored "
         f"report(s) will lose their phones, payloads and report data."
     )

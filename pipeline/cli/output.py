@@ -15,10 +15,13 @@ Usage::
 
 from __future__ import annotations
 
+import json
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 from rich.console import Console
@@ -46,17 +49,32 @@ def _wants_bar(mode: str, stream: TextIO) -> bool:
 
 
 class PlainProgress:
-    """Timestamped lines: stage starts, each planned file, every 10 % of the rows sent."""
+    """Timestamped lines: stage starts, each planned file, rows sent every 10 % and at least
+    every ``every_s`` seconds (like a log collector: cron mail shows a slow upload moving).
+
+    With ``json_lines`` each line is a JSON object; send lines carry ``done``, ``total`` (null
+    while planning still adds rows) and ``rate`` (rows/s since the phase began) as numbers.
+    ``clock`` (monotonic seconds) is injected by tests.
+    """
 
     fancy = False
 
     def __init__(
-        self, *, quiet: bool = False, json_lines: bool = False, stream: TextIO | None = None
+        self,
+        *,
+        quiet: bool = False,
+        json_lines: bool = False,
+        stream: TextIO | None = None,
+        every_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.quiet = quiet
         self.json_lines = json_lines
+        self.every_s = every_s
         self._stream = stream
+        self._clock = clock
         self._shown = -1  # last tenth of the send stage printed
+        self._started = self._last = clock()  # start of the send phase, last line printed
 
     def __enter__(self) -> PlainProgress:
         return self
@@ -64,12 +82,13 @@ class PlainProgress:
     def __exit__(self, *exc: object) -> None:
         return None
 
-    def _echo(self, text: str) -> None:
+    def _echo(self, text: str, **numbers: Any) -> None:
         if self.quiet:
             return
+        self._last = self._clock()
         if self.json_lines:
             # With --log-format json every stderr line is one JSON object, progress included.
-            line = json_entry("INFO", "pipeline.progress", text)
+            line = json_entry("INFO", "pipeline.progress", text, **numbers)
             click.echo(line, err=True, file=self._stream)
         else:
             stamp = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
@@ -82,16 +101,37 @@ class PlainProgress:
     def update(self, p: Progress) -> None:
         """A structured progress report; printed sparsely so cron logs stay short."""
         if p.stage == "plan":
-            self._echo(f"planning: {p.label} planned, {p.done} row(s) read so far")
+            self._echo(
+                f"planning: {p.label} planned, {p.done} row(s) read so far",
+                stage="plan",
+                done=p.done,
+                total=None,
+            )
             return
+        now = self._clock()
         total = p.total or 0
-        tenth = 10 if total == 0 else min(10, p.done * 10 // total)
         if p.done == 0:
-            self._shown = -1
-            self._echo(f"sending: {total} row(s) waiting")
-        elif tenth > self._shown:
-            self._echo(f"sending: {p.done} of {total} row(s) settled")
-        self._shown = max(self._shown, tenth if p.done else -1)
+            self._shown, self._started = -1, now
+            waiting = "so far, planning goes on" if p.growing else "waiting"
+            self._echo(
+                f"sending: {total} row(s) {waiting}", stage="send", done=0, total=total, rate=0.0
+            )
+            return
+        tenth = 10 if total == 0 else min(10, p.done * 10 // total)
+        due = now - self._last >= self.every_s
+        if (tenth > self._shown and not p.growing) or due:
+            elapsed = now - self._started
+            rate = p.done / elapsed if elapsed > 0 else 0.0
+            of = "sent while planning" if p.growing else f"of {total} row(s) settled"
+            self._echo(
+                f"sending: {p.done} {of}, {rate:,.0f} rows/s",
+                stage="send",
+                done=p.done,
+                total=None if p.growing else total,
+                rate=round(rate, 1),
+            )
+        if not p.growing:
+            self._shown = max(self._shown, tenth)
 
 
 class BarProgress:
@@ -126,7 +166,9 @@ class BarProgress:
 
     def line(self, text: str) -> None:
         if not self.quiet:
-            self._bar.console.log(text)
+            # print, not log: Console.log ends every line with the caller (output.py:130).
+            stamp = datetime.now(UTC).astimezone().strftime("%H:%M:%S")
+            self._bar.console.print(f"{stamp} {text}", markup=False, highlight=False)
 
     def _task(self, stage: str, total: int | None) -> TaskID:
         if stage not in self._tasks:
@@ -145,19 +187,34 @@ ProgressView = PlainProgress | BarProgress
 
 
 def progress_view(
-    mode: str = "auto", *, quiet: bool = False, log_format: str = "text"
+    mode: str = "auto", *, quiet: bool = False, log_format: str = "text", every_s: float = 10.0
 ) -> ProgressView:
     """The bar when stderr is a terminal (or ``mode == "always"``), plain lines otherwise.
 
-    Plain lines are JSON objects when ``log_format`` is ``json``.
+    Plain lines are JSON objects when ``log_format`` is ``json``; one at least every
+    ``every_s`` seconds while rows go out (``upload --progress-every``).
     """
     if _wants_bar(mode, sys.stderr):
         return BarProgress(quiet=quiet)
-    return PlainProgress(quiet=quiet, json_lines=log_format == "json")
+    return PlainProgress(quiet=quiet, json_lines=log_format == "json", every_s=every_s)
 
 
-def show_summary(summary: UploadSummary, *, fancy: bool) -> None:
-    """The final summary on stdout: a table on a terminal, the plain lines otherwise."""
+def show_summary(
+    summary: UploadSummary, *, fancy: bool, as_json: bool = False, log_json: bool = False
+) -> None:
+    """The final summary on stdout: a table on a terminal, the plain lines otherwise.
+
+    ``as_json`` (``--summary-json``): one JSON object on stdout instead, nothing else there.
+    ``log_json`` (``--log-format json``): the same object also ends the JSON log on stderr,
+    as ``{"ts", "level", "logger": "pipeline.summary", "message", "summary": {...}}``.
+    """
+    data = summary.as_dict()
+    if log_json:
+        message = summary.lines()[0]
+        click.echo(json_entry("INFO", "pipeline.summary", message, summary=data), err=True)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
     if not fancy:
         for line in summary.lines():
             click.echo(line)
@@ -167,7 +224,8 @@ def show_summary(summary: UploadSummary, *, fancy: bool) -> None:
     table.add_column("count", justify="right")
     for name, value in (
         ("read", summary.read),
-        ("sent", summary.sent),
+        ("sent by this run", summary.sent_now),
+        ("sent by earlier runs", summary.sent_before),
         ("rejected", summary.rejected),
         ("duplicate", summary.duplicate),
         ("pending", summary.pending),

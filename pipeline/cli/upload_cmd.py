@@ -48,13 +48,30 @@ _LEDGER = click.option(
     help="Send even though this ledger has never sent to the campaign and the campaign already "
     "holds numbers (they came from elsewhere; see README 'What to do when…').",
 )
+@click.option(
+    "--summary-json",
+    is_flag=True,
+    help="Print the summary as one JSON object on stdout (counts split this run / earlier "
+    "runs, exit code, files with sha256, duration, run id) instead of text lines.",
+)
+@click.option(
+    "--progress-every",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Without a progress bar (cron, log files): print a progress line at least this "
+    "often while rows go out (and at every 10 %).",
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
-def upload(
+def upload(  # noqa: PLR0917 - click passes every option by position
     ctx: click.Context,
     config_path: Path,
     ledger_url: str | None,
     new_ledger: bool,
+    summary_json: bool,
+    progress_every: float,
     files: tuple[Path, ...],
 ) -> None:
     """Add every good row of FILE... to the campaign exactly once (resumes earlier runs).
@@ -69,6 +86,7 @@ def upload(
         options.get("progress", "auto"),
         quiet=options.get("quiet", False),
         log_format=options.get("log_format", "text"),
+        every_s=progress_every,
     )
     summary: UploadSummary | None = None
     control = RunControl()
@@ -91,7 +109,12 @@ def upload(
             front.notify_upload(cfg, None, error=exc)
             raise
         front.notify_upload(cfg, summary)
-        show_summary(summary, fancy=view.fancy)
+        show_summary(
+            summary,
+            fancy=view.fancy,
+            as_json=summary_json,
+            log_json=options.get("log_format") == "json",
+        )
     ctx.exit(summary.exit_code)
 
 

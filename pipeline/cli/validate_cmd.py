@@ -14,11 +14,13 @@ Usage::
 
 from __future__ import annotations
 
+import json
+import time
 from pathlib import Path
 
 import click
 
-from pipeline.front import format_summary, load_config
+from pipeline.front import ValidateSummary, format_summary, load_config
 from pipeline.front import validate as run_validate
 
 
@@ -54,6 +56,11 @@ from pipeline.front import validate as run_validate
     help="Processes to use (default: one per CPU, at most 4, for files of 4 MiB or more; "
     "or $JAICP_WORKERS). 1 reads the file in this process only.",
 )
+@click.option(
+    "--summary-json",
+    is_flag=True,
+    help="Print the counts as one JSON object on stdout instead of text lines.",
+)
 def validate(  # noqa: PLR0917 - click passes every option by position
     config_path: Path,
     file: Path,
@@ -61,9 +68,11 @@ def validate(  # noqa: PLR0917 - click passes every option by position
     rejects: Path | None,
     emit_batches: Path | None,
     workers: int | None,
+    summary_json: bool,
 ) -> None:
     """Check FILE against the config without sending anything (no network)."""
     config = load_config(config_path)
+    started = time.monotonic()
     summary = run_validate(
         config,
         file,
@@ -72,6 +81,15 @@ def validate(  # noqa: PLR0917 - click passes every option by position
         emit_batches=emit_batches,
         workers=workers,
     )
+    if summary_json:
+        data = _as_dict(summary, time.monotonic() - started)
+        data["written"] = {
+            "accepted": accepted and str(accepted),
+            "rejects": rejects and str(rejects),
+            "batches": emit_batches and str(emit_batches),
+        }
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
     for line in format_summary(summary):
         click.echo(line)
     if accepted:
@@ -83,3 +101,22 @@ def validate(  # noqa: PLR0917 - click passes every option by position
             f"{summary.batches} addPhones bodies (up to {config.upload.batch_size} phones each) "
             f"written to {emit_batches}"
         )
+
+
+def _as_dict(summary: ValidateSummary, duration_s: float) -> dict[str, object]:
+    """``validate --summary-json``: counts (read = accepted + rejected + duplicate), reasons."""
+    return {
+        "command": "validate",
+        "exit_code": 0,
+        "file": summary.source.path,
+        "format": summary.source.format,
+        "rows": {
+            "read": summary.read,
+            "accepted": summary.accepted,
+            "rejected": summary.rejected,
+            "duplicate": summary.duplicate,
+        },
+        "reasons": dict(summary.reasons.most_common()),
+        "batches": summary.batches,
+        "duration_s": round(duration_s, 3),
+    }

@@ -58,6 +58,8 @@ if TYPE_CHECKING:  # ``X as X``: re-exported on purpose
     from pipeline.front.uploading import reconcile as reconcile
     from pipeline.front.uploading import upload as upload
     from pipeline.ledger import utc_now as utc_now
+    from pipeline.ledger.admin.audit import AuditEvent as AuditEvent
+    from pipeline.ledger.admin.audit import RunSummary as RunSummary
     from pipeline.load.cancel_run import CANCEL_CHUNK as CANCEL_CHUNK
     from pipeline.load.cancel_run import CancelPlan as CancelPlan
     from pipeline.load.cancel_run import CancelSummary as CancelSummary
@@ -108,6 +110,8 @@ _API = {
 # What the command-line shell needs besides the calls: defaults, parsing, printing helpers,
 # the emulator it starts, the secrets' guards. Not part of __all__.
 _SHELL = {
+    "AuditEvent": "pipeline.ledger.admin.audit",
+    "RunSummary": "pipeline.ledger.admin.audit",
     "CANCEL_CHUNK": "pipeline.load.cancel_run",
     "REPORT_CHUNK": "pipeline.load.results_run",
     "TOKEN_ENV": "pipeline.config",

@@ -27,12 +27,14 @@ from pipeline.errors import ConfigError, LedgerError
 from pipeline.front.source import ConfigLike, as_config
 from pipeline.ledger import Ledger, open_ledger
 from pipeline.ledger.admin.audit import (
+    AuditEvent,
     PhoneEntry,
     RunReport,
     RunSummary,
     iter_export,
     list_runs,
     phone_history,
+    run_events,
     show_run,
 )
 from pipeline.ledger.admin.migrate import MigrationReport, copy_ledger
@@ -72,6 +74,10 @@ class Audit:
     def show(self, run_id: int) -> RunReport:
         """One run: files, rows per state now, batches per state, events."""
         return show_run(self.ledger.store.engine, run_id)
+
+    def events(self, run_id: int, *, limit: int = 50, offset: int = 0) -> list[AuditEvent]:
+        """One page of run ``run_id``'s audit events, oldest first (``ledger show RUN``)."""
+        return run_events(self.ledger.store.engine, run_id, limit=limit, offset=offset)
 
     def phone(self, digits: str) -> list[PhoneEntry]:
         """Every row of one number (digits with country code) and its batches."""

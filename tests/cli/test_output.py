@@ -11,8 +11,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 
+from pipeline.cli import output, upload_cmd
 from pipeline.cli.main import cli
 from pipeline.emulator import Emulator
 from tests.conftest import phone
@@ -50,8 +52,9 @@ def test_not_a_terminal_gives_plain_timestamped_lines(
     assert lines and all(STAMP.match(line) for line in lines), lines
     text = "\n".join(lines)
     assert "planning: export.csv planned, 12 row(s) read so far" in text
-    assert "sending: 12 row(s) waiting" in text
-    assert "sending: 12 of 12 row(s) settled" in text
+    # The rows go out while the file is planned, and are shown as they go.
+    assert re.search(r"sending: \d+ row\(s\) so far, planning goes on", text), text
+    assert re.search(r"sending: 12 of 12 row\(s\) settled, [\d,]+ rows/s", text), text
     assert not ANSI.search(got.output)
     assert "rows read 12 = sent 12 + rejected 0 + duplicate 0 + pending 0" in got.stdout
 
@@ -64,6 +67,9 @@ def test_progress_always_draws_the_bar_and_a_summary_table(
     assert ANSI.search(got.stderr)  # the bar redraws itself with terminal codes
     assert "sending (rows sent)" in got.stderr and "12/12" in got.stderr
     assert "planning (rows read)" in got.stderr
+    # Milestones are printed, not logged: no "output.py:130" caller column on every line.
+    assert "finishing batches of earlier runs" in got.stderr
+    assert "output.py" not in got.stderr
     assert "upload run" in got.stdout and "duplicate" in got.stdout  # the table
     assert "complete (exit 0)" in got.stdout
 
@@ -115,3 +121,24 @@ def test_quiet_still_shows_errors(emulator: Emulator, tmp_path: Path) -> None:
     )
     assert got.exit_code == 6
     assert "missing.csv: file not found" in got.stderr
+
+
+def test_progress_every_reaches_the_plain_view(
+    emulator: Emulator, campaign: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[output.ProgressView] = []
+
+    def spy(*args: Any, **kwargs: Any) -> output.ProgressView:
+        made.append(output.progress_view(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(upload_cmd, "progress_view", spy)
+    config = tmp_path / "c.yaml"
+    config.write_text(CONFIG.format(ledger=tmp_path / "l.sqlite3"), encoding="utf-8")
+    data = write_csv(tmp_path / "export.csv", [(phone(i), f"Anna {i}") for i in range(3)])
+    env = {"JAICP_TOKEN": campaign["token"], "JAICP_BASE_URL": emulator.base_url}
+    args = ["upload", "--config", str(config), "--progress-every", "2.5", str(data)]
+    got = CliRunner().invoke(cli, args, env={**env, "JAICP_PROGRESS": None})
+    assert got.exit_code == 0, got.output
+    [view] = made
+    assert isinstance(view, output.PlainProgress) and view.every_s == 2.5

@@ -24,7 +24,11 @@ def test_runs_and_show(ledger: Ledger, ledger_url: str) -> None:
     build_honest_ledger(ledger)
     code, out, _ = run("runs", "--ledger", ledger_url)
     assert code == 0
-    assert "upload" in out and "sent=2" in out and "pending=2" in out and "export.csv" in out
+    lines = out.splitlines()
+    assert lines[0] == "upload runs"
+    assert lines[1].split()[:7] == ["run", "started", "took", "exit", "read", "sent", "of"]
+    # run 1: exit 3, 6 rows read = 2 sent + 1 rejected + 1 duplicate + 2 pending
+    assert lines[2].split()[4:7] == ["3", "6", "2"] and lines[2].endswith("export.csv")
     code, out, _ = run("show", "1", "--ledger", ledger_url)
     assert code == 0, out
     assert "run 1: upload" in out and "exit status 3" in out

@@ -4,6 +4,7 @@ Usage::
 
     for run in list_runs(engine): ...
     report = show_run(engine, 12)              # run, its files with counts, batches by state
+    for event in run_events(engine, 12, limit=50, offset=0): ...   # its decisions, in order
     for entry in phone_history(engine, "79161234567"): ...
     for line in iter_export(engine, run_id=12): ...   # one line per input row, as text
                                                # (written by pipeline.reports, injection-safe)
@@ -49,6 +50,24 @@ class RunReport:
     inputs: list[dict[str, Any]] = field(default_factory=list)
     batches: dict[str, int] = field(default_factory=dict)
     events: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    """One decision a run recorded: when, by whom, which entity, from → to, why.
+
+    ``request_key`` is the batch's key for batch events (None for the others).
+    """
+
+    id: int
+    at: datetime
+    actor: str
+    entity: str
+    entity_id: int
+    from_state: str | None
+    to_state: str | None
+    reason: str
+    request_key: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +156,31 @@ def show_run(engine: Engine, run_id: int) -> RunReport:
             sa.select(sa.func.count()).where(t.events.c.run_id == run_id)
         ).scalar_one()
     return report
+
+
+def run_events(engine: Engine, run_id: int, *, limit: int, offset: int = 0) -> list[AuditEvent]:
+    """The audit events of run ``run_id`` in the order they were written, one page of them."""
+    e, b = t.events.c, t.batches.c
+    query = (
+        sa.select(
+            e.id,
+            e.at,
+            e.actor,
+            e.entity,
+            e.entity_id,
+            e.from_state,
+            e.to_state,
+            e.reason,
+            b.request_key,
+        )
+        .outerjoin(t.batches, sa.and_(e.entity == "batch", b.id == e.entity_id))
+        .where(e.run_id == run_id)
+        .order_by(e.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    with engine.connect() as conn:
+        return [AuditEvent(*row) for row in conn.execute(query)]
 
 
 def phone_history(engine: Engine, phone: str) -> list[PhoneEntry]:

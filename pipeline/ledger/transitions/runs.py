@@ -9,6 +9,7 @@ Usage::
     counts["sent"], counts["pending"]          # the rows of the run's files per state
     ledger.runs.pending_rows(campaign.id)      # rows of the campaign left for a next run
     ledger.runs.exists(run_id)
+    ledger.runs.sent_rows(campaign.id, [sha256, ...])   # rows of those files sent so far
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 from pipeline.errors import LedgerError
 from pipeline.ledger.store import schema as t
 from pipeline.ledger.store.database import Store, inserted_id
-from pipeline.ledger.store.states import BATCHED, PLANNED, REPORT_STATES, report_state
+from pipeline.ledger.store.states import BATCHED, PLANNED, REPORT_STATES, SENT, report_state
 from pipeline.records import InputFile
 
 
@@ -115,6 +116,18 @@ class Runs:
         with self.store.engine.connect() as conn:
             found = conn.execute(sa.select(t.runs.c.id).where(t.runs.c.id == run_id)).first()
         return found is not None
+
+    def sent_rows(self, campaign_id: int, sha256s: Sequence[str]) -> int:
+        """Rows of the campaign's files with these digests that are sent now (asked at a run's
+        start, it tells what earlier runs had sent of the run's files)."""
+        r, i = t.rows.c, t.inputs.c
+        query = (
+            sa.select(sa.func.count())
+            .select_from(t.rows.join(t.inputs, i.id == r.input_id))
+            .where(i.campaign_id == campaign_id, i.sha256.in_(list(sha256s)), r.state == SENT)
+        )
+        with self.store.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
 
     def pending_rows(self, campaign_id: int) -> int:
         """Rows of the campaign still on their way (planned or batched): work for a next run."""

@@ -7,9 +7,10 @@
 * ``Progress("send", 0, total, "")`` when a sending phase starts (``total``: rows waiting);
 * ``Progress("send", done, total, "")`` after each batch that settled (confirmed or rejected).
 
-Rows of a file are sent while the file is still being planned; those are counted quietly and
-reported when the sending phase after planning starts: its ``total`` includes them and a
-second report gives the ones already settled, so the stages read as before (plan, then send).
+Rows of a file are sent while the file is still being planned: they are reported as they
+settle, with ``growing=True`` (``total`` is then the rows launched so far; planning adds more).
+The sending phase after planning goes on counting from there, its ``total`` now the rows
+settled plus the rows still waiting, so a long file shows rows going out from its first chunk.
 
 Usage::
 
@@ -43,6 +44,7 @@ class Progress:
     done: int
     total: int | None
     label: str = ""
+    growing: bool = False  # rows sent while planning: the total grows as planning goes on
 
 
 class Meter:
@@ -54,10 +56,8 @@ class Meter:
         self._done = 0
         self._total: int | None = None
         self.rows_read = 0
-        # Whether rows were launched while their file was planned, and how many of them
-        # settled: reported with the next sending phase (see the module doc).
+        # Whether rows are being launched while their file is planned (see the module doc).
         self._early = False
-        self._early_done = 0
 
     def planned(self, rows: int, label: str) -> None:
         """A file was planned: ``rows`` more rows read."""
@@ -68,25 +68,32 @@ class Meter:
     def start_sending(self, total: int) -> None:
         """A sending phase begins with ``total`` rows waiting (not settled yet)."""
         with self._lock:
-            early_done, self._early, self._early_done = self._early_done, False, 0
-            self._done, self._total = early_done, total + early_done
+            if self._early:
+                # Planning is over: go on from the rows already settled while it ran.
+                self._early = False
+                self._total = self._done + total
+                self._callback(Progress("send", self._done, self._total))
+                return
+            self._done, self._total = 0, total
             self._callback(Progress("send", 0, self._total))
-            if early_done:
-                self._callback(Progress("send", early_done, self._total))
 
     def more(self, rows: int) -> None:
         """``rows`` more rows are launched while their file is being planned."""
+        if rows <= 0:
+            return
         with self._lock:
-            self._early = self._early or rows > 0
+            if not self._early:
+                # The first rows sent during planning open a phase of their own.
+                self._early, self._done, self._total = True, 0, rows
+                self._callback(Progress("send", 0, rows, growing=True))
+                return
+            self._total = (self._total or 0) + rows
 
     def sent(self, rows: int) -> None:
         """A batch of ``rows`` rows settled."""
         with self._lock:
-            if self._early:
-                self._early_done += rows
-                return
             self._done += rows
-            self._callback(Progress("send", self._done, self._total))
+            self._callback(Progress("send", self._done, self._total, growing=self._early))
 
 
 class MeteredSender(BatchSender):

@@ -114,6 +114,11 @@ def run_upload(
             # A lease taken over from a killed run of this host: its worker row is as dead.
             ledger.workers.reap(campaign.id, owner_is_dead=owner_is_dead)
         run = _Run(cfg, ledger, holder, make_client, clock, sleep, rng, hooks, control)
+        # Asked before anything is sent: what earlier runs had sent of these files.
+        run.summary.sent_before = ledger.runs.sent_rows(
+            campaign.id, [snap.info.sha256 for snap in inputs]
+        )
+        run.summary.files = [(str(snap.source), snap.info.sha256) for snap in inputs]
         run.worker = worker
         run.snapshots = snapshots
         run.gate_sending(campaign, new_ledger=new_ledger)
@@ -407,7 +412,11 @@ class _Run:
                 run_id,
                 # pending_campaign includes this run's rows, so the code is already final here
                 exit_status=s.exit_code,
-                stats={"attempts": s.attempts, "retries": s.retries},
+                stats={
+                    "attempts": s.attempts,
+                    "retries": s.retries,
+                    "sent_before": s.sent_before,
+                },
             )
             s.notes[:0] = self.gate.notes if self.gate is not None else []
             if self.peers_seen:
@@ -418,6 +427,7 @@ class _Run:
             s.sent, s.rejected = int(counts["sent"]), int(counts["rejected"])
             s.duplicate, s.pending = int(counts["duplicate"]), int(counts["pending"])
             s.read = s.sent + s.rejected + s.duplicate + s.pending
+            s.sent_before = min(s.sent_before, s.sent)  # sent stays sent; guard all the same
         finally:
             if isinstance(self.holder, Lease):
                 self.ledger.leases.release(self.holder)

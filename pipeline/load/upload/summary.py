@@ -5,12 +5,17 @@ Usage::
     summary = run_upload(...)
     for line in summary.lines():
         print(line)
+    print(json.dumps(summary.as_dict()))   # --summary-json: counts, files, durations, exit code
     raise SystemExit(summary.exit_code)
+
+``sent`` counts every sent row of this run's files: ``sent_now`` of them this run sent (or saw
+sent, when runs share the campaign), ``sent_before`` earlier runs had sent.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.errors import ExitCode, PipelineError, RunStoppedError
 
@@ -26,6 +31,7 @@ class UploadSummary:
     run_id: int = 0
     read: int = 0
     sent: int = 0
+    sent_before: int = 0  # of ``sent``: rows earlier runs had sent (a re-run of the same file)
     rejected: int = 0
     duplicate: int = 0
     pending: int = 0
@@ -42,6 +48,12 @@ class UploadSummary:
     budget_spent: bool = False
     error: PipelineError | None = None
     notes: list[str] = field(default_factory=list)
+    files: list[tuple[str, str]] = field(default_factory=list)  # (name as given, sha256)
+
+    @property
+    def sent_now(self) -> int:
+        """Rows of this run's files sent during this run."""
+        return self.sent - self.sent_before
 
     @property
     def exit_code(self) -> int:
@@ -55,7 +67,7 @@ class UploadSummary:
     @property
     def rows_per_s(self) -> float:
         """Rows of this run's files settled per second of the run."""
-        settled = self.sent + self.rejected + self.duplicate
+        settled = self.sent_now + self.rejected + self.duplicate
         return settled / self.duration_s if self.duration_s > 0 else 0.0
 
     def adds_up(self) -> bool:
@@ -64,12 +76,22 @@ class UploadSummary:
 
     def lines(self) -> list[str]:
         """The plain lines the ``upload`` command prints."""
+        sent = (
+            f"sent {self.sent_now} now + {self.sent_before} before"
+            if self.sent_before
+            else f"sent {self.sent}"
+        )
         out = [
-            f"run {self.run_id}: rows read {self.read} = sent {self.sent} + rejected "
+            f"run {self.run_id}: rows read {self.read} = {sent} + rejected "
             f"{self.rejected} + duplicate {self.duplicate} + pending {self.pending}",
             f"batches confirmed {self.batches_confirmed}, send attempts {self.attempts}, "
             f"retries {self.retries}",
         ]
+        if self.sent_before:
+            out.append(
+                f"this run sent {self.sent_now} row(s); earlier runs had sent {self.sent_before} "
+                f"row(s) of these files"
+            )
         if self.repeats_of_earlier_runs:
             out.append(
                 f"{self.repeats_of_earlier_runs} duplicate row(s) repeat rows sent by earlier "
@@ -103,3 +125,42 @@ class UploadSummary:
         else:
             out.append("complete (exit 0)")
         return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """The summary as one JSON-ready object (``--summary-json``); no secrets in it.
+
+        ``{"run_id", "exit_code", "status", "rows": {"read", "sent", "sent_now", "sent_before",
+        "rejected", "duplicate", "pending", "pending_campaign"}, "batches": {...},
+        "files": [{"name", "sha256"}], "duration_s", "rows_per_s", "error", "notes"}``
+        """
+        return {
+            "command": "upload",
+            "run_id": self.run_id,
+            "exit_code": int(self.exit_code),
+            "rows": {
+                "read": self.read,
+                "sent": self.sent,
+                "sent_now": self.sent_now,
+                "sent_before": self.sent_before,
+                "rejected": self.rejected,
+                "duplicate": self.duplicate,
+                "pending": self.pending,
+                "pending_campaign": self.pending_campaign,
+                "repeats_of_earlier_runs": self.repeats_of_earlier_runs,
+            },
+            "batches": {
+                "confirmed": self.batches_confirmed,
+                "attempts": self.attempts,
+                "retries": self.retries,
+                "reconciled": self.reconciled_batches,
+                "adopted": self.adopted,
+                "refreshed": self.refreshed,
+                "suspects": self.suspects,
+            },
+            "files": [{"name": name, "sha256": sha} for name, sha in self.files],
+            "duration_s": round(self.duration_s, 3),
+            "rows_per_s": round(self.rows_per_s, 1),
+            "budget_spent": self.budget_spent,
+            "error": None if self.error is None else str(self.error),
+            "notes": list(self.notes),
+        }
