@@ -110,6 +110,34 @@ class Suppressions:
                 )
         return len(new)
 
+    def opt_out(self, row_jobs: Sequence[tuple[int, str]], *, by: str, reason: str) -> int:
+        """Put the phones of these sent rows (row id, call job id) on the list as opt-outs;
+        returns how many phones were added. A job that put its phone on the list once never
+        does again, so a phone taken off by hand stays off when ``results`` runs again."""
+        if not row_jobs:
+            return 0
+        r, s = t.rows.c, t.suppressions.c
+        ids = [row_id for row_id, _ in row_jobs]
+        phones: dict[int, str] = {}
+        seen: set[str] = set()
+        with self.store.transaction(durable=False) as conn:
+            for n in range(0, len(ids), _LOOKUP_CHUNK):
+                part = ids[n : n + _LOOKUP_CHUNK]
+                got = conn.execute(sa.select(r.id, r.phone).where(r.id.in_(part)))
+                phones.update((row_id, phone) for row_id, phone in got if phone)
+            jobs = sorted({job for _, job in row_jobs})
+            for n in range(0, len(jobs), _LOOKUP_CHUNK):
+                query = sa.select(s.job_id).where(s.job_id.in_(jobs[n : n + _LOOKUP_CHUNK]))
+                seen.update(job for (job,) in conn.execute(query))
+        todo = [(phones[row], job) for row, job in row_jobs if row in phones and job not in seen]
+        return self.add(
+            [phone for phone, _ in todo],
+            by=by,
+            reason=reason,
+            source=OPT_OUT,
+            job_ids=[job for _, job in todo],
+        )
+
     def remove(self, phones: Iterable[str], *, by: str, reason: str = "") -> int:
         """Take ``phones`` off the list (their entries stay, stamped removed); returns how many
         were on it."""
