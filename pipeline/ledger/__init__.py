@@ -103,7 +103,7 @@ from pipeline.ledger.transitions.inputs import InputState
 from pipeline.ledger.transitions.outcomes import NOT_FOUND, Outcome, ResultRow, RowSelection
 from pipeline.ledger.transitions.planning import DEFAULT_REPEAT_WINDOW_S, PlanCounts
 from pipeline.ledger.transitions.row_values import PlanRecord, PreparedChunk, gc_paused
-from pipeline.ledger.transitions.suppressions import Suppression
+from pipeline.ledger.transitions.suppressions import Suppression, listed_phones_readonly
 from pipeline.records import InputFile
 
 __all__ = [
@@ -134,6 +134,7 @@ __all__ = [
     "canonical_body",
     "canonical_json",
     "gc_paused",
+    "listed_phones_readonly",
     "open_ledger",
     "row_key",
     "split_batches",

@@ -19,9 +19,12 @@ already on the list changes nothing (its first entry stands).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -36,7 +39,15 @@ SOURCES = (MANUAL, FILE, OPT_OUT)
 _LOOKUP_CHUNK = 5_000  # phones per IN (...) query, far below SQLite's parameter limit
 _COLS = ("phone", "added_at", "added_by", "reason", "source", "job_id")
 
-__all__ = ["FILE", "MANUAL", "OPT_OUT", "SOURCES", "Suppression", "Suppressions"]
+__all__ = [
+    "FILE",
+    "MANUAL",
+    "OPT_OUT",
+    "SOURCES",
+    "Suppression",
+    "Suppressions",
+    "listed_phones_readonly",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,3 +226,27 @@ def _active(conn: sa.Connection, phones: set[str]) -> dict[str, Suppression]:
             entry = Suppression(**row._mapping)
             found.setdefault(entry.phone, entry)
     return found
+
+
+def listed_phones_readonly(url: str) -> frozenset[str] | None:
+    """The phones on the list of the SQLite ledger at ``url``, read without writing anything
+    (no migration, no file created); None when ``url`` is no SQLite file that exists, so
+    ``validate`` (no network, no ledger writes) can check rows against a local ledger's list.
+    A ledger older than the list (migration 0007) lists nothing."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return None
+    path = Path(url.removeprefix(prefix).split("?", 1)[0])
+    if not path.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)) as conn:
+            got = conn.execute("SELECT phone FROM suppressions WHERE removed_at IS NULL")
+            return frozenset(phone for (phone,) in got)
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return frozenset()
+        raise LedgerError(
+            f"{path}: cannot read the do-not-call list of this ledger ({exc}); check the file, "
+            f"or run `jaicp-pipeline ledger verify`."
+        ) from None
