@@ -35,10 +35,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.bulk import db_value, driver_sql
 from pipeline.ledger.store.states import BATCHED, PLANNED, REJECTED, SENT
 from pipeline.ledger.transitions.row_values import KEY, PHONE, REASON, REASON_CODE, STATE
 from pipeline.ledger.transitions.suppressions import _active
 
+assert (BATCHED, SENT) == ("batched", "sent")  # written as literals in _jobs' SQL
 PERIODS = ("day", "week", "month")
 SUPPRESSED, CONTACT_CAP = "suppressed", "contact_cap"
 _LOOKUP_CHUNK = 5_000
@@ -93,8 +95,10 @@ def mark_suppressed(conn: sa.Connection, values: list[list[Any]], rules: Contact
                 _reject(value, SUPPRESSED, f"on the do-not-call list (file {name})")
                 marked += 1
     if rules.ledger_list:
-        left = {v[PHONE] for v in todo if v[STATE] == PLANNED}
-        entries = _active(conn, left) if left else {}
+        left = sorted({v[PHONE] for v in todo if v[STATE] == PLANNED})
+        sql = "SELECT DISTINCT phone FROM suppressions WHERE removed_at IS NULL AND phone IN"
+        listed = {phone for (phone,) in _by_phone(conn, sql, left)}
+        entries = _active(conn, listed) if listed else {}  # the full entries: few
         for value in todo:
             entry = entries.get(value[PHONE])
             if entry is not None and value[STATE] == PLANNED:
@@ -123,13 +127,7 @@ def mark_capped(
         return 0
     starts = period_starts(now, rules.zone)
     caps = [(period, limit, starts[period]) for period, limit in rules.caps]
-    earliest = min(start for _, _, start in caps)
-    counts: dict[str, list[int]] = {}
-    for phone, sent_at in _jobs(conn, sorted({v[PHONE] for v in todo}), since=earliest):
-        got = counts.setdefault(phone, [0] * len(caps))
-        for n, (_, _, start) in enumerate(caps):
-            if sent_at is None or sent_at >= start:  # None: still on its way, a job soon
-                got[n] += 1
+    counts = _jobs(conn, sorted({v[PHONE] for v in todo}), [start for _, _, start in caps])
     marked = 0
     for value in todo:
         got = counts.setdefault(value[PHONE], [0] * len(caps))
@@ -149,17 +147,43 @@ def mark_capped(
     return marked
 
 
-def _jobs(conn: sa.Connection, phones: list[str], *, since: datetime) -> Iterator[tuple[str, Any]]:
-    """(phone, sent_at) of every row of ``phones`` sent at/after ``since``, and (phone, None)
-    of those still on their way, in any campaign."""
-    r = t.rows.c
-    counted = sa.or_(r.state.in_((PLANNED, BATCHED)), sa.and_(r.state == SENT, r.sent_at >= since))
-    for n in range(0, len(phones), _LOOKUP_CHUNK):
-        query = sa.select(r.phone, r.state, r.sent_at).where(
-            r.phone.in_(phones[n : n + _LOOKUP_CHUNK]), counted
-        )
-        for phone, state, sent_at in conn.execute(query):
-            yield phone, (sent_at if state == SENT else None)
+def _jobs(conn: sa.Connection, phones: list[str], starts: list[datetime]) -> dict[str, list[int]]:
+    """Per phone (any campaign), its call jobs since each of ``starts``: rows sent at/after
+    it, plus the rows still on their way (planned or batched: a job soon). Counted by the
+    database, through the driver: SQLAlchemy's compiling of 5,000-phone IN lists costs more."""
+    at = [db_value(conn, t.rows.c.sent_at, start) for start in starts]
+    sums = ", ".join(
+        "SUM(CASE WHEN state <> 'sent' OR sent_at >= ? THEN 1 ELSE 0 END)" for _ in starts
+    )
+    # Placeholders only are put together here; every value is a bound parameter.
+    sql = (
+        f"SELECT phone, {sums} FROM rows "  # noqa: S608
+        "WHERE (state IN ('planned', 'batched') OR (state = 'sent' AND sent_at >= ?)) "
+        "AND phone IN"
+    )
+    got = _by_phone(conn, sql, phones, before=(*at, min(at)), after=" GROUP BY phone")
+    return {phone: [int(n) for n in numbers] for phone, *numbers in got}
+
+
+def _by_phone(
+    conn: sa.Connection,
+    sql: str,
+    phones: list[str],
+    *,
+    before: tuple[Any, ...] = (),
+    after: str = "",
+) -> Iterator[tuple[Any, ...]]:
+    """``sql`` (ending in ``phone IN``, ``?`` placeholders for ``before``) run for each slice of
+    ``phones``, ``after`` appended (GROUP BY ...), rows fetched through the driver."""
+    cursor: Any = conn.connection.cursor()
+    try:
+        for n in range(0, len(phones), _LOOKUP_CHUNK):
+            part = phones[n : n + _LOOKUP_CHUNK]
+            marks = ",".join("?" * len(part))
+            cursor.execute(driver_sql(conn, f"{sql} ({marks}){after}"), (*before, *part))
+            yield from cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _reject(value: list[Any], code: str, why: str) -> None:
