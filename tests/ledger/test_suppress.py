@@ -48,7 +48,7 @@ def test_a_phone_in_a_config_file_list_is_rejected(ledger: Ledger, column: Colum
     rules = ContactRules(listed=(("dnc.csv", frozenset({"79160000001"})),))
     plan_file(s, [_row(1, "79160000001"), _row(2, "79160000002")], rules=rules)
     assert column("SELECT reason FROM rows WHERE state = 'rejected'") == [
-        "on the do-not-call list (file dnc.csv)"
+        "suppressed: on the do-not-call list (file dnc.csv)"
     ]
 
 

@@ -89,6 +89,13 @@ def test_an_opt_out_result_feeds_the_list_cancel_stops_queued_calls_and_upload_s
     before = len(emulator.jobs(campaign["id"]))
     op.upload(op.csv("c.csv", [(p, "again", "changed") for p in [*refused, phone(100)]]))
     assert len(emulator.jobs(campaign["id"])) == before
+    third = int(op.sql("SELECT max(id) FROM runs WHERE command = 'upload'")[0][0])
+    shown = op.invoke("results", "--run", str(third), "--out", str(op.tmp_path / "c.csv"))
+    assert shown.exit_code == 0, shown.output
+    reasons = {
+        line["state"] + " " + line["reason"][:11] for line in read_csv(op.tmp_path / "c.csv")
+    }
+    assert reasons == {"rejected suppressed:"}
     got = op.sql(
         "SELECT reason_code, count(*) FROM rows WHERE state = 'rejected' GROUP BY reason_code"
     )

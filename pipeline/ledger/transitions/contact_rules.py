@@ -187,4 +187,6 @@ def _by_phone(
 
 
 def _reject(value: list[Any], code: str, why: str) -> None:
-    value[STATE], value[REASON_CODE], value[REASON], value[KEY] = REJECTED, code, why, None
+    # The code leads the text: `results` files show the text, and a CRM keys on the code.
+    value[STATE], value[REASON_CODE], value[KEY] = REJECTED, code, None
+    value[REASON] = f"{code}: {why}"
