@@ -38,7 +38,8 @@ def test_a_listed_phone_is_rejected_with_the_entry_that_stopped_it(
     )
     code, phone, reason = str(got[0]).split("|")
     assert (code, phone) == ("suppressed", "79160000002")
-    assert "do-not-call list" in reason and "by ops: asked by phone" in reason
+    assert reason.startswith("suppressed: on the do-not-call list (entry 1, manual, added ")
+    assert reason.endswith("added 2026-03-01 09:00 UTC by ops: asked by phone)")
     assert column("SELECT row_key FROM rows WHERE row_number = 2") == [None]  # no key made
     assert column("SELECT state FROM rows WHERE row_number = 1") == ["planned"]
 

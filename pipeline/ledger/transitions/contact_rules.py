@@ -38,7 +38,7 @@ from pipeline.ledger.store import schema as t
 from pipeline.ledger.store.bulk import db_value, driver_sql
 from pipeline.ledger.store.states import BATCHED, PLANNED, REJECTED, SENT
 from pipeline.ledger.transitions.row_values import KEY, PHONE, REASON, REASON_CODE, STATE
-from pipeline.ledger.transitions.suppressions import _active
+from pipeline.ledger.transitions.suppressions import describe
 
 assert (BATCHED, SENT) == ("batched", "sent")  # written as literals in _jobs' SQL
 PERIODS = ("day", "week", "month")
@@ -96,15 +96,27 @@ def mark_suppressed(conn: sa.Connection, values: list[list[Any]], rules: Contact
                 marked += 1
     if rules.ledger_list:
         left = sorted({v[PHONE] for v in todo if v[STATE] == PLANNED})
-        sql = "SELECT DISTINCT phone FROM suppressions WHERE removed_at IS NULL AND phone IN"
-        listed = {phone for (phone,) in _by_phone(conn, sql, left)}
-        entries = _active(conn, listed) if listed else {}  # the full entries: few
+        why = _listed_entries(conn, left)
         for value in todo:
-            entry = entries.get(value[PHONE])
-            if entry is not None and value[STATE] == PLANNED:
-                _reject(value, SUPPRESSED, entry.describe())
+            found = why.get(value[PHONE])
+            if found is not None and value[STATE] == PLANNED:
+                _reject(value, SUPPRESSED, found)
                 marked += 1
     return marked
+
+
+def _listed_entries(conn: sa.Connection, phones: list[str]) -> dict[str, str]:
+    """The phones of ``phones`` on the ledger's list now, each with its oldest active entry
+    told as :meth:`Suppression.describe` does (read through the driver: hot path)."""
+    sql = (
+        "SELECT phone, id, source, job_id, added_at, added_by, reason FROM suppressions "
+        "WHERE removed_at IS NULL AND phone IN"
+    )
+    oldest: dict[str, tuple[Any, ...]] = {}
+    for phone, *entry in _by_phone(conn, sql, phones):
+        if phone not in oldest or entry[0] < oldest[phone][0]:
+            oldest[phone] = tuple(entry)
+    return {phone: describe(*entry) for phone, entry in oldest.items()}
 
 
 def period_starts(now: datetime, zone: str) -> dict[str, datetime]:

@@ -23,7 +23,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,7 @@ __all__ = [
     "SOURCES",
     "Suppression",
     "Suppressions",
+    "describe",
     "listed_phones_readonly",
 ]
 
@@ -67,12 +68,25 @@ class Suppression:
 
     def describe(self) -> str:
         """How a rejected row names the entry that stopped it (no phone: rows carry it)."""
-        why = f": {self.reason}" if self.reason else ""
-        job = f" (call job {self.job_id})" if self.job_id else ""
-        return (
-            f"on the do-not-call list (entry {self.id}, {self.source}{job}, added "
-            f"{self.added_at:%Y-%m-%d %H:%M} UTC by {self.added_by}{why})"
+        return describe(
+            self.id, self.source, self.job_id, self.added_at, self.added_by, self.reason
         )
+
+
+def describe(  # noqa: PLR0917 - one entry's columns, as the hot path reads them
+    entry_id: int, source: str, job_id: str | None, added_at: Any, added_by: str, reason: str
+) -> str:
+    """An entry as a rejected row's reason names it. ``added_at``: a datetime, or SQLite's
+    stored text (``2026-03-02 09:00:00.000000``) when read through the driver."""
+    if isinstance(added_at, datetime):  # PostgreSQL's driver: aware, in the session's zone
+        added_at = added_at.astimezone(UTC).replace(tzinfo=None)
+    when = str(added_at)[:16]  # YYYY-MM-DD HH:MM, UTC
+    why = f": {reason}" if reason else ""
+    job = f" (call job {job_id})" if job_id else ""
+    return (
+        f"on the do-not-call list (entry {entry_id}, {source}{job}, added {when} UTC "
+        f"by {added_by}{why})"
+    )
 
 
 class Suppressions:
