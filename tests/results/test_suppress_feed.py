@@ -75,13 +75,14 @@ def test_an_opt_out_result_feeds_the_list_cancel_stops_queued_calls_and_upload_s
     assert f"{len(refused)} phone(s) put on the do-not-call list" in done.output
 
     # A phone listed by hand after its row was sent: its queued call is cancelled.
-    second = op.upload(op.csv("b.csv", [(phone(100), "late", "n")]))
+    second = op.upload(op.csv("b.csv", [(phone(100), "late", "n"), (phone(101), "late", "n")]))
     assert second
     op.invoke("suppress", "add", phone(100), "--reason", "called the office")
     cancelled = op.invoke("cancel", "--suppressed", "--yes")
     assert cancelled.exit_code == 0, cancelled.output
     statuses = {j["phone"]: j["jobStatus"] for j in emulator.jobs(campaign["id"])}
     assert statuses[phone(100)] == "cancelledByUser"
+    assert statuses[phone(101)] != "cancelledByUser"  # queued too, but not on the list
     others = [s for p, s in statuses.items() if p != phone(100)]
     assert "cancelledByUser" not in others  # phones not on the list: left alone
 
