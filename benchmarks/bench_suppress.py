@@ -34,7 +34,7 @@ from pipeline.config import Config, parse_config
 from pipeline.front.suppressing import DoNotCall
 from pipeline.ledger import ContactRules, InputFile, canonical_body, open_ledger
 from pipeline.load.dryrun import run_validate
-from pipeline.load.suppress_lists import read_phone_list
+from pipeline.load.phone_lists import read_phone_list
 from pipeline.records import CallItem
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -126,6 +126,10 @@ class InputConfig(_Section):
     chunk_size: int = Field(default=10_000, ge=100, le=1_000_000)
     # auto: python-calamine, openpyxl only when calamine cannot open the workbook.
     xlsx_engine: Literal["auto", "calamine", "openpyxl"] = "auto"
+    # Title lines above the header (1C reports): the header's line/sheet row, or lines to
+    # skip; with neither, the header is searched for among the first 20 non-blank rows.
+    header_row: int | None = Field(default=None, ge=1)
+    skip_rows: int = Field(default=0, ge=0, le=1_000_000)
     # Bounds on a file, checked before it costs memory; a file beyond one is refused whole
     # (exit 6) naming the setting. pipeline.extract.options.Limits explains each one.
     max_cell_chars: int = Field(default=32_767, ge=1, le=1 << 30)

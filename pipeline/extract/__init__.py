@@ -20,6 +20,7 @@ numbers, blank and ragged rows, cell rendering, size bounds) are in ``table.py``
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from pipeline.errors import InputFileError
@@ -29,9 +30,16 @@ from pipeline.records import SourceInfo
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
+# read by python-calamine only; ".gz"/".zip" hold one CSV. The bytes decide the reader
+# (sniff.py); a suffix only has to be one of these.
+OTHER_SUFFIXES = (".xls", ".xlsb", ".ods", ".gz", ".zip")
+SUFFIXES = CSV_SUFFIXES + XLSX_SUFFIXES + OTHER_SUFFIXES
+WORKBOOKS = ("xlsx", "xlsb", "ods", "xls")
 
 __all__ = [
     "CSV_SUFFIXES",
+    "OTHER_SUFFIXES",
+    "SUFFIXES",
     "XLSX_SUFFIXES",
     "Limits",
     "ReadOptions",
@@ -43,12 +51,33 @@ __all__ = [
 ]
 
 
-def is_spreadsheet(path: str | Path, *, name: str | None = None) -> bool:
-    """Whether ``path`` (named ``name``) is read as XLSX rather than CSV (see open_table)."""
-    suffix = Path(name or str(path)).suffix.lower()
-    if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
-        suffix = Path(path).suffix.lower()
-    return suffix in XLSX_SUFFIXES
+def is_spreadsheet(
+    path: str | Path, *, name: str | None = None, limits: Limits | None = None
+) -> bool:
+    """Whether ``path`` (named ``name``) is read as a workbook rather than CSV (see
+    open_table): by its bytes when it can be read, else by its suffix."""
+    try:
+        return _kind(Path(path), name or str(path), limits or Limits()) in WORKBOOKS
+    except (OSError, InputFileError):
+        return _suffix(Path(path), name or str(path)) in (*XLSX_SUFFIXES, ".xls", ".xlsb", ".ods")
+
+
+def _suffix(path: Path, shown: str) -> str:
+    suffix = Path(shown).suffix.lower()
+    if suffix not in SUFFIXES:
+        suffix = path.suffix.lower() or suffix
+    return suffix
+
+
+def _kind(path: Path, shown: str, limits: Limits) -> str:
+    """What the bytes say the file is (sniff.py); a text file named .xlsx/.xlsm stays a
+    workbook, so that it gets the workbook's "cannot read" message."""
+    from pipeline.extract.sniff import sniff
+
+    kind = sniff(path, limits, shown)
+    if kind == "text" and _suffix(path, shown) in XLSX_SUFFIXES:
+        return "xlsx"
+    return kind
 
 
 def checked_when_opened(table: Table) -> bool:
@@ -64,27 +93,53 @@ def checked_when_opened(table: Table) -> bool:
 def open_table(
     path: str | Path, options: ReadOptions | None = None, *, name: str | None = None
 ) -> Table:
-    """Open ``path`` as a CSV or XLSX table according to its extension (of ``name`` when
-    given: a private copy of the file may be named anything)."""
+    """Open ``path`` as a CSV or workbook table, as its bytes say (sniff.py); its suffix (of
+    ``name`` when given: a private copy of the file may be named anything) must be one of
+    :data:`SUFFIXES`. The reader's decisions (header search, unpacking) are in
+    ``table.notes`` and logged once per file on ``pipeline.extract`` (stderr in the CLI)."""
+    table = _open(path, options, name)
+    for note in table.notes:
+        if (str(name or path), note) not in _TOLD:  # opened again to read after its check
+            if len(_TOLD) >= 256:
+                _TOLD.clear()
+            _TOLD.add((str(name or path), note))
+            # a guessed header may be wrong: a warning; how the file was unpacked: info
+            level = logging.WARNING if note.startswith("header") else logging.INFO
+            _log.log(level, "%s: %s", name or path, note)
+    return table
+
+
+_TOLD: set[tuple[str, str]] = set()
+_log = logging.getLogger("pipeline.extract")
+
+
+def _open(path: str | Path, options: ReadOptions | None, name: str | None) -> Table:
     path = Path(path)
     shown = name or str(path)
     options = options or ReadOptions()
-    suffix = Path(shown).suffix.lower()
-    if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
-        suffix = path.suffix.lower() or suffix
-    if suffix not in CSV_SUFFIXES + XLSX_SUFFIXES:
+    suffix = _suffix(path, shown)
+    if suffix not in SUFFIXES:
         raise InputFileError(
             f"{shown}: unknown file type {suffix or '(no extension)'!r}. Supported: "
-            f"{', '.join(CSV_SUFFIXES + XLSX_SUFFIXES)}; save the export as CSV or XLSX."
+            f"{', '.join(SUFFIXES)}; save the export as CSV or XLSX."
         )
     try:
-        if suffix in XLSX_SUFFIXES:
+        kind = _kind(path, shown, options.limits)
+        if kind in WORKBOOKS:
             from pipeline.extract.xlsx_reader import XlsxTable
 
-            return XlsxTable(path, options, name=shown)
+            return XlsxTable(path, options, name=shown, kind=kind)
+        if kind in ("html", "xml2003"):
+            what = "a web page" if kind == "html" else "an Excel 2003 XML spreadsheet"
+            raise InputFileError(
+                f"{shown}: this is {what} saved as {suffix}, not a table this pipeline reads. "
+                f"Export it again as CSV or XLSX (or open it in Excel and 'Save As' .xlsx)."
+            )
         from pipeline.extract.csv_reader import CsvTable
 
-        return CsvTable(path, options, name=shown)
+        if kind == "text":
+            return CsvTable(path, options, name=shown)
+        return _unwrapped_csv(path, kind, options, shown)
     except FileNotFoundError:
         raise InputFileError(
             f"{shown}: file not found. Check the path (relative paths start from {Path.cwd()})."
@@ -97,6 +152,27 @@ def open_table(
         ) from None
     except OSError as exc:
         raise InputFileError(f"{shown}: cannot read the file: {exc.strerror or exc}.") from None
+
+
+def _unwrapped_csv(path: Path, kind: str, options: ReadOptions, shown: str) -> Table:
+    """A gzip/zip/UTF-16 CSV read from its private plain copy (unwrap.py)."""
+    from dataclasses import replace
+
+    from pipeline.extract.csv_reader import CsvTable
+    from pipeline.extract.unwrap import Unwrapped
+
+    plain = Unwrapped(path, kind, options.limits, shown)
+    try:
+        assert plain.path is not None
+        if plain.encoding is not None:
+            options = replace(options, encoding=plain.encoding)  # type: ignore[arg-type]
+        table = CsvTable(plain.path, options, name=shown)
+    except BaseException:
+        plain.close()
+        raise
+    table.adopt(plain)
+    table.notes.append(f"read as CSV from {plain.how}")
+    return table
 
 
 def check_structure(

@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import InputFileError
 from pipeline.extract.blocks import CsvBlocks
 from pipeline.extract.detect import detect_encoding, sample_text, sniff_delimiter
+from pipeline.extract.header import pick_header
 from pipeline.extract.options import ReadOptions
 from pipeline.extract.table import Table, assemble, check_header
 from pipeline.extract.text import TextBlocks
@@ -41,11 +43,14 @@ class CsvTable(Table):
         self._path = path
         self.name = name or str(path)
         self._options = options
+        self.notes: list[str] = []
+        self._owned: Any = None  # a private plain copy this table reads (unwrap.py)
         detected = options.encoding == "auto"
         encoding = detect_encoding(path) if detected else options.encoding
         self.encoding_detected = detected  # for readers of parts of the file (ranges.py)
         if options.delimiter == "auto":
-            delimiter = sniff_delimiter(*sample_text(path, encoding))
+            sample, whole = sample_text(path, encoding)
+            delimiter = sniff_delimiter(sample, whole, options.header_names)
         else:
             delimiter = options.delimiter
         limits = options.limits
@@ -75,18 +80,17 @@ class CsvTable(Table):
         )
 
     def _read_header(self) -> tuple[list[str], int, list[list[str]]]:
-        """The first non-blank record, its first line and the records read after it."""
-        for text, final in self._blocks:
-            before = self._parser.lines
-            records = self._parser.records(text, final=final)
-            for index, record in enumerate(records):
-                if any(record):
-                    # the blank records before it are one line each
-                    return record, before + index + 1, records[index + 1 :]
-        raise InputFileError(
-            f"{self.name}: the file is empty (no header line). Export it again with "
-            f"a header row (phone, name, ...)."
-        )
+        """The header record (header.py), its first line and the records read after it."""
+        numbered = _Numbered(self._blocks, self._parser)
+        found = pick_header(iter(numbered), self._options, what="line", name=self.name)
+        if found is None:
+            raise InputFileError(
+                f"{self.name}: the file is empty (no header line). Export it again with "
+                f"a header row (phone, name, ...)."
+            )
+        if found.note:
+            self.notes.append(found.note)
+        return found.cells, found.number, found.rest + numbered.rest()
 
     def chunks(self) -> Iterator[RowChunk]:
         self._start()
@@ -112,5 +116,41 @@ class CsvTable(Table):
         for text, final in self._blocks:
             self._parser.scan(text, final=final)
 
+    @property
+    def plain(self) -> bool:
+        """Whether the file is read as given (not from a decompressed/re-encoded copy): only
+        then can byte ranges of the given file be read in parallel."""
+        return self._owned is None
+
+    def adopt(self, owned: Any) -> None:
+        """Close ``owned`` (the private copy this table reads) when the table closes."""
+        self._owned = owned
+
     def close(self) -> None:
         self._blocks.close()
+        owned, self._owned = self._owned, None
+        if owned is not None:
+            owned.close()
+
+
+class _Numbered:
+    """The records of text blocks with their first line numbers; :meth:`rest` is what the
+    current block holds beyond the last record handed out."""
+
+    def __init__(self, blocks: Iterator[tuple[str, bool]], parser: CsvBlocks) -> None:
+        self._blocks, self._parser = blocks, parser
+        self._current: list[list[str]] = []
+        self._pos = -1
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        for text, final in self._blocks:
+            line = self._parser.lines
+            self._current = self._parser.records(text, final=final)
+            for pos, record in enumerate(self._current):
+                self._pos = pos
+                yield line + 1, record
+                line += 1 + sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in record)
+            self._current, self._pos = [], -1
+
+    def rest(self) -> list[list[str]]:
+        return self._current[self._pos + 1 :]

@@ -8,7 +8,9 @@ Delimiter: each candidate ``, ; \\t |`` parses a sample with the real CSV gramma
 fields holding other delimiters do not count). Candidates that split the header and at least
 half of the records into 2+ fields come first; among them (or among all, for a one-column
 file) the one whose records most often have the header's number of fields wins, then the one
-with more columns, then the order above.
+with more columns, then the order above. When the mapped header names are known
+(``header_names``) and exactly one candidate splits one of the first records into cells naming
+every mapped column, that one wins: title lines above the header cannot mislead it then.
 
 Usage::
 
@@ -105,8 +107,14 @@ def sample_text(path: Path, encoding: str) -> tuple[str, bool]:
     return data.decode(encoding, errors="replace"), whole
 
 
-def sniff_delimiter(text: str, whole: bool = True) -> str:
+def sniff_delimiter(
+    text: str, whole: bool = True, header_names: tuple[frozenset[str], ...] = ()
+) -> str:
     """Choose the delimiter of CSV ``text`` among ``, ; \\t |`` (see module docstring)."""
+    if header_names:
+        naming = [d for d in DELIMITERS if _names_header(text, d, header_names)]
+        if len(naming) == 1:
+            return naming[0]
     best: tuple[bool, float, int, int] | None = None
     choice = DELIMITERS[0]
     for order, delimiter in enumerate(DELIMITERS):
@@ -140,3 +148,22 @@ def _field_counts(text: str, delimiter: str, whole: bool) -> list[int]:
     if not whole and len(counts) > 1:
         counts.pop()  # the last record of a cut sample may be incomplete
     return counts
+
+
+def _names_header(text: str, delimiter: str, groups: tuple[frozenset[str], ...]) -> bool:
+    """Whether one of the first records of ``text`` split by ``delimiter`` names a header of
+    every group (alternatives of one mapped column)."""
+    from pipeline.extract.header import SEARCH_ROWS
+    from pipeline.records import header_key
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for number, record in enumerate(reader):
+            if number >= SEARCH_ROWS * 2:
+                break
+            keys = {header_key(cell) for cell in record}
+            if len(record) > 1 and all(keys & group for group in groups):
+                return True
+    except csv.Error:
+        pass
+    return False

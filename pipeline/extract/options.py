@@ -61,6 +61,12 @@ class ReadOptions:
     # "auto": python-calamine (fast), openpyxl only if calamine is missing or cannot open it.
     xlsx_engine: XlsxEngine = "auto"
     limits: Limits = field(default_factory=Limits)
+    # Title lines above the header (header.py): its line/row (1-based), or lines to skip.
+    header_row: int | None = None
+    skip_rows: int = 0
+    # Header keys the mapping names, one group of alternatives per mapped column (phone
+    # first): the header is searched for among the first rows when title lines come first.
+    header_names: tuple[frozenset[str], ...] = ()
 
     def __post_init__(self) -> None:
         if self.encoding != "auto" and self.encoding not in ENCODINGS:
@@ -69,11 +75,21 @@ class ReadOptions:
             raise ValueError(f"delimiter must be auto or one of {DELIMITERS}")
         if self.chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
+        if self.header_row is not None and self.header_row < 1:
+            raise ValueError("header_row counts from 1")
+        if self.skip_rows < 0:
+            raise ValueError("skip_rows must be 0 or more")
 
     @classmethod
-    def from_config(cls, section: Any) -> ReadOptions:
-        """Build from ``Config.input`` (any object with the same attribute names)."""
+    def from_config(cls, config: Any) -> ReadOptions:
+        """Build from a whole ``Config`` (its ``input`` section, and the mapped column names
+        for the header search) or from ``Config.input`` alone (no header search)."""
+        section = getattr(config, "input", config)
+        columns = getattr(config, "columns", None)
         return cls(
+            header_row=getattr(section, "header_row", None),
+            skip_rows=getattr(section, "skip_rows", 0),
+            header_names=mapped_names(columns) if columns is not None else (),
             encoding=section.encoding,
             delimiter=section.delimiter,
             sheet=section.sheet,
@@ -81,3 +97,14 @@ class ReadOptions:
             xlsx_engine=section.xlsx_engine,
             limits=Limits(**{item.name: getattr(section, item.name) for item in fields(Limits)}),
         )
+
+
+def mapped_names(columns: Any) -> tuple[frozenset[str], ...]:
+    """The header keys a ``ColumnsConfig`` maps, one group per column, the phone first."""
+    from pipeline.records import header_key
+
+    phone = columns.phone if isinstance(columns.phone, list) else [columns.phone]
+    groups = [frozenset(header_key(p) for p in phone)]
+    groups += [frozenset({header_key(f.column)}) for f in columns.payload_fields().values()]
+    groups += [frozenset({header_key(c)}) for c in columns.policy.values()]
+    return tuple(groups)

@@ -27,6 +27,9 @@ class Table(ABC):
 
     info: SourceInfo
     engine: str  # what parsed the file: "csv", "calamine" or "openpyxl"
+    # Decisions worth telling the operator ("header found on row 3 ...", "read as CSV from
+    # gzip"): the library returns them here, the CLI prints them on stderr.
+    notes: list[str]
     _started = False
 
     @abstractmethod

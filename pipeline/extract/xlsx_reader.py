@@ -27,8 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import InputFileError
-from pipeline.extract.cells import cell_text, row_text
-from pipeline.extract.options import ReadOptions
+from pipeline.extract.calamine_bounds import check_sheet, guard_archive
+from pipeline.extract.cells import row_text
+from pipeline.extract.header import pick_header
+from pipeline.extract.options import Limits, ReadOptions
 from pipeline.extract.table import Table, assemble, check_header
 from pipeline.extract.xlsx_guard import guard_workbook
 from pipeline.extract.xlsx_zip import unreadable
@@ -61,16 +63,19 @@ def pick_sheet(path: str | Path, names: list[str], wanted: str | int | None) -> 
 
 
 def _open_calamine(
-    path: Path, wanted: str | int | None, shown: str
+    path: Path, wanted: str | int | None, shown: str, limits: Limits | None = None
 ) -> tuple[str, Iterator[Any], Any]:
     from python_calamine import CalamineWorkbook
 
     workbook = CalamineWorkbook.from_path(str(path))
     try:
         name = pick_sheet(shown, list(workbook.sheet_names), wanted)
+        sheet = workbook.get_sheet_by_name(name)
+        if limits is not None:  # .xls/.xlsb/.ods: no XML scan ran before calamine opened it
+            check_sheet(sheet, limits, shown)
         # iter_rows starts at sheet row 1 (empty leading rows included), columns at the used
         # range's first column; tests/extract compare both engines on such a sheet.
-        rows = iter(workbook.get_sheet_by_name(name).iter_rows())
+        rows = iter(sheet.iter_rows())
     except BaseException:
         workbook.close()
         raise
@@ -127,21 +132,38 @@ class _Closing:
 
 
 class XlsxTable(Table):
-    """An open ``.xlsx`` / ``.xlsm`` workbook, one sheet of it."""
+    """An open workbook, one sheet of it: ``kind`` "xlsx" (.xlsx/.xlsm), or "xls", "xlsb",
+    "ods", which only calamine reads (``input.xlsx_engine`` does not apply to them)."""
 
-    def __init__(self, path: Path, options: ReadOptions, name: str | None = None) -> None:
+    def __init__(
+        self, path: Path, options: ReadOptions, name: str | None = None, kind: str = "xlsx"
+    ) -> None:
         self._path = path
         self.name = name or str(path)
         self._options = options
-        guard_workbook(path, options.sheet, options.limits, self.name)
-        self.engine, sheet, self._rows, self._book = self._open(path, options, self.name)
+        self.notes: list[str] = []
+        if kind == "xlsx":
+            guard_workbook(path, options.sheet, options.limits, self.name)
+            self.engine, sheet, self._rows, self._book = self._open(path, options, self.name)
+        else:
+            if kind != "xls":
+                guard_archive(path, options.limits, self.name)
+            try:
+                sheet, self._rows, self._book = _open_calamine(
+                    path, options.sheet, self.name, options.limits
+                )
+            except InputFileError:
+                raise
+            except Exception as exc:  # calamine's own errors
+                raise _unreadable(self.name, exc) from None
+            self.engine = "calamine"
         try:
             header, self._first_col, header_row = self._read_header(sheet)
         except BaseException:
             self.close()
             raise
         self.info = SourceInfo(
-            path=self.name, format="xlsx", header=tuple(header), sheet=sheet, header_row=header_row
+            path=self.name, format=kind, header=tuple(header), sheet=sheet, header_row=header_row
         )
 
     @staticmethod
@@ -165,18 +187,22 @@ class XlsxTable(Table):
             raise _unreadable(shown, first_error or exc) from None
 
     def _read_header(self, sheet: str) -> tuple[list[str], int, int]:
-        for number, raw in enumerate(self._rows, start=1):
-            cells = [cell_text(v) for v in raw]
-            filled = [i for i, cell in enumerate(cells) if cell.strip()]
-            if filled:
-                first, last = filled[0], filled[-1]
-                header = [cell.replace("\ufeff", "") for cell in cells[first : last + 1]]
-                check_header(self.name, header, f"sheet {sheet!r}, header on row {number}")
-                return header, first, number
-        raise InputFileError(
-            f"{self.name}: sheet {sheet!r} is empty. Point input.sheet at the sheet with the "
-            f"data (a name or a 0-based index)."
-        )
+        numbered = ((n, row_text(raw)) for n, raw in enumerate(self._rows, start=1))
+        found = pick_header(numbered, self._options, what="row", name=self.name)
+        if found is None:
+            raise InputFileError(
+                f"{self.name}: sheet {sheet!r} is empty. Point input.sheet at the sheet with "
+                f"the data (a name or a 0-based index)."
+            )
+        if found.note:
+            self.notes.append(found.note)
+        cells, number = found.cells, found.number
+        filled = [i for i, cell in enumerate(cells) if cell.strip()]
+        first, last = filled[0], filled[-1]
+        header = [cell.replace("\ufeff", "") for cell in cells[first : last + 1]]
+        check_header(self.name, header, f"sheet {sheet!r}, header on row {number}")
+        self._rest = [row[first:] for row in found.rest]  # rows read past the header
+        return header, first, number
 
     def chunks(self) -> Iterator[RowChunk]:
         self._start()
@@ -188,6 +214,9 @@ class XlsxTable(Table):
                     raw = list(islice(rows, size))
                 except Exception as exc:
                     raise _unreadable(self.name, exc) from None
+                if self._rest:  # rows read while looking for the header come first
+                    head, self._rest = self._rest, []
+                    yield head
                 if not raw:
                     return
                 # most sheets start at column A: no copy of each row just to cut nothing off

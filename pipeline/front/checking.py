@@ -22,9 +22,8 @@ from pathlib import Path
 
 from pipeline.config import Config
 from pipeline.front.source import ConfigLike, as_config
-from pipeline.ledger import listed_phones_readonly
 from pipeline.load.dryrun import ValidateSummary, run_validate
-from pipeline.load.suppress_lists import read_phone_list
+from pipeline.load.phone_lists import read_phone_list
 
 PathArg = str | PathLike[str]
 
@@ -69,5 +68,16 @@ def suppressed_phones(cfg: Config) -> frozenset[str] | None:
     phones: set[str] = set()
     for name in cfg.suppress.files:
         phones |= read_phone_list(Path(name), cfg)
-    phones |= listed_phones_readonly(cfg.ledger.url) or frozenset()
+    phones |= _ledger_list(cfg.ledger.url)
     return frozenset(phones) or None
+
+
+def _ledger_list(url: str) -> frozenset[str]:
+    """The list of a SQLite ledger file that exists (read only), else nothing."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or not Path(url.removeprefix(prefix).split("?")[0]).is_file():
+        return frozenset()
+    # Only now: a dry run without a ledger file loads no database code.
+    from pipeline.ledger import listed_phones_readonly
+
+    return listed_phones_readonly(url) or frozenset()

@@ -36,7 +36,7 @@ from pipeline.front.source import ConfigLike, as_config
 from pipeline.front.wiring import Clock, open_ledger_for
 from pipeline.ledger import Ledger, Suppression
 from pipeline.ledger.transitions.suppressions import FILE
-from pipeline.load.suppress_lists import read_phone_list
+from pipeline.load.phone_lists import read_phone_list
 from pipeline.reports.tables import write_csv
 from pipeline.transform.phones import PhoneNormalizer, PhoneProblem
 

@@ -44,7 +44,7 @@ class Ingest:
     ) -> None:
         self.path = path
         # ``name``: how messages call the file (the uploader reads a private copy of it).
-        options = ReadOptions.from_config(config.input)
+        options = ReadOptions.from_config(config)
         self._table: Table = open_table(path, options, name=name)
         if self._table.info.format == "xlsx" and not checked_when_opened(self._table):
             # openpyxl streams: a broken part of the sheet could surface after rows were

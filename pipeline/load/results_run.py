@@ -126,7 +126,7 @@ class _SourceCells:
 
 
 def _iter_source(cfg: Config, path: Path) -> Iterator[tuple[int, list[str]]]:
-    with open_table(path, ReadOptions.from_config(cfg.input)) as table:
+    with open_table(path, ReadOptions.from_config(cfg)) as table:
         for chunk in table.chunks():
             yield from zip(chunk.row_numbers, chunk.rows, strict=True)
 
@@ -231,7 +231,7 @@ def _write(
         )
         log.warning("results: %s does not match the uploaded files", source)
     if source is not None and source_input is not None:
-        with open_table(source, ReadOptions.from_config(cfg.input)) as table:
+        with open_table(source, ReadOptions.from_config(cfg)) as table:
             leading = list(table.info.header)
         cursor: _SourceCells | None = _SourceCells(_iter_source(cfg, source))
         summary.source_used = str(source)

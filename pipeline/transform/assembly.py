@@ -57,6 +57,7 @@ PackedClassified = tuple[
     list[tuple[int, str | None, str, str]],
     tuple[list[str], list[dict[str, Any]], list[dict[str, Any]], list[Any], list[Any]] | None,
     dict[tuple[str, str], int],
+    dict[int, str],
 ]
 
 
@@ -75,6 +76,8 @@ class Classified:
     items: list[CallItem] | None
     # (zone source, zone) → accepted rows, for validate's preview (pipeline.transform.timezones)
     zones: Counter[tuple[str, str]] = field(default_factory=Counter)
+    # accepted row → the phone column its number came from, when not the first listed one
+    phone_columns: dict[int, str] = field(default_factory=dict)
 
     def pack(self) -> PackedClassified:
         """A compact form that is cheap to pickle (arrays and plain tuples, no objects)."""
@@ -90,21 +93,23 @@ class Classified:
                 [item.zone_source for item in self.items],
                 [item.given for item in self.items],
             )
-        return rows, keys, rejections, items, dict(self.zones)
+        return rows, keys, rejections, items, dict(self.zones), self.phone_columns
 
     @classmethod
     def unpack(cls, packed: PackedClassified, shift: int = 0) -> Classified:
         """The classified chunk of :meth:`pack`, its row numbers moved on by ``shift``
         (a part of a file numbers its rows from 1; the merge knows the rows before it)."""
-        rows, keys, rejections, items, zones = packed
+        rows, keys, rejections, items, zones, phone_columns = packed
         if shift:
             rows = rows + shift
+            phone_columns = {row + shift: column for row, column in phone_columns.items()}
         out = cls(
             rows,
             keys,
             [Rejection(row + shift, column, code, text) for row, column, code, text in rejections],
             None,
             Counter(zones),
+            phone_columns,
         )
         if items is not None:
             out.items = list(map(CallItem, rows.tolist(), *items))
@@ -119,12 +124,15 @@ class ChunkResult:
     rejections: list[Rejection] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
     zones: Counter[tuple[str, str]] = field(default_factory=Counter)  # see Classified.zones
+    phone_columns: dict[int, str] = field(default_factory=dict)  # see Classified.phone_columns
 
 
 def resolve_columns(config: Config, header: Sequence[str]) -> dict[str, int]:
     """Map every configured column to its index in ``header``.
 
-    Keys: ``"phone"``, ``"payload.<name>"`` and ``"policy.<field>"``. A missing column raises
+    Keys: ``"phone"`` (the first listed phone column present), ``"phone.2"``, ``"phone.3"``...
+    (the other listed ones present, in config order), ``"payload.<name>"`` and
+    ``"policy.<field>"``. A missing column raises
     :class:`InputFileError` naming what is missing and listing the headers that were found.
     """
     index: dict[str, int] = {}
@@ -135,11 +143,13 @@ def resolve_columns(config: Config, header: Sequence[str]) -> dict[str, int]:
     phones = (
         [config.columns.phone] if isinstance(config.columns.phone, str) else config.columns.phone
     )
-    hit = next((index[header_key(p)] for p in phones if header_key(p) in index), None)
-    if hit is None:
+    hits = list(dict.fromkeys(index[header_key(p)] for p in phones if header_key(p) in index))
+    if not hits:
         missing.append(f"columns.phone ({' or '.join(repr(p) for p in phones)})")
     else:
-        found["phone"] = hit
+        found["phone"] = hits[0]
+        # the others, in config order: a row's phone is its first valid non-empty one
+        found.update({f"phone.{n}": hit for n, hit in enumerate(hits[1:], start=2)})
     wanted = {f"payload.{n}": f.column for n, f in config.columns.payload_fields().items()}
     wanted.update({f"policy.{n}": col for n, col in config.columns.policy.items()})
     for key, column in wanted.items():
@@ -174,6 +184,7 @@ class RowTransformer:
         self._suppressed = suppressed or None
         self._columns = resolve_columns(config, header)
         self._phone_index = self._columns["phone"]
+        self._phone_fallbacks = [i for k, i in self._columns.items() if k.startswith("phone.")]
         self._phones = phones or PhoneNormalizer(config.phone)
         self._payload: list[tuple[str, int, Callable[[str], Any], bool]] = [
             (name, self._columns[f"payload.{name}"], CONVERTERS[f.type], f.required)
@@ -271,7 +282,11 @@ class RowTransformer:
 
     def settle(self, classified: Classified) -> ChunkResult:
         """The in-file dedupe of a classified chunk; chunks must come in file order."""
-        result = ChunkResult(rejections=classified.rejections, zones=classified.zones)
+        result = ChunkResult(
+            rejections=classified.rejections,
+            zones=classified.zones,
+            phone_columns=classified.phone_columns,
+        )
         items = classified.items if classified.items is not None else []
         firsts = self._dedupe.first_rows(classified.keys, classified.rows)
         if firsts.count(None) < len(firsts):  # some rows repeat earlier ones
@@ -300,6 +315,8 @@ class RowTransformer:
         size = len(numbers)
         # Any: a str for every row outside `careful`, which is what the fast loop relies on
         phones: list[Any] = self._phones.normalize_many(column(self._phone_index))
+        # row → phone column, for rows whose number (or reported problem) is not the first's
+        phone_cols = self._fall_back(phones, column) if self._phone_fallbacks else {}
         payload = [convert_column(convert, column(index)) for _, index, convert, _ in self._payload]
         policy = [
             convert_column(convert, column(index), shared=name in _SCALAR)
@@ -316,6 +333,9 @@ class RowTransformer:
         keys: list[int] = []
         item_rows: list[int] = []
         out = Classified(item_rows, keys, [], items)
+        out.phone_columns = {
+            numbers[i]: self._header[c] for i, c in phone_cols.items() if type(phones[i]) is str
+        }
         key_of = self._dedupe.keys
         names = [name for name, *_ in self._payload]
         fixed = self._fixed
@@ -345,6 +365,7 @@ class RowTransformer:
                     stop,
                     extra,
                     phones[stop],
+                    phone_col=phone_cols.get(stop, self._phone_index),
                     payload=payload,
                     policy=policy,
                     fixed_problem=fixed_problem,
@@ -394,6 +415,7 @@ class RowTransformer:
         extra: dict[int, list[str]],
         phone: str | PhoneProblem,
         *,
+        phone_col: int,
         payload: list[Column],
         policy: list[Column],
         fixed_problem: tuple[str, str] | None,
@@ -404,7 +426,7 @@ class RowTransformer:
         """
         listed = self._suppressed is not None and phone in self._suppressed
         if not isinstance(phone, str) or (extra and row in extra) or listed:
-            return self._shape_or_phone_problem(row, cells_of(i), extra, phone)
+            return self._shape_or_phone_problem(row, cells_of(i), extra, phone, phone_col)
         values = self._row_values(row, i, self._payload, payload)
         if isinstance(values, Rejection):
             return values
@@ -431,7 +453,12 @@ class RowTransformer:
         return CallItem(row, phone, values, rules, zone_source, given), key
 
     def _shape_or_phone_problem(
-        self, row: int, cells: Sequence[str], extra: dict[int, list[str]], phone: str | PhoneProblem
+        self,
+        row: int,
+        cells: Sequence[str],
+        extra: dict[int, list[str]],
+        phone: str | PhoneProblem,
+        phone_col: int,
     ) -> Rejection:
         if extra and row in extra:
             return Rejection(
@@ -444,13 +471,38 @@ class RowTransformer:
         if isinstance(phone, str):  # a good phone, on a do-not-call list
             return Rejection(
                 row,
-                self._header[self._phone_index],
+                self._header[phone_col],
                 codes.SUPPRESSED,
                 "the phone is on the do-not-call list (suppress.files or the ledger's list)",
             )
         if not any(c.strip() for c in cells):
             return Rejection(row, None, codes.EMPTY_ROW, "the record is empty")
-        return Rejection(row, self._header[self._phone_index], phone.code, phone.message)
+        return Rejection(row, self._header[phone_col], phone.code, phone.message)
+
+    def _fall_back(
+        self, phones: list[Any], column: Callable[[int], Sequence[str]]
+    ) -> dict[int, int]:
+        """Per cell, not per header: a row whose first phone column gives no valid number
+        takes the first valid one of the other listed columns (``phones`` is updated). Returns
+        row index → the column its phone (or, when none is valid, its reported problem: the
+        first non-empty cell's) came from, for the rows where that is not the first column."""
+        used: dict[int, int] = {}
+        left = [i for i, phone in enumerate(phones) if type(phone) is not str]
+        for index in self._phone_fallbacks:
+            if not left:
+                break
+            cells = column(index)
+            tried = self._phones.normalize_many([cells[i] for i in left])
+            still: list[int] = []
+            for i, phone in zip(left, tried, strict=True):
+                if isinstance(phone, str):
+                    phones[i], used[i] = phone, index
+                    continue
+                still.append(i)
+                if phones[i].code == codes.PHONE_MISSING and phone.code != codes.PHONE_MISSING:
+                    phones[i], used[i] = phone, index  # the first non-empty cell's problem
+            left = still
+        return used
 
     def _row_values(
         self, row: int, i: int, fields: Sequence[tuple[Any, ...]], columns: list[Column]

@@ -84,6 +84,11 @@ def _to_decimal(text: str) -> str:
         # so a cache would not help).
         return text.replace(",", ".")
     compact = text.translate(_SPACES)
+    if any(ch.isalpha() and ch not in "eE" for ch in compact):  # "rub." holds the only "."
+        raise _invalid(
+            f"{text!r} holds text besides the amount; write the number alone (1234.50), the "
+            f"currency in another column"
+        )
     if "," in compact and "." in compact:
         raise FieldError(
             codes.PAYLOAD_AMBIGUOUS,

@@ -25,6 +25,7 @@ from pipeline.config import PhoneConfig
 from pipeline.transform import codes
 from pipeline.transform.fastpath import TYPE_NAMES, FastPath
 from pipeline.transform.numbering import Decision, Invalid, Numbering, Valid
+from pipeline.transform.phone_reasons import not_valid, unparsable
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,7 @@ class PhoneNormalizer:
                     # before the parse, so its decision is the whole verdict
                     decision = plain(raw) if plain is not None else None
                     if decision is not None:
-                        out[raw] = self._decided(decision)
+                        out[raw] = self._decided(decision, raw.strip())
                     else:
                         out[raw] = self._compute(raw, fast=False)
         return out
@@ -168,11 +169,11 @@ class PhoneNormalizer:
         # wording (numbering.py); the rest, and the reference (fast=False), by phonenumbers.
         decision = self._numbering.decide(text) if self._numbering is not None else None
         if decision is not None:
-            return self._decided(decision)
+            return self._decided(decision, text)
         try:
             number = phonenumbers.parse(text, self.region)
         except NumberParseException as exc:
-            return _parse_problem(exc)
+            return _parse_problem(exc, text)
         if number.extension and self.config.extensions == "reject":
             return PhoneProblem(
                 codes.PHONE_EXTENSION,
@@ -181,7 +182,7 @@ class PhoneNormalizer:
             )
         if not phonenumbers.is_valid_number(number):
             reason = phonenumbers.is_possible_number_with_reason(number)
-            return self._invalid(number.country_code or 0, reason)
+            return self._invalid(number.country_code or 0, reason, text)
         nsn = phonenumbers.national_significant_number(number)
         if not _in_order(nsn, text):
             # phonenumbers reads letters as keypad digits (ABC → 222); we never call digits
@@ -194,21 +195,21 @@ class PhoneNormalizer:
         kind = TYPE_NAMES.get(phonenumbers.number_type(number), "unknown")
         return self._admit(f"{number.country_code}{nsn}", region, kind)
 
-    def _decided(self, decision: Decision) -> str | PhoneProblem:
+    def _decided(self, decision: Decision, text: str) -> str | PhoneProblem:
         if isinstance(decision, Valid):
             return self._admit(decision.digits, decision.region, decision.kind)
         if isinstance(decision, Invalid):
-            return self._invalid(decision.country_code, decision.reason)
-        return _parse_problem(decision)
+            return self._invalid(decision.country_code, decision.reason, text)
+        return _parse_problem(decision, text)
 
-    def _invalid(self, country_code: int, reason: int) -> PhoneProblem:
+    def _invalid(self, country_code: int, reason: int, text: str) -> PhoneProblem:
         code = _LENGTH_CODES.get(reason, codes.PHONE_INVALID)
         what = {codes.PHONE_TOO_SHORT: "too short", codes.PHONE_TOO_LONG: "too long"}
-        return PhoneProblem(
-            code,
-            f"not a valid number ({what.get(code, 'no such number range')} for "
-            f"+{country_code}, read with default region {self.region}); check it",
+        detail = (
+            f"{what.get(code, 'no such number range')} for +{country_code}, read with default "
+            f"region {self.region}"
         )
+        return PhoneProblem(code, not_valid(text, detail))
 
     def _admit(self, digits: str, region: str, kind: str) -> str | PhoneProblem:
         if self._regions and region not in self._regions:
@@ -226,9 +227,9 @@ class PhoneNormalizer:
         return digits
 
 
-def _parse_problem(exc: NumberParseException) -> PhoneProblem:
+def _parse_problem(exc: NumberParseException, text: str) -> PhoneProblem:
     code = _PARSE_CODES.get(exc.error_type, codes.PHONE_INVALID)
-    return PhoneProblem(code, f"not a phone number ({exc}); check the cell")
+    return PhoneProblem(code, unparsable(text, exc.error_type))
 
 
 def _count_digits(text: str) -> int:

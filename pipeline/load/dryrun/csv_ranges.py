@@ -46,7 +46,8 @@ def run_csv_ranges(
 
     accepted, rejects, batches = files
     with open_table(path, options) as table:
-        assert isinstance(table, CsvTable)
+        if not isinstance(table, CsvTable) or not table.plain:
+            return None  # a workbook, or a gzip/zip/UTF-16 CSV: read serially (its bytes differ)
         info, data_line, detected = table.info, table.data_line, table.encoding_detected
     # missing columns: before any fork (the children inherit it, the do-not-call set too)
     rows = RowTransformer(config, info.header, now=now, suppressed=suppressed)

@@ -140,7 +140,7 @@ def _run_parallel(
     files: OutputPaths,
     suppressed: frozenset[str] | None,
 ) -> ValidateSummary | None:
-    options = ReadOptions.from_config(config.input)
+    options = ReadOptions.from_config(config)
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:
         from pipeline.load.dryrun.xlsx_worker import run_xlsx_worker

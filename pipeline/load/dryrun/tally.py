@@ -64,7 +64,7 @@ def format_summary(summary: ValidateSummary) -> list[str]:
     where = (
         f"csv, encoding {info.encoding}, delimiter {info.delimiter!r}"
         if info.format == "csv"
-        else f"xlsx, sheet {info.sheet!r}"
+        else f"{info.format}, sheet {info.sheet!r}"
     )
     lines = [
         f"{info.path}: {where}",

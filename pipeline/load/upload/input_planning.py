@@ -91,7 +91,7 @@ def plan_file(
         lease.campaign_id, info.sha256
     ):
         # A sheet is checked when the reader opens it, before its first row (see Ingest).
-        check_structure(path, ReadOptions.from_config(cfg.input), name=name)
+        check_structure(path, ReadOptions.from_config(cfg), name=name)
     state = ledger.inputs.begin(lease, name=info.name, sha256=info.sha256)
     if state.complete:
         return PlanCounts()
