@@ -11,6 +11,7 @@ The library is usable without the CLI; every command is one call (see docs/pytho
     pipeline.reconcile(cfg); pipeline.results(cfg, "results.xlsx", run=12)
     pipeline.cancel(cfg, run=12); pipeline.campaign_status(cfg)
     with pipeline.open_audit(cfg) as audit: audit.verify()
+    with pipeline.open_suppressions(cfg) as dnc: dnc.add(["8 916 123-45-67"], reason="asked")
 
 A config is a path or a loaded :class:`~pipeline.config.Config` (``pipeline.load_config``).
 The names are imported on first use (:mod:`pipeline.front`), so ``import pipeline`` is cheap.
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
         load_config,
         migrate_ledger,
         open_audit,
+        open_suppressions,
         pause_campaign,
         reconcile,
         results,
@@ -58,6 +60,7 @@ __all__ = [
     "load_config",
     "migrate_ledger",
     "open_audit",
+    "open_suppressions",
     "pause_campaign",
     "reconcile",
     "results",

@@ -36,6 +36,7 @@ PUBLIC = [
     "load_config",
     "migrate_ledger",
     "open_audit",
+    "open_suppressions",
     "pause_campaign",
     "reconcile",
     "results",

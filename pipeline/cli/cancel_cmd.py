@@ -6,6 +6,7 @@ Usage::
     JAICP_TOKEN=... jaicp-pipeline cancel --config reminders.yaml --file export.xlsx --yes
     JAICP_TOKEN=... jaicp-pipeline cancel --config reminders.yaml --phone "8 916 123-45-67"
     JAICP_TOKEN=... jaicp-pipeline cancel --config reminders.yaml --job 5665334001 --job 5665334002
+    JAICP_TOKEN=... jaicp-pipeline cancel --config reminders.yaml --suppressed --yes
 
 It shows how many jobs it will cancel and the first few phones (masked) and asks, unless
 ``--yes``. Exit codes: 0 done (or nothing left to cancel); 1 declined at the prompt; 3 the
@@ -43,6 +44,11 @@ from pipeline.front import CANCEL_CHUNK, StopFlag
 )
 @click.option("--phone", "phones", multiple=True, help="Cancel the jobs of this phone (repeat).")
 @click.option("--job", "job_ids", multiple=True, help="Cancel this call job id (repeat).")
+@click.option(
+    "--suppressed",
+    is_flag=True,
+    help="Cancel the jobs of phones on the ledger's do-not-call list (opted out after sending).",
+)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation (cron, scripts).")
 @click.option(
     "--chunk-size",
@@ -59,13 +65,16 @@ def cancel(
     file: Path | None,
     phones: tuple[str, ...],
     job_ids: tuple[str, ...],
+    suppressed: bool,
     yes: bool,
     chunk_size: int,
 ) -> None:
     """Cancel call jobs the ledger knows, after showing what and asking."""
-    chosen = [run_id is not None, file is not None, bool(phones), bool(job_ids)]
+    chosen = [run_id is not None, file is not None, bool(phones), bool(job_ids), suppressed]
     if sum(chosen) != 1:
-        raise click.UsageError("choose exactly one of --run, --file, --phone or --job")
+        raise click.UsageError(
+            "choose exactly one of --run, --file, --phone, --job or --suppressed"
+        )
     with front.open_cancel(
         config_path,
         run=run_id,
@@ -73,6 +82,7 @@ def cancel(
         phones=list(phones) or None,
         jobs=list(job_ids) or None,
         ledger=ledger_url,
+        suppressed=suppressed,
     ) as job:
         plan = job.plan
         if plan.total == 0:

@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reconcile": ("pipeline.cli.upload_cmd", "reconcile"),
     "results": ("pipeline.cli.results_cmd", "results"),
     "cancel": ("pipeline.cli.cancel_cmd", "cancel"),
+    "suppress": ("pipeline.cli.suppress_cmd", "suppress"),
 }
 
 

@@ -50,4 +50,7 @@ def resolve_paths(cfg: Config, *, base: Path) -> Config:
         bundle = api.ca_bundle.expanduser()
         anchored = bundle if bundle.is_absolute() else base / bundle
         api = api.model_copy(update={"ca_bundle": anchored})
-    return cfg.model_copy(update={"ledger": ledger, "api": api})
+    # do-not-call files (suppress.files) too
+    files = tuple(str(base / Path(f).expanduser()) for f in cfg.suppress.files)
+    suppress = cfg.suppress.model_copy(update={"files": files})
+    return cfg.model_copy(update={"ledger": ledger, "api": api, "suppress": suppress})

@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from pipeline.config.calling import TimezoneConfig, WindowConfig
+from pipeline.config.contact import ContactCapsConfig, SuppressConfig
 from pipeline.config.network import checked_override, insecure_http
 from pipeline.config.rules import (
     PayloadType,
@@ -345,6 +346,8 @@ class UploadConfig(_Section):
     # every quarter of it. A run killed or frozen on another host holds its batches this long
     # at most before others take them over. Keep it far above the hosts' clock skew.
     lease_ttl_s: Annotated[float, _within(1, 3600, " s")] = 120.0
+    # At most N new call jobs per phone per day/week/month across the ledger (config/contact.py).
+    contact_caps: ContactCapsConfig | None = None
 
     @field_validator("concurrency", mode="wrap")
     @classmethod
@@ -404,6 +407,7 @@ class Config(_Section):
     policy: PolicyConfig = PolicyConfig()
     dedupe: DedupeConfig = DedupeConfig()
     upload: UploadConfig = UploadConfig()
+    suppress: SuppressConfig = SuppressConfig()
     reports: ReportsConfig = ReportsConfig()
     notify: NotifyConfig = NotifyConfig()
 

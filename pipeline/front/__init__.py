@@ -16,7 +16,7 @@ docs/python-api.md.
 Rooms: ``source`` (config and token), ``wiring`` (ledger, client, sleep built once),
 ``checking`` (validate), ``uploading`` (upload, reconcile, the webhook), ``call_results``
 (results), ``cancelling`` (cancel), ``campaign_calls`` (info, status, pause, resume, stop),
-``ledger_admin`` (the ledger's audit and admin calls).
+``ledger_admin`` (the ledger's audit and admin calls), ``suppressing`` (the do-not-call list).
 
 Names are imported on first use, so ``import pipeline`` and a dry run stay cheap: ``validate``
 loads neither SQLAlchemy nor the HTTP client.
@@ -53,6 +53,8 @@ if TYPE_CHECKING:  # ``X as X``: re-exported on purpose
     from pipeline.front.ledger_admin import migrate_ledger as migrate_ledger
     from pipeline.front.ledger_admin import open_audit as open_audit
     from pipeline.front.ledger_admin import parse_duration as parse_duration
+    from pipeline.front.suppressing import DoNotCall as DoNotCall
+    from pipeline.front.suppressing import open_suppressions as open_suppressions
     from pipeline.front.uploading import ReconcileReport as ReconcileReport
     from pipeline.front.uploading import notify_upload as notify_upload
     from pipeline.front.uploading import reconcile as reconcile
@@ -91,6 +93,8 @@ _API = {
     "stop_campaign": "pipeline.front.campaign_calls",
     "open_audit": "pipeline.front.ledger_admin",
     "migrate_ledger": "pipeline.front.ledger_admin",
+    "open_suppressions": "pipeline.front.suppressing",
+    "DoNotCall": "pipeline.front.suppressing",
     "load_config": "pipeline.config",
     "Config": "pipeline.config",
     "ValidateSummary": "pipeline.load.dryrun",
@@ -139,6 +143,7 @@ __all__ = [
     "CancelSummary",
     "Cancellation",
     "Config",
+    "DoNotCall",
     "Progress",
     "ReconcileReport",
     "ResultsSummary",
@@ -153,6 +158,7 @@ __all__ = [
     "migrate_ledger",
     "open_audit",
     "open_cancel",
+    "open_suppressions",
     "pause_campaign",
     "reconcile",
     "results",

@@ -6,6 +6,7 @@ Usage::
     summary = pipeline.cancel("nightly.yaml", run=12)          # no question asked
     summary = pipeline.cancel("nightly.yaml", phones=["8 916 123-45-67"],
                               confirm=lambda plan: plan.total < 100)
+    summary = pipeline.cancel("nightly.yaml", suppressed=True)  # opted out after being sent
 
     with pipeline.front.open_cancel("nightly.yaml", file="export.xlsx") as job:
         job.plan.total, job.plan.preview()        # what it would cancel (phones masked)
@@ -77,11 +78,14 @@ def open_cancel(
     token: str | None = None,
     client: CallsApiClient | None = None,
     clock: Clock | None = None,
+    suppressed: bool = False,
 ) -> Iterator[Cancellation]:
-    """Plan the cancel of exactly one of ``run``, ``file``, ``phones`` or ``jobs``."""
-    chosen = [run is not None, file is not None, bool(phones), bool(jobs)]
+    """Plan the cancel of exactly one of ``run``, ``file``, ``phones``, ``jobs`` or
+    ``suppressed`` (the jobs of phones on the ledger's do-not-call list, queued before they
+    were put on it)."""
+    chosen = [run is not None, file is not None, bool(phones), bool(jobs), suppressed]
     if sum(chosen) != 1:
-        raise ConfigError("choose exactly one of run, file, phones or jobs to cancel")
+        raise ConfigError("choose exactly one of run, file, phones, jobs or suppressed to cancel")
     cfg = as_config(config)
     secret = resolve_token(token)
     with open_ledger_for(cfg, ledger, clock=clock, must_exist=True) as opened:
@@ -92,6 +96,7 @@ def open_cancel(
             file=None if file is None else Path(file),
             phones=normalize_phones(cfg.phone, phones) if phones else None,
             job_ids=list(jobs) if jobs else None,
+            suppressed=suppressed,
         )
         yield Cancellation(cfg, opened, plan, lambda: client or api_client(cfg, secret))
 
@@ -111,6 +116,7 @@ def cancel(
     clock: Clock | None = None,
     progress: Callable[[str], None] | None = None,
     control: StopFlag | None = None,
+    suppressed: bool = False,
 ) -> CancelSummary | None:
     """Cancel the call jobs the ledger knows for the selection; None when ``confirm`` says no.
 
@@ -126,6 +132,7 @@ def cancel(
         token=token,
         client=client,
         clock=clock,
+        suppressed=suppressed,
     ) as job:
         if job.plan.total == 0:
             return CancelSummary()

@@ -71,7 +71,8 @@ Example::
 Rooms (``ledger.<room>`` → module)
 ----------------------------------
 ``campaigns``, ``runs``, ``inputs``, ``planning``, ``freezing``, ``sending``, ``replies``,
-``splits``, ``reconciling``, ``outcomes`` (``results``), ``cancels`` →
+``splits``, ``reconciling``, ``outcomes`` (``results``), ``cancels``, ``suppressions`` (the
+do-not-call list; planning checks it and the contact caps, see ``contact_rules``) →
 ``transitions/<room>.py``; ``leases``, ``workers`` → ``sharing/<room>.py``; ``store`` → the
 :class:`~pipeline.ledger.store.database.Store` (engine, clock, transactions, audit events).
 The tables and both state machines are in ``store/`` (:mod:`~pipeline.ledger.store.states`
@@ -96,11 +97,13 @@ from pipeline.ledger.store.keys import canonical_json, row_key, token_fingerprin
 from pipeline.ledger.transitions.bodies import BatchWork, BodyFor, canonical_body
 from pipeline.ledger.transitions.campaigns import Campaign
 from pipeline.ledger.transitions.cancels import CancelRecord, CancelTarget, CancelWork
+from pipeline.ledger.transitions.contact_rules import ContactRules
 from pipeline.ledger.transitions.freezing import Freezer, split_batches
 from pipeline.ledger.transitions.inputs import InputState
 from pipeline.ledger.transitions.outcomes import NOT_FOUND, Outcome, ResultRow, RowSelection
 from pipeline.ledger.transitions.planning import DEFAULT_REPEAT_WINDOW_S, PlanCounts
 from pipeline.ledger.transitions.row_values import PlanRecord, PreparedChunk, gc_paused
+from pipeline.ledger.transitions.suppressions import Suppression, listed_phones_readonly
 from pipeline.records import InputFile
 
 __all__ = [
@@ -113,6 +116,7 @@ __all__ = [
     "CancelTarget",
     "CancelWork",
     "Clock",
+    "ContactRules",
     "Freezer",
     "Holder",
     "InputFile",
@@ -125,10 +129,12 @@ __all__ = [
     "PreparedChunk",
     "ResultRow",
     "RowSelection",
+    "Suppression",
     "Worker",
     "canonical_body",
     "canonical_json",
     "gc_paused",
+    "listed_phones_readonly",
     "open_ledger",
     "row_key",
     "split_batches",

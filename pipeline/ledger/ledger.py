@@ -33,6 +33,7 @@ from pipeline.ledger.transitions.replies import Replies
 from pipeline.ledger.transitions.runs import Runs
 from pipeline.ledger.transitions.sending import Sending
 from pipeline.ledger.transitions.splits import Splits
+from pipeline.ledger.transitions.suppressions import Suppressions
 
 
 class Ledger:
@@ -58,6 +59,7 @@ class Ledger:
         self.workers = Workers(self.store)
         self.outcomes = Outcomes(self.store)
         self.cancels = Cancels(self.store)
+        self.suppressions = Suppressions(self.store)  # the do-not-call list
 
     def close(self) -> None:
         """Release the database connections."""

@@ -108,8 +108,10 @@ def plan_cancel(
     file: Path | None = None,
     phones: Sequence[str] | None = None,
     job_ids: Sequence[str] | None = None,
+    suppressed: bool = False,
 ) -> CancelPlan:
-    """Resolve the selection to ledger rows (read-only apart from refreshing expired keys)."""
+    """Resolve the selection to ledger rows (read-only apart from refreshing expired keys);
+    ``suppressed``: the jobs of phones on the ledger's do-not-call list."""
     campaign = ledger.campaigns.ensure(token)
     sel = RowSelection(
         campaign.id,
@@ -117,6 +119,7 @@ def plan_cancel(
         input_ids=_input_ids(ledger, campaign.id, file) if file is not None else None,
         phones=list(phones) if phones else None,
         job_ids=list(job_ids) if job_ids else None,
+        suppressed=suppressed,
     )
     return CancelPlan(campaign.id, ledger.cancels.targets(sel), ledger.cancels.open(campaign.id))
 

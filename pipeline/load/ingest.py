@@ -34,7 +34,13 @@ class Ingest:
     """An open input file and its transformer; iterate :meth:`results` once."""
 
     def __init__(
-        self, config: Config, path: Path, *, now: datetime, name: str | None = None
+        self,
+        config: Config,
+        path: Path,
+        *,
+        now: datetime,
+        name: str | None = None,
+        suppressed: frozenset[str] | None = None,
     ) -> None:
         self.path = path
         # ``name``: how messages call the file (the uploader reads a private copy of it).
@@ -50,7 +56,8 @@ class Ingest:
                 raise
         try:
             # Raises InputFileError naming the missing columns before any row is read.
-            self._rows = RowTransformer(config, self._table.info.header, now=now)
+            header = self._table.info.header
+            self._rows = RowTransformer(config, header, now=now, suppressed=suppressed)
         except BaseException:
             self._table.close()
             raise

@@ -34,7 +34,7 @@ import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -45,7 +45,7 @@ from pipeline.config import Config
 from pipeline.errors import LedgerError, PipelineError
 from pipeline.extract import ReadOptions, open_table
 from pipeline.extract.snapshot import file_info
-from pipeline.ledger import Ledger, ResultRow, RowSelection
+from pipeline.ledger import Ledger, Outcome, ResultRow, RowSelection
 from pipeline.load.report_fetch import Retrying, fetch_outcomes
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.stop import StopFlag
@@ -66,6 +66,7 @@ class ResultsSummary:
     states: Counter[str] = field(default_factory=Counter)
     source_used: str | None = None
     retries: int = 0
+    opted_out: int = 0  # phones put on the do-not-call list by suppress.opt_out_results
     notes: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
@@ -79,6 +80,11 @@ class ResultsSummary:
         if self.statuses:
             out.append(
                 "jobs by status: " + ", ".join(f"{k} {v}" for k, v in self.statuses.most_common())
+            )
+        if self.opted_out:
+            out.append(
+                f"{self.opted_out} phone(s) put on the do-not-call list: their call result is "
+                f"one of suppress.opt_out_results"
             )
         if self.retries:
             out.append(f"{self.retries} report request(s) retried after a transient failure")
@@ -168,6 +174,7 @@ def run_results(
             chunk = jobs[start : start + chunk_size]
             outcomes = fetch_outcomes(client, chunk, attempts=attempts, retrying=retrying)
             ledger.outcomes.record(outcomes)
+            summary.opted_out += _opt_out(cfg, ledger, outcomes, own_run)
             summary.jobs_fetched += len(outcomes)
             summary.retries = retrying.retries
             if progress:
@@ -182,6 +189,17 @@ def run_results(
             own_run, exit_status=status, stats={"results_rows": summary.rows_written}
         )
     return summary
+
+
+def _opt_out(cfg: Config, ledger: Ledger, outcomes: Sequence[Outcome], run_id: int) -> int:
+    """Put the phones whose call result says "do not call me" on the ledger's list."""
+    wanted = frozenset(cfg.suppress.opt_out_results)
+    opted = [(o.row_id, o.job_id) for o in outcomes if o.call_result in wanted]
+    if not opted:
+        return 0
+    return ledger.suppressions.opt_out(
+        opted, by=f"results run {run_id}", reason="call result in suppress.opt_out_results"
+    )
 
 
 def _write(

@@ -176,8 +176,12 @@ class RowTransformer:
         *,
         now: datetime,
         phones: PhoneNormalizer | None = None,
+        suppressed: frozenset[str] | None = None,
     ) -> None:
         self.now = now
+        # Phones on a do-not-call list (validate: rejected ``suppressed``). None for upload,
+        # whose ledger checks its list in the planning transaction and records the match.
+        self._suppressed = suppressed or None
         self._columns = resolve_columns(config, header)
         self._phone_index = self._columns["phone"]
         self._phone_fallbacks = [i for k, i in self._columns.items() if k.startswith("phone.")]
@@ -320,10 +324,7 @@ class RowTransformer:
         ]
         fixed_problem = self._window_problem(self._fixed) if self._check_times else None
         # Rows that need the careful path; all others are accepted straight from the columns.
-        careful: set[int] = set().union(*(converted.bad for converted in payload))
-        careful.update(i for i, phone in enumerate(phones) if type(phone) is not str)
-        if extra:
-            careful.update(i for i, row in enumerate(numbers) if row in extra)
+        careful = self._careful_rows(numbers, phones, payload, extra)
         if policy or fixed_problem is not None:
             careful = set(range(size))
         decided = self._decide_plain(phones, careful)
@@ -381,6 +382,22 @@ class RowTransformer:
             begin = stop + 1
         return out
 
+    def _careful_rows(
+        self,
+        numbers: Sequence[int],
+        phones: list[Any],
+        payload: list[Column],
+        extra: dict[int, list[str]],
+    ) -> set[int]:
+        """Rows with a problem of phone, payload or shape, or a listed phone."""
+        careful: set[int] = set().union(*(converted.bad for converted in payload))
+        careful.update(i for i, phone in enumerate(phones) if type(phone) is not str)
+        if extra:
+            careful.update(i for i, row in enumerate(numbers) if row in extra)
+        if self._suppressed is not None:  # one set lookup per row, at C speed
+            careful.update(compress(range(len(phones)), map(self._suppressed.__contains__, phones)))
+        return careful
+
     def _decide_plain(self, phones: list[Any], careful: set[int]) -> list[Any] | None:
         """Zone and window of every row up front, when some rows may take the plain path
         (``policy.timezone``/``window`` set); a row they reject is added to ``careful``."""
@@ -407,7 +424,8 @@ class RowTransformer:
 
         Returns the rejection, or the item with the values its dedupe key is made of.
         """
-        if not isinstance(phone, str) or (extra and row in extra):
+        listed = self._suppressed is not None and phone in self._suppressed
+        if not isinstance(phone, str) or (extra and row in extra) or listed:
             return self._shape_or_phone_problem(row, cells_of(i), extra, phone, phone_col)
         values = self._row_values(row, i, self._payload, payload)
         if isinstance(values, Rejection):
@@ -450,7 +468,13 @@ class RowTransformer:
                 f"the record has {len(extra[row])} non-empty cell(s) beyond the last "
                 f"header column, so its columns may be shifted; fix the row in the file",
             )
-        assert not isinstance(phone, str)
+        if isinstance(phone, str):  # a good phone, on a do-not-call list
+            return Rejection(
+                row,
+                self._header[phone_col],
+                codes.SUPPRESSED,
+                "the phone is on the do-not-call list (suppress.files or the ledger's list)",
+            )
         if not any(c.strip() for c in cells):
             return Rejection(row, None, codes.EMPTY_ROW, "the record is empty")
         return Rejection(row, self._header[phone_col], phone.code, phone.message)

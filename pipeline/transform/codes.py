@@ -26,6 +26,8 @@ POLICY_IN_PAST = "policy_in_past"  # start (or finish) lies in the past
 TIMEZONE_UNKNOWN = "timezone_unknown"  # no zone from column or number; fallback is reject
 WINDOW_NOT_ALLOWED = "window_not_allowed"  # the row's window is wider than the preset's
 DUPLICATE = "duplicate"  # repeats an earlier row (see dedupe.key)
+SUPPRESSED = "suppressed"  # the phone is on a do-not-call list (suppress.files, the ledger's)
+CONTACT_CAP = "contact_cap"  # the phone had upload.contact_caps call jobs already (ledger)
 
 ALL: tuple[str, ...] = (
     EMPTY_ROW,
@@ -48,4 +50,6 @@ ALL: tuple[str, ...] = (
     TIMEZONE_UNKNOWN,
     WINDOW_NOT_ALLOWED,
     DUPLICATE,
+    SUPPRESSED,
+    CONTACT_CAP,
 )

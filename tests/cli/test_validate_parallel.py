@@ -49,9 +49,24 @@ def _run(
         "batches": folder / "batches",
     }
     if workers == 0:  # the row way, as upload reads: the reference for every other way
-        summary = run_validate_rows(config, path, now=NOW, **outputs)
+        summary = run_validate_rows(
+            config,
+            path,
+            now=NOW,
+            accepted=outputs["accepted"],
+            rejects=outputs["rejects"],
+            batches=outputs["batches"],
+        )
     else:
-        summary = run_validate(config, path, now=NOW, workers=workers, **outputs)
+        summary = run_validate(
+            config,
+            path,
+            now=NOW,
+            workers=workers,
+            accepted=outputs["accepted"],
+            rejects=outputs["rejects"],
+            batches=outputs["batches"],
+        )
     files = {
         str(p.relative_to(folder)): p.read_bytes()
         for p in sorted(folder.rglob("*"))

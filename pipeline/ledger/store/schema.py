@@ -267,3 +267,25 @@ cancel_items = sa.Table(
     sa.Column("cancelled", sa.Boolean, nullable=True),
     sa.Index(None, "row_id"),
 )
+
+# ---- The do-not-call list (migration 0007; pipeline/ledger/transitions/suppressions.py) ------
+
+# One row per time a phone was put on the list; ``removed_at`` set when it was taken off (the
+# row stays, so an auditor sees that a phone was on the list, since when, why and until when).
+# A phone is suppressed while one of its rows has no ``removed_at``. Shared by every campaign
+# of the ledger. ``source``: manual | file | opt_out (``job_id``: the call whose result opted out).
+suppressions = sa.Table(
+    "suppressions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("added_at", TS, nullable=False),
+    sa.Column("added_by", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("source", sa.String(16), nullable=False),
+    sa.Column("job_id", sa.String(64), nullable=True),
+    sa.Column("removed_at", TS, nullable=True),
+    sa.Column("removed_by", sa.String(200), nullable=True),
+    sa.Column("removed_reason", sa.Text, nullable=True),
+    sa.Index(None, "phone"),
+)

@@ -38,7 +38,8 @@ class RowSelection:
 
     ``run_id``: the rows of that run's input files; ``since``: rows planned by runs started at
     or after that moment; ``input_ids``/``phones``/``job_ids``: rows of those files, phones or
-    call jobs. Criteria combine with AND; none at all means every row of the campaign.
+    call jobs; ``suppressed``: rows whose phone is on the ledger's do-not-call list now.
+    Criteria combine with AND; none at all means every row of the campaign.
     """
 
     campaign_id: int
@@ -47,6 +48,7 @@ class RowSelection:
     input_ids: Sequence[int] | None = None
     phones: Sequence[str] | None = None
     job_ids: Sequence[str] | None = None
+    suppressed: bool = False
 
     def where(self) -> list[sa.ColumnElement[bool]]:
         """SQL conditions on ``rows`` for this selection."""
@@ -65,6 +67,9 @@ class RowSelection:
             conds.append(r.phone.in_(list(self.phones)))
         if self.job_ids is not None:
             conds.append(r.job_id.in_(list(self.job_ids)))
+        if self.suppressed:  # a subquery, not a list: the list may hold a million phones
+            s = t.suppressions.c
+            conds.append(r.phone.in_(sa.select(s.phone).where(s.removed_at.is_(None))))
         return conds
 
 

@@ -35,6 +35,12 @@ from pipeline.ledger.store.states import PLANNED, REJECTED
 from pipeline.ledger.transitions.batches import FreshRows
 from pipeline.ledger.transitions.bodies import BodyFor
 from pipeline.ledger.transitions.campaigns import fingerprint_of
+from pipeline.ledger.transitions.contact_rules import (
+    ContactRules,
+    lock_for_caps,
+    mark_capped,
+    mark_suppressed,
+)
 from pipeline.ledger.transitions.freezing import ChunkFreezer
 from pipeline.ledger.transitions.row_values import (
     ID,
@@ -63,6 +69,8 @@ class PlanCounts:
     rejected: int = 0
     duplicate: int = 0
     repeat_of_earlier_run: int = 0
+    suppressed: int = 0  # of the rejected: phone on a do-not-call list
+    contact_cap: int = 0  # of the rejected: phone over upload.contact_caps
     skipped_already_planned: int = 0
     batches: list[int] = field(default_factory=list)  # frozen while planning (plan_chunks)
 
@@ -72,6 +80,8 @@ class PlanCounts:
         self.rejected += other.rejected
         self.duplicate += other.duplicate
         self.repeat_of_earlier_run += other.repeat_of_earlier_run
+        self.suppressed += other.suppressed
+        self.contact_cap += other.contact_cap
         self.skipped_already_planned += other.skipped_already_planned
         self.batches += other.batches
 
@@ -102,6 +112,7 @@ class Planning:
         *,
         allow_repeats: bool = False,
         repeat_window_s: float = DEFAULT_REPEAT_WINDOW_S,
+        rules: ContactRules | None = None,
     ) -> PlanCounts:
         """Record one chunk of an input's rows (each row exactly once) in one transaction.
 
@@ -115,6 +126,7 @@ class Planning:
             [records],
             allow_repeats=allow_repeats,
             repeat_window_s=repeat_window_s,
+            rules=rules,
         )
 
     def plan_chunks(
@@ -128,6 +140,7 @@ class Planning:
         batch_size: int | None = None,
         body_for: BodyFor | None = None,
         after_chunk: Callable[[], None] | None = None,
+        rules: ContactRules | None = None,
     ) -> PlanCounts:
         """:meth:`plan_chunk` for each chunk (in row order), one transaction per chunk.
 
@@ -137,6 +150,8 @@ class Planning:
         rows in one more transaction at the end. ``counts.batches`` lists the new batches.
         ``after_chunk`` is called after each of these transactions committed (the uploader
         sends the new batches while the next chunk is read and planned).
+        ``rules``: the do-not-call lists and contact caps each new row is checked against in
+        its planning transaction (:mod:`~pipeline.ledger.transitions.contact_rules`).
         """
         total = PlanCounts()
         with self.store.transaction() as conn:
@@ -163,6 +178,7 @@ class Planning:
                     allow_repeats=allow_repeats,
                     window_s=repeat_window_s,
                     freezer=freezer,
+                    rules=rules,
                 )
             total.add(got)
             if after_chunk is not None:
@@ -206,9 +222,11 @@ class Planning:
         allow_repeats: bool,
         window_s: float,
         freezer: ChunkFreezer | None,
+        rules: ContactRules | None,
     ) -> PlanCounts:
         counts = PlanCounts()
         with self._freezing(freezer) as conn:
+            lock_for_caps(conn, rules)  # first: before this transaction locks anything else
             fence(conn, lease, now=self.store.now)
             done = conn.execute(
                 sa.select(t.inputs.c.planned_through).where(
@@ -225,11 +243,15 @@ class Planning:
                 counts.skipped_already_planned -= len(values)
             if not values:
                 return counts
+            if rules is not None:  # before any key is looked up: a listed phone has none
+                counts.suppressed = mark_suppressed(conn, values, rules)
             if not allow_repeats:
                 since = self.store.now() - timedelta(seconds=window_s)
                 counts.repeat_of_earlier_run += mark_repeats(
                     conn, values, input_id=input_id, campaign_id=lease.campaign_id, since=since
                 )
+            if rules is not None:  # after the repeats: a duplicate is no new call job
+                counts.contact_cap = mark_capped(conn, values, rules, now=self.store.now())
             for value, row_id in zip(values, reserve_ids(conn, t.rows, len(values)), strict=True):
                 value[ID] = row_id
             for v in values:

@@ -39,6 +39,7 @@ def run_csv_ranges(
     *,
     now: datetime,
     files: OutputPaths,
+    suppressed: frozenset[str] | None = None,
 ) -> ValidateSummary | None:
     """Validate ``path`` with ``workers`` processes; None when it cannot be cut."""
     from pipeline.transform.assembly import Classified, RowTransformer
@@ -48,7 +49,8 @@ def run_csv_ranges(
         if not isinstance(table, CsvTable) or not table.plain:
             return None  # a workbook, or a gzip/zip/UTF-16 CSV: read serially (its bytes differ)
         info, data_line, detected = table.info, table.data_line, table.encoding_detected
-    rows = RowTransformer(config, info.header, now=now)  # missing columns: before any fork
+    # missing columns: before any fork (the children inherit it, the do-not-call set too)
+    rows = RowTransformer(config, info.header, now=now, suppressed=suppressed)
     parts = plan_ranges(path, info, data_line, workers)
     if parts is None:
         return None

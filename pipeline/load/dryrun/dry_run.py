@@ -46,22 +46,32 @@ def run_validate(
     rejects: Path | None = None,
     batches: Path | None = None,
     workers: int | None = None,
+    suppressed: frozenset[str] | None = None,
 ) -> ValidateSummary:
     """Stream ``path`` through the transform; write the requested outputs; return counts.
 
     ``workers``: processes to use (None: one per CPU for a big enough file, see
     :func:`choose_workers`). The parallel path gives the same counts and outputs as one
     process; a file it cannot cut at record boundaries is read by one process.
+    ``suppressed``: phones on a do-not-call list, rejected ``suppressed``.
     """
     count = choose_workers(path, workers)
     # A CSV goes the range way even in one process: one range, no fork, and the columnar
     # transform that skips building a call item per row (the row way below costs ~1.5x CPU).
     if count > 1 or path.suffix.lower() in CSV_SUFFIXES:
-        summary = _run_parallel(config, path, count, now=now, files=(accepted, rejects, batches))
+        summary = _run_parallel(
+            config, path, count, now=now, files=(accepted, rejects, batches), suppressed=suppressed
+        )
         if summary is not None:
             return checked(summary, path)
     return run_validate_rows(
-        config, path, now=now, accepted=accepted, rejects=rejects, batches=batches
+        config,
+        path,
+        now=now,
+        accepted=accepted,
+        rejects=rejects,
+        batches=batches,
+        suppressed=suppressed,
     )
 
 
@@ -73,6 +83,7 @@ def run_validate_rows(
     accepted: Path | None = None,
     rejects: Path | None = None,
     batches: Path | None = None,
+    suppressed: frozenset[str] | None = None,
 ) -> ValidateSummary:
     """:func:`run_validate` the row way, in this process: the file through
     :class:`~pipeline.load.ingest.Ingest`, as ``upload`` reads it. Any file ``open_table``
@@ -80,7 +91,7 @@ def run_validate_rows(
     from pipeline.load.ingest import Ingest
 
     with ExitStack() as stack:
-        ingest = stack.enter_context(Ingest(config, path, now=now))
+        ingest = stack.enter_context(Ingest(config, path, now=now, suppressed=suppressed))
         summary = ValidateSummary(ingest.info)
         outputs = Outputs(
             stack, config, ingest.info, accepted=accepted, rejects=rejects, batches=batches
@@ -127,15 +138,18 @@ def _run_parallel(
     *,
     now: datetime,
     files: OutputPaths,
+    suppressed: frozenset[str] | None,
 ) -> ValidateSummary | None:
     options = ReadOptions.from_config(config)
     suffix = path.suffix.lower()
     if suffix in XLSX_SUFFIXES:
         from pipeline.load.dryrun.xlsx_worker import run_xlsx_worker
 
-        return run_xlsx_worker(config, path, options, now=now, files=files)
+        return run_xlsx_worker(config, path, options, now=now, files=files, suppressed=suppressed)
     if suffix not in CSV_SUFFIXES:
         return None
     from pipeline.load.dryrun.csv_ranges import run_csv_ranges
 
-    return run_csv_ranges(config, path, workers, options, now=now, files=files)
+    return run_csv_ranges(
+        config, path, workers, options, now=now, files=files, suppressed=suppressed
+    )

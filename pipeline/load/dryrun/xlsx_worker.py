@@ -41,6 +41,7 @@ def run_xlsx_worker(
     *,
     now: datetime,
     files: OutputPaths,
+    suppressed: frozenset[str] | None = None,
 ) -> ValidateSummary:
     """Validate the XLSX ``path``, its sheet read by a forked worker."""
     accepted, rejects, batches = files
@@ -57,7 +58,9 @@ def run_xlsx_worker(
                     if own is None:  # imported while the parent works on the first chunks
                         from pipeline.transform.assembly import RowTransformer
 
-                        own = RowTransformer(config, table.info.header, now=now)
+                        own = RowTransformer(
+                            config, table.info.header, now=now, suppressed=suppressed
+                        )
                     verdicts = own.classify_columns(first, columns, chunk.extra, items=build)
                     yield first, columns if rejects else None, verdicts.pack()
                 else:
@@ -70,7 +73,7 @@ def run_xlsx_worker(
         stream = iter(reader)
         info = next(stream)
         assert isinstance(info, SourceInfo)
-        rows = RowTransformer(config, info.header, now=now)
+        rows = RowTransformer(config, info.header, now=now, suppressed=suppressed)
         with ExitStack() as stack:
             summary = ValidateSummary(info)
             outputs = None

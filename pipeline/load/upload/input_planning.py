@@ -35,6 +35,7 @@ from pipeline.errors import PipelineError, WorkerError
 from pipeline.extract import ReadOptions, check_structure, is_spreadsheet
 from pipeline.extract.forked import Forked, cpu_count
 from pipeline.ledger import (
+    ContactRules,
     InputFile,
     Lease,
     Ledger,
@@ -67,6 +68,7 @@ def plan_file(
     now: datetime,
     on_chunk: Callable[[], None] | None = None,
     name: str | None = None,
+    rules: ContactRules | None = None,
 ) -> PlanCounts:
     """Record every row of ``path`` in the ledger (once, across crashes and re-runs).
 
@@ -80,7 +82,8 @@ def plan_file(
     bounds — with :func:`~pipeline.extract.check_structure`, the reader's own rules (a CSV
     here; a sheet when the reader opens it: calamine loads it whole, an openpyxl sheet is
     checked through first); a missing mapped column stops the reader before its first row.
-    Bad rows stay row-level rejects.
+    Bad rows stay row-level rejects. ``rules``: the do-not-call lists and contact caps every
+    row is checked against while it is planned (:func:`pipeline.load.suppress_lists.contact_rules`).
     """
     # Checked before the ledger hears of it: a refused file leaves no input behind. A file
     # planned before (same campaign, same bytes) is not read at all.
@@ -116,6 +119,7 @@ def plan_file(
             batch_size=cfg.upload.batch_size,
             body_for=BODY_FOR,
             after_chunk=on_chunk,
+            rules=rules,
         )
         ledger.inputs.complete(lease, state.id, rows_total=counted.rows_read)
     return counts

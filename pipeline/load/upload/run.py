@@ -37,7 +37,7 @@ from pipeline.errors import (
     TransientApiError,
 )
 from pipeline.extract.snapshot import Snapshot, Snapshots
-from pipeline.ledger import Campaign, Holder, Lease, Ledger, Worker
+from pipeline.ledger import Campaign, ContactRules, Holder, Lease, Ledger, Worker
 from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
 from pipeline.load.reconcile_lookup import reconcile_unknown
 from pipeline.load.retry import Budget, RetryPolicy
@@ -45,6 +45,7 @@ from pipeline.load.send.crash_points import TestHooks
 from pipeline.load.send.dispatcher import Dispatcher
 from pipeline.load.send.pace import Pace, threads
 from pipeline.load.stop import RunControl
+from pipeline.load.suppress_lists import contact_rules
 from pipeline.load.upload.campaign_check import SendGate
 from pipeline.load.upload.input_planning import plan_file
 from pipeline.load.upload.progress import Meter, MeteredSender, Progress
@@ -85,6 +86,8 @@ def run_upload(
     hooks = hooks or TestHooks()
     started = clock()
     make_client = _client_factory(client, cfg, hooks)
+    # Read before the ledger hears of the run: a malformed list stops it (ConfigError, exit 4).
+    rules = contact_rules(cfg)
     # Each file is read once, into a private copy that every later stage reads (and its
     # digest is the copy's): see pipeline.extract.snapshot.
     with Snapshots() as snapshots:
@@ -120,6 +123,7 @@ def run_upload(
         )
         run.summary.files = [(str(snap.source), snap.info.sha256) for snap in inputs]
         run.worker = worker
+        run.rules = rules
         run.snapshots = snapshots
         run.gate_sending(campaign, new_ledger=new_ledger)
         meter = run.sender.meter = Meter(on_progress) if on_progress else None
@@ -197,6 +201,7 @@ class _Run:
         self.worker: Worker | None = None  # this run's row in `workers` (ended by finish)
         self.snapshots: Snapshots | None = None  # the private copies of the run's files
         self.gate: SendGate | None = None  # the new-ledger check, asked before the first send
+        self.rules: ContactRules | None = None  # do-not-call lists and contact caps
         self.sender = sender = MeteredSender(
             ledger,
             holder,
@@ -265,8 +270,11 @@ class _Run:
                     now=self.clock(),
                     on_chunk=run.after_chunk,
                     name=str(snap.source),
+                    rules=self.rules,
                 )
                 run.summary.repeats_of_earlier_runs += counts.repeat_of_earlier_run
+                run.summary.suppressed += counts.suppressed
+                run.summary.contact_capped += counts.contact_cap
                 if self.snapshots is not None:
                     self.snapshots.release(snap)  # planned: nothing reads the copy again
                 say(f"{snap.source}: planned")

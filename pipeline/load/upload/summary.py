@@ -37,6 +37,8 @@ class UploadSummary:
     pending: int = 0
     pending_campaign: int = 0
     repeats_of_earlier_runs: int = 0
+    suppressed: int = 0  # rejected: on a do-not-call list
+    contact_capped: int = 0  # rejected: over upload.contact_caps
     batches_confirmed: int = 0
     attempts: int = 0
     retries: int = 0
@@ -96,6 +98,11 @@ class UploadSummary:
             out.append(
                 f"{self.repeats_of_earlier_runs} duplicate row(s) repeat rows sent by earlier "
                 f"runs (upload.repeat_window_s; set upload.allow_repeats to call them again)"
+            )
+        if self.suppressed or self.contact_capped:
+            out.append(
+                f"{self.suppressed} rejected row(s) are on a do-not-call list (suppressed), "
+                f"{self.contact_capped} over upload.contact_caps (contact_cap)"
             )
         if self.reconciled_batches:
             out.append(
