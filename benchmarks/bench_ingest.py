@@ -3,7 +3,7 @@
 Generates (or reuses, under the git-ignored ``benchmarks/data/``) two 1,000,000-row CSVs and a
 200,000-row XLSX:
 
-* ``realistic`` (:mod:`benchmarks.realistic`, the README's figures): 8 columns, 13 % of the
+* ``realistic`` (:mod:`benchmarks.realistic`, docs/benchmarks.md): 8 columns, 13 % of the
   phones invalid or junk, 4 % landlines of many regions, 1.5 % foreign, in documented shares
   and a fixed seed: what a nightly CRM export looks like;
 * ``classic``: 5 columns of mixed CRM data where about 3 % of the phones are bad or lossy (the

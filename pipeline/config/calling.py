@@ -1,5 +1,5 @@
 """The ``policy.timezone`` and ``policy.window`` sections: how a row's local zone is decided
-and which named calling window applies (README "Time zones", "Calling windows").
+and which named calling window applies (docs/compliance.md "Time zones", "Calling windows").
 
 Usage::
 

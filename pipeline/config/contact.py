@@ -1,5 +1,5 @@
 """The ``suppress:`` section and ``upload.contact_caps``: whom never to call, and how often a
-phone may get a new call job (README "Do-not-call lists", "Contact caps").
+phone may get a new call job (docs/compliance.md).
 
 Usage::
 
@@ -43,7 +43,7 @@ class ContactCapsConfig(_Section):
     day: Annotated[int, Field(ge=1, le=1000)] | None = None
     week: Annotated[int, Field(ge=1, le=1000)] | None = None
     month: Annotated[int, Field(ge=1, le=10_000)] | None = None
-    # Whose calendar: 230-FZ counts the debtor's day; one zone for the whole ledger (README).
+    # Whose calendar: 230-FZ counts the debtor's day; one zone for the whole ledger (compliance.md).
     timezone: str = "Europe/Moscow"
 
     @field_validator("timezone")

@@ -194,7 +194,7 @@ _DEFAULT_TYPES: tuple[PhoneType, ...] = ("mobile", "fixed_line", "fixed_line_or_
 
 
 class PhoneConfig(_Section):
-    """Phone normalization policy (README "Phone policy" explains each choice)."""
+    """Phone normalization policy (docs/configuration.md "Phone policy" explains each choice)."""
 
     default_region: str = "RU"
     allowed_regions: list[str] = Field(default_factory=list)  # empty: any region

@@ -15,7 +15,7 @@ Usage::
 Every failure to read is a :class:`~pipeline.errors.InputFileError` saying what, where and
 what to do; ``name=`` is how those messages call the file (default: its path). The rules (row
 numbers, blank and ragged rows, cell rendering, size bounds) are in ``table.py``, ``cells.py``,
-``bounds.py`` and README ("Reading files").
+``bounds.py`` and docs/configuration.md.
 """
 
 from __future__ import annotations

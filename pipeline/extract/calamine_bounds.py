@@ -9,7 +9,7 @@
 
 Limit: calamine builds the sheet before :func:`check_sheet` can measure it. An ``.xls`` sheet
 is at most 65,536 x 256 cells by its format; ``.ods`` (repeated cells) and ``.xlsb`` (sparse
-cells) have no such cap, so a crafted one can cost memory before it is refused. README says so.
+cells) have no such cap, so a crafted one can cost memory before it is refused. Docs say so.
 
 Usage::
 

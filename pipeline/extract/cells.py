@@ -1,6 +1,6 @@
 """Spreadsheet cell values as text, the same for python-calamine and openpyxl.
 
-Rules (documented in README, "Reading files"):
+Rules (documented in docs/configuration.md, "Reading files"):
 
 - empty cell → ``""``; text as is;
 - integral numbers → exact integer digits: ``79161234567.0`` → ``"79161234567"``, never

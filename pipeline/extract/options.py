@@ -29,7 +29,7 @@ DEFAULT_CHUNK_SIZE = 10_000  # measured: 5-20k rows per chunk read fastest (cach
 class Limits:
     """Bounds on what one input file may hold, each checked before it costs memory.
 
-    The names are the ``input.*`` settings that raise them (README "Reading files"); every
+    The names are the ``input.*`` settings that raise them (docs/configuration.md); every
     refusal names its setting. The defaults let real CRM exports through: Excel itself stops a
     cell at 32,767 characters; a sheet of 1,048,576 rows x 9 columns fits ``max_cells``.
     """

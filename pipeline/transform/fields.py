@@ -1,7 +1,7 @@
 """Typing of payload cells and parsing of per-row call-policy cells.
 
 Each converter takes the stripped, non-empty cell text and returns the JSON value, or raises
-:class:`FieldError` with a reason code and a message. Accepted inputs (README "Validate"):
+:class:`FieldError` with a reason code and a message. Accepted inputs (docs/configuration.md):
 
 * ``int``: ``-12``, ``1 000`` (spaces as thousands separators) → JSON number;
 * ``decimal``: ``1234.50``, ``1 234,50`` (one ``,`` or ``.`` is the decimal separator) → JSON

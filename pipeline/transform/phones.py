@@ -1,6 +1,6 @@
 """Phone normalization: one raw cell → digits with country code, or a precise problem.
 
-The policy comes from ``phone:`` in the config (README "Phone policy"). Every verdict equals
+The policy comes from ``phone:`` in the config (docs/configuration.md). Every verdict equals
 what ``phonenumbers`` says about the cell: regular shapes go through :mod:`.fastpath` (derived
 from phonenumbers' metadata), everything else through ``phonenumbers.parse`` itself. Results
 are cached on the raw text, so a value repeated across the file costs one dict lookup.

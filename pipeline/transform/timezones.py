@@ -1,6 +1,6 @@
 """A local time zone for every row, decided in a stated order, or a decision not to call.
 
-Order (README "Time zones"): the mapped ``gmtZone`` column; then the number itself — a Russian
+Order (docs/compliance.md): the mapped ``gmtZone`` column; then the number itself — a Russian
 mobile number (``79…``) through the numbering-plan table in ``data/ru_mobile_zones.tsv``, any
 other number through phonenumbers' time-zone data for its prefix (area codes of fixed lines;
 every number of a one-zone country) — when that gives exactly one zone; then the configured

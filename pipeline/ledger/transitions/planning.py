@@ -54,7 +54,7 @@ from pipeline.ledger.transitions.row_values import (
     prepare_chunk,
 )
 
-# A repeat of a row sent less than a week ago is a duplicate (see README "Cross-run duplicates").
+# A repeat of a row sent less than a week ago is a duplicate (docs/compliance.md).
 DEFAULT_REPEAT_WINDOW_S = 7 * 86_400.0
 _LINK_COLS = ("batch_id", "position", "row_id")
 
