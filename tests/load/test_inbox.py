@@ -20,7 +20,7 @@ import pytest
 from pipeline.emulator import Emulator
 from pipeline.errors import ConfigError, ExitCode, RunStoppedError
 from pipeline.front import InboxControl, InboxSummary, upload_inbox
-from pipeline.load.inbox import inbox_run
+from pipeline.load.inbox import filing, inbox_run
 from pipeline.load.upload.progress import Progress
 from tests.conftest import phone
 from tests.load.conftest import Uploader, jobs_per_phone, write_csv
@@ -238,7 +238,7 @@ def test_files_move_only_after_the_ledger_recorded_their_outcome(
     is pending; a run that dies (any exception) before that leaves the file in the inbox."""
     drop(inbox, "a.csv", people(0, 12), age_s=20)
     seen: list[tuple[str, list[tuple[Any, ...]], int]] = []
-    real = inbox_run.file_away
+    real = filing.file_away
 
     def watched(source: Path, folder: Path, *, note: str | None = None) -> Path | None:
         ledger = Path(uploader.ledger_url.removeprefix("sqlite:///"))
@@ -281,3 +281,44 @@ def test_an_empty_inbox_does_nothing(uploader: Uploader, inbox: Path) -> None:
     assert summary.exit_code == 0 and summary.entries == []
     assert "no new file" in "\n".join(summary.lines())
     assert ledger_runs(uploader) == []
+
+
+def test_a_file_over_the_reject_ratio_goes_to_failed_with_its_note(
+    uploader: Uploader, emulator: Emulator, campaign: dict[str, Any], inbox: Path
+) -> None:
+    drop(inbox, "wrong-mapping.csv", [("", f"Nobody {i}") for i in range(8)], age_s=30)
+    drop(inbox, "fine.csv", people(0, 4), age_s=20)
+
+    summary = run(uploader, inbox, max_reject_ratio=0.5)
+
+    assert [(e.name, e.status, e.exit_code) for e in summary.entries] == [
+        ("wrong-mapping.csv", "failed", ExitCode.REJECT_RATIO),
+        ("fine.csv", "done", ExitCode.OK),
+    ]
+    assert summary.exit_code == ExitCode.REJECT_RATIO
+    note = (inbox / "failed" / "wrong-mapping.csv.note.txt").read_text(encoding="utf-8")
+    assert "8 of 8 data rows (100.0%) are rejected" in note
+    assert "upload.max_reject_ratio" in note and "what to do: check the config's columns" in note
+    # The refused run is in the ledger (exit 8) before the file was filed.
+    assert [r[1] for r in ledger_runs(uploader)] == [8, 0]
+    assert jobs_per_phone(emulator, campaign["id"]) == {phone(i): 1 for i in range(4)}
+    data = summary.as_dict()
+    assert data["exit_code"] == 8 and data["files"][0]["note"].endswith(".note.txt")
+
+
+@pytest.mark.parametrize(
+    ("setting", "status", "code"), [("warn", "done", 0), ("fail", "failed", 9)]
+)
+def test_an_empty_export(
+    uploader: Uploader, inbox: Path, setting: str, status: str, code: int
+) -> None:
+    drop(inbox, "empty.csv", [], age_s=10)
+    summary = run(uploader, inbox, empty_file=setting)
+    assert [(e.name, e.status, e.exit_code) for e in summary.entries] == [
+        ("empty.csv", status, code)
+    ]
+    assert (inbox / status / "empty.csv").exists()
+    # Filed again the next night (same empty bytes): the same verdict, no new request.
+    drop(inbox, "empty.csv", [], age_s=5)
+    again = run(uploader, inbox, empty_file=setting)
+    assert [(e.status, e.exit_code) for e in again.entries] == [(status, code)]
