@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.crash.conftest import WallClockEmulator
 from tests.crash.harness import KILLED, Scene, make_people, write_csv
+from tests.crash.signals import argv, count_arrivals, finish, released, run_row, signal_when, start
 
 
 def inbox_scene(tmp_path: Path, emulator: WallClockEmulator) -> tuple[Scene, Path]:
@@ -100,3 +102,38 @@ def test_killed_after_the_last_outcome_the_next_run_only_files_it(
     assert len(scene.add_phone_requests()) == requests + 2  # later.csv's 30 rows only
     scene.people += later
     scene.assert_exactly_once()
+
+
+def test_sigterm_in_the_middle_of_a_file_stops_in_order_and_takes_no_other_file(
+    tmp_path: Path, emulator: WallClockEmulator
+) -> None:
+    scene, inbox = inbox_scene(tmp_path, emulator)
+    later = make_people(20, seed=7)
+    write_csv(inbox / "later.csv", later)
+    arrivals = count_arrivals(emulator)
+    # Slow requests: the signal certainly comes while the first file is being sent.
+    emulator.set_faults([{"kind": "delay", "endpoint": "addPhones", "delaySeconds": 0.2}])
+    command = argv(scene, "upload", "--summary-json", "--inbox", str(inbox))
+    cmd = start(scene, command)
+    signal_when(cmd, signal.SIGTERM, lambda: arrivals.arrived["addPhones"] >= 3)
+    stopped = finish(scene, cmd)
+    emulator.clear_faults()
+
+    assert stopped.returncode == 3, scene.describe(stopped)
+    files = json.loads(stopped.stdout)["files"]
+    assert [(f["name"], f["status"]) for f in files] == [
+        ("tonight.csv", "left"),
+        ("later.csv", "waiting"),
+    ]
+    assert "stopped by SIGTERM" in (files[0]["run"]["error"] or "")
+    assert sorted(p.name for p in inbox.iterdir()) == ["later.csv", "tonight.csv"]
+    assert run_row(scene, "upload")[1] == 3
+    assert released(scene)
+
+    again = run_inbox(scene, inbox)
+
+    assert again.returncode == 0, scene.describe(again)
+    assert sorted(p.name for p in (inbox / "done").iterdir()) == ["later.csv", "tonight.csv"]
+    scene.people += later
+    scene.assert_exactly_once()
+    scene.assert_key_discipline()
