@@ -32,13 +32,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.config import Config
 from pipeline.errors import EmptyFileError, PipelineError, RejectRatioError
-from pipeline.extract.snapshot import Snapshot
-from pipeline.ledger import Ledger
-from pipeline.load.dryrun.tally import ValidateSummary
 from pipeline.transform import codes
+
+if TYPE_CHECKING:  # validate's verdict (screen_summary) must not load the database code
+    from pipeline.extract.snapshot import Snapshot
+    from pipeline.ledger import Ledger
+    from pipeline.load.dryrun.tally import ValidateSummary
 
 _log = logging.getLogger("pipeline.load")
 
