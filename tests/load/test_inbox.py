@@ -322,3 +322,18 @@ def test_an_empty_export(
     drop(inbox, "empty.csv", [], age_s=5)
     again = run(uploader, inbox, empty_file=setting)
     assert [(e.status, e.exit_code) for e in again.entries] == [(status, code)]
+
+
+def test_the_inbox_on_a_postgresql_ledger(
+    emulator: Emulator, campaign: dict[str, Any], tmp_path: Path, pg_url: str, inbox: Path
+) -> None:
+    """Runs sharing the campaign (the PostgreSQL default) file the same way."""
+    shared = Uploader(emulator, campaign["token"], tmp_path, pg_url)
+    drop(inbox, "a.csv", people(0, 12), age_s=20)
+    drop(inbox, "b.csv", people(12, 3), age_s=10)
+    first = run(shared, inbox)
+    assert [(e.name, e.status) for e in first.entries] == [("a.csv", "done"), ("b.csv", "done")]
+    drop(inbox, "again.csv", people(0, 12), age_s=5)  # a.csv's bytes once more
+    second = run(shared, inbox)
+    assert [(e.name, e.status, e.run) for e in second.entries] == [("again.csv", "done", None)]
+    assert jobs_per_phone(emulator, campaign["id"]) == {phone(i): 1 for i in range(15)}
