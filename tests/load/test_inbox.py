@@ -20,6 +20,7 @@ import pytest
 from pipeline.emulator import Emulator
 from pipeline.errors import ConfigError, ExitCode, RunStoppedError
 from pipeline.front import InboxControl, InboxSummary, upload_inbox
+from pipeline.ledger import open_ledger
 from pipeline.load.inbox import filing, inbox_run
 from pipeline.load.upload.progress import Progress
 from tests.conftest import phone
@@ -337,3 +338,24 @@ def test_the_inbox_on_a_postgresql_ledger(
     second = run(shared, inbox)
     assert [(e.name, e.status, e.run) for e in second.entries] == [("again.csv", "done", None)]
     assert jobs_per_phone(emulator, campaign["id"]) == {phone(i): 1 for i in range(15)}
+
+
+def test_another_run_holding_the_lease_leaves_every_file_in_place(
+    uploader: Uploader, emulator: Emulator, inbox: Path
+) -> None:
+    drop(inbox, "a.csv", people(0, 5), age_s=20)
+    drop(inbox, "b.csv", people(5, 5), age_s=10)
+    with open_ledger(uploader.ledger_url, clock=uploader.clock) as ledger:
+        camp = ledger.campaigns.ensure(uploader.token)
+        other = ledger.runs.start(command="upload", files=[], config_digest="x")
+        ledger.leases.acquire(camp.id, owner="otherhost:1:x", ttl_s=600, run_id=other)
+
+    summary = run(uploader, inbox)
+
+    assert summary.exit_code == ExitCode.LEASE_HELD, summary.lines()
+    assert [(e.name, e.status) for e in summary.entries] == [
+        ("a.csv", "left"),
+        ("b.csv", "waiting"),
+    ]
+    assert sorted(p.name for p in inbox.iterdir()) == ["a.csv", "b.csv"]
+    assert uploader.add_phones_log() == []
