@@ -7,6 +7,7 @@ The library is usable without the CLI; every command is one call (see docs/pytho
     report.rows_read, report.accepted, report.rejected, report.duplicates
     summary = pipeline.upload("nightly.yaml", ["export.csv"])      # token from JAICP_TOKEN
     summary.exit_code, summary.sent, summary.pending
+    inbox = pipeline.upload_inbox("nightly.yaml", "/srv/exports")   # each new file, done/failed
 
     pipeline.reconcile(cfg); pipeline.results(cfg, "results.xlsx", run=12)
     pipeline.cancel(cfg, run=12); pipeline.campaign_status(cfg)
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
     from pipeline.front import (
         Config,
+        InboxSummary,
         ReconcileReport,
         UploadSummary,
         ValidateSummary,
@@ -44,12 +46,14 @@ if TYPE_CHECKING:
         resume_campaign,
         stop_campaign,
         upload,
+        upload_inbox,
         validate,
     )
 
 
 __all__ = [
     "Config",
+    "InboxSummary",
     "ReconcileReport",
     "UploadSummary",
     "ValidateSummary",
@@ -67,6 +71,7 @@ __all__ = [
     "resume_campaign",
     "stop_campaign",
     "upload",
+    "upload_inbox",
     "validate",
 ]
 

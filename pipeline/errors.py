@@ -13,6 +13,8 @@ to the third party, so callers never need to know which library failed.
     │   ├── UnknownNumbersError            a new ledger for a campaign that already has numbers
     │   └── CampaignNotRunningError        the campaign refuses new numbers: start or resume it
     ├── InputFileError                 6  an input file cannot be read or lacks mapped columns
+    │   ├── RejectRatioError           8  more of a file's rows rejected than max_reject_ratio
+    │   └── EmptyFileError             9  a file has no data rows and upload.empty_file is fail
     ├── WorkerError                    1  a forked reader process ended before finishing its part
     ├── OutputFileError                1  a report or results file cannot be created or written
     ├── LedgerError                    1  the ledger database failed or is inconsistent
@@ -66,6 +68,8 @@ class ExitCode:
     LEASE_HELD = 5  # another run holds the campaign's lease; nothing was sent
     INPUT = 6  # an input file is unreadable or lacks the mapped columns
     VERIFY_FAILED = 7  # the ledger cannot be trusted: a broken invariant, or a damaged file
+    REJECT_RATIO = 8  # a file's rejected share is above upload.max_reject_ratio; nothing sent
+    EMPTY_FILE = 9  # a file has no data rows and upload.empty_file is fail
     INTERRUPTED = 130  # stopped in order by Ctrl-C (SIGINT): the shell's 128 + 2
 
 
@@ -110,6 +114,19 @@ class InputFileError(PipelineError):
     """An input file cannot be read, or it lacks a column the config maps."""
 
     exit_code = ExitCode.INPUT
+
+
+class RejectRatioError(InputFileError):
+    """More of a file's data rows would be rejected than ``upload.max_reject_ratio`` allows
+    (a wrong column mapping rejects them all): the run stopped before its first request."""
+
+    exit_code = ExitCode.REJECT_RATIO
+
+
+class EmptyFileError(InputFileError):
+    """A file has no data rows (a header at most) and ``upload.empty_file`` is ``fail``."""
+
+    exit_code = ExitCode.EMPTY_FILE
 
 
 class WorkerError(PipelineError):

@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PUBLIC = [
     "Config",
+    "InboxSummary",
     "ReconcileReport",
     "UploadSummary",
     "ValidateSummary",
@@ -43,6 +44,7 @@ PUBLIC = [
     "resume_campaign",
     "stop_campaign",
     "upload",
+    "upload_inbox",
     "validate",
 ]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import click
 
 from pipeline import front
+from pipeline.cli.inbox_view import upload_inbox_command
 from pipeline.cli.output import progress_view, show_summary
 from pipeline.cli.signals import stop_on_signals
 from pipeline.errors import ExitCode, PipelineError
@@ -63,7 +64,14 @@ _LEDGER = click.option(
     help="Without a progress bar (cron, log files): print a progress line at least this "
     "often while rows go out (and at every 10 %).",
 )
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--inbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Instead of FILE...: every new export in DIR, oldest first, one run each; moved to "
+    "DIR/done/ or DIR/failed/ (with a note) once the ledger recorded it (docs/inbox.md).",
+)
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def upload(  # noqa: PLR0917 - click passes every option by position
     ctx: click.Context,
@@ -72,6 +80,7 @@ def upload(  # noqa: PLR0917 - click passes every option by position
     new_ledger: bool,
     summary_json: bool,
     progress_every: float,
+    inbox: Path | None,
     files: tuple[Path, ...],
 ) -> None:
     """Add every good row of FILE... to the campaign exactly once (resumes earlier runs).
@@ -80,8 +89,22 @@ def upload(  # noqa: PLR0917 - click passes every option by position
     options --progress and --quiet); the summary to stdout. With ``notify.webhook_url`` set,
     the summary is also POSTed there as JSON when the run ends, whatever its exit code.
     """
+    if bool(files) == (inbox is not None):
+        raise click.UsageError("give the export FILE(s) or --inbox DIR, one of the two")
     cfg = load_config(config_path)
     options = ctx.find_root().obj or {}
+    if inbox is not None:
+        ctx.exit(
+            upload_inbox_command(
+                cfg,
+                inbox,
+                ledger_url=ledger_url,
+                new_ledger=new_ledger,
+                summary_json=summary_json,
+                progress_every=progress_every,
+                options=options,
+            )
+        )
     view = progress_view(
         options.get("progress", "auto"),
         quiet=options.get("quiet", False),

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 
+from pipeline import front
 from pipeline.front import ValidateSummary, format_summary, load_config
 from pipeline.front import validate as run_validate
 
@@ -81,14 +82,21 @@ def validate(  # noqa: PLR0917 - click passes every option by position
         emit_batches=emit_batches,
         workers=workers,
     )
+    # upload.max_reject_ratio / upload.empty_file: the exit (8, 9) upload would stop with.
+    problem = front.screen_summary(config, summary)
+    if summary.read == 0 and problem is None:
+        click.echo(f"warning: {front.empty_warning(summary.source.path)}", err=True)
     if summary_json:
         data = _as_dict(summary, time.monotonic() - started)
+        data["exit_code"] = 0 if problem is None else problem.exit_code
         data["written"] = {
             "accepted": accepted and str(accepted),
             "rejects": rejects and str(rejects),
             "batches": emit_batches and str(emit_batches),
         }
         click.echo(json.dumps(data, ensure_ascii=False))
+        if problem is not None:
+            raise problem
         return
     for line in format_summary(summary):
         click.echo(line)
@@ -101,6 +109,8 @@ def validate(  # noqa: PLR0917 - click passes every option by position
             f"{summary.batches} addPhones bodies (up to {config.upload.batch_size} phones each) "
             f"written to {emit_batches}"
         )
+    if problem is not None:
+        raise problem
 
 
 def _as_dict(summary: ValidateSummary, duration_s: float) -> dict[str, object]:

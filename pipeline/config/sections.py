@@ -348,6 +348,12 @@ class UploadConfig(_Section):
     lease_ttl_s: Annotated[float, _within(1, 3600, " s")] = 120.0
     # At most N new call jobs per phone per day/week/month across the ledger (config/contact.py).
     contact_caps: ContactCapsConfig | None = None
+    # Stop before the first request when more than this share (0 < r <= 1) of a new file's
+    # data rows is rejected (a wrong column mapping rejects them all): exit 8. None: off.
+    # Duplicates, do-not-call and contact-cap rejects do not count (pipeline.load.screen).
+    max_reject_ratio: Annotated[float, _within(0, 1, above=True)] | None = None
+    # A file with no data rows is always a warning; "fail" also makes the run exit 9.
+    empty_file: Literal["warn", "fail"] = "warn"
 
     @field_validator("concurrency", mode="wrap")
     @classmethod
@@ -361,6 +367,18 @@ class UploadConfig(_Section):
                 "range", "must be a number at least 1 and at most 32 senders, or auto"
             )
         return value
+
+
+class InboxConfig(_Section):
+    """``upload --inbox DIR``: how new exports are picked from the folder (pipeline.load.inbox).
+
+    A file is taken once its size and modification time stayed the same for ``settle_s``
+    seconds; names matching ``ignore`` (shell patterns) are never taken, besides hidden files,
+    ``~$*`` lock files and the usual partial-download suffixes (``.part``, ``.tmp``, …).
+    """
+
+    settle_s: Annotated[float, _within(0, 3600, " s")] = 10.0
+    ignore: list[str] = Field(default_factory=list)
 
 
 class ReportsConfig(_Section):
@@ -408,6 +426,7 @@ class Config(_Section):
     dedupe: DedupeConfig = DedupeConfig()
     upload: UploadConfig = UploadConfig()
     suppress: SuppressConfig = SuppressConfig()
+    inbox: InboxConfig = InboxConfig()
     reports: ReportsConfig = ReportsConfig()
     notify: NotifyConfig = NotifyConfig()
 

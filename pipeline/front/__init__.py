@@ -14,7 +14,8 @@ sleep, client, random source, stop control and progress callbacks may be injecte
 docs/python-api.md.
 
 Rooms: ``source`` (config and token), ``wiring`` (ledger, client, sleep built once),
-``checking`` (validate), ``uploading`` (upload, reconcile, the webhook), ``call_results``
+``checking`` (validate), ``uploading`` (upload, reconcile, the webhook), ``inbox`` (upload
+--inbox: a folder's new exports, one run each), ``call_results``
 (results), ``cancelling`` (cancel), ``campaign_calls`` (info, status, pause, resume, stop),
 ``ledger_admin`` (the ledger's audit and admin calls), ``suppressing`` (the do-not-call list).
 
@@ -49,6 +50,7 @@ if TYPE_CHECKING:  # ``X as X``: re-exported on purpose
     from pipeline.front.cancelling import cancel as cancel
     from pipeline.front.cancelling import open_cancel as open_cancel
     from pipeline.front.checking import validate as validate
+    from pipeline.front.inbox import upload_inbox as upload_inbox
     from pipeline.front.ledger_admin import Audit as Audit
     from pipeline.front.ledger_admin import migrate_ledger as migrate_ledger
     from pipeline.front.ledger_admin import open_audit as open_audit
@@ -67,8 +69,12 @@ if TYPE_CHECKING:  # ``X as X``: re-exported on purpose
     from pipeline.load.cancel_run import CancelSummary as CancelSummary
     from pipeline.load.dryrun import ValidateSummary as ValidateSummary
     from pipeline.load.dryrun import format_summary as format_summary
+    from pipeline.load.inbox import InboxControl as InboxControl
+    from pipeline.load.inbox import InboxSummary as InboxSummary
     from pipeline.load.results_run import REPORT_CHUNK as REPORT_CHUNK
     from pipeline.load.results_run import ResultsSummary as ResultsSummary
+    from pipeline.load.screen import empty_warning as empty_warning
+    from pipeline.load.screen import screen_summary as screen_summary
     from pipeline.load.send.crash_points import TestHooks as TestHooks
     from pipeline.load.stop import RunControl as RunControl
     from pipeline.load.stop import StopFlag as StopFlag
@@ -82,6 +88,9 @@ if TYPE_CHECKING:  # ``X as X``: re-exported on purpose
 _API = {
     "validate": "pipeline.front.checking",
     "upload": "pipeline.front.uploading",
+    "upload_inbox": "pipeline.front.inbox",
+    "InboxControl": "pipeline.load.inbox",
+    "InboxSummary": "pipeline.load.inbox",
     "reconcile": "pipeline.front.uploading",
     "results": "pipeline.front.call_results",
     "cancel": "pipeline.front.cancelling",
@@ -124,6 +133,8 @@ _SHELL = {
     "TestHooks": "pipeline.load.send.crash_points",
     "campaign_token": "pipeline.config",
     "format_summary": "pipeline.load.dryrun",
+    "empty_warning": "pipeline.load.screen",
+    "screen_summary": "pipeline.load.screen",
     "install_redaction": "pipeline.redact",
     "make_private_dirs": "pipeline.private",
     "ms_to_datetime": "pipeline.api.models",
@@ -144,6 +155,8 @@ __all__ = [
     "Cancellation",
     "Config",
     "DoNotCall",
+    "InboxControl",
+    "InboxSummary",
     "Progress",
     "ReconcileReport",
     "ResultsSummary",
@@ -165,6 +178,7 @@ __all__ = [
     "resume_campaign",
     "stop_campaign",
     "upload",
+    "upload_inbox",
     "validate",
 ]
 

@@ -99,7 +99,7 @@ from pipeline.ledger.transitions.campaigns import Campaign
 from pipeline.ledger.transitions.cancels import CancelRecord, CancelTarget, CancelWork
 from pipeline.ledger.transitions.contact_rules import ContactRules
 from pipeline.ledger.transitions.freezing import Freezer, split_batches
-from pipeline.ledger.transitions.inputs import InputState
+from pipeline.ledger.transitions.inputs import InputStanding, InputState
 from pipeline.ledger.transitions.outcomes import NOT_FOUND, Outcome, ResultRow, RowSelection
 from pipeline.ledger.transitions.planning import DEFAULT_REPEAT_WINDOW_S, PlanCounts
 from pipeline.ledger.transitions.row_values import PlanRecord, PreparedChunk, gc_paused
@@ -120,6 +120,7 @@ __all__ = [
     "Freezer",
     "Holder",
     "InputFile",
+    "InputStanding",
     "InputState",
     "Lease",
     "Ledger",

@@ -8,6 +8,7 @@ Usage::
         ledger.inputs.complete(lease, state.id, rows_total=n)
     ledger.inputs.is_complete(campaign.id, digest)                 # read only
     ledger.inputs.find(campaign.id, sha256=digest)                 # or name="export.csv"
+    ledger.inputs.standing(campaign.id, digest)    # InputStanding: planned? rows left? (read only)
 
 A file is one input per campaign (same bytes, same input, whatever its name); each run that
 reads it is linked to it (``run_inputs``), so a run's counts cover the rows of its files.
@@ -23,6 +24,7 @@ from pipeline.errors import LedgerError
 from pipeline.ledger.sharing.holders import Lease, fence
 from pipeline.ledger.store import schema as t
 from pipeline.ledger.store.database import Store, inserted_id
+from pipeline.ledger.store.states import BATCHED, PLANNED
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,26 @@ class InputState:
     id: int
     planned_through: int
     complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class InputStanding:
+    """What the ledger holds of one input file (``ledger.inputs.standing``).
+
+    ``rows_total`` is None until the whole file was planned; ``pending`` counts its rows still
+    on their way (planned or batched), work for a next run.
+    """
+
+    id: int
+    name: str
+    first_run_id: int
+    rows_total: int | None
+    pending: int
+
+    @property
+    def settled(self) -> bool:
+        """Whether every row of the file is planned and none is left to send."""
+        return self.rows_total is not None and self.pending == 0
 
 
 class Inputs:
@@ -52,6 +74,27 @@ class Inputs:
                 sa.select(i.rows_total).where(i.campaign_id == campaign_id, i.sha256 == sha256)
             ).first()
         return total is not None and total.rows_total is not None
+
+    def standing(self, campaign_id: int, sha256: str) -> InputStanding | None:
+        """The campaign's input with these bytes and its rows left to send; None when the
+        ledger has never seen them (read only)."""
+        i, r = t.inputs.c, t.rows.c
+        with self.store.engine.connect() as conn:
+            found = conn.execute(
+                sa.select(i.id, i.name, i.first_run_id, i.rows_total).where(
+                    i.campaign_id == campaign_id, i.sha256 == sha256
+                )
+            ).first()
+            if found is None:
+                return None
+            pending = conn.execute(
+                sa.select(sa.func.count()).where(
+                    r.input_id == found.id, r.state.in_((PLANNED, BATCHED))
+                )
+            ).scalar_one()
+        return InputStanding(
+            found.id, found.name, found.first_run_id, found.rows_total, int(pending)
+        )
 
     def begin(self, lease: Lease, *, name: str, sha256: str) -> InputState:
         """Register an input file of the lease's run, or find it again (same campaign+sha256)."""

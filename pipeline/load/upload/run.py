@@ -41,6 +41,7 @@ from pipeline.ledger import Campaign, ContactRules, Holder, Lease, Ledger, Worke
 from pipeline.load.lease import LeaseKeeper, owner_is_dead, owner_name
 from pipeline.load.reconcile_lookup import reconcile_unknown
 from pipeline.load.retry import Budget, RetryPolicy
+from pipeline.load.screen import empty_error, empty_inputs, empty_warning, screen_inputs
 from pipeline.load.send.crash_points import TestHooks
 from pipeline.load.send.dispatcher import Dispatcher
 from pipeline.load.send.pace import Pace, threads
@@ -100,6 +101,8 @@ def run_upload(
             config_digest=cfg.digest(),
             campaign_id=campaign.id,
         )
+        # upload.max_reject_ratio: a file mostly rejected stops the run before any request.
+        screen_inputs(cfg, ledger, campaign.id, run_id, inputs, now=clock())
         ttl = cfg.upload.lease_ttl_s
         holder: Holder
         if shared:
@@ -202,6 +205,7 @@ class _Run:
         self.snapshots: Snapshots | None = None  # the private copies of the run's files
         self.gate: SendGate | None = None  # the new-ledger check, asked before the first send
         self.rules: ContactRules | None = None  # do-not-call lists and contact caps
+        self.empty: list[str] = []  # planned files without a data row (upload.empty_file)
         self.sender = sender = MeteredSender(
             ledger,
             holder,
@@ -281,6 +285,7 @@ class _Run:
                 if meter is not None:
                     read = counts.planned + counts.rejected + counts.duplicate
                     meter.planned(read + counts.skipped_already_planned, snap.info.name)
+            self.empty = empty_inputs(self.ledger, self.campaign_id, inputs)
             if (
                 isinstance(self.holder, Worker)
                 and self.ledger.workers.count_live(self.campaign_id) > 1
@@ -410,7 +415,8 @@ class _Run:
         s, control = self.summary, self.control
         try:
             self.dispatcher.close()
-            s.error = control.stop_error
+            fail_empty = self.cfg.upload.empty_file == "fail"
+            s.error = control.stop_error or (empty_error(self.empty) if fail_empty else None)
             s.budget_spent = control.budget_spent
             s.attempts, s.retries = control.attempts, control.retries
             s.batches_confirmed = control.confirmed_batches
@@ -427,6 +433,7 @@ class _Run:
                 },
             )
             s.notes[:0] = self.gate.notes if self.gate is not None else []
+            s.notes += [] if fail_empty else [empty_warning(name) for name in self.empty]
             if self.peers_seen:
                 s.notes.append(
                     f"shared the campaign with up to {self.peers_seen} other run(s) (PostgreSQL "
