@@ -16,7 +16,8 @@ docs/python-api.md.
 Rooms: ``source`` (config and token), ``wiring`` (ledger, client, sleep built once),
 ``checking`` (validate), ``uploading`` (upload, reconcile, the webhook), ``call_results``
 (results), ``cancelling`` (cancel), ``campaign_calls`` (info, status, pause, resume, stop),
-``ledger_admin`` (the ledger's audit and admin calls), ``suppressing`` (the do-not-call list).
+``ledger_admin`` (the ledger's audit and admin calls), ``suppressing`` (the do-not-call list),
+``draft`` (init: a config drafted from an export).
 
 Names are imported on first use, so ``import pipeline`` and a dry run stay cheap: ``validate``
 loads neither SQLAlchemy nor the HTTP client.
@@ -49,6 +50,9 @@ if TYPE_CHECKING:  # ``X as X``: re-exported on purpose
     from pipeline.front.cancelling import cancel as cancel
     from pipeline.front.cancelling import open_cancel as open_cancel
     from pipeline.front.checking import validate as validate
+    from pipeline.front.draft import Draft as Draft
+    from pipeline.front.draft import default_output as default_output
+    from pipeline.front.draft import init_config as init_config
     from pipeline.front.ledger_admin import Audit as Audit
     from pipeline.front.ledger_admin import migrate_ledger as migrate_ledger
     from pipeline.front.ledger_admin import open_audit as open_audit
@@ -95,6 +99,8 @@ _API = {
     "migrate_ledger": "pipeline.front.ledger_admin",
     "open_suppressions": "pipeline.front.suppressing",
     "DoNotCall": "pipeline.front.suppressing",
+    "init_config": "pipeline.front.draft",
+    "Draft": "pipeline.front.draft",
     "load_config": "pipeline.config",
     "Config": "pipeline.config",
     "ValidateSummary": "pipeline.load.dryrun",
@@ -124,6 +130,7 @@ _SHELL = {
     "TestHooks": "pipeline.load.send.crash_points",
     "campaign_token": "pipeline.config",
     "format_summary": "pipeline.load.dryrun",
+    "default_output": "pipeline.front.draft",
     "install_redaction": "pipeline.redact",
     "make_private_dirs": "pipeline.private",
     "ms_to_datetime": "pipeline.api.models",
@@ -144,6 +151,7 @@ __all__ = [
     "Cancellation",
     "Config",
     "DoNotCall",
+    "Draft",
     "Progress",
     "ReconcileReport",
     "ResultsSummary",
@@ -154,6 +162,7 @@ __all__ = [
     "campaign_info",
     "campaign_status",
     "cancel",
+    "init_config",
     "load_config",
     "migrate_ledger",
     "open_audit",
