@@ -30,6 +30,7 @@ from pathlib import Path
 from pipeline.config import Config, load_config
 from pipeline.errors import ConfigError, InputFileError, OutputFileError
 from pipeline.extract import ReadOptions, open_table
+from pipeline.extract.options import DELIMITERS
 from pipeline.front.draft.column_choice import Mapping, choose_columns
 from pipeline.front.draft.draft_yaml import render_config
 from pipeline.front.draft.known_headers import PHONE
@@ -78,7 +79,7 @@ def init_config(
     source = Path(export)
     target = Path(out) if out is not None else default_output(source)
     _check_target(source, target, force=force)
-    info, samples, notes = _read(source, str(export), sample_rows, header_row=None)
+    info, samples, notes = _read(source, str(export), sample_rows)
     mapping = choose_columns(info.header, samples)
     if not mapping.phones:
         found = _below_title(source, str(export), info, samples, sample_rows)
@@ -93,16 +94,25 @@ def init_config(
 
 
 def _read(
-    source: Path, name: str, limit: int, *, header_row: int | None
+    source: Path, name: str, limit: int, *, header_row: int | None = None, delimiter: str = "auto"
 ) -> tuple[SourceInfo, list[list[str]], list[str]]:
     """The header, the first ``limit`` data rows and the reader's notes. The header search
     looks for a known phone header among the first rows (title lines above it are skipped)."""
     phone_names = frozenset(header_key(header) for header, _ in PHONE.names)
-    options = ReadOptions(header_names=(phone_names,), header_row=header_row)
+    options = ReadOptions(
+        header_names=(phone_names,),
+        header_row=header_row,
+        delimiter=delimiter,  # type: ignore[arg-type]
+    )
     samples: list[list[str]] = []
     with open_table(source, options, name=name) as table:
         for chunk in table.chunks():
-            samples.extend(chunk.rows[: limit - len(samples)])
+            # with the cells beyond the header: under a title line taken for the header they
+            # are the real columns (see _below_title)
+            for number, row in zip(chunk.row_numbers, chunk.rows, strict=True):
+                samples.append(row + chunk.extra.get(number, []))
+                if len(samples) >= limit:
+                    break
             if len(samples) >= limit:
                 break
         return table.info, samples, list(table.notes)
@@ -111,23 +121,44 @@ def _read(
 def _below_title(
     source: Path, name: str, info: SourceInfo, samples: list[list[str]], limit: int
 ) -> tuple[SourceInfo, list[list[str]], list[str], Mapping] | None:
-    """When the header chosen holds no phone column and the phone header is not a known
-    name, the real header may lie below title lines: try the first rows as the header."""
+    """When the header chosen holds no phone column and no known phone header was found, the
+    real header may lie below title lines: try the first rows as the header. A CSV's
+    delimiter was sniffed without knowing the header then (a one-cell title line fits any),
+    so each delimiter is tried in turn."""
+    tries: list[str] = ["auto"]
+    if info.format == "csv":
+        tries += [d for d in DELIMITERS if d != info.delimiter]
+    for delimiter in tries:
+        if delimiter != "auto":
+            try:
+                info, samples, _ = _read(source, name, limit, delimiter=delimiter)
+            except InputFileError:
+                continue
+        number = _header_among(samples)
+        if number is None:
+            continue
+        # Row n after the header is line/sheet row header_row + n (title lines hold no
+        # quoted line breaks); read again from there so the reader agrees.
+        try:
+            again, rows, notes = _read(
+                source, name, limit, header_row=info.header_row + number, delimiter=delimiter
+            )
+        except InputFileError:
+            continue
+        mapping = choose_columns(again.header, rows)
+        if mapping.phones:
+            return again, rows, notes, mapping
+    return None
+
+
+def _header_among(samples: list[list[str]]) -> int | None:
+    """The number of the first of the first rows that, taken as the header, has a phone
+    column in the rows below it."""
     for number, row in enumerate(samples[:TITLE_ROWS], start=1):
         if sum(1 for cell in row if cell.strip()) < 2:
             continue  # a title, a blank line: not a header
-        if not choose_columns(row, samples[number:]).phones:
-            continue
-        # Row n after the header is line/sheet row header_row + n (title lines hold no
-        # quoted line breaks); read again from there to make the reader agree.
-        try:
-            again, rows, notes = _read(source, name, limit, header_row=info.header_row + number)
-        except InputFileError:
-            return None
-        if [c.strip() for c in again.header] != [c.strip() for c in row[: len(again.header)]]:
-            return None
-        mapping = choose_columns(again.header, rows)
-        return (again, rows, notes, mapping) if mapping.phones else None
+        if choose_columns(row, samples[number:]).phones:
+            return number
     return None
 
 
