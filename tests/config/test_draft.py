@@ -19,6 +19,7 @@ from pipeline.front.draft import default_output
 from pipeline.front.draft.column_choice import choose_columns
 from tests.config import exports
 from tests.config.exports import ROWS, Export, ru
+from tests.extract.helpers import write_xlsx
 
 STYLES: dict[str, Callable[[Path], Export]] = {
     "amocrm-cp1251-csv": exports.amocrm_csv,
@@ -177,3 +178,13 @@ def test_dates_are_not_taken_for_phone_numbers_under_an_unknown_header() -> None
     mapping = choose_columns(["Контакт", "Дата"], rows)
     assert [c.header for c in mapping.phones] == ["Контакт"]
     assert mapping.phone_rules.default_region == "RU"
+
+
+def test_a_cover_sheet_without_phones_leads_to_the_sheet_with_them(tmp_path: Path) -> None:
+    cover = [["Выгрузка из CRM: данные на листе «Клиенты»"]]
+    data = [["ФИО", "Телефон"]] + [[f"Клиент {i}", ru(i)] for i in range(ROWS)]
+    path = write_xlsx(tmp_path, "book.xlsx", {"Обложка": cover, "Клиенты": data})
+    draft = pipeline.init_config(path, tmp_path / "c.yaml")
+    assert draft.config.input.sheet == "Клиенты"
+    assert draft.config.columns.phone == ["Телефон"]
+    assert pipeline.validate(draft.config, path).accepted == ROWS

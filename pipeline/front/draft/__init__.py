@@ -29,7 +29,7 @@ from pathlib import Path
 
 from pipeline.config import Config, load_config
 from pipeline.errors import ConfigError, InputFileError, OutputFileError
-from pipeline.extract import ReadOptions, open_table
+from pipeline.extract import WORKBOOKS, ReadOptions, open_table
 from pipeline.extract.options import DELIMITERS
 from pipeline.front.draft.column_choice import Mapping, choose_columns
 from pipeline.front.draft.draft_yaml import render_config
@@ -39,6 +39,7 @@ from pipeline.records import SourceInfo, header_key
 
 SAMPLE_ROWS = 200  # enough to tell a phone column from a notes column; read in a blink
 TITLE_ROWS = 20  # rows tried as the header when the phone header is not a known name
+MAX_SHEETS = 20  # sheets of a workbook tried when the first one holds no phones
 
 __all__ = ["SAMPLE_ROWS", "Draft", "default_output", "init_config"]
 
@@ -81,20 +82,34 @@ def init_config(
     _check_target(source, target, force=force)
     info, samples, notes = _read(source, str(export), sample_rows)
     mapping = choose_columns(info.header, samples)
+    first = info
     if not mapping.phones:
-        found = _below_title(source, str(export), info, samples, sample_rows)
+        found = _below_title(source, str(export), info, samples, sample_rows) or _other_sheet(
+            source, str(export), info, sample_rows
+        )
         if found is None:
             raise _no_phone(str(export), info, len(samples))
         info, samples, notes, mapping = found
     text = render_config(
-        mapping, info, export_name=str(export), config_name=str(target), notes=notes
+        mapping,
+        info,
+        export_name=str(export),
+        config_name=str(target),
+        notes=notes,
+        sheet_chosen=info.sheet != first.sheet,
     )
     config = _write(target, text, force=force)
     return Draft(target, text, mapping, info, config, notes)
 
 
 def _read(
-    source: Path, name: str, limit: int, *, header_row: int | None = None, delimiter: str = "auto"
+    source: Path,
+    name: str,
+    limit: int,
+    *,
+    header_row: int | None = None,
+    delimiter: str = "auto",
+    sheet: int | None = None,
 ) -> tuple[SourceInfo, list[list[str]], list[str]]:
     """The header, the first ``limit`` data rows and the reader's notes. The header search
     looks for a known phone header among the first rows (title lines above it are skipped)."""
@@ -103,6 +118,7 @@ def _read(
         header_names=(phone_names,),
         header_row=header_row,
         delimiter=delimiter,  # type: ignore[arg-type]
+        sheet=sheet,
     )
     samples: list[list[str]] = []
     with open_table(source, options, name=name) as table:
@@ -119,7 +135,13 @@ def _read(
 
 
 def _below_title(
-    source: Path, name: str, info: SourceInfo, samples: list[list[str]], limit: int
+    source: Path,
+    name: str,
+    info: SourceInfo,
+    samples: list[list[str]],
+    limit: int,
+    *,
+    sheet: int | None = None,
 ) -> tuple[SourceInfo, list[list[str]], list[str], Mapping] | None:
     """When the header chosen holds no phone column and no known phone header was found, the
     real header may lie below title lines: try the first rows as the header. A CSV's
@@ -141,13 +163,39 @@ def _below_title(
         # quoted line breaks); read again from there so the reader agrees.
         try:
             again, rows, notes = _read(
-                source, name, limit, header_row=info.header_row + number, delimiter=delimiter
+                source,
+                name,
+                limit,
+                header_row=info.header_row + number,
+                delimiter=delimiter,
+                sheet=sheet,
             )
         except InputFileError:
             continue
         mapping = choose_columns(again.header, rows)
         if mapping.phones:
             return again, rows, notes, mapping
+    return None
+
+
+def _other_sheet(
+    source: Path, name: str, info: SourceInfo, limit: int
+) -> tuple[SourceInfo, list[list[str]], list[str], Mapping] | None:
+    """A workbook whose first sheet holds no phones (a cover sheet, "data on the second
+    sheet"): the first of the next sheets that does, as its header or below title lines."""
+    if info.format not in WORKBOOKS:
+        return None
+    for index in range(1, MAX_SHEETS):
+        try:
+            other, rows, notes = _read(source, name, limit, sheet=index)
+        except InputFileError:
+            continue  # no such sheet (the loop is bounded), or an empty one
+        mapping = choose_columns(other.header, rows)
+        if mapping.phones:
+            return other, rows, notes, mapping
+        found = _below_title(source, name, other, rows, limit, sheet=index)
+        if found is not None:
+            return found
     return None
 
 

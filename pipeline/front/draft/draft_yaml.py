@@ -36,12 +36,13 @@ def render_config(
     export_name: str,
     config_name: str = "THIS_FILE",
     notes: Sequence[str] = (),
+    sheet_chosen: bool = False,
 ) -> str:
     """The whole config file for ``mapping`` of the file ``info`` describes."""
     parts = [
         _head(mapping, info, export_name, config_name, notes),
         _API_LEDGER,
-        _input(info),
+        _input(info, sheet_chosen=sheet_chosen),
         _columns(mapping),
         _phone(mapping),
         _REST,
@@ -78,7 +79,7 @@ def _head(
     return "\n".join(lines)
 
 
-def _input(info: SourceInfo) -> str:
+def _input(info: SourceInfo, *, sheet_chosen: bool) -> str:
     encoding = f"# detected: {info.encoding}" if info.encoding else "# (CSV only)"
     delimiter = (
         f"# detected: {_NAMES.get(info.delimiter, info.delimiter)}"
@@ -86,6 +87,10 @@ def _input(info: SourceInfo) -> str:
         else "# (CSV only)"
     )
     sheet = f"# read: {q(info.sheet)} (the first sheet)" if info.sheet else "# (workbooks only)"
+    sheet_value = "null"
+    if sheet_chosen and info.sheet is not None:
+        sheet_value = q(info.sheet)
+        sheet = "# the first sheet holding phone numbers (the sheets before it hold none)"
     where = "line" if info.format == "csv" else "sheet row"
     below = ", below title lines" if info.header_row > 1 else ""
     header = f"#   mapped column names ({where} {info.header_row} in this file{below})"
@@ -93,7 +98,7 @@ def _input(info: SourceInfo) -> str:
   # "auto" detects from each file, so the next export is read even if it differs a little.
   encoding: auto           {encoding}
   delimiter: auto          {delimiter}
-  sheet: null              {sheet}
+  sheet: {sheet_value:<17}{sheet}
   chunk_size: 10000        # rows handed on at a time; memory stays flat as files grow
   xlsx_engine: auto        # auto (python-calamine, openpyxl if calamine cannot open the file)
                            #   | calamine | openpyxl
