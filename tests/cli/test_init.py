@@ -74,3 +74,19 @@ def test_json_logs_get_the_error_as_json(tmp_path: Path) -> None:
     )
     assert got.exit_code == 6
     assert '"exit_code": 6' in got.stderr
+
+
+def test_the_five_minute_path_init_validate_demo(tmp_path: Path) -> None:
+    """README's "your own file": init a config, validate, then demo --file F --config C runs
+    the whole path against the built-in emulator with that config."""
+    export = exports.amocrm_csv(tmp_path)
+    config = tmp_path / "mine.yaml"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(export.path), "--out", str(config)]).exit_code == 0
+    demo = runner.invoke(
+        cli,
+        ["demo", "--file", str(export.path), "--config", str(config), "--out", str(tmp_path / "d")],
+    )
+    assert demo.exit_code == 0, demo.output
+    assert "complete (exit 0)" in demo.output
+    assert (tmp_path / "d" / "results.xlsx").is_file()
