@@ -11,6 +11,7 @@ The library is usable without the CLI; every command is one call (see docs/pytho
 
     pipeline.reconcile(cfg); pipeline.results(cfg, "results.xlsx", run=12)
     pipeline.cancel(cfg, run=12); pipeline.campaign_status(cfg)
+    pipeline.init_config("export.xlsx", "reminders.yaml")   # a commented config drafted from it
     with pipeline.open_audit(cfg) as audit: audit.verify()
     with pipeline.open_suppressions(cfg) as dnc: dnc.add(["8 916 123-45-67"], reason="asked")
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
         campaign_info,
         campaign_status,
         cancel,
+        init_config,
         load_config,
         migrate_ledger,
         open_audit,
@@ -61,6 +63,7 @@ __all__ = [
     "campaign_info",
     "campaign_status",
     "cancel",
+    "init_config",
     "load_config",
     "migrate_ledger",
     "open_audit",

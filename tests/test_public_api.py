@@ -34,6 +34,7 @@ PUBLIC = [
     "campaign_info",
     "campaign_status",
     "cancel",
+    "init_config",
     "load_config",
     "migrate_ledger",
     "open_audit",

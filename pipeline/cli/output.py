@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -52,9 +53,14 @@ class PlainProgress:
     """Timestamped lines: stage starts, each planned file, rows sent every 10 % and at least
     every ``every_s`` seconds (like a log collector: cron mail shows a slow upload moving).
 
+    Inside ``with view:`` a timer thread keeps that promise while nothing moves: during a
+    Retry-After pause, a backoff or a slow reply it prints the last counts again with how long
+    nothing has settled (:meth:`beat`), so a cron log never goes silent for longer than
+    ``every_s`` (plus a tenth of it, the timer's tick).
+
     With ``json_lines`` each line is a JSON object; send lines carry ``done``, ``total`` (null
-    while planning still adds rows) and ``rate`` (rows/s since the phase began) as numbers.
-    ``clock`` (monotonic seconds) is injected by tests.
+    while planning still adds rows) and ``rate`` (rows/s since the phase began) as numbers,
+    the timer's lines also ``idle_s``. ``clock`` (monotonic seconds) is injected by tests.
     """
 
     fancy = False
@@ -75,24 +81,80 @@ class PlainProgress:
         self._clock = clock
         self._shown = -1  # last tenth of the send stage printed
         self._started = self._last = clock()  # start of the send phase, last line printed
+        self._changed = self._started  # when the counts last moved
+        self._state: Progress | None = None  # the last report, repeated by beat()
+        # update() comes from sender threads (one at a time: the meter serialises them) and
+        # beat() from the timer: one lock keeps lines whole and the counters consistent.
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._timer: threading.Thread | None = None
 
     def __enter__(self) -> PlainProgress:
+        if not self.quiet:
+            self._timer = threading.Thread(target=self._tick, name="progress-timer", daemon=True)
+            self._timer.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        self._stop.set()
+        if self._timer is not None:
+            self._timer.join()
+            self._timer = None
+
+    def _tick(self) -> None:
+        # A tenth of the interval: a line is at most 10 % late, and the thread wakes at most
+        # ten times per interval (never more than 20 times a second).
+        while not self._stop.wait(max(0.05, self.every_s / 10)):
+            self.beat()
+
+    def beat(self) -> bool:
+        """Print the last counts again when no line came for ``every_s`` seconds (called by
+        the timer; tests call it with an injected clock). True when a line was printed."""
+        with self._lock:
+            now = self._clock()
+            if self.quiet or now - self._last < self.every_s:
+                return False
+            idle = now - self._changed
+            p = self._state
+            if p is None:
+                self._echo(f"working: no progress to report yet, {idle:,.0f} s since the start")
+            elif p.stage == "plan":
+                self._echo(
+                    f"planning: {p.done} row(s) read so far; still planning ({idle:,.0f} s "
+                    f"since the last file was planned)",
+                    stage="plan",
+                    done=p.done,
+                    total=None,
+                    idle_s=round(idle, 1),
+                )
+            else:
+                elapsed = now - self._started
+                rate = p.done / elapsed if elapsed > 0 else 0.0
+                of = "sent while planning" if p.growing else f"of {p.total or 0} row(s) settled"
+                self._echo(
+                    f"sending: {p.done} {of}, {rate:,.0f} rows/s; no batch settled for "
+                    f"{idle:,.0f} s (waiting for the server: a retry, a Retry-After pause or a "
+                    f"slow reply)",
+                    stage="send",
+                    done=p.done,
+                    total=None if p.growing else p.total or 0,
+                    rate=round(rate, 1),
+                    idle_s=round(idle, 1),
+                )
+            return True
 
     def _echo(self, text: str, **numbers: Any) -> None:
         if self.quiet:
             return
-        self._last = self._clock()
-        if self.json_lines:
-            # With --log-format json every stderr line is one JSON object, progress included.
-            line = json_entry("INFO", "pipeline.progress", text, **numbers)
-            click.echo(line, err=True, file=self._stream)
-        else:
-            stamp = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
-            click.echo(f"{stamp} {text}", err=True, file=self._stream)
+        with self._lock:
+            self._last = self._clock()
+            if self.json_lines:
+                # With --log-format json every stderr line is one JSON object, progress too.
+                line = json_entry("INFO", "pipeline.progress", text, **numbers)
+                click.echo(line, err=True, file=self._stream)
+            else:
+                stamp = datetime.now(UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+                click.echo(f"{stamp} {text}", err=True, file=self._stream)
 
     def line(self, text: str) -> None:
         """A milestone from the run (``finishing batches of earlier runs``, …)."""
@@ -100,6 +162,13 @@ class PlainProgress:
 
     def update(self, p: Progress) -> None:
         """A structured progress report; printed sparsely so cron logs stay short."""
+        with self._lock:
+            previous, self._state = self._state, p
+            if previous is None or (previous.stage, previous.done) != (p.stage, p.done):
+                self._changed = self._clock()
+            self._show(p)
+
+    def _show(self, p: Progress) -> None:
         if p.stage == "plan":
             self._echo(
                 f"planning: {p.label} planned, {p.done} row(s) read so far",

@@ -17,7 +17,8 @@ Rooms: ``source`` (config and token), ``wiring`` (ledger, client, sleep built on
 ``checking`` (validate), ``uploading`` (upload, reconcile, the webhook), ``inbox`` (upload
 --inbox: a folder's new exports, one run each), ``call_results``
 (results), ``cancelling`` (cancel), ``campaign_calls`` (info, status, pause, resume, stop),
-``ledger_admin`` (the ledger's audit and admin calls), ``suppressing`` (the do-not-call list).
+``ledger_admin`` (the ledger's audit and admin calls), ``suppressing`` (the do-not-call list),
+``draft`` (init: a config drafted from an export).
 
 Names are imported on first use, so ``import pipeline`` and a dry run stay cheap: ``validate``
 loads neither SQLAlchemy nor the HTTP client.
@@ -50,6 +51,9 @@ if TYPE_CHECKING:  # ``X as X``: re-exported on purpose
     from pipeline.front.cancelling import cancel as cancel
     from pipeline.front.cancelling import open_cancel as open_cancel
     from pipeline.front.checking import validate as validate
+    from pipeline.front.draft import Draft as Draft
+    from pipeline.front.draft import default_output as default_output
+    from pipeline.front.draft import init_config as init_config
     from pipeline.front.inbox import upload_inbox as upload_inbox
     from pipeline.front.ledger_admin import Audit as Audit
     from pipeline.front.ledger_admin import migrate_ledger as migrate_ledger
@@ -104,6 +108,8 @@ _API = {
     "migrate_ledger": "pipeline.front.ledger_admin",
     "open_suppressions": "pipeline.front.suppressing",
     "DoNotCall": "pipeline.front.suppressing",
+    "init_config": "pipeline.front.draft",
+    "Draft": "pipeline.front.draft",
     "load_config": "pipeline.config",
     "Config": "pipeline.config",
     "ValidateSummary": "pipeline.load.dryrun",
@@ -135,6 +141,7 @@ _SHELL = {
     "format_summary": "pipeline.load.dryrun",
     "empty_warning": "pipeline.load.screen",
     "screen_summary": "pipeline.load.screen",
+    "default_output": "pipeline.front.draft",
     "install_redaction": "pipeline.redact",
     "make_private_dirs": "pipeline.private",
     "ms_to_datetime": "pipeline.api.models",
@@ -155,6 +162,7 @@ __all__ = [
     "Cancellation",
     "Config",
     "DoNotCall",
+    "Draft",
     "InboxControl",
     "InboxSummary",
     "Progress",
@@ -167,6 +175,7 @@ __all__ = [
     "campaign_info",
     "campaign_status",
     "cancel",
+    "init_config",
     "load_config",
     "migrate_ledger",
     "open_audit",

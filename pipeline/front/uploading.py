@@ -153,9 +153,14 @@ def webhook_body(
     if summary is not None:
         body.update(
             run_id=summary.run_id,
+            # the terminal's first summary line ("rows read 10 = sent 4 now + 6 before + ..."),
+            # for receivers that show a text (chat hooks); counts only, like the rest
+            text=summary.lines()[0],
             counts={
                 "read": summary.read,
                 "sent": summary.sent,
+                "sent_now": summary.sent_now,  # of sent: by this run
+                "sent_before": summary.sent_before,  # of sent: by earlier runs (a re-run)
                 "rejected": summary.rejected,
                 "duplicate": summary.duplicate,
                 "pending": summary.pending,

@@ -106,12 +106,18 @@ def test_a_finished_run_posts_its_summary(
     assert body["counts"] == {
         "read": 6,
         "sent": 6,
+        "sent_now": 6,
+        "sent_before": 0,
         "rejected": 0,
         "duplicate": 0,
         "pending": 0,
         "pending_campaign": 0,
     }
     assert body["batches_confirmed"] == 1 and body["retries"] == 0
+    assert (
+        body["text"]
+        == f"run {body['run_id']}: rows read 6 = sent 6 + rejected 0 + duplicate 0 + pending 0"
+    )
     assert body["duration_s"] >= 0
     assert hook.headers[0]["Content-Type"].startswith("application/json")
     raw = json.dumps(body)
@@ -170,3 +176,34 @@ def test_a_token_shaped_value_is_never_posted(hook: Hook) -> None:
     assert hook.bodies == []
     assert post_summary(cfg, {"exit_code": 0}) is True
     assert hook.bodies == [{"exit_code": 0}]
+
+
+def test_a_rerun_posts_what_it_sent_now_and_what_earlier_runs_had_sent(
+    emulator: Emulator, campaign: dict[str, Any], tmp_path: Path, hook: Hook
+) -> None:
+    """The split the terminal summary shows ("sent 3 now + 3 before") is in the body too."""
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        f"ledger: {{url: 'sqlite:///{tmp_path / 'l.sqlite3'}'}}\n"
+        "columns: {phone: phone, payload: {name: name}}\n"
+        "upload: {batch_size: 3, max_attempts_per_request: 1}\n"
+        "notify: {webhook_url: '${HOOK_URL}', timeout_s: 5}\n",
+        encoding="utf-8",
+    )
+    data = write_csv(tmp_path / "export.csv", [(phone(i), f"Anna {i}") for i in range(6)])
+    env = {"JAICP_TOKEN": campaign["token"], "JAICP_BASE_URL": emulator.base_url}
+    env["HOOK_URL"] = hook.url
+    # The first batch fails once before the server commits it: the first run leaves it
+    # pending (one attempt per run), the second sends it.
+    emulator.set_faults([{"kind": "error_before_commit", "endpoint": "addPhones", "times": 1}])
+    args = ["upload", "--config", str(config), str(data)]
+    first = CliRunner().invoke(cli, args, env=env)
+    assert first.exit_code == 3, first.output
+    again = CliRunner().invoke(cli, args, env=env)
+    assert again.exit_code == 0, again.output
+    assert "sent 3 now + 3 before" in again.stdout
+    body = hook.bodies[-1]
+    assert body["counts"]["sent"] == 6
+    assert (body["counts"]["sent_now"], body["counts"]["sent_before"]) == (3, 3)
+    assert "sent 3 now + 3 before" in body["text"]
+    assert hook.bodies[0]["counts"]["sent_now"] == 3 and hook.bodies[0]["counts"]["pending"] == 3
