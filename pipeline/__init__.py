@@ -12,6 +12,7 @@ The library is usable without the CLI; every command is one call (see docs/pytho
     pipeline.cancel(cfg, run=12); pipeline.campaign_status(cfg)
     with pipeline.open_audit(cfg) as audit: audit.verify()
     with pipeline.open_suppressions(cfg) as dnc: dnc.add(["8 916 123-45-67"], reason="asked")
+    pipeline.write_report(cfg, out="run.html")     # the latest upload run as one HTML page
 
 A config is a path or a loaded :class:`~pipeline.config.Config` (``pipeline.load_config``).
 The names are imported on first use (:mod:`pipeline.front`), so ``import pipeline`` is cheap.
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
         stop_campaign,
         upload,
         validate,
+        write_report,
     )
 
 
@@ -68,6 +70,7 @@ __all__ = [
     "stop_campaign",
     "upload",
     "validate",
+    "write_report",
 ]
 
 

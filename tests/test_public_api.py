@@ -44,6 +44,7 @@ PUBLIC = [
     "stop_campaign",
     "upload",
     "validate",
+    "write_report",
 ]
 
 

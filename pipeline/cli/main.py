@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "results": ("pipeline.cli.results_cmd", "results"),
     "cancel": ("pipeline.cli.cancel_cmd", "cancel"),
     "suppress": ("pipeline.cli.suppress_cmd", "suppress"),
+    "report": ("pipeline.cli.report_cmd", "report"),
 }
 
 

@@ -63,6 +63,12 @@ _LEDGER = click.option(
     help="Without a progress bar (cron, log files): print a progress line at least this "
     "often while rows go out (and at every 10 %).",
 )
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the run's HTML report there (as `jaicp-pipeline report --run N`).",
+)
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def upload(  # noqa: PLR0917 - click passes every option by position
@@ -72,6 +78,7 @@ def upload(  # noqa: PLR0917 - click passes every option by position
     new_ledger: bool,
     summary_json: bool,
     progress_every: float,
+    report_path: Path | None,
     files: tuple[Path, ...],
 ) -> None:
     """Add every good row of FILE... to the campaign exactly once (resumes earlier runs).
@@ -115,6 +122,10 @@ def upload(  # noqa: PLR0917 - click passes every option by position
             as_json=summary_json,
             log_json=options.get("log_format") == "json",
         )
+        if report_path is not None:
+            from pipeline.cli.report_cmd import report_after_upload
+
+            report_after_upload(cfg, report_path, ledger=ledger_url, run_id=summary.run_id)
     ctx.exit(summary.exit_code)
 
 

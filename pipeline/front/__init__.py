@@ -16,7 +16,8 @@ docs/python-api.md.
 Rooms: ``source`` (config and token), ``wiring`` (ledger, client, sleep built once),
 ``checking`` (validate), ``uploading`` (upload, reconcile, the webhook), ``call_results``
 (results), ``cancelling`` (cancel), ``campaign_calls`` (info, status, pause, resume, stop),
-``ledger_admin`` (the ledger's audit and admin calls), ``suppressing`` (the do-not-call list).
+``ledger_admin`` (the ledger's audit and admin calls), ``suppressing`` (the do-not-call list),
+``reporting`` (the HTML report of a run, the ledger in Datasette).
 
 Names are imported on first use, so ``import pipeline`` and a dry run stay cheap: ``validate``
 loads neither SQLAlchemy nor the HTTP client.
@@ -53,6 +54,11 @@ if TYPE_CHECKING:  # ``X as X``: re-exported on purpose
     from pipeline.front.ledger_admin import migrate_ledger as migrate_ledger
     from pipeline.front.ledger_admin import open_audit as open_audit
     from pipeline.front.ledger_admin import parse_duration as parse_duration
+    from pipeline.front.reporting import BrowsePlan as BrowsePlan
+    from pipeline.front.reporting import ReportFile as ReportFile
+    from pipeline.front.reporting import browse_ledger as browse_ledger
+    from pipeline.front.reporting import render_report as render_report
+    from pipeline.front.reporting import write_report as write_report
     from pipeline.front.suppressing import DoNotCall as DoNotCall
     from pipeline.front.suppressing import open_suppressions as open_suppressions
     from pipeline.front.uploading import ReconcileReport as ReconcileReport
@@ -94,6 +100,11 @@ _API = {
     "open_audit": "pipeline.front.ledger_admin",
     "migrate_ledger": "pipeline.front.ledger_admin",
     "open_suppressions": "pipeline.front.suppressing",
+    "write_report": "pipeline.front.reporting",
+    "render_report": "pipeline.front.reporting",
+    "browse_ledger": "pipeline.front.reporting",
+    "ReportFile": "pipeline.front.reporting",
+    "BrowsePlan": "pipeline.front.reporting",
     "DoNotCall": "pipeline.front.suppressing",
     "load_config": "pipeline.config",
     "Config": "pipeline.config",
@@ -137,6 +148,7 @@ _SHELL = {
 
 __all__ = [
     "Audit",
+    "BrowsePlan",
     "CampaignInfo",
     "CampaignStatus",
     "CancelPlan",
@@ -146,11 +158,13 @@ __all__ = [
     "DoNotCall",
     "Progress",
     "ReconcileReport",
+    "ReportFile",
     "ResultsSummary",
     "RunControl",
     "StopFlag",
     "UploadSummary",
     "ValidateSummary",
+    "browse_ledger",
     "campaign_info",
     "campaign_status",
     "cancel",
@@ -161,11 +175,13 @@ __all__ = [
     "open_suppressions",
     "pause_campaign",
     "reconcile",
+    "render_report",
     "results",
     "resume_campaign",
     "stop_campaign",
     "upload",
     "validate",
+    "write_report",
 ]
 
 
