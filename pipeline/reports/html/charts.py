@@ -37,6 +37,8 @@ STYLE = Style(
     title_font_size=15,
     legend_font_size=12,
     colors=("#2f6db5", "#e08a1e", "#c43c39", "#3a9a5b", "#7d5ba6"),
+    opacity="1",  # solid bars: pygal's default .8 washes the colours out on white
+    opacity_hover=".85",
 )
 WIDTH = 1000  # the page's content width: text in the SVG is drawn at its own size
 BAR_ROOM = 26  # pixels per bar of a horizontal chart
