@@ -57,7 +57,9 @@ def chromium_or_skip() -> str:
     if found:
         return found
     if os.environ.get("JAICP_REQUIRE_POSTGRES") == "1":
-        pytest.fail("chromium is required in CI (JAICP_REQUIRE_POSTGRES=1): apt-get install chromium")
+        pytest.fail(
+            "chromium is required in CI (JAICP_REQUIRE_POSTGRES=1): apt-get install chromium"
+        )
     pytest.skip("chromium is not installed (apt-get install chromium)")
 
 
@@ -69,9 +71,9 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
             server.seen.append((self.command, self.path))
         self.send_error(502, "no network in tests")
 
-    do_GET = do_POST = do_HEAD = do_CONNECT = do_PUT = do_OPTIONS = _refuse
+    do_GET = do_POST = do_HEAD = do_CONNECT = do_PUT = do_OPTIONS = _refuse  # noqa: N815
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib's name
+    def log_message(self, format: str, *args: object) -> None:
         return
 
 
@@ -119,9 +121,7 @@ def _host(target: str) -> str:
     return rest.split("/", 1)[0].rsplit(":", 1)[0].lower()
 
 
-def run_chromium(
-    binary: str, page: Path, proxy: RecordingProxy, tmp_path: Path, *args: str
-) -> str:
+def run_chromium(binary: str, page: Path, proxy: RecordingProxy, tmp_path: Path, *args: str) -> str:
     """Run the browser on ``page`` with ``args`` (``--dump-dom``, ``--screenshot=…``); stdout."""
     profile = tmp_path / "chromium-profile"  # private: no state shared with other runs
     done = subprocess.run(

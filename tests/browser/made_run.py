@@ -79,8 +79,14 @@ def make_run(tmp_path: Path, emulator: Emulator, token: str) -> MadeRun:
         emulator.advance(600)
     cfg = up.config()
     client = CallsApiClient(emulator.base_url, token)
-    front.results(cfg, tmp_path / "results.csv", ledger=up.ledger_url, token=token,
-                  client=client, run=second.run_id)
+    front.results(
+        cfg,
+        tmp_path / "results.csv",
+        ledger=up.ledger_url,
+        token=token,
+        client=client,
+        run=second.run_id,
+    )
     with closing(sqlite3.connect(path)) as conn, conn:
         conn.execute(
             "UPDATE rows SET reason = ? WHERE id = (SELECT min(id) FROM rows WHERE "
@@ -99,6 +105,4 @@ def make_run(tmp_path: Path, emulator: Emulator, token: str) -> MadeRun:
                 (second.run_id,),
             ).fetchall()
         )
-    return MadeRun(
-        up.ledger_url, path, second.run_id, first.run_id, token, codes, second.sent, 2
-    )
+    return MadeRun(up.ledger_url, path, second.run_id, first.run_id, token, codes, second.sent, 2)

@@ -83,13 +83,13 @@ def test_the_report_draws_its_charts_in_chromium_and_fetches_nothing(
     mine = "WHERE input_id IN (SELECT input_id FROM run_inputs WHERE run_id = ?)"
     statuses = _distinct(
         made.path,
-        f"SELECT count(DISTINCT job_status) FROM job_outcomes WHERE row_id IN "  # noqa: S608
+        f"SELECT count(DISTINCT job_status) FROM job_outcomes WHERE row_id IN "
         f"(SELECT id FROM rows {mine})",
         made.run_id,
     )
     results = _distinct(
         made.path,
-        f"SELECT count(DISTINCT call_result) FROM job_outcomes WHERE row_id IN "  # noqa: S608
+        f"SELECT count(DISTINCT call_result) FROM job_outcomes WHERE row_id IN "
         f"(SELECT id FROM rows {mine})",
         made.run_id,
     )

@@ -16,11 +16,17 @@ no code. Text (labels, titles) goes through the XML serializer, which escapes ``
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pygal
 from pygal.style import Style
+
+# pygal appends a legacy finder (no find_spec) to sys.meta_path for its map plugins, which we
+# do not use; from then on every import that reaches it (a missing optional module anywhere
+# in the process) raises ImportWarning. Take it out again.
+sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ != "pygal"]
 
 # Local fonts only: a font family pygal does not know would make it @import a web font.
 _FONT = '"DejaVu Sans", "Liberation Sans", Arial, Helvetica, sans-serif'
