@@ -336,8 +336,9 @@ def browse(ctx: click.Context, port: int, ledger_url: str | None, config_path: P
         raise click.UsageError("give the ledger with --ledger URL or --config CONFIG.")
     with front.browse_ledger(config_path, ledger=ledger_url, port=port) as plan:
         click.echo(
-            f"ledger snapshot: {plan.snapshot_size:,} bytes, read-only; open {plan.url} "
-            f"(canned queries under 'Queries'); Ctrl-C stops Datasette and removes the snapshot",
+            f"ledger snapshot: {plan.snapshot} ({plan.snapshot_size:,} bytes, read-only); open "
+            f"{plan.url} (canned queries under 'Queries'); Ctrl-C stops Datasette and removes "
+            f"the snapshot",
             err=True,
         )
         # A SIGTERM (service manager, test) unwinds like Ctrl-C: Datasette is stopped and the

@@ -137,14 +137,14 @@ def browse_ledger(
     The snapshot and the metadata live in a private temporary folder, removed on exit.
     ConfigError (exit 4) when the ledger is not SQLite or Datasette is not installed.
     """
-    if importlib.util.find_spec("datasette") is None:
-        raise ConfigError(
-            f"ledger browse needs Datasette, an optional extra: {BROWSE_INSTALL} (into the "
-            f"same environment as jaicp-pipeline), then run the command again."
-        )
     with open_audit(config, ledger=ledger) as audit, tempfile.TemporaryDirectory() as folder:
         engine = audit.ledger.store.engine
         sqlite_path(engine)  # a PostgreSQL ledger stops here, before any copying
+        if importlib.util.find_spec("datasette") is None:
+            raise ConfigError(
+                f"ledger browse needs Datasette, an optional extra: {BROWSE_INSTALL} (into "
+                f"the same environment as jaicp-pipeline), then run the command again."
+            )
         base = Path(folder)  # TemporaryDirectory is created 0700
         snapshot = base / f"{DATABASE_NAME}.sqlite3"
         size = snapshot_sqlite(engine, snapshot)

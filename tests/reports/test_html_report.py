@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import re
 import tracemalloc
-from html.parser import HTMLParser
 from datetime import UTC, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
