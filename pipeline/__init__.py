@@ -14,6 +14,7 @@ The library is usable without the CLI; every command is one call (see docs/pytho
     pipeline.init_config("export.xlsx", "reminders.yaml")   # a commented config drafted from it
     with pipeline.open_audit(cfg) as audit: audit.verify()
     with pipeline.open_suppressions(cfg) as dnc: dnc.add(["8 916 123-45-67"], reason="asked")
+    pipeline.write_report(cfg, out="run.html")     # the latest upload run as one HTML page
 
 A config is a path or a loaded :class:`~pipeline.config.Config` (``pipeline.load_config``).
 The names are imported on first use (:mod:`pipeline.front`), so ``import pipeline`` is cheap.
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
         upload,
         upload_inbox,
         validate,
+        write_report,
     )
 
 
@@ -76,6 +78,7 @@ __all__ = [
     "upload",
     "upload_inbox",
     "validate",
+    "write_report",
 ]
 
 

@@ -47,6 +47,7 @@ PUBLIC = [
     "upload",
     "upload_inbox",
     "validate",
+    "write_report",
 ]
 
 

@@ -3,7 +3,8 @@
 It starts the built-in Calls API emulator on 127.0.0.1 (a random free port), validates a sample
 CRM export (rejects file), uploads it through the real pipeline into a fresh SQLite ledger,
 runs the upload again to show that nothing is sent twice, lets the emulated dialer work for a
-few simulated hours, and writes the call results. It ends by listing every file it wrote.
+few simulated hours, writes the call results and the first upload's HTML report. It ends by
+listing every file it wrote.
 
 Usage::
 
@@ -155,11 +156,17 @@ def demo(out: Path, file: Path, config_path: Path) -> None:
         for status, count in fetched.statuses.most_common():
             click.echo(f"  {status:<22} {count}")
 
+    _say("the HTML report of the first upload (opens offline in any browser)")
+    # After `results`, so the page charts the call outcomes too.
+    page = front.write_report(cfg, out=out / "report.html", ledger=url, run=run_id)
+    click.echo(f"run {page.run_id}: {page.path} ({page.size:,} bytes)")
+
     _say("files written")
     for path, what in (
         (accepted, "accepted rows as they were sent"),
         (rejects, "rejected and duplicate rows with reasons, in the input's format"),
         (ledger_path, "the ledger: `jaicp-pipeline ledger runs --ledger " + url + "`"),
         (results, "every source row: its cells, state, job id, status, attempts, call result"),
+        (page.path, "the run as one HTML page: counts, charts, batches, files, time zones"),
     ):
         click.echo(f"  {path}  ({what})")

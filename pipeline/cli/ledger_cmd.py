@@ -10,6 +10,7 @@ Usage::
     jaicp-pipeline ledger purge --older-than 90d --config ... --yes   # retention (writes)
     jaicp-pipeline ledger migrate --config ... --to postgresql+psycopg://app@db/jaicp
                           # copy into an empty database (--to also from JAICP_LEDGER_TARGET_URL)
+    jaicp-pipeline ledger browse --config ... --port 8001   # Datasette, read-only snapshot
 
 The work is done by :func:`pipeline.front.open_audit` and :func:`pipeline.front.migrate_ledger`
 (over :mod:`pipeline.ledger.admin`); this module only parses, formats, and exits.
@@ -63,7 +64,8 @@ def _ledger_options(func: F) -> F:
 
 @click.group()
 def ledger() -> None:
-    """Audit the ledger: runs, one run, one phone's history, verify, export; purge; migrate."""
+    """Audit the ledger: runs, one run, one phone's history, verify, export, browse; purge;
+    migrate."""
 
 
 @ledger.command()
@@ -301,3 +303,59 @@ def migrate(
         f"{report.seconds:.1f} s; counts, content and ledger verify agree. Point ledger.url "
         f"(or --ledger) at {report.target} now; keep the old ledger as a backup."
     )
+
+
+@ledger.command()
+@click.option(
+    "--port",
+    default=8001,
+    show_default=True,
+    type=click.IntRange(min=1, max=65535),
+    help="Port of Datasette on 127.0.0.1 (loopback only: the ledger holds phone numbers).",
+)
+@click.option("--ledger", "ledger_url", metavar="URL", help="SQLAlchemy URL of the ledger.")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file; its ledger.url is used unless --ledger is given.",
+)
+@click.pass_context
+def browse(ctx: click.Context, port: int, ledger_url: str | None, config_path: Path | None) -> None:
+    """Open the ledger in Datasette (read-only) with canned audit queries: a number's history,
+    a run's decisions, what was rejected and why, sends per day, ...
+
+    Datasette serves a snapshot taken now (immutable: nothing can change the ledger through
+    it), removed when you stop it with Ctrl-C. Needs the optional extra:
+    pip install 'jaicp-pipeline[browse]'. SQLite ledgers only (exit 4 otherwise).
+    """
+    import signal
+    import subprocess
+
+    if not ledger_url and config_path is None:
+        raise click.UsageError("give the ledger with --ledger URL or --config CONFIG.")
+    with front.browse_ledger(config_path, ledger=ledger_url, port=port) as plan:
+        click.echo(
+            f"ledger snapshot: {plan.snapshot} ({plan.snapshot_size:,} bytes, read-only); open "
+            f"{plan.url} (canned queries under 'Queries'); Ctrl-C stops Datasette and removes "
+            f"the snapshot",
+            err=True,
+        )
+        # A SIGTERM (service manager, test) unwinds like Ctrl-C: Datasette is stopped and the
+        # snapshot removed, never left behind as an orphan.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        proc = subprocess.Popen(plan.argv)
+        try:
+            code = proc.wait()
+        except KeyboardInterrupt:  # the terminal sent SIGINT to Datasette too
+            code = 0
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+    if code:
+        ctx.exit(code)

@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cancel": ("pipeline.cli.cancel_cmd", "cancel"),
     "suppress": ("pipeline.cli.suppress_cmd", "suppress"),
     "init": ("pipeline.cli.init_cmd", "init"),
+    "report": ("pipeline.cli.report_cmd", "report"),
 }
 
 

@@ -71,6 +71,12 @@ _LEDGER = click.option(
     help="Instead of FILE...: every new export in DIR, oldest first, one run each; moved to "
     "DIR/done/ or DIR/failed/ (with a note) once the ledger recorded it (docs/inbox.md).",
 )
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the run's HTML report there (as `jaicp-pipeline report --run N`).",
+)
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.pass_context
 def upload(  # noqa: PLR0917 - click passes every option by position
@@ -81,6 +87,7 @@ def upload(  # noqa: PLR0917 - click passes every option by position
     summary_json: bool,
     progress_every: float,
     inbox: Path | None,
+    report_path: Path | None,
     files: tuple[Path, ...],
 ) -> None:
     """Add every good row of FILE... to the campaign exactly once (resumes earlier runs).
@@ -91,6 +98,12 @@ def upload(  # noqa: PLR0917 - click passes every option by position
     """
     if bool(files) == (inbox is not None):
         raise click.UsageError("give the export FILE(s) or --inbox DIR, one of the two")
+    if inbox is not None and report_path is not None:
+        # one page is one run, and an inbox makes a run per file
+        raise click.UsageError(
+            "--report writes one run's page; with --inbox, write each file's page afterwards "
+            "with `jaicp-pipeline report --run N`"
+        )
     cfg = load_config(config_path)
     options = ctx.find_root().obj or {}
     if inbox is not None:
@@ -138,6 +151,10 @@ def upload(  # noqa: PLR0917 - click passes every option by position
             as_json=summary_json,
             log_json=options.get("log_format") == "json",
         )
+        if report_path is not None:
+            from pipeline.cli.report_cmd import report_after_upload
+
+            report_after_upload(cfg, report_path, ledger=ledger_url, run_id=summary.run_id)
     ctx.exit(summary.exit_code)
 
 

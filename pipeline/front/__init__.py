@@ -19,6 +19,7 @@ Rooms: ``source`` (config and token), ``wiring`` (ledger, client, sleep built on
 (results), ``cancelling`` (cancel), ``campaign_calls`` (info, status, pause, resume, stop),
 ``ledger_admin`` (the ledger's audit and admin calls), ``suppressing`` (the do-not-call list),
 ``draft`` (init: a config drafted from an export).
+``reporting`` (the HTML report of a run, the ledger in Datasette).
 
 Names are imported on first use, so ``import pipeline`` and a dry run stay cheap: ``validate``
 loads neither SQLAlchemy nor the HTTP client.
@@ -59,6 +60,11 @@ if TYPE_CHECKING:  # ``X as X``: re-exported on purpose
     from pipeline.front.ledger_admin import migrate_ledger as migrate_ledger
     from pipeline.front.ledger_admin import open_audit as open_audit
     from pipeline.front.ledger_admin import parse_duration as parse_duration
+    from pipeline.front.reporting import BrowsePlan as BrowsePlan
+    from pipeline.front.reporting import ReportFile as ReportFile
+    from pipeline.front.reporting import browse_ledger as browse_ledger
+    from pipeline.front.reporting import render_report as render_report
+    from pipeline.front.reporting import write_report as write_report
     from pipeline.front.suppressing import DoNotCall as DoNotCall
     from pipeline.front.suppressing import open_suppressions as open_suppressions
     from pipeline.front.uploading import ReconcileReport as ReconcileReport
@@ -107,6 +113,11 @@ _API = {
     "open_audit": "pipeline.front.ledger_admin",
     "migrate_ledger": "pipeline.front.ledger_admin",
     "open_suppressions": "pipeline.front.suppressing",
+    "write_report": "pipeline.front.reporting",
+    "render_report": "pipeline.front.reporting",
+    "browse_ledger": "pipeline.front.reporting",
+    "ReportFile": "pipeline.front.reporting",
+    "BrowsePlan": "pipeline.front.reporting",
     "DoNotCall": "pipeline.front.suppressing",
     "init_config": "pipeline.front.draft",
     "Draft": "pipeline.front.draft",
@@ -155,6 +166,7 @@ _SHELL = {
 
 __all__ = [
     "Audit",
+    "BrowsePlan",
     "CampaignInfo",
     "CampaignStatus",
     "CancelPlan",
@@ -167,11 +179,13 @@ __all__ = [
     "InboxSummary",
     "Progress",
     "ReconcileReport",
+    "ReportFile",
     "ResultsSummary",
     "RunControl",
     "StopFlag",
     "UploadSummary",
     "ValidateSummary",
+    "browse_ledger",
     "campaign_info",
     "campaign_status",
     "cancel",
@@ -183,12 +197,14 @@ __all__ = [
     "open_suppressions",
     "pause_campaign",
     "reconcile",
+    "render_report",
     "results",
     "resume_campaign",
     "stop_campaign",
     "upload",
     "upload_inbox",
     "validate",
+    "write_report",
 ]
 
 

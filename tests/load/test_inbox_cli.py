@@ -68,3 +68,18 @@ def test_files_or_an_inbox_not_both_nor_neither(
     for result in (both, neither):
         assert result.exit_code == 2
         assert "give the export FILE(s) or --inbox DIR, one of the two" in result.output
+
+
+def test_an_inbox_run_refuses_one_report_page_for_many_runs(
+    emulator: Emulator, campaign: dict[str, Any], tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    write_csv(inbox / "a.csv", [(phone(1), "Anna")])
+    page = tmp_path / "night.html"
+    result = invoke(
+        tmp_path, emulator, campaign["token"], "--inbox", str(inbox), "--report", str(page)
+    )
+    assert result.exit_code == 2, result.output
+    assert "report --run N" in result.output
+    assert not page.exists() and (inbox / "a.csv").exists()  # refused before anything ran
