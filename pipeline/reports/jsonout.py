@@ -2,7 +2,7 @@
 
 Each row is an object keyed by the header (a repeated header name gets `` (2)``, `` (3)``…
 so no value is lost to a duplicate key). Values are verbatim text, integers as numbers and
-empty cells as null (:func:`~pipeline.reports.cells.json_value`). UTF-8 without BOM, ``\\n``
+empty cells as null (:func:`~pipeline.reports.typed_cells.json_value`). UTF-8 without BOM, ``\\n``
 line ends, non-ASCII characters as they are (``ensure_ascii=False``). The array form writes
 ``[`` and ``]`` on lines of their own, so it is still one object per line and streams in
 constant memory like JSON Lines, while ``json.load`` reads the whole file.
@@ -19,9 +19,9 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from pipeline.reports.cells import json_value
 from pipeline.reports.formats import CellKind
-from pipeline.reports.tables import TableWriter
+from pipeline.reports.table_base import TableWriter
+from pipeline.reports.typed_cells import json_value
 
 
 class JsonTableWriter(TableWriter):

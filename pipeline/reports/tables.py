@@ -26,57 +26,27 @@ from __future__ import annotations
 import csv
 import io
 import re
-from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from pipeline.reports.files import CommitOnExit, PrivateFile
 from pipeline.reports.formats import CellKind, Kind, OutputFormat
 from pipeline.reports.safety import TRIGGERS, neutralise
+from pipeline.reports.table_base import TableWriter
+
+__all__ = [
+    "CsvTableWriter",
+    "Format",
+    "TableWriter",
+    "open_output",
+    "open_table_writer",
+    "write_csv",
+]
 
 Format = Kind  # the name the writers' callers have used
 # Where a cell may start a formula: a trigger at the start of a cell, after leading spaces
 # (neutralise() looks through them). Cells are joined with NUL for a single search per row.
 _MAY_TRIGGER = re.compile(rf"(?:\A|\x00) *[{re.escape(''.join(TRIGGERS))}]")
-
-
-class TableWriter(CommitOnExit, ABC):
-    """A table being written; a context manager that commits on success, aborts on error."""
-
-    def __init__(
-        self, path: Path, header: Sequence[str], kinds: Sequence[CellKind] | None = None
-    ) -> None:
-        self.path = path
-        self.header = list(header)
-        self.width = len(header)
-        self.kinds: list[CellKind] = list(kinds or [])[: self.width]
-        self.kinds += ["text"] * (self.width - len(self.kinds))
-        self.rows_written = 0
-        self._file = PrivateFile(path)
-
-    @abstractmethod
-    def write_row(self, cells: Sequence[str]) -> None:
-        """Write one row (padded or cut to the header's width)."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Finish the file and move it into place."""
-
-    def abort(self) -> None:
-        """Discard everything written so far."""
-        self._file.abort()
-
-    def write_rows(self, rows: Iterable[Sequence[str]]) -> None:
-        """Write many rows; the same as :meth:`write_row` for each, with less overhead."""
-        for cells in rows:
-            self.write_row(cells)
-
-    def _pad(self, cells: Sequence[str]) -> list[str]:
-        row = list(cells[: self.width])
-        if len(row) < self.width:
-            row.extend([""] * (self.width - len(row)))
-        return row
 
 
 class CsvTableWriter(TableWriter):

@@ -4,7 +4,7 @@
 * column widths come from the header and the first :data:`WIDTH_SAMPLE` rows, capped at
   :data:`MAX_WIDTH` characters (a wide comment column does not push the rest off screen);
 * ``integer``/``decimal`` columns hold number cells, ``date``/``datetime`` date cells with a
-  format (:mod:`~pipeline.reports.cells`); everything else — phones, ids, names — is a string
+  format (:mod:`~pipeline.reports.typed_cells`); everything else — phones, ids, names — is a string
   cell, written verbatim: never a number (leading zeros and 11+ digit phones survive) and
   never a formula (``=HYPERLINK(...)`` is shown, not run; no apostrophe is needed, and the
   workbook's ``strings_to_*`` conversions are off in case a cell is ever written with
@@ -31,9 +31,9 @@ from typing import Any
 import xlsxwriter
 
 from pipeline.errors import OutputFileError
-from pipeline.reports.cells import xlsx_value
 from pipeline.reports.formats import CellKind
-from pipeline.reports.tables import TableWriter
+from pipeline.reports.table_base import TableWriter
+from pipeline.reports.typed_cells import xlsx_value
 
 MAX_ROWS = 1_048_576  # Excel's rows per sheet, the header included
 MAX_CHARS = 32_767  # Excel's characters per cell
@@ -107,6 +107,16 @@ class XlsxTableWriter(TableWriter):
             self._sheet.autofilter(0, 0, self.rows_written, self.width - 1)
         self._book.close()  # assembles the archive into the private temporary file
         self._file.commit()
+
+    def abort(self) -> None:
+        # XlsxWriter keeps the rows in a named temporary file until close(): remove it too.
+        sheet = self._sheet
+        if getattr(sheet, "row_data_fh", None) is not None and not sheet.row_data_fh_closed:
+            sheet.row_data_fh.close()
+            sheet.row_data_fh_closed = True
+        if getattr(sheet, "row_data_filename", None):
+            Path(sheet.row_data_filename).unlink(missing_ok=True)
+        super().abort()
 
     def _cell_writer(self, kind: CellKind, fmt: Any) -> Callable[[int, int, str], None]:
         if kind == "text":
