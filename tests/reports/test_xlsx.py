@@ -3,6 +3,7 @@ the frozen header, the autofilter range and the column widths."""
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -168,3 +169,23 @@ def test_our_reader_reads_a_typed_sheet_back(tmp_path: Path) -> None:
     _, rows, _ = read_all(path)
     assert rows == [(1, ["7", "79160000001", "1", "10", "2026-12-31", "", "Иванов"])]
     assert date(2026, 12, 31).isoformat() == rows[0][1][4]
+
+
+def _peak_while_writing(path: Path, rows: int) -> int:
+    tracemalloc.start()
+    try:
+        with open_table_writer(path, HEADER, format="xlsx", kinds=KINDS) as out:  # type: ignore[arg-type]
+            for i in range(rows):
+                out.write_row([str(i), f"7916{i:07d}", str(i), "10.5", "2026-01-01",
+                               "2026-01-01T10:00:00+03:00", f"Клиент {i}"])  # fmt: skip
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_stays_flat_as_the_sheet_grows(tmp_path: Path) -> None:
+    # Rows stream to XlsxWriter's temporary file (constant_memory): ten times the rows must
+    # not cost ten times the memory. A writer that kept rows would need ~0.5 KB per row.
+    small = _peak_while_writing(tmp_path / "small.xlsx", 500)
+    large = _peak_while_writing(tmp_path / "large.xlsx", 5_000)
+    assert large < small * 1.5, (small, large)
