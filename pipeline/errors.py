@@ -17,6 +17,7 @@ to the third party, so callers never need to know which library failed.
     │   └── EmptyFileError             9  a file has no data rows and upload.empty_file is fail
     ├── WorkerError                    1  a forked reader process ended before finishing its part
     ├── OutputFileError                1  a report or results file cannot be created or written
+    │   └── OutputFormatError          2  an output file name whose suffix says no format we write
     ├── LedgerError                    1  the ledger database failed or is inconsistent
     │   ├── LedgerUnavailableError     3  out of reach for now (connection lost, file locked by
     │   │                                 another program, disk full): run again later
@@ -136,6 +137,13 @@ class WorkerError(PipelineError):
 
 class OutputFileError(PipelineError):
     """An output file (report) cannot be created or written."""
+
+
+class OutputFormatError(OutputFileError):
+    """An output path whose suffix names no format we write (``results --out x.pdf``): a
+    command-line mistake, refused before any work, with click's usage exit code."""
+
+    exit_code = ExitCode.USAGE
 
 
 class LedgerError(PipelineError):

@@ -106,7 +106,10 @@ def demo(out: Path, file: Path, config_path: Path) -> None:
         click.echo("the token is random and never printed; no request leaves this machine")
 
         _say(f"validate {file.name} with {config_path.name} (no network)")
-        rejects = out / f"rejects{file.suffix}"
+        # The rejects in the input's own kind; inputs we read but do not write (.xls, .ods,
+        # .csv.gz) get a workbook: an output suffix that names no format is refused.
+        kept = file.suffix.lower() in (".csv", ".tsv", ".txt", ".xlsx")
+        rejects = out / f"rejects{file.suffix if kept else '.xlsx'}"
         accepted = out / "accepted.csv"
         summary = front.validate(cfg, file, accepted=accepted, rejects=rejects)
         for line in format_summary(summary):

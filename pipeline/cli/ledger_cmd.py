@@ -165,7 +165,7 @@ def verify(ctx: click.Context, led: Audit) -> None:
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the CSV here (created 0600) instead of stdout.",
+    help="Write here (created 0600) instead of stdout: .csv (BOM), .tsv, .xlsx, .jsonl, .json.",
 )
 @_ledger_options
 def export(led: Audit, run_id: int | None, out: Path | None) -> None:

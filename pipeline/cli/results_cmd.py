@@ -9,7 +9,8 @@ Usage::
 Transient API failures are retried with the ``upload:`` retry settings (attempts, backoff,
 ``Retry-After`` cap, run budget). Exit codes: 0 written; 3 the Calls API still failed after
 those retries, or SIGTERM/SIGHUP stopped it (outcomes fetched so far are kept in the ledger;
-run again); 4 configuration or token; 130 stopped by Ctrl-C; 1 other failures.
+run again); 2 an --out suffix that names no format; 4 configuration or token; 130 stopped by
+Ctrl-C; 1 other failures.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ from pipeline.front import REPORT_CHUNK, StopFlag
     "--out",
     required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="results.xlsx or results.csv (.tsv: tab-separated).",
+    help="results.xlsx, .csv (BOM; the source's delimiter or reports.delimiter), .tsv, "
+    ".jsonl or .json (one JSON array); other suffixes are refused (exit 2).",
 )
 def results(
     *,

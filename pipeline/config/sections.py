@@ -386,6 +386,14 @@ class ReportsConfig(_Section):
 
     # IANA zone for times in reports (e.g. Europe/Moscow); None: the machine's local zone.
     timezone: str | None = None
+    # CSV delimiter of results, accepted, rejects and ledger export files: "auto" (the input
+    # CSV's own, "," when there is none), ",", ";" or tab ("\t" or the word tab).
+    delimiter: Literal["auto", ",", ";", "\t"] = "auto"
+
+    @field_validator("delimiter", mode="before")
+    @classmethod
+    def _check_delimiter(cls, value: object) -> object:
+        return "\t" if isinstance(value, str) and value.lower() in ("tab", "\\t") else value
 
     @field_validator("timezone")
     @classmethod

@@ -22,6 +22,7 @@ from pipeline.front.source import ConfigLike, as_config, resolve_token
 from pipeline.front.wiring import Clock, Sleep, api_client, jitter, open_ledger_for, sleeper
 from pipeline.load.results_run import REPORT_CHUNK, ResultsSummary, local_zone, run_results
 from pipeline.load.stop import StopFlag
+from pipeline.reports.formats import check_output_path
 
 
 def parse_since(text: str, zone_name: str | None) -> datetime:
@@ -65,10 +66,12 @@ def results(
     ``run`` or ``since`` (a datetime, or text like ``2026-11-01`` read in
     ``reports.timezone``) narrow the rows; ``attempts`` also fetches the last attempt's
     result; ``source`` is the uploaded file, to copy its original columns. Transient API
-    failures are retried with the ``upload:`` retry settings.
+    failures are retried with the ``upload:`` retry settings. ``out``'s suffix names the
+    format (.csv .tsv .txt .xlsx .jsonl .json; others: OutputFormatError, exit 2, at once).
     """
     if run is not None and since is not None:
         raise ConfigError("give run (--run) or since (--since), not both")
+    check_output_path(Path(out))  # a suffix we cannot write is refused before any request
     cfg = as_config(config)
     secret = resolve_token(token)
     since_at = parse_since(since, cfg.reports.timezone) if isinstance(since, str) else since

@@ -7,6 +7,7 @@ Usage::
         audit.runs(limit=10)
         audit.verify()                     # [] when every invariant holds
         audit.export(sys.stdout, run=12)   # CSV of every row, injection-safe
+        audit.export_file(Path("rows.xlsx"))   # or .csv (BOM), .tsv, .jsonl, .json
     pipeline.migrate_ledger("nightly.yaml", to="postgresql+psycopg://app@db/jaicp")
 
 A SQLite ledger is checked first (``PRAGMA quick_check``, or whole by ``verify``): no answer
@@ -15,7 +16,6 @@ comes from a damaged file (LedgerError, exit 7). The ledger must exist: nothing 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from pipeline.config import Config
-from pipeline.errors import ConfigError, LedgerError
+from pipeline.errors import ConfigError
 from pipeline.front.source import ConfigLike, as_config
 from pipeline.ledger import Ledger, open_ledger
 from pipeline.ledger.admin.audit import (
@@ -42,9 +42,12 @@ from pipeline.ledger.admin.purge import PurgeResult, parse_duration, purge_ledge
 from pipeline.ledger.admin.table_copy import Progress
 from pipeline.ledger.admin.verify import Problem, verify_ledger
 from pipeline.ledger.store.failures import check_file
-from pipeline.reports.tables import write_csv
+from pipeline.reports.formats import AUTO, CellKind, choose_format, stream_format
+from pipeline.reports.tables import open_output, write_csv
 
 DEFAULT_MARGIN_S = 3600.0  # a ledger given without a config: the config's own default
+# The export's numbers and times, typed in XLSX/JSON; ids (row_id, run_id...) stay text.
+EXPORT_KINDS: dict[str, CellKind] = {"row": "integer", "sent_at": "datetime"}
 
 __all__ = ["Audit", "migrate_ledger", "open_audit", "parse_duration"]
 
@@ -60,8 +63,9 @@ def _choose(config: ConfigLike | None, ledger: str | None) -> tuple[str, float]:
 class Audit:
     """Read-only questions to an open ledger (and ``purge``, its one writer)."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, *, delimiter: str = AUTO) -> None:
         self.ledger = ledger
+        self.delimiter = delimiter  # reports.delimiter of the config, if one was given
 
     def now(self) -> datetime:
         """The ledger clock's time (UTC)."""
@@ -89,18 +93,23 @@ class Audit:
         return verify_ledger(store.engine, key_safety_margin_s=store.key_safety_margin_s)
 
     def export(self, out: TextIO, *, run: int | None = None) -> int:
-        """Write the CSV of every row (of run ``run``) to ``out``; returns the rows written."""
-        return write_csv(out, iter_export(self.ledger.store.engine, run_id=run))
+        """Write the CSV of every row (of run ``run``) to ``out`` (no BOM: a stream feeds
+        pipes); returns the rows written."""
+        fmt = stream_format(delimiter=self.delimiter)
+        return write_csv(
+            out, iter_export(self.ledger.store.engine, run_id=run), delimiter=fmt.delimiter
+        )
 
     def export_file(self, path: Path, *, run: int | None = None) -> int:
-        """:meth:`export` into ``path``, created 0600 (it holds phones)."""
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.fchmod(fd, 0o600)  # open()'s mode applies only to a new file
-        except OSError as exc:
-            raise LedgerError(f"cannot write the export to {path}: {exc.strerror}.") from None
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            return self.export(handle, run=run)
+        """:meth:`export` into ``path`` in the format its suffix names (.csv with BOM, .tsv,
+        .xlsx, .jsonl, .json), created 0600 and complete or absent (it holds phones)."""
+        fmt = choose_format(path, delimiter=self.delimiter)
+        lines = iter_export(self.ledger.store.engine, run_id=run)
+        header = next(lines)
+        kinds = [EXPORT_KINDS.get(name, "text") for name in header]
+        with open_output(path, header, fmt, kinds=kinds, sheet_title="ledger") as out:
+            out.write_rows(lines)
+        return out.rows_written
 
     def purge(self, *, cutoff: datetime, dry_run: bool = False) -> PurgeResult:
         """Drop phones, payloads and report data of the finished rows of runs finished before
@@ -114,10 +123,11 @@ def open_audit(
 ) -> Iterator[Audit]:
     """The ledger of ``config`` (or at the URL ``ledger``), checked, for audit questions."""
     url, margin = _choose(config, ledger)
+    delimiter = as_config(config).reports.delimiter if config is not None else AUTO
     with open_ledger(url, must_exist=True, key_safety_margin_s=margin) as opened:
         if quick_check:
             check_file(opened.store.engine, full=False)
-        yield Audit(opened)
+        yield Audit(opened, delimiter=delimiter)
 
 
 def migrate_ledger(

@@ -49,6 +49,8 @@ from pipeline.ledger import Ledger, Outcome, ResultRow, RowSelection
 from pipeline.load.report_fetch import Retrying, fetch_outcomes
 from pipeline.load.retry import Budget, RetryPolicy
 from pipeline.load.stop import StopFlag
+from pipeline.records import SourceInfo
+from pipeline.reports.formats import PAYLOAD_KINDS, CellKind
 from pipeline.reports.results import PAYLOAD_PREFIX, ResultFields, ResultsWriter
 
 log = logging.getLogger("pipeline.load.results")  # the name logs show; kept when the module moved
@@ -230,19 +232,27 @@ def _write(
             f"another file); payload fields were written instead of the original columns"
         )
         log.warning("results: %s does not match the uploaded files", source)
+    info: SourceInfo | None = None
+    leading_kinds: list[CellKind] = []  # the source's own cells are copied as text
     if source is not None and source_input is not None:
         with open_table(source, ReadOptions.from_config(cfg)) as table:
-            leading = list(table.info.header)
+            info = table.info
+            leading = list(info.header)
         cursor: _SourceCells | None = _SourceCells(_iter_source(cfg, source))
         summary.source_used = str(source)
     else:
         leading = [PAYLOAD_PREFIX + k for k in payload_keys]
+        types = {name: f.type for name, f in cfg.columns.payload_fields().items()}
+        leading_kinds = [PAYLOAD_KINDS.get(types.get(k, ""), "text") for k in payload_keys]
         cursor = None
     with ResultsWriter(
         summary.path,
         leading=leading,
         report_keys=list(report_keys),
         tz=local_zone(cfg.reports.timezone),
+        leading_kinds=leading_kinds,
+        delimiter=cfg.reports.delimiter,
+        source=info,
     ) as writer:
         for line in ledger.outcomes.iter_results(sel, sent_only=sent_only):
             if cursor is not None:

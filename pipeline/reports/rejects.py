@@ -1,15 +1,16 @@
-"""The rejects file: every rejected or duplicate row, in the input's own format.
+"""The rejects file: every rejected or duplicate row, with its original cells and why.
 
 Columns: the input's header, then ``row``, ``reason`` (stable code), ``column``, ``message``,
-``duplicate_of``. A CSV input gets a CSV back with its encoding and delimiter, so it opens the
-way the original did; an XLSX input gets an XLSX. The output path's extension wins when it says
-otherwise (``.csv``/``.tsv``/``.txt`` → CSV, ``.xlsx`` → XLSX): a CSV for an XLSX input is
-UTF-8 with BOM and ``,`` (tab for ``.tsv``). If the input already has a column named like one
-of ours (say ``reason``), ours get a ``rejected_`` prefix so the file can be read back.
+``duplicate_of``. The output path's suffix names the format
+(:func:`~pipeline.reports.formats.choose_format`): ``rejects.csv`` for a CSV input keeps the
+input's delimiter (``;`` stays ``;``; or ``reports.delimiter``) and is UTF-8 with BOM, so it
+opens in Excel and reads back as input; ``rejects.xlsx`` is a workbook whose input cells are
+verbatim string cells. If the input already has a column named like one of ours (say
+``reason``), ours get a ``rejected_`` prefix so the file can be read back.
 
 Usage::
 
-    with RejectsWriter(Path("rejects.csv"), table.info) as rejects:
+    with RejectsWriter(Path("rejects.csv"), table.info, delimiter="auto") as rejects:
         rejects.add_rejection(cells, Rejection(row=7, column="phone", code="phone_invalid",
                                                message="..."))
         rejects.add_duplicate(cells, Duplicate(row=9, duplicate_of=3))
@@ -22,21 +23,13 @@ from pathlib import Path
 
 from pipeline.records import Duplicate, Rejection, SourceInfo, header_key
 from pipeline.reports.files import CommitOnExit
-from pipeline.reports.tables import Format, TableWriter, open_table_writer
+from pipeline.reports.formats import AUTO, CellKind, choose_format
+from pipeline.reports.tables import Format, TableWriter, open_output
 
 REASON_COLUMNS = ("row", "reason", "column", "message", "duplicate_of")
+INPUT_KIND: tuple[CellKind] = ("text",)
+REASON_KINDS: tuple[CellKind, ...] = ("integer", "text", "text", "text", "integer")
 DUPLICATE_CODE = "duplicate"
-CSV_SUFFIXES = (".csv", ".tsv", ".txt")
-
-
-def output_format(path: Path, source: SourceInfo) -> Format:
-    """CSV or XLSX for a rejects file at ``path`` reporting on ``source``."""
-    suffix = path.suffix.lower()
-    if suffix in CSV_SUFFIXES:
-        return "csv"
-    if suffix in (".xlsx", ".xlsm"):
-        return "xlsx"
-    return "xlsx" if source.format == "xlsx" else "csv"
 
 
 def reason_columns(header: Sequence[str]) -> list[str]:
@@ -53,23 +46,18 @@ def reason_columns(header: Sequence[str]) -> list[str]:
 class RejectsWriter(CommitOnExit):
     """Streams rejected and duplicate rows to ``path`` (format rules in the module docstring)."""
 
-    def __init__(self, path: Path, source: SourceInfo) -> None:
+    def __init__(self, path: Path, source: SourceInfo, *, delimiter: str = AUTO) -> None:
         self.path = path
-        self.format: Format = output_format(path, source)
+        fmt = choose_format(path, delimiter=delimiter, source=source)
+        self.format: Format = fmt.kind
+        self.encoding, self.delimiter = fmt.encoding, fmt.delimiter
         header = list(source.header)
         self._width = len(header)
-        if self.format == "csv" and source.format == "csv":
-            encoding, delimiter = source.encoding or "utf-8", source.delimiter or ","
-        else:
-            encoding = "utf-8-sig"  # Excel opens BOM-marked UTF-8 correctly
-            delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-        self.encoding, self.delimiter = encoding, delimiter
-        self._out: TableWriter = open_table_writer(
+        self._out: TableWriter = open_output(
             path,
             header + reason_columns(header),
-            format=self.format,
-            encoding=encoding,
-            delimiter=delimiter,
+            fmt,
+            kinds=[*INPUT_KIND * len(header), *REASON_KINDS],  # the input's cells verbatim
             sheet_title=source.sheet or "rejects",
         )
 

@@ -11,9 +11,12 @@ Columns, left to right:
   (in the operator's time zone, ISO-8601 with its offset), fetched_at (same zone);
 * one ``report.<key>`` column per key of the bots' ``reportData`` (nested values as JSON).
 
-The format follows the extension: ``.xlsx`` → XLSX; ``.csv``/``.txt`` → CSV in UTF-8 with BOM
-(Excel opens it with Cyrillic intact), ``.tsv`` → tab-separated. Every cell is formula-safe and
-the file is 0600, written atomically (:func:`~pipeline.reports.tables.open_table_writer`).
+The suffix names the format (:func:`~pipeline.reports.formats.choose_format`): ``.xlsx`` →
+a workbook with typed cells (row, duplicate_of, attempts, call_duration_s and integer/decimal
+payload fields are numbers, finished_at/fetched_at and date payload fields are dates; phones,
+ids and source cells are text); ``.csv``/``.txt`` → CSV in UTF-8 with BOM, delimited like the
+source file (or ``reports.delimiter``), ``.tsv`` → tab-separated; ``.jsonl``/``.json`` →
+JSON objects. CSV cells are formula-safe; the file is 0600, written atomically.
 
 Usage::
 
@@ -32,9 +35,10 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from pipeline.records import header_key
+from pipeline.records import SourceInfo, header_key
 from pipeline.reports.files import CommitOnExit
-from pipeline.reports.tables import Format, TableWriter, open_table_writer
+from pipeline.reports.formats import AUTO, CellKind, choose_format
+from pipeline.reports.tables import Format, TableWriter, open_output
 
 RESULT_COLUMNS = (
     "file",
@@ -50,6 +54,21 @@ RESULT_COLUMNS = (
     "call_duration_s",
     "finished_at",
     "fetched_at",
+)
+RESULT_KINDS: tuple[CellKind, ...] = (
+    "text",  # file
+    "integer",  # row
+    "text",  # phone: never a number (leading zeros, 11+ digits)
+    "text",  # state
+    "text",  # reason
+    "integer",  # duplicate_of
+    "text",  # job_id: an id, not a quantity
+    "text",  # job_status
+    "integer",  # attempts
+    "text",  # call_result
+    "integer",  # call_duration_s
+    "datetime",  # finished_at
+    "datetime",  # fetched_at
 )
 PAYLOAD_PREFIX = "payload."
 REPORT_PREFIX = "report."
@@ -73,14 +92,6 @@ class ResultFields:
     finished_at: datetime | None = None
     fetched_at: datetime | None = None
     report_data: Any = None
-
-
-def results_format(path: Path) -> tuple[Format, str]:
-    """(format, CSV delimiter) for a results file at ``path``."""
-    suffix = path.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
-        return "xlsx", ","
-    return "csv", "\t" if suffix == ".tsv" else ","
 
 
 def report_columns(report_data: Any) -> dict[str, str]:
@@ -127,20 +138,24 @@ class ResultsWriter(CommitOnExit):
         report_keys: Sequence[str],
         tz: tzinfo,
         sheet_title: str = "results",
+        leading_kinds: Sequence[CellKind] = (),
+        delimiter: str = AUTO,
+        source: SourceInfo | None = None,
     ) -> None:
+        """``leading_kinds``: how the leading columns are typed (text when not given);
+        ``delimiter``: ``reports.delimiter``; ``source``: the file the leading columns come
+        from, whose CSV delimiter ``auto`` copies."""
         self.path = path
         self.tz = tz
-        self.format, delimiter = results_format(path)
+        fmt = choose_format(path, delimiter=delimiter, source=source)
+        self.format: Format = fmt.kind
         self._leading = len(leading)
         self._report_keys = list(report_keys)
         header = [*leading, *result_columns(leading), *(report_header(k) for k in report_keys)]
-        self._out: TableWriter = open_table_writer(
-            path,
-            header,
-            format=self.format,
-            encoding="utf-8-sig",
-            delimiter=delimiter,
-            sheet_title=sheet_title,
+        kinds = list(leading_kinds[: len(leading)])
+        kinds += ["text"] * (len(leading) - len(kinds))
+        self._out: TableWriter = open_output(
+            path, header, fmt, kinds=[*kinds, *RESULT_KINDS], sheet_title=sheet_title
         )
 
     @property

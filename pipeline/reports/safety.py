@@ -10,8 +10,9 @@ The one exception keeps phones and amounts readable: a value made only of an opt
 ``+``/``-``, digits and the separators space, ``(``, ``)``, ``-``, ``.`` (at least one digit)
 is left as is. Without letters, ``!``, ``|``, ``:`` or quotes it can name no function, cell,
 sheet or DDE channel; the worst Excel can do is show ``+7 916 000-00-01`` as text or
-``+79160000001`` as a number, which runs nothing. The same rule applies to CSV and XLSX; in
-XLSX every cell is also written as a string cell, never a formula.
+``+79160000001`` as a number, which runs nothing. The rule applies to CSV (files and the
+``ledger export`` stream). XLSX needs none: its cells are typed string cells, shown and never
+run, so they are written verbatim (:mod:`~pipeline.reports.xlsx`); JSON is not a spreadsheet.
 
 Usage::
 

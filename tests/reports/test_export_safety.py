@@ -43,7 +43,8 @@ def test_ledger_export_neutralises_what_a_file_and_its_rows_bring(tmp_path: Path
     out = tmp_path / "rows.csv"
     result = CliRunner().invoke(cli, ["ledger", "export", "--ledger", url, "--out", str(out)])
     assert result.exit_code == 0, result.output
-    with out.open(encoding="utf-8", newline="") as fh:
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # a file gets the BOM Excel needs
+    with out.open(encoding="utf-8-sig", newline="") as fh:
         header, *rows = list(csv.reader(fh))
     file_col, reason_col, phone_col = (header.index(c) for c in ("file", "reason", "phone"))
     assert {row[file_col] for row in rows} == {"'\t=cmd|' /C calc'!A0.csv"}

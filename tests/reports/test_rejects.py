@@ -5,6 +5,9 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
+
+from pipeline.errors import OutputFormatError
 from pipeline.extract import ReadOptions
 from pipeline.records import Duplicate, Rejection, SourceInfo
 from pipeline.reports import REASON_COLUMNS, RejectsWriter
@@ -17,14 +20,17 @@ def _rows_of(path: Path, options: ReadOptions | None = None) -> dict[int, list[s
     return dict(read_all(path, options)[1])
 
 
-def test_csv_input_gets_a_csv_in_its_own_encoding_and_delimiter(tmp_path: Path) -> None:
+def test_csv_input_gets_a_csv_in_its_delimiter_as_utf8_with_bom(tmp_path: Path) -> None:
+    # A cp1251 ";" export (Russian Excel): the rejects keep ";" and are UTF-8 with BOM, which
+    # Excel opens with Cyrillic intact and which can hold characters cp1251 cannot.
     source, rows, _ = read_all(SAMPLES / "cp1251_semicolon.csv")
     out = tmp_path / "rejects.csv"
     with RejectsWriter(out, source) as rejects:
         rejects.add_rejection(rows[1][1], Rejection(2, "Телефон", "phone_invalid", "неверный"))
         rejects.add_duplicate(rows[2][1], Duplicate(row=3, duplicate_of=1))
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     info, back, _ = read_all(out)
-    assert (info.encoding, info.delimiter) == ("cp1251", ";")
+    assert (info.encoding, info.delimiter) == ("utf-8-sig", ";")
     assert list(info.header) == [*source.header, *REASON_COLUMNS]
     assert back == [
         (1, [*rows[1][1], "2", "phone_invalid", "Телефон", "неверный", ""]),
@@ -46,6 +52,24 @@ def test_formula_like_cells_are_neutralised_but_phones_stay_readable(tmp_path: P
     assert back[3][1] == "'@cmd"
     assert back[4][1] == "'-2+3"
     assert back[5][0] == "+79160000505"  # a genuine phone is untouched
+
+
+def test_a_configured_delimiter_wins_over_the_inputs(tmp_path: Path) -> None:
+    source, rows, _ = read_all(SAMPLES / "cp1251_semicolon.csv")
+    out = tmp_path / "rejects.csv"
+    with RejectsWriter(out, source, delimiter="\t") as rejects:
+        rejects.add_rejection(rows[0][1], Rejection(1, None, "empty_row", "blank"))
+    info, back, _ = read_all(out)
+    assert (info.encoding, info.delimiter) == ("utf-8-sig", "\t")
+    assert back[0][1] == [*rows[0][1], "1", "empty_row", "", "blank", ""]
+
+
+def test_an_unknown_suffix_is_refused_not_guessed(tmp_path: Path) -> None:
+    source, _, _ = read_all(SAMPLES / "xlsx_numeric_phones.xlsx")
+    with pytest.raises(OutputFormatError, match=r"\.pdf") as caught:
+        RejectsWriter(tmp_path / "rejects.pdf", source)
+    assert caught.value.exit_code == 2
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_xlsx_input_gets_an_xlsx(tmp_path: Path) -> None:

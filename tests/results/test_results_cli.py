@@ -49,28 +49,35 @@ def test_xlsx_results_carry_statuses_attempts_report_data_and_local_times(
     assert header[:2] == ["payload.name", "payload.note"]
     assert {"job_status", "attempts", "call_result", "finished_at"} <= set(header)
     assert [line["state"] for line in lines] == ["sent"] * 6 + ["duplicate", "rejected", "sent"]
-    assert lines[6]["duplicate_of"] == "1"
+    assert lines[6]["duplicate_of"] == 1  # a number cell in XLSX
     assert "phone" in str(lines[7]["reason"])
 
     jobs = {j["id"]: j for j in emulator.jobs(campaign["id"])}  # type: ignore[arg-type]
     sent = [line for line in lines if line["state"] == "sent"]
     assert len(jobs) == len(sent) == 7
     moscow = ZoneInfo("Europe/Moscow")
+    as_csv = tmp_path / "results.csv"  # the same outcomes as text, with their offsets
+    assert op.invoke("results", "--run", str(run), "--out", str(as_csv)).exit_code == 0
+    texts = {r["job_id"]: r for r in read_csv(as_csv)}
     for line in sent:
         job = jobs[str(line["job_id"])]
         assert line["job_status"] == job["jobStatus"] and line["job_status"] in FINAL
-        assert int(str(line["attempts"])) == job["attemptsCount"] >= 1
-        finished = datetime.fromisoformat(str(line["finished_at"]))
+        assert line["attempts"] == job["attemptsCount"] >= 1  # a number cell
+        finished = datetime.fromisoformat(texts[str(line["job_id"])]["finished_at"])
         assert finished.utcoffset() == timedelta(hours=3)  # Moscow, no DST
         assert finished.tzinfo is not None and finished.astimezone(moscow) == finished
+        # XLSX has no zones: a date cell holding the Moscow wall clock the CSV shows.
+        assert line["finished_at"] == finished.replace(tzinfo=None)
     with_result = [line for line in sent if line["call_result"]]
     assert with_result, "seed 0 answers some calls with a result"
     for line in with_result:
         assert line["job_status"] == "longCallWithResult"
         assert line["report.callResult"] == line["call_result"]  # reportData flattened
-    # Formula injection neutralised: stored as text starting with a quote, never a formula.
-    assert lines[8]["payload.name"] == '\'=HYPERLINK("http://x")'
-    assert lines[8]["payload.note"] == "'@evil"
+    # XLSX string cells are shown, never run: verbatim, no apostrophe (CSV keeps the rule).
+    assert lines[8]["payload.name"] == '=HYPERLINK("http://x")'
+    assert lines[8]["payload.note"] == "@evil"
+    csv_names = [r["payload.name"] for r in read_csv(as_csv)]
+    assert csv_names[8] == '\'=HYPERLINK("http://x")'
 
     stored = op.sql("SELECT job_status, attempts FROM job_outcomes ORDER BY row_id")
     assert len(stored) == 7 and all(status in FINAL for status, _ in stored)

@@ -217,14 +217,21 @@ upload:
   share_work: null               # null: shared on PostgreSQL, one run at a time on SQLite
   lease_ttl_s: 120               # a killed/frozen run holds its batches this long at most
   contact_caps: null             # e.g. {day: 1, week: 2, month: 8, timezone: Europe/Moscow}
+  max_reject_ratio: null         # e.g. 0.2: over 20 % of a new file rejected → exit 8
+  empty_file: warn               # a file with no data rows: warn, or fail (exit 9)
 
 suppress:                        # do-not-call lists besides the ledger's own
   files: []                      # CSV/XLSX lists (relative to this file)
   column: phone                  # their phone column (or their only column)
   opt_out_results: []            # call results `results` puts on the ledger's list
 
+inbox:                           # upload --inbox DIR: every new export of the folder, oldest first
+  settle_s: 10                   # take a file once its size and time stayed the same this long
+  ignore: []                     # more name patterns never taken (hidden, ~$*, *.part never are)
+
 reports:
   timezone: null                 # IANA zone for times in results files; null = this machine's
+  delimiter: auto                # CSV outputs: the input CSV's own or ","; or ",", ";", tab
 
 notify:                          # optional: POST each upload run's summary as JSON
   webhook_url: null              # e.g. "${JAICP_WEBHOOK_URL}"

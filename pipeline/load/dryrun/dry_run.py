@@ -22,7 +22,7 @@ from pipeline.config import WORKERS_ENV, Config, requested_workers
 from pipeline.extract import CSV_SUFFIXES, XLSX_SUFFIXES, ReadOptions
 from pipeline.extract.forked import cpu_count
 from pipeline.load.dryrun.tally import ValidateSummary, checked
-from pipeline.load.dryrun.writers import OutputPaths, Outputs
+from pipeline.load.dryrun.writers import OutputPaths, Outputs, check_paths
 from pipeline.records import RowChunk
 from pipeline.transform import codes
 
@@ -55,6 +55,7 @@ def run_validate(
     process; a file it cannot cut at record boundaries is read by one process.
     ``suppressed``: phones on a do-not-call list, rejected ``suppressed``.
     """
+    check_paths(accepted, rejects)
     count = choose_workers(path, workers)
     # A CSV goes the range way even in one process: one range, no fork, and the columnar
     # transform that skips building a call item per row (the row way below costs ~1.5x CPU).

@@ -1,5 +1,8 @@
 """The optional files of one dry run: accepted rows, rejects, the exact ``addPhones`` bodies.
 
+The accepted and rejects files take their format from their suffix, their CSV delimiter from
+the input (or ``reports.delimiter``), and a BOM (:mod:`pipeline.reports.formats`).
+
 Usage::
 
     with ExitStack() as stack:
@@ -21,8 +24,10 @@ from typing import TYPE_CHECKING, Any
 from pipeline.config import Config
 from pipeline.private import make_private_dirs
 from pipeline.records import CallItem, Duplicate, Rejection, SourceInfo
-from pipeline.reports import RejectsWriter, TableWriter, open_table_writer
+from pipeline.reports import RejectsWriter, TableWriter
 from pipeline.reports.files import PrivateFile
+from pipeline.reports.formats import PAYLOAD_KINDS, CellKind, check_output_path, choose_format
+from pipeline.reports.tables import open_output
 
 if TYPE_CHECKING:
     from pipeline.transform.assembly import ChunkResult
@@ -35,6 +40,30 @@ def accepted_header(config: Config) -> list[str]:
     policy = list(config.policy.api_values())
     policy += [name for name in config.columns.policy if name not in policy]
     return ["row", "phone", *(f"payload.{n}" for n in config.columns.payload), *policy]
+
+
+# Policy fields that hold counts and minutes: numbers in XLSX/JSON (all others are text).
+_NUMERIC_POLICY = frozenset({"maxAttempts", "retryIntervalInMinutes", "dialerPriority"})
+
+
+def accepted_kinds(config: Config, header: list[str]) -> list[CellKind]:
+    """How each accepted column is typed in XLSX/JSON: row a number, the phone text, payload
+    fields by their configured type, counts of the call policy numbers."""
+    types = {name: f.type for name, f in config.columns.payload_fields().items()}
+    kinds: list[CellKind] = ["integer", "text"]
+    for name in header[2:]:
+        if name.startswith("payload."):
+            kinds.append(PAYLOAD_KINDS.get(types.get(name[len("payload.") :], ""), "text"))
+        else:
+            kinds.append("integer" if name in _NUMERIC_POLICY else "text")
+    return kinds
+
+
+def check_paths(accepted: Path | None, rejects: Path | None) -> None:
+    """Refuse an output whose suffix names no format (exit 2) before the file is read."""
+    for path in (accepted, rejects):
+        if path is not None:
+            check_output_path(path)
 
 
 def _text(value: Any) -> str:
@@ -72,9 +101,18 @@ class Outputs:
     ) -> None:
         self.header = accepted_header(config)
         self.accepted: TableWriter | None = None
+        delimiter = config.reports.delimiter
         if accepted is not None:
-            self.accepted = stack.enter_context(open_table_writer(accepted, self.header))
-        self.rejects = stack.enter_context(RejectsWriter(rejects, source)) if rejects else None
+            # One place decides format, delimiter and BOM: the input's ";" stays ";".
+            fmt = choose_format(accepted, delimiter=delimiter, source=source)
+            kinds = accepted_kinds(config, self.header)
+            writer = open_output(accepted, self.header, fmt, kinds=kinds, sheet_title="accepted")
+            self.accepted = stack.enter_context(writer)
+        self.rejects = (
+            stack.enter_context(RejectsWriter(rejects, source, delimiter=delimiter))
+            if rejects
+            else None
+        )
         self.batch_size = config.upload.batch_size
         self.carry: list[CallItem] = []  # accepted items not in a full batch yet
         self.folder = batches
