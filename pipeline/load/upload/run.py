@@ -118,9 +118,10 @@ def run_upload(
             ledger.workers.reap(campaign.id, owner_is_dead=owner_is_dead)
         run = _Run(cfg, ledger, holder, make_client, clock, sleep, rng, hooks, control)
         # Asked before anything is sent: what earlier runs had sent of these files.
-        run.summary.sent_before = ledger.runs.sent_rows(
-            campaign.id, [snap.info.sha256 for snap in inputs]
-        )
+        before = ledger.runs.sent_rows(campaign.id, [snap.info.sha256 for snap in inputs])
+        # None: nothing of these files can be sent in this run; counted once, at the end.
+        run.all_sent_before = before is None
+        run.summary.sent_before = before or 0
         run.summary.files = [(str(snap.source), snap.info.sha256) for snap in inputs]
         run.worker = worker
         run.rules = rules
@@ -202,6 +203,7 @@ class _Run:
         self.snapshots: Snapshots | None = None  # the private copies of the run's files
         self.gate: SendGate | None = None  # the new-ledger check, asked before the first send
         self.rules: ContactRules | None = None  # do-not-call lists and contact caps
+        self.all_sent_before = False  # nothing of the run's files could be sent (sent_rows)
         self.sender = sender = MeteredSender(
             ledger,
             holder,
@@ -425,6 +427,7 @@ class _Run:
                     "retries": s.retries,
                     "sent_before": s.sent_before,
                 },
+                all_sent_before=self.all_sent_before,
             )
             s.notes[:0] = self.gate.notes if self.gate is not None else []
             if self.peers_seen:
@@ -435,6 +438,7 @@ class _Run:
             s.sent, s.rejected = int(counts["sent"]), int(counts["rejected"])
             s.duplicate, s.pending = int(counts["duplicate"]), int(counts["pending"])
             s.read = s.sent + s.rejected + s.duplicate + s.pending
+            s.sent_before = int(counts["sent_before"])
             s.sent_before = min(s.sent_before, s.sent)  # sent stays sent; guard all the same
         finally:
             if isinstance(self.holder, Lease):
