@@ -63,6 +63,7 @@ upload: {{batch_size: {batch}, {senders}, run_budget_s: {budget}}}
 """
 ALL_CASES = "100x1,100x4,500x1,500x4,2000x1,2000x4"  # the batch sizes and senders of issue 4
 PLAN_ONLY_BUDGET_S = 0.001  # spent before the first claim: the run plans and sends nothing
+TREE_TARGET_MB = 400  # issue 14: uploader + reader, summed RSS, at 1M rows and flat to 3M
 
 
 def make_csv(path: Path, rows: int) -> None:
@@ -404,7 +405,8 @@ def main() -> None:
             summary.append((batch, conc, results))
         print(
             "summary (median of the runs; targets: plan >= 100,000 rows/s, e2e >= 50,000 "
-            "rows/s, idle re-run < 5 s; with a delay: e2e >= 80 % of the limit):"
+            "rows/s, idle re-run < 5 s; with a delay: e2e >= 80 % of the limit; the process "
+            f"tree <= {TREE_TARGET_MB} MB):"
         )
         for batch, conc, results in summary:
             plans = [rows / r["plan"]["plan_s"] for r in results if r["plan"] is not None]
@@ -420,6 +422,17 @@ def main() -> None:
                 f"{idle:.2f} s, tree RSS {tree:.0f} MB (PSS {pss:.0f} MB), "
                 f"all ok: {all(r['ok'] for r in results)}"
             )
+        trees = [
+            (r["e2e"]["tree_rss_mb"], r["e2e"]["tree_pss_mb"]) for _b, _c, rs in summary for r in rs
+        ]
+        rss, pss = max(t[0] for t in trees), max(t[1] for t in trees)
+        print(
+            f"memory: {rows:,} rows, the whole process tree (uploader + reader) at most "
+            f"{rss:.0f} MB RSS, {pss:.0f} MB PSS over every end-to-end run (target "
+            f"<= {TREE_TARGET_MB} MB: {'met' if rss <= TREE_TARGET_MB else 'NOT met'}); load "
+            f"average {min(r['e2e']['load'] for _b, _c, rs in summary for r in rs):.2f}-"
+            f"{max(r['e2e']['load'] for _b, _c, rs in summary for r in rs):.2f}"
+        )
 
 
 if __name__ == "__main__":

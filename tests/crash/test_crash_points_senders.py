@@ -32,10 +32,22 @@ SENDERS: dict[str, dict[str, Any]] = {
 }
 
 
+BATCH_IDS = {1: "first", 5: "middle", BATCHES: "last"}
+# Every (senders, point, batch) but two: at 32 senders all ten batches are one group, whose
+# intents are committed together after the last before_intent point, so a death at the
+# before_intent of its 5th or 10th batch leaves what a death at the 1st leaves (nothing
+# committed, nothing sent); each was a whole crash and re-run more.
+CASES = [
+    pytest.param(senders, point, batch, id=f"{senders}-{point}-{BATCH_IDS[batch]}")
+    for senders in SENDERS
+    for point in POINTS
+    for batch in BATCH_IDS
+    if not (senders == "32" and point == "before_intent" and batch != 1)
+]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("batch", [1, 5, BATCHES], ids=["first", "middle", "last"])
-@pytest.mark.parametrize("point", POINTS)
-@pytest.mark.parametrize("senders", list(SENDERS))
+@pytest.mark.parametrize(("senders", "point", "batch"), CASES)
 def test_kill_at_point_with_several_senders_then_rerun_is_exactly_once(
     senders: str, point: str, batch: int, emulator: WallClockEmulator, tmp_path: Path
 ) -> None:

@@ -33,13 +33,20 @@ def test_sqlite_connection_settings(tmp_path: Path) -> None:
     ):
         pragma = {
             name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
-            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+            for name in (
+                "journal_mode",
+                "synchronous",
+                "foreign_keys",
+                "busy_timeout",
+                "cache_size",
+            )
         }
     assert pragma == {
         "journal_mode": "wal",
         "synchronous": 2,  # FULL
         "foreign_keys": 1,
         "busy_timeout": 30_000,
+        "cache_size": -64 * 1024,  # KiB: the bound of each connection's page cache (issue 14)
     }
 
 

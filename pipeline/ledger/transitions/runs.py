@@ -10,6 +10,7 @@ Usage::
     ledger.runs.pending_rows(campaign.id)      # rows of the campaign left for a next run
     ledger.runs.exists(run_id)
     ledger.runs.sent_rows(campaign.id, [sha256, ...])   # rows of those files sent so far
+                                                        # (None: the same as at the run's end)
 """
 
 from __future__ import annotations
@@ -24,8 +25,16 @@ import sqlalchemy as sa
 
 from pipeline.errors import LedgerError
 from pipeline.ledger.store import schema as t
+from pipeline.ledger.store.bulk import driver_sql
 from pipeline.ledger.store.database import Store, inserted_id
-from pipeline.ledger.store.states import BATCHED, PLANNED, REPORT_STATES, SENT, report_state
+from pipeline.ledger.store.states import (
+    B_SENDABLE,
+    BATCHED,
+    PLANNED,
+    REPORT_STATES,
+    SENT,
+    report_state,
+)
 from pipeline.records import InputFile
 
 
@@ -85,12 +94,23 @@ class Runs:
         return counts
 
     def finish(
-        self, run_id: int, *, exit_status: int, stats: Mapping[str, int | float] | None = None
+        self,
+        run_id: int,
+        *,
+        exit_status: int,
+        stats: Mapping[str, int | float] | None = None,
+        all_sent_before: bool = False,
     ) -> dict[str, int | float]:
-        """Record the end of a run with its row counts (plus the caller's ``stats``)."""
+        """Record the end of a run with its row counts (plus the caller's ``stats``).
+
+        ``all_sent_before``: every sent row of the run's files was sent before it started
+        (:meth:`sent_rows` said None), recorded as ``sent_before``.
+        """
         with self.store.transaction() as conn:
             counts: dict[str, int | float] = dict(self._counts(conn, run_id))
             counts.update(stats or {})
+            if all_sent_before:
+                counts["sent_before"] = counts["sent"]
             done = conn.execute(
                 sa.update(t.runs)
                 .where(t.runs.c.id == run_id, t.runs.c.finished_at.is_(None))
@@ -117,16 +137,37 @@ class Runs:
             found = conn.execute(sa.select(t.runs.c.id).where(t.runs.c.id == run_id)).first()
         return found is not None
 
-    def sent_rows(self, campaign_id: int, sha256s: Sequence[str]) -> int:
+    def sent_rows(self, campaign_id: int, sha256s: Sequence[str]) -> int | None:
         """Rows of the campaign's files with these digests that are sent now (asked at a run's
-        start, it tells what earlier runs had sent of the run's files)."""
+        start, it tells what earlier runs had sent of the run's files).
+
+        None when no row of these files can be sent from now on: every file was planned
+        completely and the campaign has no planned row and no batch still open (a row becomes
+        sent only out of a batch that is still open). Then the count at the run's end is the
+        answer, and the re-run of a finished file does not scan its rows twice (one scan of
+        300,000 rows cost a fifth of such a re-run).
+        """
         r, i = t.rows.c, t.inputs.c
-        query = (
-            sa.select(sa.func.count())
-            .select_from(t.rows.join(t.inputs, i.id == r.input_id))
-            .where(i.campaign_id == campaign_id, i.sha256.in_(list(sha256s)), r.state == SENT)
-        )
+        wanted = set(sha256s)
         with self.store.engine.connect() as conn:
+            totals = conn.execute(
+                sa.select(i.rows_total).where(
+                    i.campaign_id == campaign_id, i.sha256.in_(sorted(wanted))
+                )
+            ).all()
+            if not totals:
+                return 0  # none of the files was seen before
+            if (
+                len(totals) == len(wanted)
+                and all(total is not None for (total,) in totals)
+                and not _in_flight(conn, campaign_id)
+            ):
+                return None
+            query = (
+                sa.select(sa.func.count())
+                .select_from(t.rows.join(t.inputs, i.id == r.input_id))
+                .where(i.campaign_id == campaign_id, i.sha256.in_(list(sha256s)), r.state == SENT)
+            )
             return int(conn.execute(query).scalar_one())
 
     def pending_rows(self, campaign_id: int) -> int:
@@ -137,3 +178,22 @@ class Runs:
         )
         with self.store.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
+
+# The state a literal, not a bound parameter: only then can SQLite use the partial index
+# ix_rows_planned (see pipeline.ledger.transitions.freezing).
+_ANY_PLANNED = "SELECT 1 FROM rows WHERE campaign_id = ? AND state = 'planned' LIMIT 1"
+_ANY_OPEN_BATCH = (
+    "SELECT 1 FROM batches WHERE campaign_id = ? "
+    "AND state IN ('planned', 'sending', 'unknown') LIMIT 1"
+)
+assert all(f"'{state}'" in _ANY_OPEN_BATCH for state in B_SENDABLE)
+
+
+def _in_flight(conn: sa.Connection, campaign_id: int) -> bool:
+    """Whether the campaign has a row waiting to be frozen or a batch not yet settled (both
+    found through an index, without a scan of the rows)."""
+    return any(
+        conn.exec_driver_sql(driver_sql(conn, sql), (campaign_id,)).first() is not None
+        for sql in (_ANY_PLANNED, _ANY_OPEN_BATCH)
+    )

@@ -46,7 +46,7 @@ log = logging.getLogger("pipeline.load")
 # Rows launched per group when sending: big enough that the two flushes of a group are a
 # small part of it, small enough that the next group's ledger work overlaps this one's wire.
 GROUP_ROWS = 20_000
-# Rows launched after each planned chunk: about one chunk (PLAN_ROWS of
+# Rows launched after each planned chunk: at least one chunk (PLAN_ROWS of
 # pipeline.load.upload.input_planning), so the server is busy with them while the next one is
 # planned.
 PUMP_ROWS = 100_000

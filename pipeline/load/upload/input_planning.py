@@ -10,8 +10,12 @@ start (the transform needs every row for its in-file dedupe) and the ledger skip
 already holds.
 
 The rows are frozen into batches of ``upload.batch_size`` as they are planned, one transaction
-per ~100,000 rows (the phone index takes random pages, and every commit writes each page it
-touched, so fewer, larger commits cost less).
+per ~25,000 rows. Fewer, larger commits write fewer pages (the phone index takes random pages,
+and every commit writes each page it touched), but each row of a chunk is held twice, in the
+reader and in the uploader: chunks of 100,000 rows took the two processes to ~530 MB on a 1M-row
+upload, 25,000 to ~380 MB (issue 14: at most 400 MB for the tree). Measured on 1M rows the
+smaller commits cost next to nothing; on 3M rows, when the phone index has outgrown the page
+cache, inserting them costs ~0.3 s more CPU per 100,000 rows.
 
 Reading, transforming and turning rows into ledger values (canonical JSON, row keys) run
 beside the ledger's inserts: in a forked process for a big file on a machine with more than one
@@ -28,6 +32,7 @@ import signal
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing
 from datetime import datetime
+from operator import itemgetter
 from pathlib import Path
 
 from pipeline.config import WORKERS_ENV, Config, requested_workers
@@ -44,12 +49,14 @@ from pipeline.ledger import (
     PreparedChunk,
     gc_paused,
 )
+from pipeline.ledger.transitions.row_values import ROW_NUMBER
 from pipeline.load.ingest import Ingest
 from pipeline.load.send.sender import BODY_FOR
 from pipeline.load.upload.prefetch import prefetched
 
-# Rows per planning transaction (the reader's chunks are merged up to this many).
-PLAN_ROWS = 100_000
+# Rows per planning transaction (the reader's chunks are merged up to this many): memory of
+# both processes grows with it (see the module doc).
+PLAN_ROWS = 25_000
 # Below this size a forked reader costs more than it saves.
 FORK_MIN_BYTES = 4 << 20
 
@@ -149,18 +156,20 @@ class _Reader:
 
     def __call__(self) -> Iterator[PreparedChunk | int]:
         with Ingest(self.cfg, self.path, now=self.now, name=self.name) as ingest:
-            merged: list[PlanRecord] = []
+            merged: PreparedChunk | None = None
             # The first chunk is smaller: the ledger (and sending) can start sooner.
             size = PLAN_ROWS // 5
             for _chunk, result in ingest.results():
-                merged += result.items
-                merged += result.rejections
-                merged += result.duplicates
-                if len(merged) >= size:
-                    yield self.prepare(merged)
-                    merged, size = [], PLAN_ROWS
-            if merged:
-                yield self.prepare(merged)
+                # Each read chunk is turned into values at once and its records let go of:
+                # records (a payload dict per row) and values of 100,000 rows at once were
+                # the forked reader's peak.
+                part = self.prepare([*result.items, *result.rejections, *result.duplicates])
+                merged = part if merged is None else _joined(merged, part)
+                if len(merged.values) >= size:
+                    yield merged
+                    merged, size = None, PLAN_ROWS
+            if merged is not None:
+                yield merged
             yield ingest.read
 
     def in_child(self) -> Iterator[PreparedChunk | int]:  # pragma: no cover - forked child
@@ -173,8 +182,26 @@ class _Reader:
         yield from self()
 
 
+def _joined(first: PreparedChunk, then: PreparedChunk) -> PreparedChunk:
+    """``then`` appended to ``first`` (in place), still in row order: the reader's chunks
+    come in file order; were one ever not to, the whole is sorted back."""
+    rows = first.values
+    late = bool(rows and then.values and then.values[0][ROW_NUMBER] < rows[-1][ROW_NUMBER])
+    rows += then.values
+    if late:  # pragma: no cover - not seen
+        rows.sort(key=itemgetter(ROW_NUMBER))
+    first.dup_links.update(then.dup_links)
+    return first
+
+
 class _Counted:
-    """The prepared chunks of a reader's stream; ``rows_read`` once it is exhausted."""
+    """The prepared chunks of a reader's stream; ``rows_read`` once it is exhausted.
+
+    Planning is done with a chunk when it asks for the next one (the chunk is committed):
+    its rows are let go of then, before the next chunk is read; the planner's loop still
+    names the old chunk while it waits, so two chunks would be held at once. (Rows the
+    freezer carries into the next batch stay alive: the freezer holds them itself.)
+    """
 
     def __init__(self, items: Iterator[PreparedChunk | int]) -> None:
         self.items = items
@@ -192,6 +219,8 @@ class _Counted:
                 self.rows_read = item
             else:
                 yield item
+                item.values.clear()
+                item.dup_links.clear()
 
 
 def _explained(

@@ -121,9 +121,10 @@ def run_upload(
             ledger.workers.reap(campaign.id, owner_is_dead=owner_is_dead)
         run = _Run(cfg, ledger, holder, make_client, clock, sleep, rng, hooks, control)
         # Asked before anything is sent: what earlier runs had sent of these files.
-        run.summary.sent_before = ledger.runs.sent_rows(
-            campaign.id, [snap.info.sha256 for snap in inputs]
-        )
+        before = ledger.runs.sent_rows(campaign.id, [snap.info.sha256 for snap in inputs])
+        # None: nothing of these files can be sent in this run; counted once, at the end.
+        run.all_sent_before = before is None
+        run.summary.sent_before = before or 0
         run.summary.files = [(str(snap.source), snap.info.sha256) for snap in inputs]
         run.worker = worker
         run.rules = rules
@@ -206,6 +207,7 @@ class _Run:
         self.gate: SendGate | None = None  # the new-ledger check, asked before the first send
         self.rules: ContactRules | None = None  # do-not-call lists and contact caps
         self.empty: list[str] = []  # planned files without a data row (upload.empty_file)
+        self.all_sent_before = False  # nothing of the run's files could be sent (sent_rows)
         self.sender = sender = MeteredSender(
             ledger,
             holder,
@@ -431,6 +433,7 @@ class _Run:
                     "retries": s.retries,
                     "sent_before": s.sent_before,
                 },
+                all_sent_before=self.all_sent_before,
             )
             s.notes[:0] = self.gate.notes if self.gate is not None else []
             s.notes += [] if fail_empty else [empty_warning(name) for name in self.empty]
@@ -442,6 +445,7 @@ class _Run:
             s.sent, s.rejected = int(counts["sent"]), int(counts["rejected"])
             s.duplicate, s.pending = int(counts["duplicate"]), int(counts["pending"])
             s.read = s.sent + s.rejected + s.duplicate + s.pending
+            s.sent_before = int(counts["sent_before"])
             s.sent_before = min(s.sent_before, s.sent)  # sent stays sent; guard all the same
         finally:
             if isinstance(self.holder, Lease):
