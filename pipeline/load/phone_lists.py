@@ -3,6 +3,8 @@
 Usage::
 
     phones = read_phone_list(Path("dnc.csv"), cfg)      # frozenset of normalised phones
+    for chunk in phone_chunks(Path("dnc.csv"), cfg):    # the same, streamed (suppress import)
+        ...
 
 A list file is a CSV or XLSX table (read as text by the same readers as an export: encoding
 and delimiter detected, numbers in XLSX cells exact) whose header names the phone column
@@ -12,6 +14,10 @@ exactly as rows are, so ``8 (916) 123-45-67`` in the list stops ``+7 916 123 45 
 export. A cell that is no phone (a typo, a number Excel turned into ``7,9E+10``) is a
 :class:`~pipeline.errors.ConfigError` naming file and row: a list that silently lost numbers
 would let someone be called. Blank rows are skipped.
+
+Speed: a plain CSV is read column-wise by the range reader validate uses and each chunk's
+cells are normalised in one ``normalize_many`` call (validate's own column path), so a
+1,000,000-phone list costs about what validate's phone column of 1M rows costs.
 
 No database code is imported here: ``validate`` reads the lists without loading the ledger.
 """
