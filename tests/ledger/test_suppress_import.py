@@ -122,3 +122,21 @@ def test_the_file_is_streamed_in_chunks_and_only_digits_are_taken(
     with pytest.raises(LedgerError, match="normalised phones"):
         ledger.suppressions.import_chunks([["79160000001", "+79160000002"]], by="x")
     assert ledger.suppressions.entries() == []
+
+
+def test_a_list_without_header_and_a_workbook_list_read_the_same(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    cfg = _config(f"sqlite:///{tmp_path / 'none.sqlite3'}")
+    bare = tmp_path / "bare.csv"
+    bare.write_text("8 916 000-00-01\n+79160000002\n\n79160000003\n", encoding="utf-8")
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in (["Name", "Phone"], ["A", 79160000001], ["B", "+7 916 000-00-02"], ["", ""]):
+        sheet.append(row)
+    sheet.append(["C", "8 (916) 000-00-03"])
+    book.save(tmp_path / "list.xlsx")
+    wanted = {"79160000001", "79160000002", "79160000003"}
+    assert read_phone_list(bare, cfg) == wanted
+    assert read_phone_list(tmp_path / "list.xlsx", cfg) == wanted
