@@ -3,12 +3,14 @@
 Usage::
 
     .venv/bin/python -m benchmarks.bench_suppress [--rows 1000000] [--listed 1000000]
-        [--repeat 3] [--skip-plan]
+        [--repeat 3] [--skip-plan] [--postgres postgresql+psycopg://postgres@127.0.0.1/test]
 
 Prints, each with rows/s (or phones/s), peak RSS and the load average:
 
 1. reading a list file of ``--listed`` phones (``suppress.files``: CSV, normalised as rows are);
-2. ``suppress import`` of that file into a fresh SQLite ledger;
+2. ``suppress import`` of that file into a fresh SQLite ledger, then again (adds nothing);
+   with ``--postgres`` also into a fresh PostgreSQL database made on that server for the
+   run (and dropped after it);
 3. ``validate`` of a ``--rows`` export (counts only, one process) without a list and with the
    whole list (1 row in 10 listed), A/B interleaved ``--repeat`` times: the difference is the
    suppression check's cost, also given as a share of validate's time;
@@ -28,6 +30,8 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+import sqlalchemy as sa
 
 from benchmarks._common import Stage, peak_rss_mb
 from pipeline.config import Config, parse_config
@@ -72,6 +76,29 @@ def _write_files(folder: Path, rows: int, listed: int) -> tuple[Path, Path]:
         # every 10th row of the export is listed, the rest of the list is other numbers
         fh.writelines(f"+{_phone(n * 10 if n < rows // 10 else rows + n)}\n" for n in range(listed))
     return export, dnc
+
+
+def _import(cfg: Config, url: str, dnc: Path, listed: int) -> None:
+    """``suppress import`` of ``dnc`` into the empty list of ``url``, then once more."""
+    with open_ledger(url) as ledger:
+        for name in ("suppress import", "suppress import again"):
+            with Stage(f"{name} ({url.split(':', maxsplit=1)[0]})", listed):
+                added = DoNotCall(cfg, ledger).import_file(dnc)
+            print(f"  {added:,} phones added ({_load()})", flush=True)
+
+
+def _import_postgres(cfg: Config, server: str, dnc: Path, listed: int) -> None:
+    """:func:`_import` into a database made for it on ``server`` (dropped afterwards)."""
+    name = f"jaicp_bench_{os.getpid()}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        _import(cfg, str(sa.make_url(server).set(database=name)), dnc, listed)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        admin.dispose()
 
 
 def _validate_ab(cfg: Config, export: Path, listed: frozenset[str], rows: int, repeat: int) -> None:
@@ -136,6 +163,7 @@ def main() -> None:
     parser.add_argument("--listed", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-plan", action="store_true", help="list and validate only")
+    parser.add_argument("--postgres", metavar="URL", help="also import into PostgreSQL there")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -144,9 +172,9 @@ def main() -> None:
         with Stage(f"read list file {dnc.name}", args.listed):
             listed = read_phone_list(dnc, cfg)
         print(f"  {len(listed):,} phones in the set ({_load()})", flush=True)
-        with open_ledger(cfg.ledger.url) as ledger, Stage("suppress import", args.listed):
-            added = DoNotCall(cfg, ledger).import_file(dnc)
-        print(f"  {added:,} phones added ({_load()})", flush=True)
+        _import(cfg, cfg.ledger.url, dnc, args.listed)
+        if args.postgres:
+            _import_postgres(cfg, args.postgres, dnc, args.listed)
         _validate_ab(cfg, export, listed, args.rows, args.repeat)
         if args.skip_plan:
             return

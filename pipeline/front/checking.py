@@ -65,11 +65,11 @@ def validate(
 def suppressed_phones(cfg: Config) -> frozenset[str] | None:
     """Every phone of the config's do-not-call files and of its local ledger's list (see the
     module doc); None when there is none."""
-    phones: set[str] = set()
-    for name in cfg.suppress.files:
-        phones |= read_phone_list(Path(name), cfg)
-    phones |= _ledger_list(cfg.ledger.url)
-    return frozenset(phones) or None
+    lists = [read_phone_list(Path(name), cfg) for name in cfg.suppress.files]
+    lists = [phones for phones in (*lists, _ledger_list(cfg.ledger.url)) if phones]
+    if len(lists) <= 1:  # the usual case: one list, used as read (no copy of a million)
+        return lists[0] if lists else None
+    return frozenset().union(*lists)
 
 
 def _ledger_list(url: str) -> frozenset[str]:

@@ -36,7 +36,7 @@ from pipeline.front.source import ConfigLike, as_config
 from pipeline.front.wiring import Clock, open_ledger_for
 from pipeline.ledger import Ledger, Suppression
 from pipeline.ledger.transitions.suppressions import FILE
-from pipeline.load.phone_lists import read_phone_list
+from pipeline.load.phone_lists import phone_chunks
 from pipeline.reports.tables import write_csv
 from pipeline.transform.phones import PhoneNormalizer, PhoneProblem
 
@@ -124,10 +124,11 @@ class DoNotCall:
         only one); a cell that is no phone stops it (ConfigError naming the row), nothing is
         added then. Returns how many phones were not on the list yet."""
         file = Path(path)
-        phones = read_phone_list(file, self.cfg)
         why = reason or f"imported from {file.name}"
-        return self.ledger.suppressions.add(
-            sorted(phones), by=by or operator_name(), reason=why, source=FILE
+        # streamed: the file is read while the database writes (one transaction, see
+        # pipeline.ledger.transitions.suppress_import); a bad cell adds nothing
+        return self.ledger.suppressions.import_chunks(
+            phone_chunks(file, self.cfg), by=by or operator_name(), reason=why, source=FILE
         )
 
 

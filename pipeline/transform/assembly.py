@@ -32,6 +32,7 @@ from pipeline.transform import codes
 from pipeline.transform.columns import EMPTY, Column, convert_column
 from pipeline.transform.dedupe import Deduper
 from pipeline.transform.fields import CONVERTERS, POLICY_CONVERTERS, FieldError
+from pipeline.transform.listed_rows import Unlisted, listed_rows, merged, suppressed_rejection
 from pipeline.transform.phones import PhoneNormalizer, PhoneProblem
 from pipeline.transform.timezones_rules import CallingRules, Decided
 
@@ -312,11 +313,42 @@ class RowTransformer:
         extra: dict[int, list[str]],
         build: bool,
     ) -> Classified:
-        size = len(numbers)
         # Any: a str for every row outside `careful`, which is what the fast loop relies on
         phones: list[Any] = self._phones.normalize_many(column(self._phone_index))
         # row → phone column, for rows whose number (or reported problem) is not the first's
         phone_cols = self._fall_back(phones, column) if self._phone_fallbacks else {}
+        if self._suppressed is not None:  # listed rows: rejected here, the rest stays plain
+            listed = listed_rows(phones, numbers, extra, self._suppressed)
+            if listed:
+                rest = Unlisted.of(listed, numbers, phones, phone_cols, column, cells_of)
+                out = self._classify_phones(
+                    rest.numbers, rest.phones, rest.phone_cols, rest.column, rest.cells_of,
+                    extra, build,
+                )  # fmt: skip
+                col_of, first = phone_cols.get, self._phone_index
+                gone = [
+                    suppressed_rejection(numbers[i], self._header[col_of(i, first)]) for i in listed
+                ]
+                out.rejections = merged(gone, out.rejections)
+                out.phone_columns = {
+                    numbers[i]: self._header[c]
+                    for i, c in phone_cols.items()
+                    if type(phones[i]) is str
+                }
+                return out
+        return self._classify_phones(numbers, phones, phone_cols, column, cells_of, extra, build)
+
+    def _classify_phones(  # noqa: PLR0917 - the chunk's parts, as _classify holds them
+        self,
+        numbers: Sequence[int],
+        phones: list[Any],
+        phone_cols: dict[int, int],
+        column: Callable[[int], Sequence[str]],
+        cells_of: Callable[[int], Sequence[str]],
+        extra: dict[int, list[str]],
+        build: bool,
+    ) -> Classified:
+        size = len(numbers)
         payload = [convert_column(convert, column(index)) for _, index, convert, _ in self._payload]
         policy = [
             convert_column(convert, column(index), shared=name in _SCALAR)
@@ -389,13 +421,11 @@ class RowTransformer:
         payload: list[Column],
         extra: dict[int, list[str]],
     ) -> set[int]:
-        """Rows with a problem of phone, payload or shape, or a listed phone."""
+        """Rows with a problem of phone, payload or shape."""
         careful: set[int] = set().union(*(converted.bad for converted in payload))
         careful.update(i for i, phone in enumerate(phones) if type(phone) is not str)
         if extra:
             careful.update(i for i, row in enumerate(numbers) if row in extra)
-        if self._suppressed is not None:  # one set lookup per row, at C speed
-            careful.update(compress(range(len(phones)), map(self._suppressed.__contains__, phones)))
         return careful
 
     def _decide_plain(self, phones: list[Any], careful: set[int]) -> list[Any] | None:
@@ -424,8 +454,7 @@ class RowTransformer:
 
         Returns the rejection, or the item with the values its dedupe key is made of.
         """
-        listed = self._suppressed is not None and phone in self._suppressed
-        if not isinstance(phone, str) or (extra and row in extra) or listed:
+        if not isinstance(phone, str) or (extra and row in extra):
             return self._shape_or_phone_problem(row, cells_of(i), extra, phone, phone_col)
         values = self._row_values(row, i, self._payload, payload)
         if isinstance(values, Rejection):
@@ -468,15 +497,10 @@ class RowTransformer:
                 f"the record has {len(extra[row])} non-empty cell(s) beyond the last "
                 f"header column, so its columns may be shifted; fix the row in the file",
             )
-        if isinstance(phone, str):  # a good phone, on a do-not-call list
-            return Rejection(
-                row,
-                self._header[phone_col],
-                codes.SUPPRESSED,
-                "the phone is on the do-not-call list (suppress.files or the ledger's list)",
-            )
         if not any(c.strip() for c in cells):
             return Rejection(row, None, codes.EMPTY_ROW, "the record is empty")
+        if isinstance(phone, str):  # not reached: a valid phone comes here for its extra cells
+            raise TypeError(f"row {row}: no problem to report")
         return Rejection(row, self._header[phone_col], phone.code, phone.message)
 
     def _fall_back(

@@ -5,6 +5,7 @@ Usage::
     ledger.suppressions.add(["79161234567"], by="ops@host", reason="asked by phone")
     ledger.suppressions.add(["79161234567"], by="results", reason="bot: do_not_call",
                             source=OPT_OUT, job_ids=["4711"])
+    ledger.suppressions.import_chunks(chunks, by="ops@host", reason="CRM list")  # a million
     ledger.suppressions.remove(["79161234567"], by="ops@host", reason="consent given back")
     ledger.suppressions.entries()               # the active list, oldest first
     ledger.suppressions.entries(history=True)   # removed entries too
@@ -33,6 +34,7 @@ from pipeline.errors import LedgerError
 from pipeline.ledger.store import schema as t
 from pipeline.ledger.store.bulk import bulk_insert, db_value
 from pipeline.ledger.store.database import Store
+from pipeline.ledger.transitions.suppress_import import insert_new, lock_list
 
 MANUAL, FILE, OPT_OUT = "manual", "file", "opt_out"
 SOURCES = (MANUAL, FILE, OPT_OUT)
@@ -115,6 +117,7 @@ class Suppressions:
         if len(jobs) != len(listed):
             raise LedgerError("add(): job_ids must name one job (or None) per phone")
         with self.store.transaction() as conn:
+            lock_list(conn)
             on_list = _listed(conn, set(listed))
             now = self.store.now()
             at = db_value(conn, t.suppressions.c.added_at, now)
@@ -134,6 +137,30 @@ class Suppressions:
                     at=now,
                 )
         return len(new)
+
+    def import_chunks(
+        self, chunks: Iterable[Sequence[str]], *, by: str, reason: str = "", source: str = FILE
+    ) -> int:
+        """Put many phones on the list in one transaction, streamed chunk by chunk (see
+        :mod:`.suppress_import`); returns how many were not on it yet. ``chunks``: normalised
+        phones, repeats allowed; an exception from them adds nothing."""
+        if source not in SOURCES:
+            raise LedgerError(f"unknown suppression source {source!r}; one of {SOURCES}")
+        with self.store.transaction() as conn:
+            lock_list(conn)
+            now = self.store.now()
+            added = insert_new(conn, chunks, now, by, reason, source)
+            if added:
+                self.store.event(
+                    conn,
+                    entity="suppression",
+                    entity_id=0,
+                    from_state=None,
+                    to_state="suppressed",
+                    reason=f"{added} phones added ({source}) by {by}: {reason}"[:2000],
+                    at=now,
+                )
+        return added
 
     def opt_out(self, row_jobs: Sequence[tuple[int, str]], *, by: str, reason: str) -> int:
         """Put the phones of these sent rows (row id, call job id) on the list as opt-outs;
@@ -169,6 +196,7 @@ class Suppressions:
         wanted = set(phones)
         s = t.suppressions.c
         with self.store.transaction() as conn:
+            lock_list(conn)
             now = self.store.now()
             removed = 0
             ordered = sorted(wanted)
