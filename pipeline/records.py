@@ -81,6 +81,8 @@ class CallItem:
     ``zone_source`` says how the zone was decided (``pipeline.transform.timezones``; None:
     not decided by the tool); ``given`` is the policy as the operator gave it when the tool
     added to it (zone, preset window): the row's identity is made from that, not ``policy``.
+    ``phone_column`` is the header of the column the phone came from when ``columns.phone``
+    lists several and it is not the first listed one (None: the first).
     """
 
     row: int
@@ -89,6 +91,7 @@ class CallItem:
     policy: dict[str, Any] = field(default_factory=dict)
     zone_source: str | None = None
     given: dict[str, Any] | None = None
+    phone_column: str | None = None
 
     def to_api(self) -> dict[str, Any]:
         """The element of the ``addPhones`` JSON array for this row."""

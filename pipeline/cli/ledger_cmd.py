@@ -99,6 +99,9 @@ def show(led: Audit, run_id: int, limit: int, offset: int) -> None:
     for inp in report.inputs:
         now = " ".join(f"{k}={v}" for k, v in sorted(inp["counts"].items()))
         click.echo(f"  file {inp['name']} sha256 {inp['sha256'][:12]}… rows={inp['rows']}: {now}")
+        if inp.get("phone_columns"):  # columns.phone lists several: where the others' came from
+            used = ", ".join(f"{name!r} {n}" for name, n in inp["phone_columns"].items())
+            click.echo(f"    phone taken from another listed column: {used}")
     batches = " ".join(f"{k}={v}" for k, v in sorted(report.batches.items())) or "none"
     click.echo(f"  batches: {batches}")
     events = led.events(run_id, limit=limit, offset=offset)
@@ -128,8 +131,10 @@ def phone(led: Audit, phone: tuple[str, ...]) -> None:
         extra = f" job={e.job_id} sent {when(e.sent_at)}" if e.job_id else ""
         why = f" ({e.reason})" if e.reason else ""
         dup = f" duplicate of row id {e.duplicate_of}" if e.duplicate_of else ""
+        col = f" column {e.phone_column!r}" if e.phone_column else ""  # not the first listed
         click.echo(
-            f"row id {e.row_id}: {e.file} row {e.row_number} (run {e.run_id}, key {e.row_key}) "
+            f"row id {e.row_id}: {e.file} row {e.row_number}{col} (run {e.run_id}, "
+            f"key {e.row_key}) "
             f"→ {e.state}{extra}{why}{dup}"
         )
         for b in e.batches:

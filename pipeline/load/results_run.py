@@ -215,9 +215,11 @@ def _write(
 ) -> None:
     payload_keys: dict[str, None] = {}
     report_keys: dict[str, None] = {}
+    phone_column = False  # some number came from a listed phone column other than the first
     # A first pass learns the columns (payload fields, reportData keys) before the header.
     for line in ledger.outcomes.iter_results(sel, sent_only=sent_only):
         payload_keys.update(dict.fromkeys(line.payload))
+        phone_column = phone_column or line.phone_column is not None
         data = line.outcome.report_data if line.outcome else None
         if isinstance(data, dict):
             report_keys.update(dict.fromkeys(str(k) for k in data))
@@ -253,6 +255,7 @@ def _write(
         leading_kinds=leading_kinds,
         delimiter=cfg.reports.delimiter,
         source=info,
+        phone_column=phone_column,
     ) as writer:
         for line in ledger.outcomes.iter_results(sel, sent_only=sent_only):
             if cursor is not None:
@@ -291,4 +294,5 @@ def _fields(line: ResultRow) -> ResultFields:
         finished_at=o.finished_at if o else None,
         fetched_at=o.fetched_at if o else None,
         report_data=o.report_data if o else None,
+        phone_column=line.phone_column,
     )

@@ -9,6 +9,9 @@ Columns, left to right:
   row, phone, state (sent/rejected/duplicate/pending), reason,
   duplicate_of, job_id, job_status, attempts, call_result, call_duration_s, finished_at
   (in the operator's time zone, ISO-8601 with its offset), fetched_at (same zone);
+* ``phone_column`` (prefixed like the others) only when some row's number came from a listed
+  phone column other than the first (``columns.phone`` with several headers): that header,
+  empty for the rows whose number came from the first;
 * one ``report.<key>`` column per key of the bots' ``reportData`` (nested values as JSON).
 
 The suffix names the format (:func:`~pipeline.reports.formats.choose_format`): ``.xlsx`` →
@@ -71,6 +74,7 @@ RESULT_KINDS: tuple[CellKind, ...] = (
     "datetime",  # fetched_at
 )
 PAYLOAD_PREFIX = "payload."
+PHONE_COLUMN = "phone_column"
 REPORT_PREFIX = "report."
 
 
@@ -92,6 +96,7 @@ class ResultFields:
     finished_at: datetime | None = None
     fetched_at: datetime | None = None
     report_data: Any = None
+    phone_column: str | None = None
 
 
 def report_columns(report_data: Any) -> dict[str, str]:
@@ -141,21 +146,29 @@ class ResultsWriter(CommitOnExit):
         leading_kinds: Sequence[CellKind] = (),
         delimiter: str = AUTO,
         source: SourceInfo | None = None,
+        phone_column: bool = False,
     ) -> None:
         """``leading_kinds``: how the leading columns are typed (text when not given);
         ``delimiter``: ``reports.delimiter``; ``source``: the file the leading columns come
-        from, whose CSV delimiter ``auto`` copies."""
+        from, whose CSV delimiter ``auto`` copies; ``phone_column``: add that column."""
         self.path = path
         self.tz = tz
         fmt = choose_format(path, delimiter=delimiter, source=source)
         self.format: Format = fmt.kind
         self._leading = len(leading)
         self._report_keys = list(report_keys)
-        header = [*leading, *result_columns(leading), *(report_header(k) for k in report_keys)]
+        ours = result_columns(leading)
+        self._phone_column = phone_column
+        if phone_column:  # with the prefix the others got, if any
+            ours.append(ours[0].removesuffix(RESULT_COLUMNS[0]) + PHONE_COLUMN)
+        header = [*leading, *ours, *(report_header(k) for k in report_keys)]
         kinds = list(leading_kinds[: len(leading)])
         kinds += ["text"] * (len(leading) - len(kinds))
+        ours_kinds: list[CellKind] = [*RESULT_KINDS]
+        if phone_column:
+            ours_kinds.append("text")
         self._out: TableWriter = open_output(
-            path, header, fmt, kinds=[*kinds, *RESULT_KINDS], sheet_title=sheet_title
+            path, header, fmt, kinds=[*kinds, *ours_kinds], sheet_title=sheet_title
         )
 
     @property
@@ -182,6 +195,7 @@ class ResultsWriter(CommitOnExit):
                 _opt(f.call_duration_s),
                 self._time(f.finished_at),
                 self._time(f.fetched_at),
+                *([f.phone_column or ""] if self._phone_column else []),
                 *(report.get(k, "") for k in self._report_keys),
             ]
         )

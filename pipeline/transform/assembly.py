@@ -289,6 +289,10 @@ class RowTransformer:
             phone_columns=classified.phone_columns,
         )
         items = classified.items if classified.items is not None else []
+        if classified.phone_columns and items:  # the rows whose phone is not the first column's
+            used = classified.phone_columns.get
+            for item in items:
+                item.phone_column = used(item.row)
         firsts = self._dedupe.first_rows(classified.keys, classified.rows)
         if firsts.count(None) < len(firsts):  # some rows repeat earlier ones
             result.duplicates = [

@@ -56,8 +56,12 @@ def test_an_xlsx_accepted_file_has_typed_cells_and_text_phones(tmp_path: Path) -
     sheet = load_workbook(accepted).active
     assert isinstance(sheet, Worksheet)
     header = [c.value for c in sheet[1]]
-    assert header[:5] == ["row", "phone", "payload.name", "payload.debt", "payload.due_date"]
+    # bitrix24.yaml lists three phone headers: the column each number came from follows it
+    assert header[:6] == [
+        "row", "phone", "phone_column", "payload.name", "payload.debt", "payload.due_date"
+    ]  # fmt: skip
     first = dict(zip(header, sheet[2], strict=True))
+    assert (first["phone_column"].data_type, first["phone_column"].value) == ("s", "Телефон")
     assert first["row"].data_type == "n" and isinstance(first["row"].value, int)
     assert first["phone"].data_type == "s" and len(str(first["phone"].value)) == 11
     debt = first["payload.debt"]  # decimal → a number cell shown with two decimals

@@ -99,6 +99,8 @@ class PhoneEntry:
     job_id: str | None
     sent_at: datetime | None
     batches: list[BatchVisit] = field(default_factory=list)
+    # the listed phone column the number came from, when not the first (rows.phone_column)
+    phone_column: str | None = None
 
 
 def _summary(row: Any) -> RunSummary:
@@ -152,6 +154,15 @@ def show_run(engine: Engine, run_id: int) -> RunReport:
                 .group_by(b.state)
             ):
                 report.batches[state] = report.batches.get(state, 0) + n
+            # rows whose number came from a listed phone column other than the first
+            report.inputs[-1]["phone_columns"] = dict(
+                conn.execute(
+                    sa.select(r.phone_column, sa.func.count())
+                    .where(r.input_id == inp.id, r.phone_column.is_not(None))
+                    .group_by(r.phone_column)
+                    .order_by(r.phone_column)
+                ).all()
+            )
         report.events = conn.execute(
             sa.select(sa.func.count()).where(t.events.c.run_id == run_id)
         ).scalar_one()
@@ -207,6 +218,7 @@ def phone_history(engine: Engine, phone: str) -> list[PhoneEntry]:
                 row.duplicate_of,
                 row.job_id,
                 row.sent_at,
+                phone_column=row.phone_column,
             )
             visits = conn.execute(
                 sa.select(

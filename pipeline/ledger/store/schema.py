@@ -154,6 +154,9 @@ rows = sa.Table(
     # How the row's gmtZone was decided (migration 0006): column, policy, number_prefix,
     # mobile_range, fallback; NULL when the tool decided none (policy.timezone not set).
     sa.Column("zone_source", sa.String(16), nullable=True),
+    # The header of the phone column the number came from when columns.phone lists several
+    # and it was not the first listed one (migration 0008); NULL otherwise, to keep rows narrow.
+    sa.Column("phone_column", sa.Text, nullable=True),
     sa.UniqueConstraint("input_id", "row_number"),
     sa.Index(None, "phone"),
     # Only rows waiting to be frozen are indexed by campaign: the index stays small, and

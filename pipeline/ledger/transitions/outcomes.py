@@ -104,6 +104,7 @@ class ResultRow:
     duplicate_of_row: int | None  # row number (in its own file) of the row this one repeats
     job_id: str | None
     outcome: Outcome | None
+    phone_column: str | None = None  # rows.phone_column: a listed phone column not the first
 
 
 _OUTCOME_COLS = (
@@ -194,6 +195,7 @@ class Outcomes:
                 dup.c.row_number,
                 r.job_id,
                 *(o[c] for c in _OUTCOME_COLS),
+                r.phone_column,
             )
             .join(t.inputs, i.id == r.input_id)
             .outerjoin(t.job_outcomes, o.row_id == r.id)
@@ -233,6 +235,7 @@ class Outcomes:
                     duplicate_of_row=v[9],
                     job_id=v[10],
                     outcome=outcome,
+                    phone_column=v[20],
                 )
 
 

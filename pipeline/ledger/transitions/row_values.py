@@ -58,9 +58,10 @@ ROW_COLS = (
     "duplicate_of",
     "batch_id",
     "zone_source",
+    "phone_column",
 )
 ID, ROW_NUMBER, KEY, PHONE, PAYLOAD, POLICY = 0, 2, 5, 6, 7, 8
-STATE, REASON_CODE, REASON, DUP_OF, BATCH, ZONE_SOURCE = 9, 10, 11, 12, 13, 14
+STATE, REASON_CODE, REASON, DUP_OF, BATCH, ZONE_SOURCE, PHONE_COLUMN = 9, 10, 11, 12, 13, 14, 15
 
 _STR: Any = json.encoder.encode_basestring  # the encoder's escaping (C), ensure_ascii=False
 _INT = int.__repr__
@@ -136,7 +137,9 @@ class PreparedChunk:
         return (_from_columns, (base, columns, self.dup_links))
 
 
-_VARYING = (ROW_NUMBER, KEY, PHONE, PAYLOAD, POLICY, STATE, REASON_CODE, REASON, ZONE_SOURCE)
+_VARYING = (
+    ROW_NUMBER, KEY, PHONE, PAYLOAD, POLICY, STATE, REASON_CODE, REASON, ZONE_SOURCE, PHONE_COLUMN
+)  # fmt: skip
 
 
 def _from_columns(
@@ -147,8 +150,8 @@ def _from_columns(
     # fmt: off
     values = [
         [None, input_id, row, run_id, campaign_id, key, phone, payload, policy, state, code,
-         reason, None, None, zone]
-        for row, key, phone, payload, policy, state, code, reason, zone in rows
+         reason, None, None, zone, phone_column]
+        for row, key, phone, payload, policy, state, code, reason, zone, phone_column in rows
     ]
     # fmt: on
     return PreparedChunk(values, dup_links)
@@ -179,15 +182,15 @@ def chunk_values(
             given = policy if rec.given is None else policy_json(rec.given)
             key = row_key(fingerprint, rec.phone, payload, given)
             add([None, input_id, rec.row, run_id, campaign_id, key, rec.phone, payload, policy,
-                 PLANNED, None, None, None, None, rec.zone_source])  # fmt: skip
+                 PLANNED, None, None, None, None, rec.zone_source, rec.phone_column])  # fmt: skip
         elif isinstance(rec, Rejection):
             where = f"{rec.column}: " if rec.column else ""
             add([None, input_id, rec.row, run_id, campaign_id, None, None, None, None,
-                 REJECTED, rec.code, where + rec.message, None, None, None])  # fmt: skip
+                 REJECTED, rec.code, where + rec.message, None, None, None, None])  # fmt: skip
         else:
             why = f"repeats row {rec.duplicate_of} of the same file"
             add([None, input_id, rec.row, run_id, campaign_id, None, None, None, None,
-                 DUPLICATE, "duplicate", why, None, None, None])  # fmt: skip
+                 DUPLICATE, "duplicate", why, None, None, None, None])  # fmt: skip
     return out
 
 

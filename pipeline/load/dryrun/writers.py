@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipeline.config import Config
 from pipeline.private import make_private_dirs
-from pipeline.records import CallItem, Duplicate, Rejection, SourceInfo
+from pipeline.records import CallItem, Duplicate, Rejection, SourceInfo, header_key
 from pipeline.reports import RejectsWriter, TableWriter
 from pipeline.reports.files import PrivateFile
 from pipeline.reports.formats import PAYLOAD_KINDS, CellKind, check_output_path, choose_format
@@ -33,13 +33,32 @@ if TYPE_CHECKING:
     from pipeline.transform.assembly import ChunkResult
 
 OutputPaths = tuple[Path | None, Path | None, Path | None]  # accepted, rejects, batches
+# The accepted file's column naming the header a row's phone came from (several phone columns)
+PHONE_COLUMN = "phone_column"
+
+
+def several_phone_columns(config: Config) -> bool:
+    """True when ``columns.phone`` lists more than one header (per-cell fallback)."""
+    return not isinstance(config.columns.phone, str) and len(config.columns.phone) > 1
 
 
 def accepted_header(config: Config) -> list[str]:
-    """Columns of the accepted file: row, phone, ``payload.<name>``…, then policy fields."""
+    """Columns of the accepted file: row, phone, ``phone_column`` (only when ``columns.phone``
+    lists several headers), ``payload.<name>``…, then policy fields."""
     policy = list(config.policy.api_values())
     policy += [name for name in config.columns.policy if name not in policy]
-    return ["row", "phone", *(f"payload.{n}" for n in config.columns.payload), *policy]
+    used = [PHONE_COLUMN] if several_phone_columns(config) else []
+    return ["row", "phone", *used, *(f"payload.{n}" for n in config.columns.payload), *policy]
+
+
+def first_phone_header(config: Config, header: tuple[str, ...]) -> str:
+    """The file's header cell of the first listed phone column present (as the transform picks
+    it); the configured name when the file has none of them (the transform reports that)."""
+    phones = (
+        [config.columns.phone] if isinstance(config.columns.phone, str) else config.columns.phone
+    )
+    cells = {header_key(cell): cell for cell in reversed(header)}  # the first of equal keys
+    return next((cells[header_key(p)] for p in phones if header_key(p) in cells), phones[0])
 
 
 # Policy fields that hold counts and minutes: numbers in XLSX/JSON (all others are text).
@@ -76,11 +95,13 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _accepted_cells(item: CallItem, header: list[str]) -> list[str]:
+def _accepted_cells(item: CallItem, header: list[str], first_phone: str) -> list[str]:
     out = [str(item.row), item.phone]
     for name in header[2:]:
         if name.startswith("payload."):
             out.append(_text(item.payload.get(name[len("payload.") :])))
+        elif name == PHONE_COLUMN:  # None: the phone came from the first listed column
+            out.append(item.phone_column or first_phone)
         else:
             out.append(_text(item.policy.get(name)))
     return out
@@ -100,6 +121,7 @@ class Outputs:
         batches: Path | None,
     ) -> None:
         self.header = accepted_header(config)
+        self.first_phone = first_phone_header(config, source.header)
         self.accepted: TableWriter | None = None
         delimiter = config.reports.delimiter
         if accepted is not None:
@@ -124,7 +146,7 @@ class Outputs:
         """Write one chunk's outcomes; ``cells(row)`` gives the text cells of a row."""
         if self.accepted is not None:
             for item in result.items:
-                self.accepted.write_row(_accepted_cells(item, self.header))
+                self.accepted.write_row(_accepted_cells(item, self.header, self.first_phone))
         if self.rejects is not None and (result.rejections or result.duplicates):
             outcomes: list[Rejection | Duplicate] = [*result.rejections, *result.duplicates]
             for outcome in sorted(outcomes, key=lambda o: o.row):  # the file's own order
