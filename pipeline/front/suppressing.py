@@ -128,7 +128,10 @@ class DoNotCall:
         # streamed: the file is read while the database writes (one transaction, see
         # pipeline.ledger.transitions.suppress_import); a bad cell adds nothing
         return self.ledger.suppressions.import_chunks(
-            phone_chunks(file, self.cfg), by=by or operator_name(), reason=why, source=FILE
+            phone_chunks(file, self.cfg, importing=True),
+            by=by or operator_name(),
+            reason=why,
+            source=FILE,
         )
 
 

@@ -45,17 +45,25 @@ def read_phone_list(path: Path, cfg: Config, *, name: str | None = None) -> froz
     return frozenset(chain.from_iterable(phone_chunks(path, cfg, name=name)))
 
 
-def phone_chunks(path: Path, cfg: Config, *, name: str | None = None) -> Iterator[list[str]]:
+def phone_chunks(
+    path: Path, cfg: Config, *, name: str | None = None, importing: bool = False
+) -> Iterator[list[str]]:
     """The normalised phones of one list file, a chunk (tens of thousands) at a time, in file
     order, repeats kept; a bad cell raises :class:`ConfigError` when its chunk is reached, so
-    a consumer that writes as it reads must do so in one transaction (``suppress import``)."""
+    a consumer that writes as it reads must do so in one transaction (``suppress import``,
+    which passes ``importing=True`` so the messages speak of the import, not of an upload)."""
     shown = name or str(path)
+    where, outcome = (
+        ("suppress import", "nothing was added to the list")
+        if importing
+        else ("suppress.files", "nothing was uploaded")
+    )
     # No cache: a list names each phone once, and the answers are the same without it.
     norm = PhoneNormalizer(cfg.phone, cache_size=0)
     try:
         with open_table(path, ReadOptions(), name=shown) as table:
             info = table.info
-            index = _phone_column(info.header, cfg.suppress.column, shown)
+            index = _phone_column(info.header, cfg.suppress.column, shown, where)
             first = norm.normalize(info.header[index])
             if isinstance(first, str):  # no header: the first line is a phone of the list
                 yield [first]
@@ -63,7 +71,9 @@ def phone_chunks(path: Path, cfg: Config, *, name: str | None = None) -> Iterato
                 # a workbook, or a gzip/zip/UTF-16 CSV: the table's own rows
                 for chunk in table.chunks():
                     cells = [row[index] for row in chunk.rows]
-                    yield _normalised(norm, chunk.row_numbers, cells, shown)
+                    yield _normalised(
+                        norm, chunk.row_numbers, cells, shown, where=where, outcome=outcome
+                    )
                 return
             data_line, detected = table.data_line, table.encoding_detected
         # A plain CSV is read column-wise, as validate reads an export (a third of the cost).
@@ -71,13 +81,20 @@ def phone_chunks(path: Path, cfg: Config, *, name: str | None = None) -> Iterato
             limits = ReadOptions().limits
             for row, columns, _ in read_range(path, info, part, detected=detected, limits=limits):
                 cells = columns[index]
-                yield _normalised(norm, range(row, row + len(cells)), cells, shown)
+                rows = range(row, row + len(cells))
+                yield _normalised(norm, rows, cells, shown, where=where, outcome=outcome)
     except InputFileError as exc:
-        raise ConfigError(f"suppress.files: {exc}") from None
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _normalised(
-    norm: PhoneNormalizer, rows: Sequence[int], cells: list[str], shown: str
+    norm: PhoneNormalizer,
+    rows: Sequence[int],
+    cells: list[str],
+    shown: str,
+    *,
+    where: str,
+    outcome: str,
 ) -> list[str]:
     """The phones of the cells of ``rows`` (blank cells skipped), normalised in
     one call as validate normalises a column; the first cell that is no phone is an error."""
@@ -88,14 +105,14 @@ def _normalised(
     for row, cell, phone in zip(rows, cells, got, strict=True):
         if isinstance(phone, PhoneProblem) and cell.strip():  # a blank row: nothing to list
             raise ConfigError(
-                f"suppress.files: {shown} row {row} (after the header): "
+                f"{where}: {shown} row {row} (after the header): "
                 f"{phone.message} ({phone.code}). Fix or delete that row of the "
-                f"do-not-call list; nothing was uploaded."
+                f"do-not-call list; {outcome}."
             )
     return phones
 
 
-def _phone_column(header: tuple[str, ...], column: str, shown: str) -> int:
+def _phone_column(header: tuple[str, ...], column: str, shown: str, where: str) -> int:
     keys = [header_key(cell) for cell in header]
     wanted = header_key(column)
     if wanted in keys:
@@ -103,6 +120,6 @@ def _phone_column(header: tuple[str, ...], column: str, shown: str) -> int:
     if len(keys) == 1:
         return 0
     raise ConfigError(
-        f"suppress.files: {shown} has no column {column!r} (its header: "
+        f"{where}: {shown} has no column {column!r} (its header: "
         f"{', '.join(map(repr, header))}); name the phone column with suppress.column."
     )

@@ -108,8 +108,11 @@ def test_a_bad_cell_deep_in_the_file_adds_nothing(
 ) -> None:
     cells = [f"8916{n:07d}" for n in range(150_000)]
     dnc = _lines(tmp_path / "dnc.csv", [*cells, "7,91612E+10"])
-    with pytest.raises(ConfigError, match=r"dnc\.csv row 150001 \(after the header\)"):
+    with pytest.raises(ConfigError, match=r"dnc\.csv row 150001 \(after the header\)") as err:
         DoNotCall(_config(ledger_url), ledger).import_file(dnc)
+    # the message speaks of the import, not of an upload or the config's list files
+    assert str(err.value).startswith("suppress import: ")
+    assert "nothing was added to the list" in str(err.value)
     assert ledger.suppressions.entries(history=True) == []
 
 
