@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import click
 
 from pipeline import front
+from pipeline.cli.ledger_source import ledger_source, require_source
 from pipeline.cli.ledger_view import event_lines, page_note, runs_table, when
 from pipeline.errors import ExitCode
 from pipeline.front import Audit
@@ -45,17 +46,10 @@ def _ledger_options(func: F) -> F:
     """
     quick_check = func.__name__ not in _CHECKS_WHOLE_FILE
 
-    @click.option("--ledger", "ledger_url", metavar="URL", help="SQLAlchemy URL of the ledger.")
-    @click.option(
-        "--config",
-        "config_path",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Config file; its ledger.url is used unless --ledger is given.",
-    )
+    @ledger_source()
     @functools.wraps(func)
     def wrapper(ledger_url: str | None, config_path: Path | None, **kwargs: Any) -> Any:
-        if not ledger_url and config_path is None:
-            raise click.UsageError("give the ledger with --ledger URL or --config CONFIG.")
+        require_source(ledger_url, config_path)
         with front.open_audit(config_path, ledger=ledger_url, quick_check=quick_check) as audit:
             return func(audit, **kwargs)
 
@@ -237,13 +231,7 @@ def purge(led: Audit, older_than: timedelta, yes: bool) -> None:
     "Keep a password out of the process list: use the environment variable, or PGPASSWORD / "
     "~/.pgpass with a URL without password.",
 )
-@click.option("--ledger", "ledger_url", metavar="URL", help="SQLAlchemy URL of the ledger to copy.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file; its ledger.url is the ledger to copy unless --ledger is given.",
-)
+@ledger_source("the ledger to copy")
 @click.pass_context
 def migrate(
     ctx: click.Context, target_url: str, ledger_url: str | None, config_path: Path | None
@@ -255,8 +243,7 @@ def migrate(
     copy. Exit 7 when anything differs. The ledger itself is only read (its schema is
     upgraded first if it is behind, as every command does).
     """
-    if not ledger_url and config_path is None:
-        raise click.UsageError("give the ledger to copy with --ledger URL or --config CONFIG.")
+    require_source(ledger_url, config_path, "the ledger to copy")
     quiet = bool(ctx.obj and ctx.obj.get("quiet"))
     shown: dict[str, int] = {}
 
@@ -318,13 +305,7 @@ def migrate(
     type=click.IntRange(min=1, max=65535),
     help="Port of Datasette on 127.0.0.1 (loopback only: the ledger holds phone numbers).",
 )
-@click.option("--ledger", "ledger_url", metavar="URL", help="SQLAlchemy URL of the ledger.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file; its ledger.url is used unless --ledger is given.",
-)
+@ledger_source()
 @click.pass_context
 def browse(ctx: click.Context, port: int, ledger_url: str | None, config_path: Path | None) -> None:
     """Open the ledger in Datasette (read-only) with canned audit queries: a number's history,
@@ -337,8 +318,7 @@ def browse(ctx: click.Context, port: int, ledger_url: str | None, config_path: P
     import signal
     import subprocess
 
-    if not ledger_url and config_path is None:
-        raise click.UsageError("give the ledger with --ledger URL or --config CONFIG.")
+    require_source(ledger_url, config_path)
     with front.browse_ledger(config_path, ledger=ledger_url, port=port) as plan:
         click.echo(
             f"ledger snapshot: {plan.snapshot} ({plan.snapshot_size:,} bytes, read-only); open "

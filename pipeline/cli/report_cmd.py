@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from pipeline import front
+from pipeline.cli.ledger_source import ledger_source, require_source
 from pipeline.errors import PipelineError
 
 
@@ -44,13 +45,7 @@ def _run_id(ctx: click.Context, param: click.Parameter, value: str) -> int | Non
     type=click.Path(dir_okay=False, path_type=Path),
     help="HTML file to write (default: run-N.html in the current folder).",
 )
-@click.option("--ledger", "ledger_url", metavar="URL", help="SQLAlchemy URL of the ledger.")
-@click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Config file; its ledger.url is used unless --ledger is given.",
-)
+@ledger_source()
 @click.option(
     "--limit",
     default=100,
@@ -67,8 +62,7 @@ def report(
 ) -> None:
     """Write one run as an HTML page: counts, reject reasons and call results as charts,
     batches and retries, files and digests, time zones, do-not-call and contact caps."""
-    if not ledger_url and config_path is None:
-        raise click.UsageError("give the ledger with --ledger URL or --config CONFIG.")
+    require_source(ledger_url, config_path)
     page = front.write_report(config_path, out=out, ledger=ledger_url, run=run_id, limit=limit)
     click.echo(f"report of run {page.run_id} written to {page.path} ({page.size:,} bytes)")
 
