@@ -22,9 +22,9 @@ from os import PathLike
 from pathlib import Path
 
 from pipeline.api import CallsApiClient
-from pipeline.errors import ConfigError, PipelineError
+from pipeline.errors import ConfigError
 from pipeline.front.source import ConfigLike, as_config, resolve_token
-from pipeline.front.uploading import notify_upload
+from pipeline.front.uploading import notified
 from pipeline.front.wiring import Clock, Sleep, api_client, jitter, open_ledger_for, sleeper
 from pipeline.ledger import utc_now
 from pipeline.load import TestHooks, run_upload
@@ -74,8 +74,10 @@ def upload_inbox(
         campaign = opened.campaigns.ensure(secret)
 
         def upload_one(path: Path, file_control: RunControl) -> UploadSummary:
-            try:
-                summary = run_upload(
+            return notified(
+                cfg,
+                notify,
+                lambda: run_upload(
                     cfg,
                     [path],
                     token=secret,
@@ -89,14 +91,8 @@ def upload_inbox(
                     hooks=hooks,
                     control=file_control,
                     new_ledger=new_ledger,
-                )
-            except PipelineError as exc:
-                if notify:
-                    notify_upload(cfg, None, error=exc)
-                raise
-            if notify:
-                notify_upload(cfg, summary)
-            return summary
+                ),
+            )
 
         return run_inbox(
             inbox,

@@ -64,9 +64,10 @@ def upload(
     ``notify.webhook_url`` set, the summary is POSTed there whatever the outcome.
     """
     cfg = as_config(config)
-    summary: UploadSummary | None = None
-    try:
-        summary = _upload(
+    return notified(
+        cfg,
+        notify,
+        lambda: _upload(
             cfg,
             [Path(f) for f in files],
             ledger=ledger,
@@ -80,7 +81,15 @@ def upload(
             progress=progress,
             on_progress=on_progress,
             hooks=hooks,
-        )
+        ),
+    )
+
+
+def notified(cfg: Config, notify: bool, run: Callable[[], UploadSummary]) -> UploadSummary:
+    """``run()`` one upload and, with ``notify``, POST its outcome to ``notify.webhook_url``:
+    the summary, or the error that stopped it before it had one (then re-raised)."""
+    try:
+        summary = run()
     except PipelineError as exc:
         if notify:
             notify_upload(cfg, None, error=exc)
