@@ -14,11 +14,15 @@ Usage::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from pipeline.transform.fields import COLUMN_SHORTCUTS, NUL_IN_CELL, FieldError
+
+# Whitespace (as str.strip sees it: \s is str.isspace) at the start or end of a line.
+_EDGE_BLANK = re.compile(r"^[^\S\n]|[^\S\n]$", re.MULTILINE)
 
 
 class _Empty:
@@ -51,8 +55,8 @@ def convert_column(
     """
     if convert is str:
         # plain text: its stripped form is the value; nothing to look up
-        values: list[Any] = [cell.strip() for cell in cells]
-        bad = {i for i, value in enumerate(values) if not value}
+        values: list[Any] = stripped_cells(cells)
+        bad = {i for i, value in enumerate(values) if not value} if "" in values else set()
         for i in bad:
             values[i] = EMPTY
         if "\x00" in "".join(cells):  # one C-level test; finding the cells is the rare path
@@ -63,10 +67,10 @@ def convert_column(
         return Column(values, bad)
     shortcut = COLUMN_SHORTCUTS.get(convert)
     if shortcut is not None:
-        stripped = [cell.strip() for cell in cells]
+        stripped = stripped_cells(cells)
         plain = shortcut(stripped)
         if plain is not None:
-            bad = {i for i, text in enumerate(stripped) if not text}
+            bad = {i for i, text in enumerate(stripped) if not text} if "" in stripped else set()
             for i in bad:
                 plain[i] = EMPTY
             return Column(plain, bad)
@@ -79,6 +83,15 @@ def convert_column(
             return Column(values, set())
     bad = {i for i, value in enumerate(values) if value is EMPTY or type(value) is FieldError}
     return Column(values, bad)
+
+
+def stripped_cells(cells: Sequence[str]) -> list[str]:
+    """``[cell.strip() for cell in cells]``; a copy of the list when no cell has blanks at
+    either end, which one regex search over the joined column tells (most columns)."""
+    joined = "\n".join(cells)
+    if joined.count("\n") == len(cells) - 1 and _EDGE_BLANK.search(joined) is None:
+        return list(cells)
+    return [cell.strip() for cell in cells]
 
 
 def _convert_one(convert: Callable[[str], Any], cell: str) -> Any:

@@ -24,7 +24,7 @@ Usage::
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Sequence
 from typing import Any
 
 import phonenumbers
@@ -59,14 +59,19 @@ _SPECIAL_TYPES = (
 # digit. (phonenumbers drops them all alike; none of them can start an extension.)
 _MAX_SHAPE_LENGTH = 64
 _MAX_NSN_LENGTH = 17  # phonenumbers' own limit for a national significant number
+# A '+' at the start of a cell (after blanks) not followed by a digit: not a regular shape.
+_LOOSE_PLUS = re.compile(r"^([ \t]*)\+(?![0-9])", re.MULTILINE)
+_EDGE_TABS = re.compile(r"^[ \t]+|[ \t]+$", re.MULTILINE)
+# What phonenumbers' number patterns are written with: none of it can match a line break.
+_METADATA_CHARS = frozenset("0123456789[]()?:|{},-\\d")
 
 
-def _desc_regex(desc: Any, length: int | None = None) -> str | None:
+def _desc_regex(desc: Any, length: int | None = None, *, end: str = r"\Z") -> str | None:
     """A regex for one PhoneNumberDesc, or None when the type has no numbers in the region.
 
     With ``length``, the regex is for ASCII-digit strings of exactly that length: the length
     test is decided here instead of by a lookahead, and a type with no numbers of that length
-    gives None. Without it, the possible lengths become a lookahead.
+    gives None. Without it, the possible lengths become a lookahead up to ``end``.
     """
     if desc is None or not desc.national_number_pattern:
         return None
@@ -78,8 +83,40 @@ def _desc_regex(desc: Any, length: int | None = None) -> str | None:
         if length is not None:
             return f"(?:{desc.national_number_pattern})" if length in real else None
         ahead = "|".join(rf"[0-9]{{{n}}}" for n in real)
-        return rf"(?=(?:{ahead})\Z)(?:{desc.national_number_pattern})"
+        return rf"(?=(?:{ahead}){end})(?:{desc.national_number_pattern})"
     return f"(?:{desc.national_number_pattern})"
+
+
+def type_alternatives(
+    meta: Any, length: int | None = None, *, end: str = r"\Z"
+) -> tuple[str, list[tuple[str, str]]] | None:
+    """The region's general pattern and its ``(type name, pattern)`` alternatives in the order
+    ``phonenumbers._number_type_helper`` tries them (the first that matches is the type); None
+    when the region has no numbers (of that ``length``). ``end`` anchors the lookaheads."""
+    general = _desc_regex(meta.general_desc, length, end=end)
+    if general is None:
+        return None
+    alternatives = []
+    for name in _SPECIAL_TYPES:
+        pattern = _desc_regex(getattr(meta, name), length, end=end)
+        if pattern is not None:
+            alternatives.append((name, pattern))
+    fixed = _desc_regex(meta.fixed_line, length, end=end)
+    mobile = _desc_regex(meta.mobile, length, end=end)
+    if fixed is not None:
+        if meta.same_mobile_and_fixed_line_pattern:
+            alternatives.append(("fixed_line_or_mobile", fixed))
+        else:
+            if mobile is not None:
+                # fixed first: most numbers are mobiles, and a mobile fails the fixed-line
+                # pattern at its first digits, so the mobile pattern runs once, not twice
+                alternatives.append(("fixed_line_or_mobile", rf"(?=(?:{fixed}){end}){mobile}"))
+            alternatives.append(("fixed_line", fixed))
+    if mobile is not None and not meta.same_mobile_and_fixed_line_pattern:
+        alternatives.append(("mobile", mobile))
+    if not alternatives:
+        return None
+    return general, alternatives
 
 
 def type_regex(meta: Any, length: int | None = None) -> re.Pattern[str] | None:
@@ -88,29 +125,35 @@ def type_regex(meta: Any, length: int | None = None) -> re.Pattern[str] | None:
     ``length``: a smaller, faster regex valid only for digit strings of that length (None when
     no number of the region has it); see :func:`_desc_regex`.
     """
-    general = _desc_regex(meta.general_desc, length)
-    if general is None:
+    found = type_alternatives(meta, length)
+    if found is None:
         return None
-    alternatives = []
-    for name in _SPECIAL_TYPES:
-        pattern = _desc_regex(getattr(meta, name), length)
-        if pattern is not None:
-            alternatives.append(f"(?P<{name}>{pattern})")
-    fixed, mobile = _desc_regex(meta.fixed_line, length), _desc_regex(meta.mobile, length)
-    if fixed is not None:
-        if meta.same_mobile_and_fixed_line_pattern:
-            alternatives.append(f"(?P<fixed_line_or_mobile>{fixed})")
-        else:
-            if mobile is not None:
-                # fixed first: most numbers are mobiles, and a mobile fails the fixed-line
-                # pattern at its first digits, so the mobile pattern runs once, not twice
-                alternatives.append(rf"(?P<fixed_line_or_mobile>(?=(?:{fixed})\Z){mobile})")
-            alternatives.append(f"(?P<fixed_line>{fixed})")
-    if mobile is not None and not meta.same_mobile_and_fixed_line_pattern:
-        alternatives.append(f"(?P<mobile>{mobile})")
-    if not alternatives:
+    general, alternatives = found
+    named = "|".join(f"(?P<{name}>{pattern})" for name, pattern in alternatives)
+    return re.compile(rf"(?=(?:{general})\Z)(?:{named})")
+
+
+def allowed_type_test(
+    general: str, alternatives: list[tuple[str, str]], kinds: Container[str], *, end: str
+) -> str | None:
+    """Lookaheads that pass a national number iff its type (the first alternative matching
+    up to ``end``) is one of ``kinds``; each alternative is tried at most once. None: no type
+    can pass."""
+    rest: str | None = None  # what is left to try after the alternatives already seen
+    names = {name for name, _ in alternatives}
+    if {"fixed_line_or_mobile", "fixed_line"} <= {kind for kind in names if kind in kinds}:
+        # a number of both patterns passes as fixed_line anyway: test the fixed line pattern
+        # once (the joint alternative repeats it in front of the mobile one)
+        alternatives = [a for a in alternatives if a[0] != "fixed_line_or_mobile"]
+    for name, pattern in reversed(alternatives):
+        test = f"(?:{pattern}){end}"
+        if name in kinds:
+            rest = f"(?=(?:{test}))" if rest is None else f"(?:(?={test})|{rest})"
+        elif rest is not None:
+            rest = f"(?!{test}){rest}"
+    if rest is None:
         return None
-    return re.compile(rf"(?=(?:{general})\Z)(?:{'|'.join(alternatives)})")
+    return f"(?=(?:{general}){end}){rest}"
 
 
 class FastPath:
@@ -159,6 +202,83 @@ class FastPath:
             types = type_regex(meta, length)
             if types is not None:
                 self._types_by_length[length] = re.compile(lead + types.pattern)
+        self._meta, self._lead = meta, lead
+        self._bulk: dict[frozenset[str], re.Pattern[str] | None] = {}
+
+    def digits_many(self, raws: Sequence[str], *, kinds: Container[str]) -> list[str | None]:
+        """The digits :meth:`lookup_many` finds for numbers of ``kinds``, else ``None``: the
+        same answers, for a whole column at once.
+
+        The column is joined into one text, its separators dropped and every line judged by
+        one regex substitution (:meth:`_bulk_regex`), so the work per value runs in C; only
+        columns it cannot take whole (a value with a line break) go value by value.
+        """
+        if not self.enabled or not raws:
+            return [None] * len(raws)
+        chosen = frozenset(kind for kind in TYPE_NAMES.values() if kind in kinds)
+        if chosen not in self._bulk:
+            self._bulk[chosen] = self._bulk_regex(chosen)
+        regex = self._bulk[chosen]
+        joined = "\n".join(raws)
+        if regex is None or joined.count("\n") != len(raws) - 1:
+            hits = self.lookup_many(raws, kinds=chosen)
+            return [hit[0] if hit is not None else None for hit in hits]
+        if max(map(len, raws)) > _MAX_SHAPE_LENGTH:  # lookup_many's limit: such a cell is None
+            joined = "\n".join(raw if len(raw) <= _MAX_SHAPE_LENGTH else "" for raw in raws)
+        if "+" in joined:
+            # lookup_many takes a '+' only right before a digit (after stripped blanks); the
+            # separators are dropped below, so such a plus is spoilt first
+            joined = _LOOSE_PLUS.sub("\\1!", joined)
+        if "\t" in joined:  # lookup_many strips blanks around a cell, and a tab inside is no shape
+            joined = _EDGE_TABS.sub("", joined)
+        for mark in " -().":
+            joined = joined.replace(mark, "")
+        # one match per line: the national number of a hit, "" for any other line
+        found = regex.findall(joined)
+        if len(found) != len(raws):  # cannot happen; never answer out of line
+            raise AssertionError(f"{len(found)} lines judged for {len(raws)} values")
+        code = self.country_code
+        return [code + nsn if nsn else None for nsn in found]
+
+    def _bulk_regex(self, kinds: frozenset[str]) -> re.Pattern[str] | None:
+        """One regex over lines of digits (an optional leading '+', separators dropped) whose
+        match is exactly :meth:`lookup_many`'s hit of a type in ``kinds``: the same branches
+        (plus, IDD, country code, national prefix kept or stripped, none) written as
+        mutually exclusive lookaheads, then the national number's tests. None: not possible
+        here (a region whose leading digits need their own test), so go value by value."""
+        if self._leading is not None:
+            return None
+        found = type_alternatives(self._meta, end="$")
+        if found is None:
+            return None
+        types = allowed_type_test(*found, kinds, end="$")
+        if types is None:
+            return None
+        meta = self._meta
+        descs = [meta.general_desc, meta.fixed_line, meta.mobile]
+        descs += [getattr(meta, name) for name in _SPECIAL_TYPES]
+        if any(not set(d.national_number_pattern or "") <= _METADATA_CHARS for d in descs if d):
+            return None  # a pattern that could reach past the end of its line
+        general = meta.general_desc.national_number_pattern if meta.general_desc else None
+        if not general:
+            return None
+        code, prefix = re.escape(self.country_code), re.escape(self._national_prefix)
+        viable = f"(?:{general})$"
+        idd = f"(?!{meta.international_prefix})" if self._idd is not None else ""
+        forms = [rf"\+{code}", f"{idd}(?!{viable}){code}"]
+        if prefix:
+            rest = f"{idd}(?!{code})"
+            forms += [
+                f"{rest}(?={viable})(?={prefix})(?!{prefix}{viable})",  # the prefix stays
+                f"{rest}(?!{viable}){prefix}",
+                f"{rest}(?!{prefix})",
+            ]
+        else:
+            forms.append(f"{idd}(?!{code})")
+        nsn = f"(?![0]){f'(?!{prefix}{viable})' if prefix else ''}{self._lead}{types}"
+        hit = rf"(?=\+?[0-9]+$)(?:{'|'.join(forms)})(?P<nsn>{nsn}[0-9]+)"
+        regex = re.compile(rf"^(?:{hit}|[^\n]*)$", re.MULTILINE)
+        return regex if regex.groups == 1 else None  # findall must give the number alone
 
     def lookup(self, raw: str) -> tuple[str, str, str] | None:
         """``(digits with country code, region, type name)`` when certain, else ``None``."""

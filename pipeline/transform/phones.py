@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import phonenumbers
 from phonenumbers import NumberParseException, ValidationResult
@@ -86,50 +87,61 @@ class PhoneNormalizer:
         return result
 
     def normalize_many(self, raws: Sequence[str]) -> list[str | PhoneProblem]:
-        """:meth:`normalize` for a whole column: each distinct value is worked out once.
+        """:meth:`normalize` for a whole column (the answers are identical; only the cost
+        differs).
 
-        A chunk's phone column is handled at once so that repeats inside the chunk cost a dict
-        lookup, and values seen in earlier chunks come from the same bounded cache as
-        :meth:`normalize` (the answers are identical; only the cost differs).
+        The fast path judges the column at once (:meth:`FastPath.digits_many`); the values it
+        leaves are worked out once each, and the answers kept in the same bounded cache as
+        :meth:`normalize`'s, so junk repeated across the file (``нет``, empty cells) costs a
+        dict lookup.
         """
-        cache = self._cache
-        fresh = [raw for raw in dict.fromkeys(raws) if raw not in cache]
-        if not fresh:
-            return list(map(cache.__getitem__, raws))
-        computed = self._compute_many(fresh)
-        if len(cache) + len(computed) <= self._cache_size:
-            cache.update(computed)
-            return list(map(cache.__getitem__, raws))
-        # The cache is full: answer from both before emptying it (answers are never falsy).
-        answers = [computed.get(raw) or cache[raw] for raw in raws]
-        cache.clear()
-        if len(computed) <= self._cache_size:
-            cache.update(computed)
-        return answers
-
-    def _compute_many(self, raws: list[str]) -> dict[str, str | PhoneProblem]:
         if self._fast is None:
-            return {raw: self._compute(raw) for raw in raws}
+            nothing: list[str | PhoneProblem | None] = [None] * len(raws)
+            return self._cached(raws, range(len(raws)), nothing)
         # A fast answer of an allowed type in an allowed region is final; anything else (not
         # a regular shape, or a type/region the filters refuse) gets the full treatment,
         # which words the problem: the fast path agrees with phonenumbers, so the verdict is
         # the same either way, only its cost differs.
         regions_ok = not self._regions or self.region in self._regions
-        hits = self._fast.lookup_many(raws, kinds=self._types if regions_ok else ())
-        out: dict[str, str | PhoneProblem] = {
-            raw: hit[0] for raw, hit in zip(raws, hits, strict=True) if hit is not None
-        }
-        if len(out) < len(raws):
-            plain = self._numbering.decide_plain if self._numbering is not None else None
-            for raw in raws:
-                if raw not in out:
-                    # a plain cell (digits and `` ().-+``) has none of _compute's problems
-                    # before the parse, so its decision is the whole verdict
-                    decision = plain(raw) if plain is not None else None
-                    if decision is not None:
-                        out[raw] = self._decided(decision, raw.strip())
-                    else:
-                        out[raw] = self._compute(raw, fast=False)
+        found = self._fast.digits_many(raws, kinds=self._types if regions_ok else ())
+        left = [i for i, answer in enumerate(found) if answer is None]
+        answers = cast("list[str | PhoneProblem | None]", found)  # the list is ours to fill
+        if not left:
+            return cast("list[str | PhoneProblem]", found)
+        return self._cached(raws, left, answers)
+
+    def _cached(
+        self,
+        raws: Sequence[str],
+        left: Sequence[int],
+        out: list[str | PhoneProblem | None],
+    ) -> list[str | PhoneProblem]:
+        """``out`` with the values at ``left`` worked out (each distinct one once)."""
+        cache = self._cache
+        fresh = [raw for raw in dict.fromkeys(raws[i] for i in left) if raw not in cache]
+        computed = self._compute_many(fresh)
+        got = computed.get
+        for i in left:
+            raw = raws[i]
+            out[i] = got(raw) or cache[raw]  # answers are never falsy
+        if len(cache) + len(computed) > self._cache_size:
+            cache.clear()  # clearing is cheaper than LRU bookkeeping (see __init__)
+        if len(computed) <= self._cache_size:
+            cache.update(computed)
+        return cast("list[str | PhoneProblem]", out)  # every None was filled
+
+    def _compute_many(self, raws: list[str]) -> dict[str, str | PhoneProblem]:
+        """Values the fast path left (or all, without it): each worked out in full."""
+        plain = self._numbering.decide_plain if self._numbering is not None else None
+        out: dict[str, str | PhoneProblem] = {}
+        for raw in raws:
+            # a plain cell (digits and `` ().-+``) has none of _compute's problems before the
+            # parse, so its decision is the whole verdict
+            decision = plain(raw) if plain is not None else None
+            if decision is not None:
+                out[raw] = self._decided(decision, raw.strip())
+            else:
+                out[raw] = self._compute(raw, fast=False)
         return out
 
     def _compute(self, raw: str, *, fast: bool = True) -> str | PhoneProblem:
