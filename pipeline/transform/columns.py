@@ -14,15 +14,11 @@ Usage::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from pipeline.transform.fields import COLUMN_SHORTCUTS, NUL_IN_CELL, FieldError
-
-# Whitespace (as str.strip sees it: \s is str.isspace) at the start or end of a line.
-_EDGE_BLANK = re.compile(r"^[^\S\n]|[^\S\n]$", re.MULTILINE)
 
 
 class _Empty:
@@ -55,7 +51,7 @@ def convert_column(
     """
     if convert is str:
         # plain text: its stripped form is the value; nothing to look up
-        values: list[Any] = stripped_cells(cells)
+        values: list[Any] = [cell.strip() for cell in cells]
         bad = {i for i, value in enumerate(values) if not value} if "" in values else set()
         for i in bad:
             values[i] = EMPTY
@@ -67,7 +63,7 @@ def convert_column(
         return Column(values, bad)
     shortcut = COLUMN_SHORTCUTS.get(convert)
     if shortcut is not None:
-        stripped = stripped_cells(cells)
+        stripped = [cell.strip() for cell in cells]
         plain = shortcut(stripped)
         if plain is not None:
             bad = {i for i, text in enumerate(stripped) if not text} if "" in stripped else set()
@@ -83,15 +79,6 @@ def convert_column(
             return Column(values, set())
     bad = {i for i, value in enumerate(values) if value is EMPTY or type(value) is FieldError}
     return Column(values, bad)
-
-
-def stripped_cells(cells: Sequence[str]) -> list[str]:
-    """``[cell.strip() for cell in cells]``; a copy of the list when no cell has blanks at
-    either end, which one regex search over the joined column tells (most columns)."""
-    joined = "\n".join(cells)
-    if joined.count("\n") == len(cells) - 1 and _EDGE_BLANK.search(joined) is None:
-        return list(cells)
-    return [cell.strip() for cell in cells]
 
 
 def _convert_one(convert: Callable[[str], Any], cell: str) -> Any:

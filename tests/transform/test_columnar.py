@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.config import PhoneConfig
-from pipeline.transform.columns import EMPTY, convert_column, stripped_cells
+from pipeline.transform.columns import EMPTY, convert_column
 from pipeline.transform.fields import CONVERTERS, POLICY_CONVERTERS, FieldError, to_json
 from pipeline.transform.phones import PhoneNormalizer
 
@@ -139,17 +139,3 @@ def test_the_decimal_column_shortcut_reads_like_each_cell(cells: list[str]) -> N
     assert [_comparable(v) for v in column.values] == [
         _one(CONVERTERS["decimal"], c) for c in cells
     ]
-
-
-_BLANKS = [" ", "\t", "\xa0", "\u2003", "\x1c", "\x85", "\r", "\v", "\u3000", "\ufeff", "\u200b"]
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    cells=st.lists(
-        st.text(alphabet=st.sampled_from(["a", "7", "\n", *_BLANKS]), max_size=5), max_size=6
-    )
-)
-def test_stripped_cells_strip_as_str_strip_does(cells: list[str]) -> None:
-    # the one-search shortcut must give str.strip's answer for every kind of blank
-    assert stripped_cells(cells) == [cell.strip() for cell in cells]
