@@ -52,11 +52,16 @@ class CsvRange:
 ColumnChunk = tuple[int, list[list[str]], dict[int, list[str]]]
 
 
-def plan_ranges(path: Path, info: SourceInfo, data_line: int, parts: int) -> list[CsvRange] | None:
+def plan_ranges(
+    path: Path, info: SourceInfo, data_line: int, parts: int, *, first_share: float | None = None
+) -> list[CsvRange] | None:
     """Cut the data records of ``path`` (after the header, which ends on physical line
     ``data_line``) into up to ``parts`` ranges of similar size; ``None`` when it cannot be
     cut (no data, or line ends the cut cannot follow). ``parts=1`` gives the whole data as
-    one range: one process then reads it column by column like the parallel readers."""
+    one range: one process then reads it column by column like the parallel readers.
+
+    ``first_share``: the first range's share of the bytes (the others split the rest
+    evenly), for a first range read by a process that has other work besides."""
     delimiter = (info.delimiter or ",").encode("ascii")
     size = path.stat().st_size
     with path.open("rb") as fh:
@@ -65,7 +70,10 @@ def plan_ranges(path: Path, info: SourceInfo, data_line: int, parts: int) -> lis
             return None
         if parts < 2:  # one part: no cut to find, so no line end it depends on
             return [CsvRange(start, size, data_line, last=True)]
-        targets = [start + (size - start) * k // parts for k in range(1, parts)]
+        span = size - start
+        first = span // parts if first_share is None else int(span * first_share)
+        rest = span - first
+        targets = [start + first + rest * k // (parts - 1) for k in range(parts - 1)]
         cuts = _find_cuts(fh, start, targets, delimiter)
     if cuts is None:
         return None

@@ -25,11 +25,11 @@ Records = tuple[list[tuple[int, list[str]]], dict[int, list[str]]]
 _CELLS = ["", "a", "b c", 'q"uote', "7916", "x\ny", ";", '"', " ", "x\r\ny", "д", "=1+2"]
 
 
-def _by_ranges(path: Path, parts: int) -> Records | None:
+def _by_ranges(path: Path, parts: int, first_share: float | None = None) -> Records | None:
     with open_table(path, ReadOptions()) as table:
         assert isinstance(table, CsvTable)
         info, data_line = table.info, table.data_line
-    plan = plan_ranges(path, info, data_line, parts)
+    plan = plan_ranges(path, info, data_line, parts, first_share=first_share)
     if plan is None:
         return None
     rows: list[tuple[int, list[str]]] = []
@@ -71,9 +71,27 @@ def test_ranges_read_the_same_records_as_the_whole_file(seed: int, tmp_path: Pat
     except InputFileError:
         return  # a broken random file: tests/cli covers errors
     for parts in (1, 2, 3, 5):
-        got = _by_ranges(path, parts)
-        if got is not None:
-            assert got == (rows, extra)
+        for share in (None, 0.1, 0.42):
+            got = _by_ranges(path, parts, share)
+            if got is not None:
+                assert got == (rows, extra)
+
+
+def test_the_first_range_takes_its_share(tmp_path: Path) -> None:
+    # the process that also settles every chunk reads less than its workers
+    path = tmp_path / "in.csv"
+    path.write_text("phone;name\n" + "".join(f"7916{n:07d};name {n}\n" for n in range(20_000)))
+    with open_table(path, ReadOptions()) as table:
+        assert isinstance(table, CsvTable)
+        info, data_line = table.info, table.data_line
+    for parts, share in ((2, 0.415), (3, 0.2), (4, 0.1)):
+        plan = plan_ranges(path, info, data_line, parts, first_share=share)
+        assert plan is not None and len(plan) == parts
+        sizes = [part.end - part.start for part in plan]
+        data = sum(sizes)
+        assert abs(sizes[0] / data - share) < 0.01
+        rest = (1 - share) / (parts - 1)
+        assert all(abs(size / data - rest) < 0.01 for size in sizes[1:])
 
 
 def test_a_big_quoted_file_is_cut_and_read_back_exactly(tmp_path: Path) -> None:
