@@ -395,6 +395,18 @@ class RowTransformer:
                 keys.extend(key_of(phones[span], value_rows[span]))
                 item_rows.extend(numbers[span])
             if stop < size:
+                phone, row = phones[stop], numbers[stop]
+                if (
+                    type(phone) is PhoneProblem
+                    and phone.code != codes.PHONE_MISSING
+                    and not (extra and row in extra)
+                ):
+                    # what _careful decides, without its steps: a cell that holds something
+                    # is no empty row, so the phone's problem is the row's
+                    column_name = self._header[phone_cols.get(stop, self._phone_index)]
+                    out.rejections.append(Rejection(row, column_name, phone.code, phone.message))
+                    begin = stop + 1
+                    continue
                 outcome = self._careful(
                     numbers[stop],
                     cells_of,
