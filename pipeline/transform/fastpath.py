@@ -83,6 +83,10 @@ def _desc_regex(desc: Any, length: int | None = None, *, end: str = r"\Z") -> st
         if length is not None:
             return f"(?:{desc.national_number_pattern})" if length in real else None
         ahead = "|".join(rf"[0-9]{{{n}}}" for n in real)
+        if end == "$":
+            # a line of a column (see FastPath.digits_many): the pattern first, as most
+            # alternatives fail at their first digits, then the length, up to the line end
+            return rf"(?=(?:{desc.national_number_pattern})$)(?:{ahead})"
         return rf"(?=(?:{ahead}){end})(?:{desc.national_number_pattern})"
     return f"(?:{desc.national_number_pattern})"
 
@@ -265,16 +269,14 @@ class FastPath:
         code, prefix = re.escape(self.country_code), re.escape(self._national_prefix)
         viable = f"(?:{general})$"
         idd = f"(?!{meta.international_prefix})" if self._idd is not None else ""
-        forms = [rf"\+{code}", f"{idd}(?!{viable}){code}"]
+        # lookup_many's branches as a tree, each test made once: plus; else (no IDD) the
+        # country code unless the whole is viable; else the national prefix, kept when the
+        # whole is viable (and the rest is not), stripped when not; else no prefix at all
+        plain = f"(?!{code})"
         if prefix:
-            rest = f"{idd}(?!{code})"
-            forms += [
-                f"{rest}(?={viable})(?={prefix})(?!{prefix}{viable})",  # the prefix stays
-                f"{rest}(?!{viable}){prefix}",
-                f"{rest}(?!{prefix})",
-            ]
-        else:
-            forms.append(f"{idd}(?!{code})")
+            kept = f"(?={viable})(?!{prefix}{viable})"
+            plain = f"(?!{code})(?:(?={prefix})(?:{kept}|(?!{viable}){prefix})|(?!{prefix}))"
+        forms = [rf"\+{code}", f"{idd}(?:(?={code})(?!{viable}){code}|{plain})"]
         nsn = f"(?![0]){f'(?!{prefix}{viable})' if prefix else ''}{self._lead}{types}"
         hit = rf"(?=\+?[0-9]+$)(?:{'|'.join(forms)})(?P<nsn>{nsn}[0-9]+)"
         regex = re.compile(rf"^(?:{hit}|[^\n]*)$", re.MULTILINE)
