@@ -49,6 +49,7 @@ _PARSE_CODES = {
     NumberParseException.TOO_SHORT_AFTER_IDD: codes.PHONE_TOO_SHORT,
     NumberParseException.TOO_LONG: codes.PHONE_TOO_LONG,
 }
+_WHAT = {codes.PHONE_TOO_SHORT: "too short", codes.PHONE_TOO_LONG: "too long"}
 _LENGTH_CODES = {
     ValidationResult.TOO_SHORT: codes.PHONE_TOO_SHORT,
     # a local number without its area code is too short to dial from a campaign
@@ -72,6 +73,7 @@ class PhoneNormalizer:
         self._regions = frozenset(config.allowed_regions)
         self._types = frozenset(config.allowed_types)
         self._cache: dict[str, str | PhoneProblem] = {}
+        self._details: dict[tuple[int, str], str] = {}  # _invalid's wording per code and reason
         # Bounded so memory stays flat on files of unique numbers; clearing is cheaper than LRU
         # bookkeeping and repeated values cluster in practice (same export, same customers).
         self._cache_size = cache_size
@@ -216,11 +218,12 @@ class PhoneNormalizer:
 
     def _invalid(self, country_code: int, reason: int, text: str) -> PhoneProblem:
         code = _LENGTH_CODES.get(reason, codes.PHONE_INVALID)
-        what = {codes.PHONE_TOO_SHORT: "too short", codes.PHONE_TOO_LONG: "too long"}
-        detail = (
-            f"{what.get(code, 'no such number range')} for +{country_code}, read with default "
-            f"region {self.region}"
-        )
+        detail = self._details.get((country_code, code))
+        if detail is None:  # a few per file: invalid numbers are rows, not kinds of problem
+            detail = self._details[country_code, code] = (
+                f"{_WHAT.get(code, 'no such number range')} for +{country_code}, read with "
+                f"default region {self.region}"
+            )
         return PhoneProblem(code, not_valid(text, detail))
 
     def _admit(self, digits: str, region: str, kind: str) -> str | PhoneProblem:
