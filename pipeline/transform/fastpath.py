@@ -18,6 +18,7 @@ Usage::
 
     fast = FastPath("RU")
     fast.lookup("8 (916) 123-45-67")   # ("79161234567", "RU", "mobile")
+    fast.digits_many(["+7 916 123-45-67", "нет"], kinds={"mobile"})  # ["79161234567", None]
     fast.lookup("8 916 123 45 67 доб. 5")  # None: not a regular shape, use phonenumbers
 """
 
@@ -214,8 +215,9 @@ class FastPath:
         same answers, for a whole column at once.
 
         The column is joined into one text, its separators dropped and every line judged by
-        one regex substitution (:meth:`_bulk_regex`), so the work per value runs in C; only
-        columns it cannot take whole (a value with a line break) go value by value.
+        one ``findall`` of one regex (:meth:`_bulk_regex`), so the work per value runs in C
+        (~1 µs against ~2.4 µs of the loop); only columns it cannot take whole (a value with a
+        line break) and regions it cannot write as one regex go value by value.
         """
         if not self.enabled or not raws:
             return [None] * len(raws)
@@ -247,9 +249,11 @@ class FastPath:
     def _bulk_regex(self, kinds: frozenset[str]) -> re.Pattern[str] | None:
         """One regex over lines of digits (an optional leading '+', separators dropped) whose
         match is exactly :meth:`lookup_many`'s hit of a type in ``kinds``: the same branches
-        (plus, IDD, country code, national prefix kept or stripped, none) written as
-        mutually exclusive lookaheads, then the national number's tests. None: not possible
-        here (a region whose leading digits need their own test), so go value by value."""
+        (plus, IDD, country code, national prefix kept or stripped, none) written as a tree of
+        lookaheads in which exactly one branch can apply, then the national number's tests
+        (:func:`allowed_type_test`); any other line matches the empty alternative. None: not
+        possible here (leading digits that need their own test, patterns that could cross a
+        line), so go value by value."""
         if self._leading is not None:
             return None
         found = type_alternatives(self._meta, end="$")
