@@ -47,10 +47,16 @@ def plain_lines(text: str) -> list[str] | None:
     if '"' in text:
         return None
     if "\r" in text:
-        if text.count("\r") != text.count("\r\n"):
+        pairs = text.count("\r\n")
+        if text.count("\r") != pairs:
             return None
-        text = text.replace("\r\n", "\n")
-    lines = text.split("\n")
+        # a Windows export ends every line with CRLF: split on the pair, no copy without it
+        if pairs == text.count("\n"):
+            lines = text.split("\r\n")
+        else:
+            lines = text.replace("\r\n", "\n").split("\n")
+    else:
+        lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()  # the text ended with a line end
     return lines

@@ -15,7 +15,7 @@ import pytest
 
 from pipeline.errors import InputFileError, WorkerError
 from pipeline.extract import ReadOptions, open_table
-from pipeline.extract.blocks import plain_columns
+from pipeline.extract.blocks import plain_columns, plain_lines
 from pipeline.extract.csv_reader import CsvTable
 from pipeline.extract.forked import Forked
 from pipeline.extract.ranges import plan_ranges, read_range
@@ -160,3 +160,19 @@ def test_a_worker_that_dies_is_an_error_not_a_short_result() -> None:
             list(child)
     finally:
         child.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a;b\r\nc;d\r\n",  # a Windows export: every line ends with CRLF
+        "a;b\r\nc;d",  # ... but the last
+        "a;b\nc;d\r\ne;f\n",  # mixed line ends
+        "a;b\nc;d\n",
+        "\r\n\r\n",
+        "a\r\n\nb\r\n",
+    ],
+)
+def test_plain_lines_split_as_csv_does(text: str) -> None:
+    expected = [";".join(row) for row in csv.reader(io.StringIO(text, newline=""), delimiter=";")]
+    assert plain_lines(text) == expected
