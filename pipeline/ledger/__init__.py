@@ -90,6 +90,7 @@ nothing. Planning, freezing and reconciliation still need the campaign lease, wh
 take in turn.
 """
 
+from pipeline.collector import gc_paused
 from pipeline.ledger.ledger import Ledger, open_ledger
 from pipeline.ledger.sharing.holders import Holder, Lease, Worker
 from pipeline.ledger.store.database import Clock, utc_now
@@ -102,7 +103,7 @@ from pipeline.ledger.transitions.freezing import Freezer, split_batches
 from pipeline.ledger.transitions.inputs import InputStanding, InputState
 from pipeline.ledger.transitions.outcomes import NOT_FOUND, Outcome, ResultRow, RowSelection
 from pipeline.ledger.transitions.planning import DEFAULT_REPEAT_WINDOW_S, PlanCounts
-from pipeline.ledger.transitions.row_values import PlanRecord, PreparedChunk, gc_paused
+from pipeline.ledger.transitions.row_values import PlanRecord, PreparedChunk
 from pipeline.ledger.transitions.suppressions import Suppression, listed_phones_readonly
 from pipeline.records import InputFile
 

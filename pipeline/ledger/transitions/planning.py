@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline.collector import gc_paused
 from pipeline.errors import LedgerError
 from pipeline.ledger.sharing.holders import Lease, fence
 from pipeline.ledger.store import schema as t
@@ -49,7 +50,6 @@ from pipeline.ledger.transitions.row_values import (
     STATE,
     PlanRecord,
     PreparedChunk,
-    gc_paused,
     mark_repeats,
     prepare_chunk,
 )

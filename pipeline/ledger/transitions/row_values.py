@@ -21,10 +21,8 @@ goes through the encoder itself. A test holds the two together on varied payload
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -33,6 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from pipeline.collector import gc_paused
 from pipeline.ledger.store import schema as t
 from pipeline.ledger.store.keys import canonical_json, row_key
 from pipeline.ledger.store.states import BATCHED, DUPLICATE, PLANNED, REJECTED, SENT
@@ -192,23 +191,6 @@ def chunk_values(
             add([None, input_id, rec.row, run_id, campaign_id, None, None, None, None,
                  DUPLICATE, "duplicate", why, None, None, None, None])  # fmt: skip
     return out
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused for a chunk's planning.
-
-    A chunk allocates a value list per row and no reference cycles; with the collector on it
-    would run over and over across objects that are all alive (measured: more than half the
-    cost of building a chunk's values). Left as found if something else paused it already.
-    """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 # Bound parameters per IN (...) query, far below SQLite's 32,766.

@@ -18,6 +18,7 @@ from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
+from pipeline.collector import gc_paused
 from pipeline.config import WORKERS_ENV, Config, requested_workers
 from pipeline.extract import CSV_SUFFIXES, XLSX_SUFFIXES, ReadOptions
 from pipeline.extract.forked import cpu_count
@@ -56,15 +57,28 @@ def run_validate(
     ``suppressed``: phones on a do-not-call list, rejected ``suppressed``.
     """
     check_paths(accepted, rejects)
+    with gc_paused():  # forked workers inherit the pause
+        files = (accepted, rejects, batches)
+        return _validate(config, path, now=now, files=files, workers=workers, suppressed=suppressed)
+
+
+def _validate(
+    config: Config,
+    path: Path,
+    *,
+    now: datetime,
+    files: OutputPaths,
+    workers: int | None,
+    suppressed: frozenset[str] | None,
+) -> ValidateSummary:
     count = choose_workers(path, workers)
     # A CSV goes the range way even in one process: one range, no fork, and the columnar
     # transform that skips building a call item per row (the row way below costs ~1.5x CPU).
     if count > 1 or path.suffix.lower() in CSV_SUFFIXES:
-        summary = _run_parallel(
-            config, path, count, now=now, files=(accepted, rejects, batches), suppressed=suppressed
-        )
+        summary = _run_parallel(config, path, count, now=now, files=files, suppressed=suppressed)
         if summary is not None:
             return checked(summary, path)
+    accepted, rejects, batches = files
     return run_validate_rows(
         config,
         path,
