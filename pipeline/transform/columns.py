@@ -52,7 +52,7 @@ def convert_column(
     if convert is str:
         # plain text: its stripped form is the value; nothing to look up
         values: list[Any] = [cell.strip() for cell in cells]
-        bad = {i for i, value in enumerate(values) if not value} if "" in values else set()
+        bad = positions(values, "")
         for i in bad:
             values[i] = EMPTY
         if "\x00" in "".join(cells):  # one C-level test; finding the cells is the rare path
@@ -66,7 +66,7 @@ def convert_column(
         stripped = [cell.strip() for cell in cells]
         plain = shortcut(stripped)
         if plain is not None:
-            bad = {i for i, text in enumerate(stripped) if not text} if "" in stripped else set()
+            bad = positions(stripped, "")
             for i in bad:
                 plain[i] = EMPTY
             return Column(plain, bad)
@@ -75,10 +75,25 @@ def convert_column(
     else:
         distinct = {cell: _convert_one(convert, cell) for cell in dict.fromkeys(cells)}
         values = list(map(distinct.__getitem__, cells))
-        if all(value is not EMPTY and type(value) is not FieldError for value in distinct.values()):
+        wrong = [v for v in distinct.values() if v is EMPTY or type(v) is FieldError]
+        if not wrong:
             return Column(values, set())
+        if len(wrong) < 8:  # a few distinct bad values (an empty cell, a typo): found in C
+            return Column(values, set().union(*(positions(values, v) for v in wrong)))
     bad = {i for i, value in enumerate(values) if value is EMPTY or type(value) is FieldError}
     return Column(values, bad)
+
+
+def positions(values: list[Any], value: object) -> set[int]:
+    """Where ``value`` is in ``values`` (``list.index`` does the search: few hits, long lists)."""
+    found: set[int] = set()
+    at = -1
+    try:
+        while True:
+            at = values.index(value, at + 1)
+            found.add(at)
+    except ValueError:
+        return found
 
 
 def _convert_one(convert: Callable[[str], Any], cell: str) -> Any:
