@@ -128,6 +128,7 @@ def screen_summary(cfg: Config, summary: ValidateSummary) -> PipelineError | Non
 
 def screen_file(cfg: Config, path: Path, *, name: str, now: datetime) -> FileScreen:
     """Read ``path`` (shown as ``name``) through the transform once and count its rejects."""
+    from pipeline.collector import gc_paused
     from pipeline.extract import check_structure, is_spreadsheet
     from pipeline.extract.options import ReadOptions
     from pipeline.load.ingest import Ingest
@@ -136,7 +137,7 @@ def screen_file(cfg: Config, path: Path, *, name: str, now: datetime) -> FileScr
         # Ingest checks a sheet itself; a CSV's structure is checked before its rows count.
         check_structure(path, ReadOptions.from_config(cfg), name=name)
     reasons: Counter[str] = Counter()
-    with Ingest(cfg, path, now=now, name=name) as ingest:
+    with gc_paused(), Ingest(cfg, path, now=now, name=name) as ingest:
         for _chunk, result in ingest.results():
             reasons.update(r.code for r in result.rejections)
             reasons[codes.DUPLICATE] += len(result.duplicates)
