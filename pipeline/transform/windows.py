@@ -26,7 +26,6 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Final
 
-import holidays
 import phonenumbers
 
 from pipeline.config import WEEKDAYS
@@ -79,6 +78,8 @@ def holiday_weekdays(region: str | None, first: date, last: date) -> frozenset[s
     empty when the country's calendar is not known to the holidays package."""
     if region is None:
         return frozenset()
+    import holidays  # ~20 ms of imports, paid only when a holiday rule is used
+
     try:
         calendar = holidays.country_holidays(region, years=range(first.year, last.year + 1))
     except NotImplementedError:
