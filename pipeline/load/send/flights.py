@@ -79,9 +79,16 @@ class _Flight:
 
 @dataclass(slots=True)
 class Group:
-    """Batches launched together; pass it to :meth:`Flights.settle` once."""
+    """Batches launched together; pass it to :meth:`Flights.settle` once (or to
+    :meth:`Flights.settle_ready`, which hands back what it did not settle)."""
 
     flights: list[_Flight]
+
+    def __add__(self, later: Group) -> Group:
+        return Group([*self.flights, *later.flights])
+
+    def __len__(self) -> int:
+        return len(self.flights)
 
 
 class Flights:
@@ -175,6 +182,26 @@ class Flights:
                     flight.work, self.client(), attempt=1, failed=result
                 )
         return [outcomes[flight.work.id] for flight in group.flights]
+
+    def settle_ready(self, group: Group, *, keep: int) -> tuple[list[Outcome], Group | None]:
+        """Settle the flights of ``group`` whose replies are in (or that never left), without
+        waiting for the others while at most ``keep`` of them are still out; beyond that, the
+        oldest are waited for. Returns the outcomes settled (launch order) and what is left.
+
+        Why: settling a whole group waited for its last reply, while this thread could plan
+        the next chunk, and the senders ran dry while it planned (on 2 CPUs, 300,000 rows to a
+        server 100 ms away: the pool had nothing to send a third of the time). Outcomes are
+        recorded a little later; each still after its own reply, in one commit.
+        """
+        flights = group.flights
+        waiting = [f for f in flights if f.reply is not None and not f.reply.done()]
+        due = {id(f) for f in waiting[: max(0, len(waiting) - keep)]}  # oldest first
+        ready = [f for f in flights if id(f) in due or f.reply is None or f.reply.done()]
+        if len(ready) == len(flights):
+            return self.settle(group), None
+        taken = {id(f) for f in ready}
+        left = Group([f for f in flights if id(f) not in taken])
+        return (self.settle(Group(ready)) if ready else []), left
 
     def close(self) -> None:
         """Stop the helper threads (waits for requests still on the wire)."""
