@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import threading
+from concurrent.futures import wait
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,6 +135,53 @@ def test_a_failed_request_of_a_group_is_retried_under_its_key(
                 text("select attempts from batches where id = :b"), {"b": works[1].id}
             ).scalar()
         assert attempts == 2
+
+
+class _Held(_Recording):
+    """A recording client whose request for one batch waits until the test lets it go."""
+
+    def __init__(self, ledger: Ledger, held: str) -> None:
+        super().__init__(ledger)
+        self.held = held  # request key
+        self.go = threading.Event()
+
+    def add_phones_body(self, body: bytes, *, idempotence_key: str | None) -> list[str]:
+        if idempotence_key == self.held:
+            self.go.wait()
+        return super().add_phones_body(body, idempotence_key=idempotence_key)
+
+
+def test_settle_ready_records_the_replies_that_are_in_and_waits_only_beyond_keep(
+    tmp_path: Any, clock_now: datetime
+) -> None:
+    clock = FakeClock(clock_now)
+    with open_ledger(f"sqlite:///{tmp_path / 'l.sqlite3'}", clock=clock) as ledger:
+        lease, works = _planned(ledger, clock, rows=40, batch=10)
+        client = _Held(ledger, held=works[0].request_key)  # the oldest one stays out
+        flights = Flights(_sender(ledger, lease, clock), lambda: client, concurrency=4)
+        # Never a hang if settle_ready waited for it after all: released late, and then the
+        # assertion below says so.
+        fallback = threading.Timer(60, client.go.set)
+        fallback.start()
+        try:
+            group = flights.launch(works)
+            wait([f.reply for f in group.flights[1:] if f.reply is not None])
+            outcomes, rest = flights.settle_ready(group, keep=1)
+            assert not client.go.is_set(), "settle_ready waited for a reply it could keep"
+            with ledger.store.engine.connect() as conn:
+                states = dict(conn.execute(text("select id, state from batches")).all())
+            assert outcomes == [Outcome.CONFIRMED] * 3
+            assert rest is not None and [f.work.id for f in rest.flights] == [works[0].id]
+            assert states[works[0].id] == "sending"  # its intent, no outcome yet
+            assert [states[w.id] for w in works[1:]] == ["confirmed"] * 3
+            client.go.set()
+            last, left = flights.settle_ready(rest, keep=0)  # beyond keep: waited for
+        finally:
+            fallback.cancel()
+            client.go.set()
+            flights.close()
+        assert (last, left) == ([Outcome.CONFIRMED], None)
+        assert verify_ledger(ledger.store.engine) == []
 
 
 def _plan_old_rows_with_a_bad_one(uploader: Uploader, n: int) -> None:

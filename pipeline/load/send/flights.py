@@ -7,6 +7,8 @@ Usage::
     group = flights.launch(works)        # intents of all (ONE durable commit), then requests
     ...                                  # other ledger work of this thread meanwhile
     outcomes = flights.settle(group)     # waits for the replies; ONE commit for the confirmed
+    # or, while planning: record the replies that are in, keep the rest for later
+    outcomes, rest = flights.settle_ready(group, keep=200)
     flights.close()
 
 Why: a request of 2,000 rows keeps the server busy ~17 ms; recording its outcome and the
@@ -18,7 +20,9 @@ plans, records and marks; each group costs two flushes however many batches it h
 Every ledger write stays on the calling thread (SQLite sees one writer) and every batch keeps
 its order: intent committed → request → reply → outcome committed. The intents of a group are
 committed together before any of its requests leaves, and its confirmed outcomes together
-after all its replies are in; a crash in between leaves batches ``sending`` or in doubt,
+after its replies are in (all of them with :meth:`Flights.settle`; with
+:meth:`Flights.settle_ready`, those in by then, the others at a later call, each still after
+its own reply); a crash in between leaves batches ``sending`` or in doubt,
 which the next run resends under the same keys (the server replays what it already did).
 With a :class:`~pipeline.load.send.pace.Pace` (``upload.concurrency: auto``) the pool has
 ``concurrency`` threads (the maximum) but only ``pace.limit`` requests pass its gate at once;
