@@ -6,6 +6,7 @@ planning; and an upload stays exactly-once (a bad row's other rows frozen again 
 from __future__ import annotations
 
 import random
+import sys
 import threading
 from concurrent.futures import wait
 from datetime import UTC, datetime
@@ -248,3 +249,21 @@ def test_sending_starts_before_the_last_chunk_of_the_file_is_planned(
 @pytest.fixture
 def clock_now() -> datetime:
     return datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def test_senders_take_the_gil_back_quickly_while_flights_fly_and_the_interval_is_restored(
+    tmp_path: Any, clock_now: datetime
+) -> None:
+    from pipeline.load.send.flights import SWITCH_INTERVAL_S
+
+    clock = FakeClock(clock_now)
+    before = sys.getswitchinterval()
+    assert before > SWITCH_INTERVAL_S  # the interpreter's default, 5 ms
+    with open_ledger(f"sqlite:///{tmp_path / 'l.sqlite3'}", clock=clock) as ledger:
+        lease, _works = _planned(ledger, clock, rows=10, batch=10)
+        flights = Flights(_sender(ledger, lease, clock), lambda: _Recording(ledger), concurrency=2)
+        try:
+            assert sys.getswitchinterval() == SWITCH_INTERVAL_S
+        finally:
+            flights.close()
+    assert sys.getswitchinterval() == before
