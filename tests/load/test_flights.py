@@ -171,7 +171,7 @@ def test_settle_ready_records_the_replies_that_are_in_and_waits_only_beyond_keep
             assert not client.go.is_set(), "settle_ready waited for a reply it could keep"
             with ledger.store.engine.connect() as conn:
                 got = conn.execute(text("select id, state from batches"))
-                states: dict[int, str] = {batch: state for batch, state in got}
+                states: dict[int, str] = {row.id: row.state for row in got}
             assert outcomes == [Outcome.CONFIRMED] * 3
             assert rest is not None and [f.work.id for f in rest.flights] == [works[0].id]
             assert states[works[0].id] == "sending"  # its intent, no outcome yet
