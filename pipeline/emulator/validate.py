@@ -238,15 +238,21 @@ def validate_add_phones(body: Any, default_attempts: int, default_retry: int) ->
     items: list[Item] = []
     seen: set[str] = set()
     duplicates: dict[str, None] = {}
+    # One policy for every element that sets none of its fields: a job's policy is never
+    # changed once validated, and a 500-row request then makes 500 fewer objects.
+    default = Policy(max_attempts=default_attempts, retry_interval_min=default_retry)
+    plain, valid = _POLICY_FIELDS.isdisjoint, _PHONE.fullmatch
     for element in body:
         if not isinstance(element, dict):
             raise bad_body("every addPhones element must be a JSON object")
-        phone = check_phone(element.get("phone"))
+        phone = element.get("phone")
+        if type(phone) is not str or not valid(phone):  # the common case, checked inline
+            phone = check_phone(phone)
         payload = element.get("payload")
         if payload is not None and not isinstance(payload, dict):
             raise bad_body(f"payload of phone {phone} must be a JSON object")
-        if _POLICY_FIELDS.isdisjoint(element):
-            policy = Policy(max_attempts=default_attempts, retry_interval_min=default_retry)
+        if plain(element):
+            policy = default
         else:
             policy = _policy(element, phone, default_attempts, default_retry)
         if phone in seen:

@@ -6,7 +6,9 @@ planning; and an upload stays exactly-once (a bad row's other rows frozen again 
 from __future__ import annotations
 
 import random
+import sys
 import threading
+from concurrent.futures import wait
 from datetime import UTC, datetime
 from typing import Any
 
@@ -136,6 +138,54 @@ def test_a_failed_request_of_a_group_is_retried_under_its_key(
         assert attempts == 2
 
 
+class _Held(_Recording):
+    """A recording client whose request for one batch waits until the test lets it go."""
+
+    def __init__(self, ledger: Ledger, held: str) -> None:
+        super().__init__(ledger)
+        self.held = held  # request key
+        self.go = threading.Event()
+
+    def add_phones_body(self, body: bytes, *, idempotence_key: str | None) -> list[str]:
+        if idempotence_key == self.held:
+            self.go.wait()
+        return super().add_phones_body(body, idempotence_key=idempotence_key)
+
+
+def test_settle_ready_records_the_replies_that_are_in_and_waits_only_beyond_keep(
+    tmp_path: Any, clock_now: datetime
+) -> None:
+    clock = FakeClock(clock_now)
+    with open_ledger(f"sqlite:///{tmp_path / 'l.sqlite3'}", clock=clock) as ledger:
+        lease, works = _planned(ledger, clock, rows=40, batch=10)
+        client = _Held(ledger, held=works[0].request_key)  # the oldest one stays out
+        flights = Flights(_sender(ledger, lease, clock), lambda: client, concurrency=4)
+        # Never a hang if settle_ready waited for it after all: released late, and then the
+        # assertion below says so.
+        fallback = threading.Timer(60, client.go.set)
+        fallback.start()
+        try:
+            group = flights.launch(works)
+            wait([f.reply for f in group.flights[1:] if f.reply is not None])
+            outcomes, rest = flights.settle_ready(group, keep=1)
+            assert not client.go.is_set(), "settle_ready waited for a reply it could keep"
+            with ledger.store.engine.connect() as conn:
+                got = conn.execute(text("select id, state from batches"))
+                states: dict[int, str] = {row.id: row.state for row in got}
+            assert outcomes == [Outcome.CONFIRMED] * 3
+            assert rest is not None and [f.work.id for f in rest.flights] == [works[0].id]
+            assert states[works[0].id] == "sending"  # its intent, no outcome yet
+            assert [states[w.id] for w in works[1:]] == ["confirmed"] * 3
+            client.go.set()
+            last, left = flights.settle_ready(rest, keep=0)  # beyond keep: waited for
+        finally:
+            fallback.cancel()
+            client.go.set()
+            flights.close()
+        assert (last, left) == ([Outcome.CONFIRMED], None)
+        assert verify_ledger(ledger.store.engine) == []
+
+
 def _plan_old_rows_with_a_bad_one(uploader: Uploader, n: int) -> None:
     # An earlier tool version planned "12345" (the transform refuses it today); the server
     # rejects its batch with a 400 naming that phone: its other rows go back to planned.
@@ -200,3 +250,21 @@ def test_sending_starts_before_the_last_chunk_of_the_file_is_planned(
 @pytest.fixture
 def clock_now() -> datetime:
     return datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def test_senders_take_the_gil_back_quickly_while_flights_fly_and_the_interval_is_restored(
+    tmp_path: Any, clock_now: datetime
+) -> None:
+    from pipeline.load.send.flights import SWITCH_INTERVAL_S
+
+    clock = FakeClock(clock_now)
+    before = sys.getswitchinterval()
+    assert before > SWITCH_INTERVAL_S  # the interpreter's default, 5 ms
+    with open_ledger(f"sqlite:///{tmp_path / 'l.sqlite3'}", clock=clock) as ledger:
+        lease, _works = _planned(ledger, clock, rows=10, batch=10)
+        flights = Flights(_sender(ledger, lease, clock), lambda: _Recording(ledger), concurrency=2)
+        try:
+            assert sys.getswitchinterval() == SWITCH_INTERVAL_S
+        finally:
+            flights.close()
+    assert sys.getswitchinterval() == before

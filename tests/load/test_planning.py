@@ -120,3 +120,28 @@ def test_when_the_reader_is_forked(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(planning.WORKERS_ENV, "two")
     with pytest.raises(ConfigError, match="JAICP_WORKERS"):
         planning.fork_reader(small)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_chunks_cut_from_a_read_chunk_keep_each_duplicate_linked_to_its_original(
+    uploader: Uploader, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    # One read chunk of 60 rows cut into planning chunks of 7 (the first of 3): duplicates
+    # sit in later pieces than their originals, and one right after a cut.
+    monkeypatch.setattr(planning, "FIRST_PLAN_ROWS", 3)
+    monkeypatch.setattr(planning, "PLAN_ROWS", 7)
+    monkeypatch.setenv(planning.WORKERS_ENV, workers)
+    rows = [(phone(i), f"N{i}") for i in range(50)]
+    originals = [0, 2, 3, 9, 11, 20, 30, 40, 45, 49]  # file rows 1, 3, 4, 10, ...
+    rows += [(phone(i), f"N{i}") for i in originals]  # rows 51..60
+    summary = uploader.run(write_csv(tmp_path / "dups.csv", rows))
+    assert summary.exit_code == ExitCode.OK, summary.lines()
+    assert summary.duplicate == len(originals)
+    with open_ledger(uploader.ledger_url) as ledger, ledger.store.engine.connect() as conn:
+        links = conn.exec_driver_sql(
+            "SELECT d.row_number, o.row_number FROM rows d LEFT JOIN rows o "
+            "ON o.id = d.duplicate_of WHERE d.state = 'duplicate' ORDER BY d.row_number"
+        ).all()
+    assert [tuple(link) for link in links] == [
+        (51 + n, original + 1) for n, original in enumerate(originals)
+    ]

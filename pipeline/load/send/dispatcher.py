@@ -16,7 +16,8 @@ offered once per run.
 
 During planning, :meth:`Dispatcher.pump` runs after each planned chunk: the chunk's batches are
 sent while the next chunk is read and transformed (and, with several senders, while it is
-planned: the group stays on the wire until the next pump).
+planned: the group stays on the wire until a later pump records the outcomes of the replies
+that are in by then; it waits for replies only when more than a pump's worth is still out).
 
 With a :class:`~pipeline.load.send.pace.Pace` (``upload.concurrency: auto``) batches always
 go out as Flights, from ``concurrency`` threads (``upload.max_concurrency``) of which only the
@@ -148,9 +149,17 @@ class Dispatcher:
             return
         flights = self._flights_now()
         launched = flights.launch(works) if works else None
-        if self._airborne is not None:
-            self._after(flights.settle(self._airborne))
-        self._airborne = launched
+        airborne = self._airborne
+        if airborne is not None:
+            # What earlier pumps launched is settled as far as its replies are in; the rest
+            # is waited for only beyond `limit` batches (the senders have the new group
+            # meanwhile): planning goes on while the wire is busy (see Flights.settle_ready).
+            outcomes, airborne = flights.settle_ready(airborne, keep=limit)
+            self._after(outcomes)
+        if airborne is None:
+            self._airborne = launched
+        else:
+            self._airborne = airborne if launched is None else airborne + launched
 
     def send_all(self, *, concurrency: int) -> int:
         """Send until no batch is sendable, or the run stops (budget, fatal error).

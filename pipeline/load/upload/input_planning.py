@@ -54,13 +54,24 @@ from pipeline.load.ingest import Ingest
 from pipeline.load.send.sender import BODY_FOR
 from pipeline.load.upload.prefetch import prefetched
 
-# Rows per planning transaction (the reader's chunks are merged up to this many): memory of
-# both processes grows with it (see the module doc).
+# Rows per planning transaction (the reader's chunks are merged and cut to this many): memory
+# of both processes grows with it (see the module doc).
 PLAN_ROWS = 25_000
+# Rows of the first planning transaction: its batches go out while the rest is planned, so
+# the senders start within ~0.1 s of the first rows read instead of after a whole chunk
+# (~0.7 s for 20,000 rows on 2 CPUs while the reader competes for them).
+FIRST_PLAN_ROWS = 2_500
 # Below this size a forked reader costs more than it saves.
 FORK_MIN_BYTES = 4 << 20
 
-__all__ = ["FORK_MIN_BYTES", "PLAN_ROWS", "WORKERS_ENV", "fork_reader", "plan_file"]
+__all__ = [
+    "FIRST_PLAN_ROWS",
+    "FORK_MIN_BYTES",
+    "PLAN_ROWS",
+    "WORKERS_ENV",
+    "fork_reader",
+    "plan_file",
+]
 
 Prepare = Callable[[Sequence[PlanRecord]], PreparedChunk]
 
@@ -158,17 +169,20 @@ class _Reader:
         with Ingest(self.cfg, self.path, now=self.now, name=self.name) as ingest:
             merged: PreparedChunk | None = None
             # The first chunk is smaller: the ledger (and sending) can start sooner.
-            size = PLAN_ROWS // 5
+            size = min(FIRST_PLAN_ROWS, PLAN_ROWS)
             for _chunk, result in ingest.results():
                 # Each read chunk is turned into values at once and its records let go of:
                 # records (a payload dict per row) and values of 100,000 rows at once were
                 # the forked reader's peak.
                 part = self.prepare([*result.items, *result.rejections, *result.duplicates])
                 merged = part if merged is None else _joined(merged, part)
-                if len(merged.values) >= size:
-                    yield merged
-                    merged, size = None, PLAN_ROWS
-            if merged is not None:
+                # Cut to `size` rows: read chunks of 20,000 merged to 40,000 per transaction,
+                # which both processes held at once (and the senders waited for).
+                while merged is not None and len(merged.values) >= size:
+                    head, merged = _cut(merged, size)
+                    yield head
+                    size = PLAN_ROWS
+            if merged is not None and merged.values:
                 yield merged
             yield ingest.read
 
@@ -192,6 +206,19 @@ def _joined(first: PreparedChunk, then: PreparedChunk) -> PreparedChunk:
         rows.sort(key=itemgetter(ROW_NUMBER))
     first.dup_links.update(then.dup_links)
     return first
+
+
+def _cut(chunk: PreparedChunk, rows: int) -> tuple[PreparedChunk, PreparedChunk | None]:
+    """The first ``rows`` rows of ``chunk`` and the rest (None when nothing is left), each
+    with the duplicate links of its own rows: a link is applied in the transaction that
+    inserts its duplicate row (the original came before it, in the same piece or earlier)."""
+    values = chunk.values
+    if len(values) <= rows:
+        return chunk, None
+    last = values[rows - 1][ROW_NUMBER]
+    head = {row: of for row, of in chunk.dup_links.items() if row <= last}
+    tail = {row: of for row, of in chunk.dup_links.items() if row > last}
+    return PreparedChunk(values[:rows], head), PreparedChunk(values[rows:], tail)
 
 
 class _Counted:
