@@ -30,6 +30,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import BinaryIO
 
+import numpy as np
+
 from pipeline.extract.blocks import CsvBlocks
 from pipeline.extract.options import Limits
 from pipeline.extract.text import TextBlocks
@@ -91,22 +93,51 @@ def _skip_lines(fh: BinaryIO, lines: int) -> int | None:
     """Byte offset after the first ``lines`` line ends (``\\n``), or None."""
     fh.seek(0)
     offset = seen = 0
+    after_cr = False  # the previous block ended with a CR (its LF may start this one)
     while seen < lines:
         block = fh.read(SCAN_BYTES)
         if not block:
             return None
-        if b"\r" in block.replace(b"\r\n", b""):
-            return None  # bare CR line ends: the line count would differ from csv's
         count = block.count(b"\n")
         if seen + count < lines:
+            if _bare_cr(block, after_cr=after_cr, final=False):
+                return None  # bare CR line ends: the line count would differ from csv's
+            after_cr = block.endswith(b"\r")
             seen += count
             offset += len(block)
             continue
         at = -1
         for _ in range(lines - seen):
             at = block.index(b"\n", at + 1)
+        if _bare_cr(block[: at + 1], after_cr=after_cr, final=True):
+            return None
         return offset + at + 1
     return offset
+
+
+_CR, _LF = ord("\r"), ord("\n")
+
+
+def _line_ends(block: bytes, end: int) -> int:
+    """``block.count(b"\\n", 0, end)``, at several times its speed."""
+    return int(np.count_nonzero(np.frombuffer(block, dtype=np.uint8, count=end) == _LF))
+
+
+def _bare_cr(block: bytes, *, after_cr: bool, final: bool) -> bool:
+    """Whether ``block`` holds a CR that is not the start of a CRLF pair. ``after_cr``: the
+    bytes before it ended with a CR; unless ``final``, a CR as the last byte is left for the
+    next block to judge. (Counted with numpy: bytes.count of a pair, or a replace, cost more
+    than the rest of the scan, which runs before any worker starts.)"""
+    bare = 0
+    if b"\r" in block:
+        data = np.frombuffer(block, dtype=np.uint8)
+        cr = data == _CR
+        bare = int(np.count_nonzero(cr)) - int(np.count_nonzero(cr[:-1] & (data[1:] == _LF)))
+    if after_cr and not block.startswith(b"\n"):
+        bare += 1
+    if not final and block.endswith(b"\r"):
+        bare -= 1
+    return bare > 0
 
 
 def _find_cuts(  # noqa: PLR0912, PLR0915 - one state machine reads best in one piece
@@ -167,12 +198,12 @@ def _find_cuts(  # noqa: PLR0912, PLR0915 - one state machine reads best in one 
             pos = q + 1
         # bare CRs end records for csv but not lines for this count: do not cut such files
         # (a CR as the held-back last byte is judged with the byte after it, next round)
-        stripped = block.replace(b"\r\n", b"")
-        if b"\r" in (stripped if final else stripped[:-1]):
+        # (a CR held back as the last byte comes again at the front of the next block)
+        if _bare_cr(block, after_cr=False, final=final):
             return None
         if not pending:
             break
-        lines += block.count(b"\n", 0, usable)
+        lines += _line_ends(block, usable)
         prev = block[usable - 1] if usable else prev
         carry = block[usable:]
         base += usable

@@ -18,7 +18,7 @@ from pipeline.extract import ReadOptions, open_table
 from pipeline.extract.blocks import plain_columns, plain_lines
 from pipeline.extract.csv_reader import CsvTable
 from pipeline.extract.forked import Forked
-from pipeline.extract.ranges import plan_ranges, read_range
+from pipeline.extract.ranges import _skip_lines, plan_ranges, read_range
 from tests.extract.helpers import read_all
 
 Records = tuple[list[tuple[int, list[str]]], dict[int, list[str]]]
@@ -113,6 +113,43 @@ def test_bare_carriage_returns_are_not_cut(tmp_path: Path) -> None:
     with open_table(path, ReadOptions()) as table:
         assert isinstance(table, CsvTable)
         assert plan_ranges(path, table.info, table.data_line, 2) is None
+
+
+@pytest.mark.parametrize("scan", range(40, 58))
+def test_a_bare_carriage_return_in_the_data_is_seen_at_any_block_edge(
+    scan: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # small scan blocks (a few lines each) put CRLF pairs and the bare CR across block edges
+    monkeypatch.setattr("pipeline.extract.ranges.SCAN_BYTES", scan)
+    lines = [f"7916{n:07d};n{n}" for n in range(60)]
+    clean = tmp_path / "clean.csv"
+    clean.write_bytes(("phone;name\r\n" + "".join(f"{line}\r\n" for line in lines)).encode())
+    with open_table(clean, ReadOptions()) as table:
+        assert isinstance(table, CsvTable)
+        info, data_line = table.info, table.data_line
+    assert plan_ranges(clean, info, data_line, 2) is not None  # split pairs are not bare CRs
+    for at in range(3, 20):  # a bare CR early in the data: csv would end a record there
+        bad = tmp_path / f"bad{at}.csv"
+        text = "phone;name\r\n" + "".join(f"{line}\r\n" for line in lines)
+        cut = len("phone;name\r\n") + at
+        bad.write_bytes((text[:cut] + "\r" + text[cut:]).encode())
+        assert plan_ranges(bad, info, data_line, 2) is None, at
+
+
+@pytest.mark.parametrize("scan", range(2, 14))
+def test_header_lines_are_skipped_across_block_edges(
+    scan: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pipeline.extract.ranges.SCAN_BYTES", scan)
+    path = tmp_path / "in.csv"
+    head = b"title\r\nphone;name\r\n"
+    path.write_bytes(head + b"79160000001;a\r\n")
+    with path.open("rb") as fh:
+        assert _skip_lines(fh, 2) == len(head)
+    for at in range(len(head)):  # a bare CR in the lines before the data
+        path.write_bytes(head[:at] + b"\rx" + head[at:] + b"79160000001;a\r\n")
+        with path.open("rb") as fh:
+            assert _skip_lines(fh, 2) is None, at
 
 
 def test_plain_columns_only_for_uniform_plain_text() -> None:
