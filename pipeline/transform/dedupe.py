@@ -5,11 +5,12 @@ a :class:`~pipeline.transform.keyset.KeyRowMap` (12 bytes per row, so memory sta
 as files grow). The key is:
 
 * ``phone``: the phone's digits as an integer — exact;
-* ``phone_payload``: Python's 64-bit ``hash`` of ``(phone, values)``, where ``values`` stands
-  for the payload and per-row policy in config order (the caller builds it the same way for
-  every row). String hashes are SipHash with a per-process random key, so two different rows
-  share a key by chance only: odds about n²/2⁶⁵ for a file of n rows (3·10⁻⁷ for 3M rows). The
-  cost of such a collision is a row reported as ``duplicate`` of the row it collided with,
+* ``phone_payload``: Python's 64-bit ``hash`` of ``(phone, *values)``, where ``values``
+  stands for the payload and per-row policy in config order (the caller builds it the same
+  way for every row; :meth:`Deduper.keys_by_column` gives the same keys from columns). String
+  hashes are SipHash with a per-process random key, so two different rows share a key by
+  chance only: odds about n²/2⁶⁵ for a file of n rows (3·10⁻⁷ for 3M rows). The cost of such
+  a collision is a row reported as ``duplicate`` of the row it collided with,
   visible in the rejects file — never a call to a wrong number.
 
 Usage::
@@ -17,6 +18,7 @@ Usage::
     seen = Deduper("phone_payload")
     keys = seen.keys(["79160000001", "79160000001"], [("A",), ("A",)])
     seen.first_rows(keys, [1, 2])   # [None, 1]: row 2 repeats row 1
+    seen.keys_by_column(["79160000001"], [["A"]]) == keys[:1]   # True
 """
 
 from __future__ import annotations
@@ -40,13 +42,22 @@ class Deduper:
         self.key = key
         self._seen = KeyRowMap()
 
-    def keys(self, phones: Sequence[str], values: Sequence[Hashable]) -> list[int]:
+    def keys(self, phones: Sequence[str], values: Sequence[tuple[Hashable, ...]]) -> list[int]:
         """The dedupe key of each accepted row (``values[i]`` belongs to ``phones[i]``)."""
         if self.key == "phone":
             return [int(p) if len(p) < 19 else hash(p) for p in phones]  # 18 digits fit int64
         if self.key == "none":
             return []
-        return list(map(hash, zip(phones, values, strict=True)))
+        return [hash((phone, *row)) for phone, row in zip(phones, values, strict=True)]
+
+    def keys_by_column(
+        self, phones: Sequence[str], columns: Sequence[Sequence[Hashable]]
+    ) -> list[int]:
+        """:meth:`keys` with the values given column by column (``columns[c][i]`` belongs to
+        ``phones[i]``): the same keys without a tuple of values per row."""
+        if self.key != "phone_payload":
+            return self.keys(phones, [])
+        return list(map(hash, zip(phones, *columns, strict=True)))
 
     def first_rows(self, keys: Ints, rows: Ints) -> list[int | None]:
         """For rows in file order: the earlier row each repeats, or ``None`` for a first.

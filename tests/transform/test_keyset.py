@@ -67,3 +67,21 @@ def test_dedupe_keys_follow_the_policy() -> None:
     assert a == b != c
     keep_all = Deduper("none")
     assert keep_all.first_rows(keep_all.keys(["1", "1"], [(), ()]), [1, 2]) == [None, None]
+
+
+@settings(max_examples=50)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["79160000001", "79160000002", "7" * 19]), st.text(max_size=3)),
+        max_size=20,
+    ),
+    st.sampled_from(["phone", "phone_payload", "none"]),
+)
+def test_keys_by_column_are_the_keys_of_the_rows(rows: list[tuple[str, str]], key: str) -> None:
+    # the plain rows of a chunk are keyed column by column, the careful ones row by row:
+    # a row must get the same key either way, or a duplicate would pass as a first
+    deduper = Deduper(key)  # type: ignore[arg-type]  # one of the three policies
+    phones = [phone for phone, _ in rows]
+    names = [name for _, name in rows]
+    by_row = deduper.keys(phones, [(name, "x") for name in names])
+    assert deduper.keys_by_column(phones, [names, ["x"] * len(rows)]) == by_row
