@@ -25,12 +25,13 @@ Usage::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
+import numpy.typing as npt
 
 from pipeline.extract.blocks import CsvBlocks
 from pipeline.extract.options import Limits
@@ -115,7 +116,7 @@ def _skip_lines(fh: BinaryIO, lines: int) -> int | None:
     return offset
 
 
-_CR, _LF = ord("\r"), ord("\n")
+_CR, _LF, _QUOTE = ord("\r"), ord("\n"), ord('"')
 
 
 def _line_ends(block: bytes, end: int) -> int:
@@ -140,23 +141,19 @@ def _bare_cr(block: bytes, *, after_cr: bool, final: bool) -> bool:
     return bare > 0
 
 
-def _find_cuts(  # noqa: PLR0912, PLR0915 - one state machine reads best in one piece
-    fh: BinaryIO, start: int, targets: list[int], delimiter: bytes
+def _find_cuts(
+    fh: BinaryIO, start: int, targets: list[int], delimiter: bytes, *, fast: bool = True
 ) -> list[tuple[int, int]] | None:
     """For each target offset, the first record boundary at or after it that follows a
     non-blank line, with the number of physical lines before it; None when a bare CR shows
-    up before the last cut. Follows the quoting from ``start`` (a record start)."""
+    up before the last cut. Follows the quoting from ``start`` (a record start).
+
+    A block is read by :class:`_QuoteParity` when its quotes allow (``fast``), else by
+    :func:`_walk_quotes`; both give the same cuts (tests/extract/test_ranges.py)."""
     fh.seek(start)
-    field_starts = {delimiter[0], ord("\n"), ord("\r")}
-    blank = delimiter + b'\r"'
-    cuts: list[tuple[int, int]] = []
-    base = start  # file offset of block[0]
-    lines = 0  # line ends before base, counted from start
-    inside = False  # inside a quoted field at base
-    prev = ord("\n")  # the byte before base
+    scan = _Scan(list(targets), delimiter, start)
     carry = b""
-    pending = list(targets)
-    while pending:
+    while scan.pending:
         data = fh.read(SCAN_BYTES)
         block = carry + data
         if not data and not block:
@@ -164,52 +161,130 @@ def _find_cuts(  # noqa: PLR0912, PLR0915 - one state machine reads best in one 
         final = not data
         # keep the last byte back (unless at the end): a quote there needs the next byte
         usable = len(block) if final else len(block) - 1
-        pos = 0
-        while pos < usable and pending:
-            if inside:
-                q = block.find(b'"', pos, usable)
-                if q < 0:
-                    pos = usable
-                    break
-                if q + 1 < len(block) and block[q + 1] == ord('"'):
-                    pos = q + 2  # an escaped quote
-                else:
-                    inside, pos = False, q + 1
-                continue
-            q = block.find(b'"', pos, usable)
-            stop = usable if q < 0 else q
-            # record boundaries in the unquoted stretch [pos, stop)
-            while pending:
-                at = max(pos, pending[0] - base)
-                nl = block.find(b"\n", at, stop)
-                if nl < 0:
-                    break
-                line_start = block.rfind(b"\n", 0, nl) + 1
-                if line_start > 0 and block[line_start:nl].translate(None, blank):
-                    cuts.append((base + nl + 1, lines + block.count(b"\n", 0, nl + 1)))
-                    pending.pop(0)
-                else:
-                    pending[0] = base + nl + 1  # a blank line (or one begun earlier): go on
-            if q < 0:
-                pos = usable
-                break
-            before = block[q - 1] if q > 0 else prev
-            inside = before in field_starts  # a quote opens a field only at its start
-            pos = q + 1
+        parity = _QuoteParity.of(block, usable, scan) if fast else None
+        if parity is not None:
+            parity.find(block, usable, scan)
+        else:
+            usable = _walk_quotes(block, usable, scan)
         # bare CRs end records for csv but not lines for this count: do not cut such files
-        # (a CR as the held-back last byte is judged with the byte after it, next round)
-        # (a CR held back as the last byte comes again at the front of the next block)
+        # (a CR as the held-back last byte comes again at the front of the next block)
         if _bare_cr(block, after_cr=False, final=final):
             return None
-        if not pending:
+        if not scan.pending or final:
             break
-        lines += _line_ends(block, usable)
-        prev = block[usable - 1] if usable else prev
+        scan.lines += _line_ends(block, usable)
+        scan.prev = block[usable - 1] if usable else scan.prev
         carry = block[usable:]
-        base += usable
-        if final:
-            break
-    return cuts
+        scan.base += usable
+    return scan.cuts
+
+
+@dataclass(slots=True)
+class _Scan:
+    """Where the cut search stands: the targets left, the cuts found, and the state at
+    ``base`` (the file offset of the current block's first byte)."""
+
+    pending: list[int]
+    delimiter: bytes
+    base: int
+    lines: int = 0  # line ends before base, counted from the start
+    inside: bool = False  # inside a quoted field at base
+    prev: int = ord("\n")  # the byte before base
+    cuts: list[tuple[int, int]] = field(default_factory=list)
+
+    def boundary(self, block: bytes, nl: int) -> None:
+        """The line end ``nl`` (outside quotes, at or after the first target): a cut when
+        the line it ends is not blank, else the search goes on after it."""
+        line_start = block.rfind(b"\n", 0, nl) + 1
+        if line_start > 0 and block[line_start:nl].translate(None, self.delimiter + b'\r"'):
+            self.cuts.append((self.base + nl + 1, self.lines + block.count(b"\n", 0, nl + 1)))
+            self.pending.pop(0)
+        else:
+            self.pending[0] = self.base + nl + 1  # a blank line (or one begun earlier): go on
+
+
+def _walk_quotes(block: bytes, usable: int, scan: _Scan) -> int:
+    """Follow the quoting through ``block[:usable]`` quote by quote (csv's rules, see the
+    module doc), finding cuts in the unquoted stretches; returns how much of the block was
+    used (less than ``usable`` when an escaped quote pair starts at its last byte)."""
+    field_starts = {scan.delimiter[0], ord("\n"), ord("\r")}
+    pos = 0
+    while pos < usable and scan.pending:
+        if scan.inside:
+            q = block.find(b'"', pos, usable)
+            if q < 0:
+                return usable
+            if q + 1 < len(block) and block[q + 1] == _QUOTE:
+                if q + 1 >= usable:  # the pair's second quote is held back: both go on
+                    return q
+                pos = q + 2  # an escaped quote
+            else:
+                scan.inside, pos = False, q + 1
+            continue
+        q = block.find(b'"', pos, usable)
+        stop = usable if q < 0 else q
+        # record boundaries in the unquoted stretch [pos, stop)
+        while scan.pending:
+            nl = block.find(b"\n", max(pos, scan.pending[0] - scan.base), stop)
+            if nl < 0:
+                break
+            scan.boundary(block, nl)
+        if q < 0:
+            return usable
+        before = block[q - 1] if q > 0 else scan.prev
+        scan.inside = before in field_starts  # a quote opens a field only at its start
+        pos = q + 1
+    return usable
+
+
+@dataclass(frozen=True, slots=True)
+class _QuoteParity:
+    """The quotes of a block where every quote that opens a quoted field by count (the 1st,
+    3rd... outside a field) stands where csv reads a quote as opening one: at a field start,
+    or right after a closing quote (the two then are an escaped quote). Inside a field csv
+    reads every quote as closing or escaped, so whether an offset is inside a quoted field is
+    then the parity of the quotes before it, found with numpy in C. A block with a quote
+    elsewhere (a literal quote in an unquoted cell) is walked instead. A file that quotes
+    every cell has millions of quotes, too many to visit one by one before the workers start.
+    """
+
+    quotes: npt.NDArray[np.intp]  # offsets of the quotes in block[:usable]
+    inside: bool  # inside a quoted field at the block's start
+
+    @classmethod
+    def of(cls, block: bytes, usable: int, scan: _Scan) -> _QuoteParity | None:
+        """The parity of ``block[:usable]``, or None when a quote breaks the rule above."""
+        if block.find(b'"', 0, usable) < 0:  # most files: no quote at all (memchr speed)
+            return cls(np.empty(0, dtype=np.intp), scan.inside)
+        data = np.frombuffer(block, dtype=np.uint8)
+        quotes = np.flatnonzero(data[:usable] == _QUOTE)
+        if len(quotes):
+            delimiter = scan.delimiter[0]
+            opens = (np.arange(len(quotes)) + scan.inside) % 2 == 0
+            before = data[np.maximum(quotes - 1, 0)]
+            if quotes[0] == 0:
+                before[0] = scan.prev
+            # an opening quote right after a closing one: an escaped quote inside a field
+            paired = np.zeros(len(quotes), dtype=bool)
+            paired[1:] = quotes[1:] - 1 == quotes[:-1]
+            paired[0] = quotes[0] == 0 and scan.prev == _QUOTE
+            if not (np.isin(before[opens], (delimiter, _LF, _CR)) | paired[opens]).all():
+                return None
+        return cls(quotes, scan.inside)
+
+    def find(self, block: bytes, usable: int, scan: _Scan) -> None:
+        """Cuts at the line ends of ``block[:usable]`` outside quoted fields; moves the
+        quoting state on to the end of ``usable``."""
+        quotes = self.quotes
+        while scan.pending:
+            nl = block.find(b"\n", max(0, scan.pending[0] - scan.base), usable)
+            if nl < 0:
+                break
+            if (self.inside + int(np.searchsorted(quotes, nl))) % 2:
+                scan.pending[0] = scan.base + nl + 1  # inside a quoted field
+                continue
+            scan.boundary(block, nl)
+        scan.inside = bool((self.inside + len(quotes)) % 2)
 
 
 def read_range(
