@@ -46,6 +46,11 @@ def plain_lines(text: str) -> list[str] | None:
     """
     if '"' in text:
         return None
+    return _split_lines(text)
+
+
+def _split_lines(text: str) -> list[str] | None:
+    """:func:`plain_lines` without the quote test (None: a bare CR)."""
     if "\r" in text:
         pairs = text.count("\r\n")
         if text.count("\r") != pairs:
@@ -77,6 +82,41 @@ def _cut(lines: list[str], delimiter: str, width: int) -> list[list[str]] | None
     size = len(lines)
     # every line has width-1 delimiters, so the flat list is the cells row by row
     flat = delimiter.join(lines).split(delimiter) if width > 1 else lines
+    return [flat[c : size * width : width] for c in range(width)]
+
+
+def quoted_columns(text: str, delimiter: str, width: int, limits: Limits) -> list[list[str]] | None:
+    """``text`` cut into ``width`` columns when every line is ``"cell";"cell";…`` with every
+    cell quoted and no quote, line break or bare CR inside a cell (how many CRMs export every
+    file), so that the :mod:`csv` module would read each line as exactly these cells; None
+    otherwise, and when a line is long enough to need the exact bounds of the csv path.
+
+    Why: the csv module costs a record object per row and a transposition; this costs one
+    split, as for plain text.
+    """
+    lines = _split_lines(text)
+    if not lines:
+        return None
+    if not all(map(str.startswith, lines, repeat('"'))) or not all(
+        map(str.endswith, lines, repeat('"'))
+    ):
+        return None
+    longest = max(map(len, lines))
+    if min(map(len, lines)) < 2 or not (  # a line of one quote is no quoted cell
+        longest < limits.max_columns
+        and longest <= min(limits.max_cell_chars, limits.max_record_chars)
+    ):
+        return None
+    inner = [line[1:-1] for line in lines]
+    separator = f'"{delimiter}"'
+    if set(map(str.count, inner, repeat(separator))) != {width - 1}:
+        return None
+    joined = separator.join(inner)
+    size = len(lines)
+    # every quote left must belong to a separator: then no cell holds one
+    if joined.count('"') != 2 * (size * width - 1):
+        return None
+    flat = joined.split(separator)
     return [flat[c : size * width : width] for c in range(width)]
 
 
@@ -143,6 +183,11 @@ class CsvBlocks:
         if self._carry:
             return None
         lines = plain_lines(text)
+        if lines is None and '"' in text:
+            columns = quoted_columns(text, self.delimiter, width, self.limits)
+            if columns is not None:  # every line is one record, within the bounds
+                self.lines += len(columns[0])
+            return columns
         columns = None if lines is None else _cut(lines, self.delimiter, width)
         if columns is not None:
             assert lines is not None

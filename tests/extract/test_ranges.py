@@ -12,13 +12,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.errors import InputFileError, WorkerError
 from pipeline.extract import ReadOptions, open_table
-from pipeline.extract.blocks import plain_columns, plain_lines
+from pipeline.extract.blocks import plain_columns, plain_lines, quoted_columns
 from pipeline.extract.csv_reader import CsvTable
 from pipeline.extract.forked import Forked
-from pipeline.extract.ranges import _skip_lines, plan_ranges, read_range
+from pipeline.extract.options import Limits
+from pipeline.extract.ranges import _find_cuts, _skip_lines, plan_ranges, read_range
 from tests.extract.helpers import read_all
 
 Records = tuple[list[tuple[int, list[str]]], dict[int, list[str]]]
@@ -150,6 +153,128 @@ def test_header_lines_are_skipped_across_block_edges(
         path.write_bytes(head[:at] + b"\rx" + head[at:] + b"79160000001;a\r\n")
         with path.open("rb") as fh:
             assert _skip_lines(fh, 2) is None, at
+
+
+def _quoted_csv(rnd: random.Random) -> str:
+    """A CSV as exports write it: every cell quoted, or only those that need it; escaped
+    quotes, line breaks and delimiters inside cells; sometimes a literal quote in a bare cell."""
+    out = io.StringIO()
+    every = rnd.random() < 0.5
+    ending = rnd.choice(["\n", "\r\n"])
+    if every:
+        writer = csv.writer(out, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator=ending)
+    else:
+        writer = csv.writer(out, delimiter=";", lineterminator=ending)
+    writer.writerow(["phone", "name", "note"])
+    cells = [*_CELLS, '""', 'a""b', '"x"', "\r\n", ';"']
+    for _ in range(rnd.randint(20, 60)):
+        writer.writerow([rnd.choice(cells) for _ in range(rnd.choice([3, 3, 3, 2]))])
+    text = out.getvalue()
+    if not every and rnd.random() < 0.2:
+        text = text.replace("7916", 'a"b', 1)  # a literal quote inside an unquoted field
+    return text
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_quote_parity_finds_the_cuts_the_quote_walk_finds(
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # small blocks put quotes, escaped pairs and CRLFs on every kind of block edge
+    rnd = random.Random(seed)
+    path = tmp_path / "in.csv"
+    path.write_bytes(_quoted_csv(rnd).encode())
+    size = path.stat().st_size
+    for scan in rnd.sample(range(24, 160), 6):
+        monkeypatch.setattr("pipeline.extract.ranges.SCAN_BYTES", scan)
+        with path.open("rb") as fh:
+            start = _skip_lines(fh, 1)
+            assert start is not None
+            targets = sorted(rnd.sample(range(start, size), 3))
+            fast = _find_cuts(fh, start, targets, b";")
+            walked = _find_cuts(fh, start, targets, b";", fast=False)
+        assert fast == walked, scan
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_quoted_files_cut_in_small_blocks_read_back_exactly(
+    seed: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rnd = random.Random(seed)
+    path = tmp_path / "in.csv"
+    path.write_bytes(_quoted_csv(rnd).encode())
+    try:
+        _, rows, extra = read_all(path, ReadOptions(chunk_size=7))
+    except InputFileError:
+        return  # a broken random file: tests/cli covers errors
+    for scan in (31, 47, 64, 97):
+        monkeypatch.setattr("pipeline.extract.ranges.SCAN_BYTES", scan)
+        for parts in (2, 3):
+            got = _by_ranges(path, parts, 0.3)
+            if got is not None:
+                assert got == (rows, extra), (scan, parts)
+
+
+def test_a_file_that_quotes_every_cell_is_cut_without_walking_its_quotes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # millions of quotes visited one by one took seconds before any worker started
+    path = tmp_path / "in.csv"
+    path.write_text(
+        '"phone";"name"\r\n' + "".join(f'"7916{n:07d}";"n ""{n}"""\r\n' for n in range(5000))
+    )
+
+    def walked(*args: object) -> int:
+        raise AssertionError("quotes walked one by one")
+
+    monkeypatch.setattr("pipeline.extract.ranges._walk_quotes", walked)
+    monkeypatch.setattr("pipeline.extract.ranges.SCAN_BYTES", 4096)
+    _, rows, extra = read_all(path)
+    assert _by_ranges(path, 3) == (rows, extra)
+
+
+_CLEAN_CELLS = st.text(alphabet="ab;\t д", max_size=5)
+# mostly cells the fast cut takes (so damage is judged), some with what it must refuse
+_QUOTED_CELLS = st.one_of(*[_CLEAN_CELLS] * 6, st.text(alphabet='ab;\t"\n\r д', max_size=5))
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.lists(_QUOTED_CELLS, min_size=3, max_size=3), min_size=1, max_size=6),
+    st.sampled_from([";", "\t"]),
+    st.sampled_from(["\n", "\r\n"]),
+    st.sampled_from(["", "x", '"', ";", " "]),
+    st.sampled_from(["insert", "first", "last"]),
+)
+def test_quoted_columns_are_what_csv_reads_or_none(
+    rows: list[list[str]], delimiter: str, ending: str, damage: str, where: str
+) -> None:
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, quoting=csv.QUOTE_ALL, lineterminator=ending).writerows(
+        rows
+    )
+    text = out.getvalue()
+    if damage:  # a character where the quoting may no longer hold
+        at = {"insert": len(text) // 2, "first": 0, "last": len(text) - len(ending) - 1}[where]
+        cut = at + (where != "insert")  # the first or the last quote is replaced
+        text = text[:at] + damage + text[cut:]
+    got = quoted_columns(text, delimiter, 3, Limits())
+    if got is None:
+        return
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    assert got == [list(column) for column in zip(*records, strict=True)]
+
+
+def test_quoted_columns_take_every_quoted_export_without_quotes_inside() -> None:
+    text = '"79161234567";"Иванов; Иван";""\r\n"8 916";"";"долг, пени"\r\n'
+    assert quoted_columns(text, ";", 3, Limits()) == [
+        ["79161234567", "8 916"],
+        ["Иванов; Иван", ""],
+        ["", "долг, пени"],
+    ]
+    assert quoted_columns(text, ";", 4, Limits()) is None  # not the header's width
+    assert quoted_columns('"a";"b""c";"d"\n', ";", 3, Limits()) is None  # an escaped quote
+    assert quoted_columns('"a";b;"d"\n', ";", 3, Limits()) is None  # a bare cell
+    assert quoted_columns(text, ";", 3, Limits(max_cell_chars=10)) is None  # near a bound
 
 
 def test_plain_columns_only_for_uniform_plain_text() -> None:
