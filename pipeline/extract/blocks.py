@@ -85,6 +85,20 @@ def _cut(lines: list[str], delimiter: str, width: int) -> list[list[str]] | None
     return [flat[c : size * width : width] for c in range(width)]
 
 
+def _short_lines(text: str, limits: Limits) -> list[str] | None:
+    """The lines of ``text`` (see :func:`_split_lines`) when none is long enough to break a
+    bound (a line of n characters holds at most n cells of at most n characters), else None."""
+    lines = _split_lines(text)
+    if not lines:
+        return None
+    longest = max(map(len, lines))
+    if longest < limits.max_columns and longest <= min(
+        limits.max_cell_chars, limits.max_record_chars
+    ):
+        return lines
+    return None
+
+
 def quoted_columns(text: str, delimiter: str, width: int, limits: Limits) -> list[list[str]] | None:
     """``text`` cut into ``width`` columns when every line is ``"cell";"cell";…`` with every
     cell quoted and no quote, line break or bare CR inside a cell (how many CRMs export every
@@ -94,18 +108,14 @@ def quoted_columns(text: str, delimiter: str, width: int, limits: Limits) -> lis
     Why: the csv module costs a record object per row and a transposition; this costs one
     split, as for plain text.
     """
-    lines = _split_lines(text)
+    lines = _short_lines(text, limits)
     if not lines:
         return None
     if not all(map(str.startswith, lines, repeat('"'))) or not all(
         map(str.endswith, lines, repeat('"'))
     ):
         return None
-    longest = max(map(len, lines))
-    if min(map(len, lines)) < 2 or not (  # a line of one quote is no quoted cell
-        longest < limits.max_columns
-        and longest <= min(limits.max_cell_chars, limits.max_record_chars)
-    ):
+    if min(map(len, lines)) < 2:  # a line of one quote is no quoted cell
         return None
     inner = [line[1:-1] for line in lines]
     separator = f'"{delimiter}"'
@@ -118,6 +128,40 @@ def quoted_columns(text: str, delimiter: str, width: int, limits: Limits) -> lis
         return None
     flat = joined.split(separator)
     return [flat[c : size * width : width] for c in range(width)]
+
+
+def mixed_columns(text: str, delimiter: str, width: int, limits: Limits) -> list[list[str]] | None:
+    """``text`` cut into ``width`` columns when at most half of its lines hold a quote and
+    each of those is one whole record of ``width`` cells for the :mod:`csv` module (a comment
+    quoted for its delimiter, a name with quotes), the other lines plain; None otherwise, and
+    when a line is long enough to need the exact bounds of the csv path.
+
+    Why: one quoted cell used to send its whole block through the csv module. A line that
+    starts a record and parses alone to its end (strict: not inside an open quote) is read the
+    same within the block, so the lines without quotes keep the plain split.
+    """
+    lines = _short_lines(text, limits)
+    quoted = [i for i, line in enumerate(lines or ()) if '"' in line]
+    if not lines or 2 * len(quoted) > len(lines):
+        return None  # mostly quoted lines: the csv module reads them faster in one go
+    blank = delimiter * (width - 1)  # a stand-in of the right width, filled in below
+    records: list[list[str]] = []
+    for i in quoted:
+        try:
+            parsed = list(csv.reader([lines[i]], delimiter=delimiter, strict=True))
+        except csv.Error:
+            return None  # a quoted cell goes on past the line end (or bad quoting)
+        if len(parsed) != 1 or len(parsed[0]) != width:
+            return None
+        records.append(parsed[0])
+        lines[i] = blank
+    columns = _cut(lines, delimiter, width)
+    if columns is None:
+        return None
+    for i, record in zip(quoted, records, strict=True):
+        for column, cell in zip(columns, record, strict=True):
+            column[i] = cell
+    return columns
 
 
 class CsvBlocks:
@@ -185,6 +229,8 @@ class CsvBlocks:
         lines = plain_lines(text)
         if lines is None and '"' in text:
             columns = quoted_columns(text, self.delimiter, width, self.limits)
+            if columns is None:
+                columns = mixed_columns(text, self.delimiter, width, self.limits)
             if columns is not None:  # every line is one record, within the bounds
                 self.lines += len(columns[0])
             return columns

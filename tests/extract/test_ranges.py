@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from pipeline.errors import InputFileError, WorkerError
 from pipeline.extract import ReadOptions, open_table
-from pipeline.extract.blocks import plain_columns, plain_lines, quoted_columns
+from pipeline.extract.blocks import mixed_columns, plain_columns, plain_lines, quoted_columns
 from pipeline.extract.csv_reader import CsvTable
 from pipeline.extract.forked import Forked
 from pipeline.extract.options import Limits
@@ -275,6 +275,42 @@ def test_quoted_columns_take_every_quoted_export_without_quotes_inside() -> None
     assert quoted_columns('"a";"b""c";"d"\n', ";", 3, Limits()) is None  # an escaped quote
     assert quoted_columns('"a";b;"d"\n', ";", 3, Limits()) is None  # a bare cell
     assert quoted_columns(text, ";", 3, Limits(max_cell_chars=10)) is None  # near a bound
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(st.lists(_QUOTED_CELLS, min_size=3, max_size=3), min_size=1, max_size=8),
+    st.sampled_from([";", ","]),
+    st.sampled_from(["\n", "\r\n"]),
+    st.sampled_from(["", "x", '"', ";", ",", "\n", "\r"]),
+    st.floats(0, 1),
+)
+def test_mixed_columns_are_what_csv_reads_or_none(
+    rows: list[list[str]], delimiter: str, ending: str, damage: str, where: float
+) -> None:
+    # quoted only where a cell needs it, as spreadsheets write CSV
+    out = io.StringIO()
+    csv.writer(out, delimiter=delimiter, lineterminator=ending).writerows(rows)
+    text = out.getvalue()
+    at = int(where * len(text))
+    text = text[:at] + damage + text[at:]
+    got = mixed_columns(text, delimiter, 3, Limits())
+    if got is None:
+        return
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    assert got == [list(column) for column in zip(*records, strict=True)]
+
+
+def test_mixed_columns_read_a_few_quoted_cells_among_plain_lines() -> None:
+    text = '7916;a;b\r\n7903;"перезвонить; после 18:00";"сказал ""нет"""\r\n7926;c;\r\n'
+    assert mixed_columns(text, ";", 3, Limits()) == [
+        ["7916", "7903", "7926"],
+        ["a", "перезвонить; после 18:00", "c"],
+        ["b", 'сказал "нет"', ""],
+    ]
+    assert mixed_columns('7916;"a\nb";c\n', ";", 3, Limits()) is None  # a cell over 2 lines
+    assert mixed_columns('"a";"b"\n"c";"d"\n1;2\n', ";", 2, Limits()) is None  # mostly quoted
+    assert mixed_columns('1;2;3\n"a";b\n4;5;6\n', ";", 3, Limits()) is None  # a short record
 
 
 def test_plain_columns_only_for_uniform_plain_text() -> None:
