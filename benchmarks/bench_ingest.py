@@ -7,7 +7,9 @@ Generates (or reuses, under the git-ignored ``benchmarks/data/``) two 1,000,000-
   phones invalid or junk, 4 % landlines of many regions, 1.5 % foreign, in documented shares
   and a fixed seed: what a nightly CRM export looks like;
 * ``classic``: 5 columns of mixed CRM data where about 3 % of the phones are bad or lossy (the
-  file the first figures were measured on; kept as a second case), and its XLSX twin.
+  file the first figures were measured on; kept as a second case), and its XLSX twin;
+* ``quoted`` (only when asked for): the realistic rows with every cell in double quotes, as
+  Bitrix24 and many CRMs write CSV (``sample_data/bitrix24_export.csv`` is such a file).
 
 Every big stage runs in a fresh subprocess, so each peak RSS belongs to that stage alone. Each
 ``validate`` line states the command, the load average before it, wall time, rows/s, CPU
@@ -18,6 +20,7 @@ Usage::
 
     .venv/bin/python -m benchmarks.bench_ingest                    # both files + the XLSX
     .venv/bin/python -m benchmarks.bench_ingest --data realistic   # one file
+    .venv/bin/python -m benchmarks.bench_ingest --data quoted --skip-naive   # every cell quoted
     .venv/bin/python -m benchmarks.bench_ingest --flat     # plus the 3M-row flatness check
     .venv/bin/python -m benchmarks.bench_ingest --rows 100000 --xlsx-rows 20000   # quick look
 """
@@ -138,13 +141,16 @@ def make_xlsx(n: int) -> Path:
     return path
 
 
-def make_realistic(n: int) -> Path:
-    path = DATA / f"realistic_{n}.csv"
+def make_realistic(n: int, *, quote_all: bool = False) -> Path:
+    path = DATA / (f"realistic_quoted_{n}.csv" if quote_all else f"realistic_{n}.csv")
     if not path.exists():
         DATA.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         with tmp.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle, delimiter=";")
+            if quote_all:
+                writer = csv.writer(handle, delimiter=";", quoting=csv.QUOTE_ALL)
+            else:
+                writer = csv.writer(handle, delimiter=";")
             writer.writerow(realistic.HEADER)
             for start in range(0, n, 100_000):
                 size = min(100_000, n - start)
@@ -357,7 +363,9 @@ def _profile(path: Path, rows: int, results: dict[str, float], *, outputs: bool)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", choices=["realistic", "classic", "both"], default="both")
+    parser.add_argument(
+        "--data", choices=["realistic", "classic", "both", "quoted"], default="both"
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--xlsx-rows", type=int, default=200_000)
     parser.add_argument("--flat", action="store_true", help="also run the 3M-row flatness check")
@@ -376,6 +384,8 @@ def main() -> None:
         files.append(make_realistic(args.rows))
     if args.data in ("classic", "both"):
         files.append(make_csv(args.rows))
+    if args.data == "quoted":
+        files.append(make_realistic(args.rows, quote_all=True))
     for path in files:
         _profile(path, args.rows, results, outputs=True)
         _child(["-m", "benchmarks.bench_ingest", "--stage", "agree", str(path)])
