@@ -131,36 +131,37 @@ def quoted_columns(text: str, delimiter: str, width: int, limits: Limits) -> lis
 
 
 def mixed_columns(text: str, delimiter: str, width: int, limits: Limits) -> list[list[str]] | None:
-    """``text`` cut into ``width`` columns when at most half of its lines hold a quote and
-    each of those is one whole record of ``width`` cells for the :mod:`csv` module (a comment
-    quoted for its delimiter, a name with quotes), the other lines plain; None otherwise, and
+    """``text`` cut into ``width`` columns when at most half of its lines hold a quote, each
+    of them one whole record of ``width`` cells for the :mod:`csv` module (a comment quoted
+    for its delimiter, a name with quotes), and the other lines are plain; None otherwise, and
     when a line is long enough to need the exact bounds of the csv path.
 
     Why: one quoted cell used to send its whole block through the csv module. A line that
-    starts a record and parses alone to its end (strict: not inside an open quote) is read the
-    same within the block, so the lines without quotes keep the plain split.
+    starts a record and ends outside any quoted cell is read the same alone as within the
+    block; the quoted lines are read by one csv reader (as many records as lines: no cell
+    went on past its line end), the lines without quotes keep the plain split.
     """
     lines = _short_lines(text, limits)
-    quoted = [i for i, line in enumerate(lines or ()) if '"' in line]
-    if not lines or 2 * len(quoted) > len(lines):
-        return None  # mostly quoted lines: the csv module reads them faster in one go
+    if not lines:
+        return None
+    quoted = [i for i, line in enumerate(lines) if '"' in line]
+    if 2 * len(quoted) > len(lines):
+        return None  # mostly quoted lines: the csv module reads the block at least as fast
+    try:
+        records = list(csv.reader([lines[i] for i in quoted], delimiter=delimiter, strict=True))
+    except csv.Error:
+        return None  # a quoted cell left open at the end (or bad quoting)
+    if len(records) != len(quoted) or any(len(record) != width for record in records):
+        return None  # a quoted cell goes on past its line end, or a record of another width
     blank = delimiter * (width - 1)  # a stand-in of the right width, filled in below
-    records: list[list[str]] = []
     for i in quoted:
-        try:
-            parsed = list(csv.reader([lines[i]], delimiter=delimiter, strict=True))
-        except csv.Error:
-            return None  # a quoted cell goes on past the line end (or bad quoting)
-        if len(parsed) != 1 or len(parsed[0]) != width:
-            return None
-        records.append(parsed[0])
         lines[i] = blank
     columns = _cut(lines, delimiter, width)
     if columns is None:
         return None
-    for i, record in zip(quoted, records, strict=True):
-        for column, cell in zip(columns, record, strict=True):
-            column[i] = cell
+    for c, column in enumerate(columns):
+        for i, record in zip(quoted, records, strict=True):
+            column[i] = record[c]
     return columns
 
 
@@ -264,7 +265,12 @@ class CsvBlocks:
         lines: list[str] = []
         if failure is not None or len(text) > self.limits.max_record_chars:
             lines = io.StringIO(text, newline="").readlines()
-        self._check(records, ends, lines, len(text))
+        # No record or cell is longer than the text; when every record is one line, none is
+        # longer than the longest line either, a bound that spares measuring every cell.
+        bound = len(text)
+        if done == len(records) and bound > self.limits.max_cell_chars:
+            bound = min(bound, max(map(len, text.split("\n"))))
+        self._check(records, ends, lines, bound)
         if failure is not None:
             # The record csv stopped in (it may go on in the next block): too long already,
             # whatever else is wrong with it
