@@ -3,10 +3,13 @@
 Most export blocks hold no double quote and no bare carriage return; for those, splitting on
 line ends and delimiters gives exactly the records the :mod:`csv` module would (one record per
 line, no quoting to undo) at a third of its cost, and a block whose every line has the
-header's number of fields can even be cut straight into columns. Any other block goes through
-the :mod:`csv` module in strict mode; a quoted field left open at the end of a block is carried
-into the next one, so multi-line fields may span blocks. Every record is held to the size
-bounds of :mod:`.bounds` on either path, so the verdict never depends on where blocks fall.
+header's number of fields can even be cut straight into columns. Two quoted shapes are cut
+into columns as cheaply: every cell quoted (``"a";"b"``, how Bitrix24 and many CRMs export:
+:func:`quoted_columns`), and a few quoted lines among plain ones (a comment quoted for its
+delimiter: :func:`mixed_columns`). Any other block goes through the :mod:`csv` module in strict
+mode; a quoted field left open at the end of a block is carried into the next one, so
+multi-line fields may span blocks. Every record is held to the size bounds of :mod:`.bounds` on
+every path, so the verdict never depends on where blocks fall.
 
 Usage::
 
