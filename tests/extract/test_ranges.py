@@ -237,6 +237,12 @@ _CLEAN_CELLS = st.text(alphabet="ab;\t д", max_size=5)
 _QUOTED_CELLS = st.one_of(*[_CLEAN_CELLS] * 6, st.text(alphabet='ab;\t"\n\r д', max_size=5))
 
 
+def _csv_columns(text: str, delimiter: str) -> list[list[str]]:
+    """What the csv module reads from ``text`` (strict), as columns."""
+    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+    return [list(column) for column in zip(*records, strict=True)]
+
+
 @settings(max_examples=300)
 @given(
     st.lists(st.lists(_QUOTED_CELLS, min_size=3, max_size=3), min_size=1, max_size=6),
@@ -260,8 +266,7 @@ def test_quoted_columns_are_what_csv_reads_or_none(
     got = quoted_columns(text, delimiter, 3, Limits())
     if got is None:
         return
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
-    assert got == [list(column) for column in zip(*records, strict=True)]
+    assert got == _csv_columns(text, delimiter)
 
 
 def test_quoted_columns_take_every_quoted_export_without_quotes_inside() -> None:
@@ -297,8 +302,7 @@ def test_mixed_columns_are_what_csv_reads_or_none(
     got = mixed_columns(text, delimiter, 3, Limits())
     if got is None:
         return
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
-    assert got == [list(column) for column in zip(*records, strict=True)]
+    assert got == _csv_columns(text, delimiter)
 
 
 def test_mixed_columns_read_a_few_quoted_cells_among_plain_lines() -> None:
