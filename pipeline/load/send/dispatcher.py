@@ -21,7 +21,7 @@ that are in by then; it waits for replies only when more than a pump's worth is 
 
 With a :class:`~pipeline.load.send.pace.Pace` (``upload.concurrency: auto``) batches always
 go out as Flights, from ``concurrency`` threads (``upload.max_concurrency``) of which only the
-pace's limit send at once; the limit starts at 1 and follows the replies.
+pace's limit send at once; the limit starts at 1 and follows the replies (slow start, then AIMD).
 
 Planning freezes rows into batches as it goes; what is still planned (rows of a plan a crash
 interrupted, the other rows of a batch the server refused for one row) is frozen here, before
