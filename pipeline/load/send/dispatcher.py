@@ -188,7 +188,11 @@ class Dispatcher:
             launched = flights.launch(works) if works else None
             claimed += len(works)
             settled = airborne is not None
-            if airborne is not None:
+            if airborne is not None and launched is None:
+                # Nothing behind it on the wire: record its replies as they come in, so
+                # little is left to record once the last one is in (one portion a round).
+                self._after(flights.settle_in_portions(airborne, portion=concurrency))
+            elif airborne is not None:
                 self._after(flights.settle(airborne))  # may put rows back to planned
             airborne = launched
             if launched is None and not settled:
