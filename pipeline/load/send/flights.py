@@ -17,7 +17,9 @@ Why: a request of 2,000 rows keeps the server busy ~17 ms; recording its outcome
 next intent costs the uploader ~10 ms and a flush to disk each. Done one after the other,
 the server waited for the ledger and the ledger for the server. Here the requests of a group
 go out from ``concurrency`` helper threads (one at a time when it is 1) while this thread
-plans, records and marks; each group costs two flushes however many batches it holds.
+plans, records and marks; each group costs two flushes however many batches it holds (the
+last group of a run, with nothing behind it on the wire, one per round of its replies:
+:meth:`Flights.settle_in_portions`).
 
 Every ledger write stays on the calling thread (SQLite sees one writer) and every batch keeps
 its order: intent committed → request → reply → outcome committed. The intents of a group are
