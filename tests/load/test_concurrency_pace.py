@@ -1,6 +1,7 @@
-"""The AIMD pace of ``upload.concurrency: auto``: one more sender per full round of fast,
-unrefused replies, half as many on a 429 / 5xx / timeout, never above the maximum or below one,
-and no increase for a while after a decrease. A fake clock; nothing sleeps."""
+"""The pace of ``upload.concurrency: auto``: twice as many senders per full round of fast,
+unrefused replies until the first slow round or overload (slow start), then one more per such
+round; half as many on a 429 / 5xx / timeout, never above the maximum or below one, and no
+increase for a while after a decrease. A fake clock; nothing sleeps."""
 
 from __future__ import annotations
 
@@ -32,10 +33,30 @@ def rounds(pace: Pace, n: int, seconds: float = 0.1) -> list[int]:
     return seen
 
 
-def test_one_more_sender_per_full_round_of_fast_replies_up_to_the_maximum() -> None:
-    pace = Pace(maximum=4, clock=Clock())
+def test_slow_start_doubles_per_full_round_of_fast_replies_up_to_the_maximum() -> None:
+    pace = Pace(maximum=16, clock=Clock())
     assert pace.limit == 1
-    assert rounds(pace, 5) == [2, 3, 4, 4, 4]
+    assert rounds(pace, 6) == [2, 4, 8, 16, 16, 16]
+    capped = Pace(maximum=6, clock=Clock())
+    assert rounds(capped, 4) == [2, 4, 6, 6]  # never above the maximum
+
+
+def test_one_more_sender_per_full_round_of_fast_replies_after_slow_start() -> None:
+    pace = Pace(maximum=8, clock=Clock())
+    rounds(pace, 1, seconds=0.1)  # baseline 0.1 s, limit 2
+    rounds(pace, 1, seconds=0.2)  # a slow round: slow start is over
+    assert not pace.slow_start
+    assert rounds(pace, 8) == [3, 4, 5, 6, 7, 8, 8, 8]
+
+
+def test_an_overload_ends_slow_start() -> None:
+    pace = Pace(maximum=32, clock=Clock())
+    assert rounds(pace, 2) == [2, 4]
+    pace.overloaded()
+    pace.adjust()
+    assert pace.limit == 2 and not pace.slow_start
+    # A quiet round, then one more per round: no doubling back to where it was refused.
+    assert rounds(pace, QUIET_ROUNDS + 3) == [2] * QUIET_ROUNDS + [3, 4, 5]
 
 
 def test_no_increase_before_a_full_round_at_the_current_limit() -> None:
@@ -45,14 +66,14 @@ def test_no_increase_before_a_full_round_at_the_current_limit() -> None:
     assert pace.adjust() is None and pace.limit == 3
     pace.replied(0.1)  # the third reply completes the round
     change = pace.adjust()
-    assert change is not None and (change.before, change.limit) == (3, 4)
+    assert change is not None and (change.before, change.limit) == (3, 6)  # slow start
 
 
 def test_slow_replies_hold_the_limit() -> None:
     pace = Pace(maximum=8, clock=Clock())
-    rounds(pace, 2, seconds=0.1)  # baseline 0.1 s, limit 3
-    assert rounds(pace, 3, seconds=0.2) == [3, 3, 3]  # twice as slow: the server queues
-    assert rounds(pace, 1, seconds=0.12) == [4]  # fast again
+    rounds(pace, 2, seconds=0.1)  # baseline 0.1 s, limit 4
+    assert rounds(pace, 3, seconds=0.2) == [4, 4, 4]  # twice as slow: the server queues
+    assert rounds(pace, 1, seconds=0.12) == [5]  # fast again: one more, not twice as many
 
 
 def test_an_overload_halves_the_limit_and_none_goes_below_one() -> None:

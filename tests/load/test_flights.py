@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 import sys
 import threading
+import time
 from concurrent.futures import wait
 from datetime import UTC, datetime
 from typing import Any
@@ -184,6 +185,68 @@ def test_settle_ready_records_the_replies_that_are_in_and_waits_only_beyond_keep
             flights.close()
         assert (last, left) == ([Outcome.CONFIRMED], None)
         assert verify_ledger(ledger.store.engine) == []
+
+
+def test_settle_in_portions_records_replies_while_the_last_ones_are_out(
+    tmp_path: Any, clock_now: datetime
+) -> None:
+    clock = FakeClock(clock_now)
+    with open_ledger(f"sqlite:///{tmp_path / 'l.sqlite3'}", clock=clock) as ledger:
+        lease, works = _planned(ledger, clock, rows=80, batch=10)
+        client = _Held(ledger, held=works[-1].request_key)  # the newest one stays out
+        flights = Flights(_sender(ledger, lease, clock), lambda: client, concurrency=2)
+        got: list[Outcome] = []
+        settling = threading.Thread(
+            target=lambda: got.extend(flights.settle_in_portions(group, portion=2))
+        )
+        try:
+            group = flights.launch(works)
+            settling.start()
+
+            def confirmed() -> int:
+                with ledger.store.engine.connect() as conn:
+                    query = text("select count(*) from batches where state = 'confirmed'")
+                    return int(conn.execute(query).scalar_one())
+
+            deadline = time.monotonic() + 30
+            while confirmed() < 6 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            # At least three portions of two recorded while the eighth reply is out (the
+            # seventh too when it was in by the third).
+            assert confirmed() in {6, 7}, "nothing recorded before the last reply"
+            assert not got
+            client.go.set()
+            settling.join(30)
+        finally:
+            client.go.set()
+            flights.close()
+        assert got == [Outcome.CONFIRMED] * 8
+        assert confirmed() == 8
+        assert verify_ledger(ledger.store.engine) == []
+
+
+def test_the_last_group_of_an_upload_is_recorded_as_its_replies_come_in(
+    uploader: Uploader,
+    emulator: Emulator,
+    campaign: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Slow replies: two senders get two replies a round. The 8 batches of the file form the
+    # last group (nothing is launched behind it): recorded a portion at a time, in several
+    # commits, not in one once all 8 replies are in.
+    emulator.set_faults([{"kind": "delay", "endpoint": "addPhones", "delaySeconds": 0.1}])
+    recorded: list[int] = []
+    settle = Flights.settle
+
+    def spy(self: Flights, group: Any) -> list[Outcome]:
+        recorded.append(len(group.flights))
+        return settle(self, group)
+
+    monkeypatch.setattr(Flights, "settle", spy)
+    summary = uploader.run(uploader.csv(80), concurrency=2)
+    assert summary.exit_code == ExitCode.OK, summary.lines()
+    assert sum(recorded) == 8 and len(recorded) >= 3, recorded
+    assert jobs_per_phone(emulator, campaign["id"]) == {phone(i): 1 for i in range(80)}
 
 
 def _plan_old_rows_with_a_bad_one(uploader: Uploader, n: int) -> None:

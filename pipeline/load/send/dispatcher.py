@@ -21,7 +21,7 @@ that are in by then; it waits for replies only when more than a pump's worth is 
 
 With a :class:`~pipeline.load.send.pace.Pace` (``upload.concurrency: auto``) batches always
 go out as Flights, from ``concurrency`` threads (``upload.max_concurrency``) of which only the
-pace's limit send at once; the limit starts at 1 and follows the replies.
+pace's limit send at once; the limit starts at 1 and follows the replies (slow start, then AIMD).
 
 Planning freezes rows into batches as it goes; what is still planned (rows of a plan a crash
 interrupted, the other rows of a batch the server refused for one row) is frozen here, before
@@ -188,7 +188,11 @@ class Dispatcher:
             launched = flights.launch(works) if works else None
             claimed += len(works)
             settled = airborne is not None
-            if airborne is not None:
+            if airborne is not None and launched is None:
+                # Nothing behind it on the wire: record its replies as they come in, so
+                # little is left to record once the last one is in (one portion a round).
+                self._after(flights.settle_in_portions(airborne, portion=concurrency))
+            elif airborne is not None:
                 self._after(flights.settle(airborne))  # may put rows back to planned
             airborne = launched
             if launched is None and not settled:

@@ -9,13 +9,17 @@ Usage::
     outcomes = flights.settle(group)     # waits for the replies; ONE commit for the confirmed
     # or, while planning: record the replies that are in, keep the rest for later
     outcomes, rest = flights.settle_ready(group, keep=200)
+    # or, the last group: record its replies a portion at a time as they come in
+    outcomes = flights.settle_in_portions(group, portion=8)
     flights.close()
 
 Why: a request of 2,000 rows keeps the server busy ~17 ms; recording its outcome and the
 next intent costs the uploader ~10 ms and a flush to disk each. Done one after the other,
 the server waited for the ledger and the ledger for the server. Here the requests of a group
 go out from ``concurrency`` helper threads (one at a time when it is 1) while this thread
-plans, records and marks; each group costs two flushes however many batches it holds.
+plans, records and marks; each group costs two flushes however many batches it holds (the
+last group of a run, with nothing behind it on the wire, one per round of its replies:
+:meth:`Flights.settle_in_portions`).
 
 Every ledger write stays on the calling thread (SQLite sees one writer) and every batch keeps
 its order: intent committed → request → reply → outcome committed. The intents of a group are
@@ -43,7 +47,7 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from pipeline.errors import ApiError, KeyExpiredError, LedgerError, PipelineError
@@ -203,6 +207,28 @@ class Flights:
         taken = {id(f) for f in ready}
         left = Group([f for f in flights if id(f) not in taken])
         return (self.settle(Group(ready)) if ready else []), left
+
+    def settle_in_portions(self, group: Group, *, portion: int) -> list[Outcome]:
+        """Settle all of ``group``, recording its replies while the rest are still out:
+        each time ``portion`` more are in (the oldest first; the last portion when all are).
+
+        Why: the last group of a run has nothing launched behind it, and :meth:`settle`
+        waited for its last reply before recording any: 100,000 rows (a whole pumped chunk)
+        recorded after the wire had gone quiet, 0.3 s of a 30 s upload on 2 CPUs. Here only the
+        last portion is recorded after the last reply. One commit per portion, each outcome
+        still after its own reply.
+        """
+        outcomes: list[Outcome] = []
+        rest: Group | None = group
+        while rest is not None:
+            waiting = [f.reply for f in rest.flights if f.reply is not None and not f.reply.done()]
+            ready = len(rest.flights) - len(waiting)
+            if waiting and ready < portion:
+                wait(waiting[: portion - ready])  # the oldest were sent first
+                continue
+            settled, rest = self.settle_ready(rest, keep=len(waiting))
+            outcomes += settled
+        return outcomes
 
     def close(self) -> None:
         """Stop the helper threads (waits for requests still on the wire)."""

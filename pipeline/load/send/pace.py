@@ -1,12 +1,15 @@
 """How many ``addPhones`` requests may be on the wire at once with ``upload.concurrency: auto``:
-additive increase while replies stay fast and nothing is refused, multiplicative decrease on a
-429, a 5xx or a timeout (AIMD, as TCP does with its congestion window).
+slow start, then additive increase while replies stay fast and nothing is refused,
+multiplicative decrease on a 429, a 5xx or a timeout (AIMD, as TCP does with its congestion
+window).
 
 Why: against a server far away one request at a time leaves it idle for most of each round
 trip (batch 500 at 100 ms: 5,000 rows/s at most); a fixed number of senders is either too few
-for a far server or too many for a busy one. The number that fits is found by trying: one
-more sender each time a full round of replies came back fast and unrefused; half as many
-when the server says it has too much (429, 5xx) or does not answer in time.
+for a far server or too many for a busy one. The number that fits is found by trying: twice
+as many senders each time a full round of replies came back fast and unrefused, until the
+first sign of too many (slow start: 1 → 8 in three rounds, not seven: on a server 100 ms
+away, about 0.4 s of the ramp); after that sign, one more per such round; half as many when
+the server says it has too much (429, 5xx) or does not answer in time.
 
 Pure bookkeeping: the senders report each reply (:meth:`Pace.replied`) or overload
 (:meth:`Pace.overloaded`) from any thread; the dispatcher asks :meth:`Pace.adjust` between two
@@ -72,6 +75,9 @@ class Pace:
         self._overloads = 0  # 429 / 5xx / timeouts since the last adjust
         self._baseline: float | None = None  # fastest median of a full round so far
         self._quiet = 0  # full rounds still to pass without an increase
+        # Slow start: the limit doubles per fast round until the first overload or slow
+        # round; from then on it grows by one (TCP leaves slow start the same way).
+        self.slow_start = True
 
     def replied(self, seconds: float) -> None:
         """A request got a reply that is no sign of overload (200, 400, 413...)."""
@@ -92,6 +98,7 @@ class Pace:
                 overloads = self._overloads
                 self._latencies, self._overloads = [], 0
                 self._quiet = QUIET_ROUNDS
+                self.slow_start = False
                 self.limit = max(1, int(before * DECREASE))
                 if self.limit == before:
                     return None
@@ -103,10 +110,13 @@ class Pace:
             if self._baseline is None or median < self._baseline:
                 self._baseline = median
             quiet, self._quiet = self._quiet > 0, max(0, self._quiet - 1)
-            # Hold when the round came right after a decrease, at the maximum, or slow.
-            if quiet or before >= self.maximum or median > self._baseline * SLOW_FACTOR:
+            if median > self._baseline * SLOW_FACTOR:
+                self.slow_start = False  # queueing begins: probe one sender at a time now
                 return None
-            self.limit = before + 1
+            # Hold when the round came right after a decrease, or at the maximum.
+            if quiet or before >= self.maximum:
+                return None
+            self.limit = min(self.maximum, before * 2) if self.slow_start else before + 1
             return Change(self.limit, before, f"replies in {median:.3f} s, none refused")
 
 
