@@ -20,6 +20,7 @@ import pytest
 import requests
 
 from pipeline.api import CallsApiClient, CampaignStatus
+from tests.api.json_replies import JsonHandler
 from tests.api.test_tls import https_server  # noqa: F401 - the fixture, used by name
 from tests.conftest import random_token
 
@@ -32,7 +33,7 @@ class _Proxy(http.server.ThreadingHTTPServer):
     seen: list[tuple[str, str | None]]  # request target (absolute for a proxy), Authorization
 
 
-class _ProxyHandler(http.server.BaseHTTPRequestHandler):
+class _ProxyHandler(JsonHandler):
     protocol_version = "HTTP/1.1"
     server: _Proxy
 
@@ -40,15 +41,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         phones = json.loads(self.rfile.read(length))
         self.server.seen.append((self.path, self.headers.get("Authorization")))
-        body = json.dumps([str(n) for n in range(len(phones))]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        self.reply_json([str(n) for n in range(len(phones))])
 
 
 @pytest.fixture

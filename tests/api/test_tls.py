@@ -7,7 +7,6 @@ client refuses it without the bundle and accepts it with the bundle.
 from __future__ import annotations
 
 import http.server
-import json
 import shutil
 import ssl
 import subprocess
@@ -21,6 +20,7 @@ import requests
 from pipeline.api import CallsApiClient, CampaignStatus
 from pipeline.config import parse_config
 from pipeline.errors import ApiError, TransientApiError
+from tests.api.json_replies import JsonHandler
 from tests.conftest import random_token
 
 TOKEN = random_token(1, 2)
@@ -52,17 +52,9 @@ def test_from_config_uses_the_api_section(tmp_path: Path) -> None:
     assert "https://h.example" in repr(client) and TOKEN not in repr(client)
 
 
-class _StatusHandler(http.server.BaseHTTPRequestHandler):
+class _StatusHandler(JsonHandler):
     def do_GET(self) -> None:
-        body = json.dumps("paused").encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+        self.reply_json("paused")
 
 
 @pytest.fixture
