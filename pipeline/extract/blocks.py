@@ -112,6 +112,11 @@ def quoted_columns(text: str, delimiter: str, width: int, limits: Limits) -> lis
     split, as for plain text.
     """
     lines = _short_lines(text, limits)
+    return None if lines is None else _quoted_cut(lines, delimiter, width)
+
+
+def _quoted_cut(lines: list[str], delimiter: str, width: int) -> list[list[str]] | None:
+    """:func:`quoted_columns` of the lines of a text, already held to the bounds."""
     if not lines:
         return None
     if not all(map(str.startswith, lines, repeat('"'))) or not all(
@@ -145,6 +150,12 @@ def mixed_columns(text: str, delimiter: str, width: int, limits: Limits) -> list
     went on past its line end), the lines without quotes keep the plain split.
     """
     lines = _short_lines(text, limits)
+    return None if lines is None else _mixed_cut(lines, delimiter, width)
+
+
+def _mixed_cut(lines: list[str], delimiter: str, width: int) -> list[list[str]] | None:
+    """:func:`mixed_columns` of the lines of a text, already held to the bounds (quoted
+    lines are replaced in ``lines`` by a stand-in)."""
     if not lines:
         return None
     quoted = [i for i, line in enumerate(lines) if '"' in line]
@@ -232,9 +243,13 @@ class CsvBlocks:
             return None
         lines = plain_lines(text)
         if lines is None and '"' in text:
-            columns = quoted_columns(text, self.delimiter, width, self.limits)
+            # the lines are split (and held to the bounds) once for both quoted cuts
+            short = _short_lines(text, self.limits)
+            if short is None:
+                return None
+            columns = _quoted_cut(short, self.delimiter, width)
             if columns is None:
-                columns = mixed_columns(text, self.delimiter, width, self.limits)
+                columns = _mixed_cut(short, self.delimiter, width)
             if columns is not None:  # every line is one record, within the bounds
                 self.lines += len(columns[0])
             return columns
