@@ -25,11 +25,14 @@ Usage::
 from __future__ import annotations
 
 import re
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from typing import Any
 
 import phonenumbers
 from phonenumbers.phonemetadata import PhoneMetadata
+
+from pipeline.transform.digit_sets import DigitSet, UncompilableError, compile_digits
+from pipeline.transform.fastcolumn import DigitColumn
 
 # phonenumbers.PhoneNumberType values → the names used in the config (phone.allowed_types).
 TYPE_NAMES: dict[int, str] = {
@@ -124,6 +127,37 @@ def type_alternatives(
     return general, alternatives
 
 
+def kind_sets(meta: Any, length: int) -> list[tuple[str, DigitSet]] | None:
+    """:func:`type_alternatives` for national numbers of ``length`` digits as digit sets:
+    ``(type name, numbers)`` in the order phonenumbers tries them, each within the general
+    pattern (:mod:`.fastcolumn` tests a column against them)."""
+
+    def numbers(desc: Any) -> DigitSet | None:
+        pattern = _desc_regex(desc, length)
+        return None if pattern is None else compile_digits(pattern, length)
+
+    general = numbers(meta.general_desc)
+    if general is None:
+        return None
+    found = []
+    for name in _SPECIAL_TYPES:
+        special = numbers(getattr(meta, name))
+        if special is not None:
+            found.append((name, special))
+    fixed, mobile = numbers(meta.fixed_line), numbers(meta.mobile)
+    same = meta.same_mobile_and_fixed_line_pattern
+    if fixed is not None:
+        if same:
+            found.append(("fixed_line_or_mobile", fixed))
+        else:
+            if mobile is not None:
+                found.append(("fixed_line_or_mobile", fixed & mobile))
+            found.append(("fixed_line", fixed))
+    if mobile is not None and not same:
+        found.append(("mobile", mobile))
+    return [(name, general & part) for name, part in found] or None
+
+
 def type_regex(meta: Any, length: int | None = None) -> re.Pattern[str] | None:
     """Compile the region's type patterns into one regex whose ``lastgroup`` is the type name.
 
@@ -209,6 +243,19 @@ class FastPath:
                 self._types_by_length[length] = re.compile(lead + types.pattern)
         self._meta, self._lead = meta, lead
         self._bulk: dict[frozenset[str], re.Pattern[str] | None] = {}
+        # the column judged with numpy (fastcolumn.py): not where the leading digits need
+        # their own test (as for the one regex), nor once a pattern proved uncompilable
+        self._column: DigitColumn | None = None
+        if self._leading is None:
+            self._column = DigitColumn(
+                meta,
+                self.country_code,
+                self._national_prefix,
+                idd=meta.international_prefix if self._idd is not None else None,
+                idd_text=self._idd_text,
+                leading=meta.leading_digits if lead else None,
+                kind_sets=kind_sets,
+            )
 
     def digits_many(self, raws: Sequence[str], *, kinds: Container[str]) -> list[str | None]:
         """The digits :meth:`lookup_many` finds for numbers of ``kinds``, else ``None``: the
@@ -222,6 +269,14 @@ class FastPath:
         if not self.enabled or not raws:
             return [None] * len(raws)
         chosen = frozenset(kind for kind in TYPE_NAMES.values() if kind in kinds)
+        if self._column is not None:
+            try:
+                column = self._column.digits(raws, chosen, self._digits_alone(chosen))
+            except UncompilableError:
+                self._column = None  # a pattern this reading cannot take: the regex can
+            else:
+                if column is not None:
+                    return column
         if chosen not in self._bulk:
             self._bulk[chosen] = self._bulk_regex(chosen)
         regex = self._bulk[chosen]
@@ -245,6 +300,14 @@ class FastPath:
             raise AssertionError(f"{len(found)} lines judged for {len(raws)} values")
         code = self.country_code
         return [code + nsn if nsn else None for nsn in found]
+
+    def _digits_alone(self, kinds: frozenset[str]) -> Callable[[list[str]], list[str | None]]:
+        def lookup(raws: list[str]) -> list[str | None]:
+            return [
+                hit[0] if hit is not None else None for hit in self.lookup_many(raws, kinds=kinds)
+            ]
+
+        return lookup
 
     def _bulk_regex(self, kinds: frozenset[str]) -> re.Pattern[str] | None:
         """One regex over lines of digits (an optional leading '+', separators dropped) whose
