@@ -20,6 +20,7 @@ Usage (through ``FastPath.digits_many``)::
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ Lookup = Callable[[list[str]], list[str | None]]
 _MAX_SHAPE_LENGTH = 64  # lookup_many reads no cell longer than this
 _MAX_DIGITS = 18  # an int64 holds 18 digits; longer cells go to lookup_many
 _MAX_NSN_LENGTH = 17  # phonenumbers' limit for a national significant number
-_POWERS = 10 ** np.arange(_MAX_DIGITS + 1, dtype=np.int64)
+POWERS = 10 ** np.arange(_MAX_DIGITS + 1, dtype=np.int64)
 
 # byte classes: what lookup_many makes of each character of a cell. The order lets one
 # comparison pick digits and line ends (<= _END) and the bytes no shape has (>= _TAB).
@@ -108,39 +109,15 @@ class DigitColumn:
     ) -> list[str | None] | None:
         """lookup_many's digits for each cell (None where it has none); None when the column
         has a cell with a line break (the caller judges it value by value)."""
-        size = len(raws)
-        text = "\n".join(raws) + "\n"
-        data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
-        kind = _CLASS[data]
-        ends = np.flatnonzero(kind == _END)
-        if len(ends) != size:
+        cells = read_cells(raws, plus_digit=True)
+        if cells is None:
             return None
-        starts = np.empty(size, dtype=np.int64)
-        starts[0], starts[1:] = 0, ends[:-1] + 1
-        fits = ends - starts <= _MAX_SHAPE_LENGTH
-        # bytes of no shape are few: their cells are found by position, not by a pass per cell
-        odd = np.flatnonzero(kind >= _TAB)
-        odd_cells = np.searchsorted(ends, odd)
-        other = np.zeros(size, dtype=np.bool_)
-        other[odd_cells[kind[odd] == _OTHER]] = True
-        tab = np.zeros(size, dtype=np.bool_)
-        tab[odd_cells[kind[odd] == _TAB]] = True
-        handed = fits & tab & ~other  # a tab: lookup_many strips it at the edges, else refuses
-        usable = fits & ~tab & ~other
-        plus, unread = _plus_cells(raws, kind, starts, ends)
-        usable &= ~unread
-        # the digits of every cell, one after another, each cell ended by its line break
-        digits = data[kind <= _END]
-        digit_ends = np.flatnonzero(digits == ord("\n"))
-        counts = np.diff(digit_ends, prepend=-1) - 1
-        handed |= usable & (counts > _MAX_DIGITS)
-        usable &= (counts > 0) & (counts <= _MAX_DIGITS)
-        cells = np.flatnonzero(usable)
+        size, usable = len(raws), cells.usable
+        handed = cells.handed | (cells.shaped & (cells.counts > _MAX_DIGITS))
         out: list[str | None] = [None] * size
-        if len(cells):
-            values = _values(digits, digit_ends, digit_ends[cells], counts[cells])
-            found = self._judge(values, counts[cells], plus[cells], kinds)
-            hit = cells[found[0]]
+        if len(cells.chosen):
+            found = self._judge(cells.values, cells.counts[usable], cells.plus[usable], kinds)
+            hit = cells.chosen[found[0]]
             answers = _texts(self._code, found[1], found[2])
             column = np.full(size, None, dtype=object)
             column[hit] = answers
@@ -159,21 +136,21 @@ class DigitColumn:
         code, prefix = self._code, self._prefix
         nsn, length = digits.copy(), counts.copy()
         ok = np.ones(len(digits), dtype=np.bool_)
-        with_code = _starts_with(digits, counts, code)
-        whole_viable = self._test(self.viable, digits, counts)
+        with_code = starts_with(digits, counts, code)
+        whole_viable = by_length(self.viable, digits, counts)
 
         def drop(mask: Flags, size: int) -> None:
             shorter = np.maximum(counts - size, 0)
-            np.copyto(nsn, digits % _POWERS[shorter], where=mask)
+            np.copyto(nsn, digits % POWERS[shorter], where=mask)
             np.copyto(length, shorter, where=mask)
 
         ok[plus & ~with_code] = False
         drop(plus & with_code, len(code))
         rest = ~plus
         if self._idd_text is not None:
-            into = rest & _starts_with(digits, counts, self._idd_text)
+            into = rest & starts_with(digits, counts, self._idd_text)
         elif self._idd is not None:
-            into = rest & self._test(self.starts_with_idd, digits, counts)
+            into = rest & by_length(self.starts_with_idd, digits, counts)
         else:
             into = np.zeros(len(digits), dtype=np.bool_)
         ok[into] = False
@@ -182,44 +159,82 @@ class DigitColumn:
         drop(rest & with_code & ~whole_viable, len(code))
         rest &= ~with_code
         if prefix:
-            with_prefix = rest & _starts_with(digits, counts, prefix)
+            with_prefix = rest & starts_with(digits, counts, prefix)
             # a viable whole keeps its prefix; when the rest is viable too, lookup_many answers
             # None, as the test of every national number below does
             drop(with_prefix & ~whole_viable, len(prefix))
         ok &= (length > 0) & (length <= _MAX_NSN_LENGTH)
-        ok &= nsn >= _POWERS[np.maximum(length - 1, 0)]  # no leading zero
+        ok &= nsn >= POWERS[np.maximum(length - 1, 0)]  # no leading zero
         if prefix:
             shorter = np.maximum(length - len(prefix), 0)
-            again = _starts_with(nsn, length, prefix) & self._test(
-                self.viable, nsn % _POWERS[shorter], shorter
+            again = starts_with(nsn, length, prefix) & by_length(
+                self.viable, nsn % POWERS[shorter], shorter
             )
             ok &= ~again
-        ok &= self._test(lambda size: self.allowed(kinds, size), nsn, length, where=ok)
+        ok &= by_length(lambda size: self.allowed(kinds, size), nsn, length, where=ok)
         return ok, nsn[ok], length[ok]
 
-    @staticmethod
-    def _test(
-        sets: Callable[[int], DigitSet], values: Ints, lengths: Ints, where: Flags | None = None
-    ) -> Flags:
-        """Each value against the set for its length."""
-        out = np.zeros(len(values), dtype=np.bool_)
-        present = np.bincount(lengths if where is None else lengths[where], minlength=1)
-        sizes = np.flatnonzero(present).tolist()
-        for size in sizes:
-            mask = lengths == size
-            if where is not None:
-                mask &= where
-            if len(sizes) == 1 and where is None:
-                return sets(size).contains(values)
-            out[mask] = sets(size).contains(values[mask])
-        return out
+
+@dataclass(frozen=True, slots=True)
+class Cells:
+    """A column read as bytes: which cells are shapes of digits, separators (`` -().``) and
+    at most a leading '+', and their digits as numbers.
+
+    ``shaped``: such a cell, within 64 characters; ``usable``: shaped with 1 to 18 digits
+    (``values`` holds those cells' digits, in the order of ``chosen``, their indices);
+    ``handed``: a cell with a tab and otherwise shaped (for the caller to judge alone);
+    ``plus``: starts with a '+' as the caller reads one; ``counts``: digits per cell."""
+
+    shaped: Flags
+    usable: Flags
+    handed: Flags
+    plus: Flags
+    counts: Ints
+    chosen: Ints
+    values: Ints
+
+
+def read_cells(raws: Sequence[str], *, plus_digit: bool) -> Cells | None:
+    """Read a column of cells (None when a cell holds a line break). ``plus_digit``: a '+'
+    counts only right before a digit (lookup_many), else anywhere first after the blanks."""
+    size = len(raws)
+    text = "\n".join(raws) + "\n"
+    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    kind = _CLASS[data]
+    ends = np.flatnonzero(kind == _END)
+    if len(ends) != size:
+        return None
+    starts = np.empty(size, dtype=np.int64)
+    starts[0], starts[1:] = 0, ends[:-1] + 1
+    fits = ends - starts <= _MAX_SHAPE_LENGTH
+    # bytes of no shape are few: their cells are found by position, not by a pass per cell
+    odd = np.flatnonzero(kind >= _TAB)
+    odd_cells = np.searchsorted(ends, odd)
+    other = np.zeros(size, dtype=np.bool_)
+    other[odd_cells[kind[odd] == _OTHER]] = True
+    tab = np.zeros(size, dtype=np.bool_)
+    tab[odd_cells[kind[odd] == _TAB]] = True
+    handed = fits & tab & ~other
+    shaped = fits & ~tab & ~other
+    plus, unread = _plus_cells(raws, kind, starts, ends, plus_digit=plus_digit)
+    shaped &= ~unread
+    # the digits of every cell, one after another, each cell ended by its line break
+    digits = data[kind <= _END]
+    digit_ends = np.flatnonzero(digits == ord("\n"))
+    counts = np.diff(digit_ends, prepend=-1) - 1
+    usable = shaped & (counts > 0) & (counts <= _MAX_DIGITS)
+    chosen = np.flatnonzero(usable)
+    values = np.zeros(0, dtype=np.int64)
+    if len(chosen):
+        values = _values(digits, digit_ends, digit_ends[chosen], counts[chosen])
+    return Cells(shaped, usable, handed, plus, counts, chosen, values)
 
 
 def _plus_cells(
-    raws: Sequence[str], kind: npt.NDArray[np.uint8], starts: Ints, ends: Ints
+    raws: Sequence[str], kind: npt.NDArray[np.uint8], starts: Ints, ends: Ints, *, plus_digit: bool
 ) -> tuple[Flags, Flags]:
-    """The cells that start with a '+' lookup_many reads (the first character after the
-    blanks, a digit right after it), and the cells with a '+' it does not read (no shape)."""
+    """The cells that start with a '+' (the first character after the blanks; with
+    ``plus_digit``, a digit right after it), and the cells with a '+' not read so (no shape)."""
     plus = np.zeros(len(starts), dtype=np.bool_)
     unread = np.zeros(len(starts), dtype=np.bool_)
     at = np.flatnonzero(kind == _PLUS)
@@ -231,17 +246,34 @@ def _plus_cells(
     for i in np.flatnonzero(~first & (kind[at - 1] == _SPACE)).tolist():
         cell = int(line[i])
         first[i] = not raws[cell][: int(at[i] - starts[cell])].strip(" ")
-    read = first & (kind[at + 1] == _DIGIT)
+    read = first & (kind[at + 1] == _DIGIT) if plus_digit else first
     # a second '+' is never first: its cell is no shape
     unread[line[~read]] = True
     plus[line[read]] = True
     return plus, unread
 
 
-def _starts_with(values: Ints, counts: Ints, head: str) -> Flags:
+def by_length(
+    sets: Callable[[int], DigitSet], values: Ints, lengths: Ints, where: Flags | None = None
+) -> Flags:
+    """Each value tested against the set for its length (only where ``where``)."""
+    out = np.zeros(len(values), dtype=np.bool_)
+    present = np.bincount(lengths if where is None else lengths[where], minlength=1)
+    sizes = np.flatnonzero(present).tolist()
+    for size in sizes:
+        if len(sizes) == 1 and where is None:
+            return sets(size).contains(values)
+        mask = lengths == size
+        if where is not None:
+            mask &= where
+        out[mask] = sets(size).contains(values[mask])
+    return out
+
+
+def starts_with(values: Ints, counts: Ints, head: str) -> Flags:
     """Which ``counts``-digit numbers start with the digits ``head``."""
     size = len(head)
-    shift = _POWERS[np.maximum(counts - size, 0)]
+    shift = POWERS[np.maximum(counts - size, 0)]
     found: Flags = (counts >= size) & (values // shift == int(head))
     return found
 
@@ -260,12 +292,12 @@ def _values(digits: npt.NDArray[np.uint8], breaks: Ints, ends: Ints, counts: Int
         values *= 10
         values += padded[ends + column]
     # the bytes before a cell (the end of the one before it) are cut off
-    cut: Ints = values % _POWERS[counts]
+    cut: Ints = values % POWERS[counts]
     return cut
 
 
 def _texts(code: str, nsn: Ints, lengths: Ints) -> list[str]:
     """The answers: country code and national number, as text."""
     if len(nsn) and int(lengths.max()) + len(code) <= _MAX_DIGITS:
-        return list(map(str, (int(code) * _POWERS[lengths] + nsn).tolist()))
+        return list(map(str, (int(code) * POWERS[lengths] + nsn).tolist()))
     return [code + str(number) for number in nsn.tolist()]

@@ -39,15 +39,15 @@ _PLAIN = re.compile(r"\+?[0-9 ().\-]*\Z")
 # phonenumbers' own start test: a cell without any digit (of any script) or plus sign
 _START = re.compile("[+\uff0b\\d]", re.UNICODE)
 MAX_PLAIN = 64
-_MIN_NSN, _MAX_NSN = 2, 17  # phonenumbers' _MIN_LENGTH_FOR_NSN and _MAX_LENGTH_FOR_NSN
+MIN_NSN, MAX_NSN = 2, 17  # phonenumbers' _MIN_LENGTH_FOR_NSN and _MAX_LENGTH_FOR_NSN
 _NOT_A_NUMBER = "The string supplied did not seem to be a phone number."
 _TOO_SHORT_AFTER_IDD = (
     "Phone number had an IDD, but after this was not long enough to be a viable phone number."
 )
 _UNKNOWN_CODE = "Country calling code supplied was not recognised."
 _AFTER_PLUS = "Could not interpret numbers after plus-sign."
-_TOO_SHORT = "The string supplied is too short to be a phone number."
-_TOO_LONG = "The string supplied is too long to be a phone number."
+TOO_SHORT_TEXT = "The string supplied is too short to be a phone number."
+TOO_LONG_TEXT = "The string supplied is too long to be a phone number."
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +154,7 @@ class Numbering:
             if match is not None and digits[match.end() : match.end() + 1] != "0":
                 digits, plus = digits[match.end() :], True
         if plus:
-            if len(digits) <= _MIN_NSN:
+            if len(digits) <= MIN_NSN:
                 raise NumberParseException(
                     NumberParseException.TOO_SHORT_AFTER_IDD, _TOO_SHORT_AFTER_IDD
                 )
@@ -174,15 +174,15 @@ class Numbering:
 def _judge(country: Country, nsn: str) -> Decision:
     """The end of ``parse`` (national prefix, lengths), then ``is_valid_number`` and the
     region and type of a valid number, or ``is_possible_number_with_reason`` of an invalid one."""
-    if len(nsn) < _MIN_NSN:
-        return NumberParseException(NumberParseException.TOO_SHORT_NSN, _TOO_SHORT)
+    if len(nsn) < MIN_NSN:
+        return NumberParseException(NumberParseException.TOO_SHORT_NSN, TOO_SHORT_TEXT)
     stripped = country.strip_national_prefix(nsn)
-    if country.length(stripped) not in _KEEP_PREFIX:
+    if country.length(stripped) not in KEEP_PREFIX:
         nsn = stripped
-    if len(nsn) < _MIN_NSN:
-        return NumberParseException(NumberParseException.TOO_SHORT_NSN, _TOO_SHORT)
-    if len(nsn) > _MAX_NSN:
-        return NumberParseException(NumberParseException.TOO_LONG, _TOO_LONG)
+    if len(nsn) < MIN_NSN:
+        return NumberParseException(NumberParseException.TOO_SHORT_NSN, TOO_SHORT_TEXT)
+    if len(nsn) > MAX_NSN:
+        return NumberParseException(NumberParseException.TOO_LONG, TOO_LONG_TEXT)
     region = country.region_of(nsn)
     kind = region.kind(nsn) if region is not None else None
     if region is None or kind is None:
@@ -191,7 +191,7 @@ def _judge(country: Country, nsn: str) -> Decision:
 
 
 # parse keeps the national prefix when the number without it would be one of these
-_KEEP_PREFIX = frozenset(
+KEEP_PREFIX = frozenset(
     {
         ValidationResult.TOO_SHORT,
         ValidationResult.IS_POSSIBLE_LOCAL_ONLY,

@@ -25,6 +25,7 @@ from phonenumbers import NumberParseException, ValidationResult
 from pipeline.config import PhoneConfig
 from pipeline.transform import codes
 from pipeline.transform.fastpath import TYPE_NAMES, FastPath
+from pipeline.transform.fastverdict import PlainVerdicts
 from pipeline.transform.numbering import Decision, Invalid, Numbering, Valid
 from pipeline.transform.phone_reasons import not_valid, unparsable
 
@@ -44,6 +45,7 @@ _LOSSY = re.compile(r"[#*?]|[0-9]\s*[eE\u0435\u0415]\s*[+-]?\s*[0-9]|[xX\u0445\u
 # Separators between several numbers in one cell; a part counts as a number from 7 digits on.
 _SEVERAL = re.compile(r"[,;/|\n]|\s(?:или|or)\s", re.IGNORECASE)
 _NUMBERISH_DIGITS = 7
+_COLUMN_FROM = 32  # cells left by the fast path from which they are judged as a column
 _PARSE_CODES = {
     NumberParseException.TOO_SHORT_NSN: codes.PHONE_TOO_SHORT,
     NumberParseException.TOO_SHORT_AFTER_IDD: codes.PHONE_TOO_SHORT,
@@ -70,6 +72,7 @@ class PhoneNormalizer:
         self.region = config.default_region
         self._fast = FastPath(self.region) if fast else None
         self._numbering = Numbering(self.region) if fast else None
+        self._verdicts = PlainVerdicts.build(self.region) if fast else None
         self._regions = frozenset(config.allowed_regions)
         self._types = frozenset(config.allowed_types)
         self._cache: dict[str, str | PhoneProblem] = {}
@@ -135,11 +138,18 @@ class PhoneNormalizer:
     def _compute_many(self, raws: list[str]) -> dict[str, str | PhoneProblem]:
         """Values the fast path left (or all, without it): each worked out in full."""
         plain = self._numbering.decide_plain if self._numbering is not None else None
+        # the invalid numbers of the home country, judged as a column (fastverdict.py); the
+        # numpy set-up costs more than a few cells' worth of decide_plain
+        column: Sequence[Decision | None] = ()
+        if self._verdicts is not None and len(raws) >= _COLUMN_FROM:
+            column = self._verdicts.decide(raws)
         out: dict[str, str | PhoneProblem] = {}
-        for raw in raws:
+        for at, raw in enumerate(raws):
             # a plain cell (digits and `` ().-+``) has none of _compute's problems before the
             # parse, so its decision is the whole verdict
-            decision = plain(raw) if plain is not None else None
+            decision = column[at] if column else None
+            if decision is None and plain is not None:
+                decision = plain(raw)
             if decision is not None:
                 out[raw] = self._decided(decision, raw.strip())
             else:
