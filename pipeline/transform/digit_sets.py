@@ -22,10 +22,11 @@ Usage::
 
 from __future__ import annotations
 
+import functools
 import re
 import re._constants as sre  # type: ignore[import-not-found]  # the parser re itself uses
 import re._parser as sre_parse  # type: ignore[import-not-found]
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,8 @@ import numpy.typing as npt
 _DIGITS = frozenset(range(10))
 _LIMIT = 20_000  # ranges per set; a pattern needing more keeps its regex
 _MAX_DIGITS = 18  # every number of up to 18 digits fits an int64
+# where each length's band starts in a LengthSets table: 0, 1, 11, 111, …
+_BANDS = np.array([(10**n - 1) // 9 for n in range(_MAX_DIGITS + 1)], dtype=np.int64)
 
 Ranges = list[tuple[int, int]]  # sorted, disjoint, half-open [start, end)
 
@@ -51,8 +54,8 @@ class DigitSet:
 
     def __init__(self, ranges: Ranges) -> None:
         self.ranges = ranges
-        self._starts = np.array([start for start, _ in ranges], dtype=np.int64)
-        self._ends = np.array([end for _, end in ranges], dtype=np.int64)
+        self.starts = np.array([start for start, _ in ranges], dtype=np.int64)
+        self.ends = np.array([end for _, end in ranges], dtype=np.int64)
 
     def __bool__(self) -> bool:
         return bool(self.ranges)
@@ -61,8 +64,8 @@ class DigitSet:
         """Which ``values`` (numbers of this set's length) are in the set."""
         if not self.ranges:
             return np.zeros(len(values), dtype=np.bool_)
-        at = np.searchsorted(self._starts, values, side="right") - 1
-        inside: npt.NDArray[np.bool_] = (at >= 0) & (values < self._ends[np.maximum(at, 0)])
+        at = np.searchsorted(self.starts, values, side="right") - 1
+        inside: npt.NDArray[np.bool_] = (at >= 0) & (values < self.ends[np.maximum(at, 0)])
         return inside
 
     def __and__(self, other: DigitSet) -> DigitSet:
@@ -75,11 +78,35 @@ class DigitSet:
         return DigitSet(_subtract(self.ranges, other.ranges))
 
 
-def everything(length: int) -> DigitSet:
-    """All ``length``-digit strings."""
-    return DigitSet([(0, 10**length)])
+class LengthSets:
+    """One set per length 0 to 18 in one table, for numbers of mixed lengths: a number of
+    length ``n`` is looked up as ``number + 11…1`` (``n`` ones), which puts the lengths in
+    disjoint bands (``10**n + 11…1`` is the next band's start), so one ``searchsorted``
+    tests a whole column.
+
+    >>> nines = LengthSets(lambda n: compile_digits("9\\d*", n))
+    >>> nines.contains(np.array([9, 91, 19]), np.array([1, 2, 2]))
+    array([ True,  True, False])
+    """
+
+    def __init__(self, for_length: Callable[[int], DigitSet]) -> None:
+        sets = [for_length(length) for length in range(_MAX_DIGITS + 1)]
+        self._starts = np.concatenate([s.starts + _BANDS[n] for n, s in enumerate(sets)])
+        self._ends = np.concatenate([s.ends + _BANDS[n] for n, s in enumerate(sets)])
+
+    def contains(
+        self, values: npt.NDArray[np.int64], lengths: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.bool_]:
+        """Which ``values`` (each of its own length, 0 to 18 digits) are in their set."""
+        if not len(self._starts):
+            return np.zeros(len(values), dtype=np.bool_)
+        keys = values + _BANDS[lengths]
+        at = np.searchsorted(self._starts, keys, side="right") - 1
+        inside: npt.NDArray[np.bool_] = (at >= 0) & (keys < self._ends[np.maximum(at, 0)])
+        return inside
 
 
+@functools.lru_cache(maxsize=4096)  # the same patterns serve several tests and regions
 def compile_digits(
     pattern: str, length: int, *, prefix: bool = False, limit: int = _LIMIT
 ) -> DigitSet:
@@ -108,7 +135,25 @@ class _Reader:
     def __init__(self, limit: int) -> None:
         self._limit = limit
         self._memo: dict[tuple[int, int, int], Ranges] = {}
-        self._keep: list[object] = []  # the memo keys on id(): keep the keyed lists alive
+        self._widths: dict[tuple[int, bool], tuple[int, int]] = {}
+        self._repeats: dict[tuple[int, int], list[Any]] = {}
+        self._keep: list[object] = []  # the memos key on id(): keep the keyed objects alive
+
+    def width(self, item: Any, *, sequence: bool = False) -> tuple[int, int]:
+        """The least and most characters ``item`` (a sequence of items) can match."""
+        key = (id(item), sequence)
+        if key not in self._widths:
+            self._keep.append(item)
+            self._widths[key] = _width(list(item) if sequence else [item])
+        return self._widths[key]
+
+    def repeated(self, sub: Any, count: int) -> list[Any]:
+        """``count`` copies of ``sub`` as one sequence (the same list each time asked)."""
+        key = (id(sub), count)
+        if key not in self._repeats:
+            self._keep.append(sub)
+            self._repeats[key] = list(sub) * count
+        return self._repeats[key]
 
     def sequence(self, items: Sequence[Any], at: int, length: int) -> Ranges:
         """The strings of ``length`` digits that items[at:] match one after another."""
@@ -117,7 +162,7 @@ class _Reader:
         key = (id(items), at, length)
         if key not in self._memo:
             self._keep.append(items)
-            low, high = _width(items[at])
+            low, high = self.width(items[at])
             found = []
             for size in range(low, min(high, length) + 1):
                 head = self.node(items[at], size)
@@ -138,21 +183,22 @@ class _Reader:
             _, add_flags, del_flags, sub = arg
             if add_flags or del_flags:
                 raise UncompilableError("inline flags")
-            return self.sequence(list(sub), 0, length)
+            return self.sequence(sub, 0, length)
         if op is sre.BRANCH:
-            return _union(self.sequence(list(sub), 0, length) for sub in arg[1])
+            return _union(self.sequence(sub, 0, length) for sub in arg[1])
         if op is sre.MAX_REPEAT or op is sre.MIN_REPEAT:
             low, high, sub = arg
-            body = list(sub)
-            least = _width(("seq", body))[0]
+            single = len(sub) == 1 and sub[0][0] in (sre.LITERAL, sre.IN)
+            if single and _class_digits(sub[0]) == _DIGITS:  # \d{n,m}: all of the length
+                return [(0, 10**length)] if low <= length <= high else []
+            least = self.width(sub, sequence=True)[0]
             if least == 0 and low > length:
                 raise UncompilableError("a repeat of what can match nothing")
             # more copies than fit the length add nothing (with an empty-matching body, the
             # copies beyond ``length`` can only match nothing)
             most = length if least == 0 else length // least
-            return _union(
-                self.sequence(body * count, 0, length) for count in range(low, min(high, most) + 1)
-            )
+            counts = range(low, min(high, most) + 1)
+            return _union(self.sequence(self.repeated(sub, count), 0, length) for count in counts)
         raise UncompilableError(f"the pattern uses {op}")
 
 
@@ -178,13 +224,9 @@ def _class_digits(item: Any) -> frozenset[int]:
     return _DIGITS - digits if negate else digits
 
 
-def _width(item: Any) -> tuple[int, int]:
-    """The least and most characters ``item`` (or ``("seq", items)``) can match."""
-    if item[0] == "seq":
-        pattern = sre_parse.SubPattern(sre_parse.State(), list(item[1]))
-    else:
-        pattern = sre_parse.SubPattern(sre_parse.State(), [item])
-    low, high = pattern.getwidth()
+def _width(items: list[Any]) -> tuple[int, int]:
+    """The least and most characters a sequence of parsed items can match (at most 18)."""
+    low, high = sre_parse.SubPattern(sre_parse.State(), items).getwidth()
     return low, min(high, _MAX_DIGITS)
 
 

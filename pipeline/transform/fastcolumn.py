@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.transform.digit_sets import DigitSet, compile_digits
+from pipeline.transform.digit_sets import DigitSet, LengthSets, compile_digits
 
 Ints = npt.NDArray[np.int64]
 Flags = npt.NDArray[np.bool_]
@@ -72,6 +73,13 @@ class DigitColumn:
         self._viable: dict[int, DigitSet] = {}
         self._starts_idd: dict[int, DigitSet] = {}
         self._allowed: dict[tuple[frozenset[str], int], DigitSet] = {}
+        self._tables: dict[object, LengthSets] = {}
+
+    def table(self, key: object, for_length: Callable[[int], DigitSet]) -> LengthSets:
+        """The sets of every length of one test, built on first use."""
+        if key not in self._tables:
+            self._tables[key] = LengthSets(for_length)
+        return self._tables[key]
 
     def viable(self, length: int) -> DigitSet:
         """The general pattern (no length test) for numbers of ``length`` digits."""
@@ -137,7 +145,8 @@ class DigitColumn:
         nsn, length = digits.copy(), counts.copy()
         ok = np.ones(len(digits), dtype=np.bool_)
         with_code = starts_with(digits, counts, code)
-        whole_viable = by_length(self.viable, digits, counts)
+        viable = self.table("viable", self.viable)
+        whole_viable = viable.contains(digits, counts)
 
         def drop(mask: Flags, size: int) -> None:
             shorter = np.maximum(counts - size, 0)
@@ -150,7 +159,7 @@ class DigitColumn:
         if self._idd_text is not None:
             into = rest & starts_with(digits, counts, self._idd_text)
         elif self._idd is not None:
-            into = rest & by_length(self.starts_with_idd, digits, counts)
+            into = rest & self.table("idd", self.starts_with_idd).contains(digits, counts)
         else:
             into = np.zeros(len(digits), dtype=np.bool_)
         ok[into] = False
@@ -167,11 +176,12 @@ class DigitColumn:
         ok &= nsn >= POWERS[np.maximum(length - 1, 0)]  # no leading zero
         if prefix:
             shorter = np.maximum(length - len(prefix), 0)
-            again = starts_with(nsn, length, prefix) & by_length(
-                self.viable, nsn % POWERS[shorter], shorter
+            again = starts_with(nsn, length, prefix) & viable.contains(
+                nsn % POWERS[shorter], shorter
             )
             ok &= ~again
-        ok &= by_length(lambda size: self.allowed(kinds, size), nsn, length, where=ok)
+        allowed = self.table(kinds, partial(self.allowed, kinds))
+        ok &= allowed.contains(nsn, np.minimum(length, _MAX_DIGITS))
         return ok, nsn[ok], length[ok]
 
 
@@ -251,23 +261,6 @@ def _plus_cells(
     unread[line[~read]] = True
     plus[line[read]] = True
     return plus, unread
-
-
-def by_length(
-    sets: Callable[[int], DigitSet], values: Ints, lengths: Ints, where: Flags | None = None
-) -> Flags:
-    """Each value tested against the set for its length (only where ``where``)."""
-    out = np.zeros(len(values), dtype=np.bool_)
-    present = np.bincount(lengths if where is None else lengths[where], minlength=1)
-    sizes = np.flatnonzero(present).tolist()
-    for size in sizes:
-        if len(sizes) == 1 and where is None:
-            return sets(size).contains(values)
-        mask = lengths == size
-        if where is not None:
-            mask &= where
-        out[mask] = sets(size).contains(values[mask])
-    return out
 
 
 def starts_with(values: Ints, counts: Ints, head: str) -> Flags:

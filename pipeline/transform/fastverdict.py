@@ -24,7 +24,7 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
 import numpy as np
@@ -33,8 +33,8 @@ import phonenumbers
 from phonenumbers import NumberParseException
 from phonenumbers.phonemetadata import PhoneMetadata
 
-from pipeline.transform.digit_sets import DigitSet, UncompilableError, compile_digits
-from pipeline.transform.fastcolumn import POWERS, Flags, Ints, by_length, read_cells, starts_with
+from pipeline.transform.digit_sets import DigitSet, LengthSets, UncompilableError, compile_digits
+from pipeline.transform.fastcolumn import POWERS, Flags, Ints, read_cells, starts_with
 from pipeline.transform.fastpath import kind_sets
 from pipeline.transform.numbering import (
     KEEP_PREFIX,
@@ -64,6 +64,7 @@ class PlainVerdicts:
         self._viable: dict[int, DigitSet] = {}
         self._claims: dict[tuple[int, int], DigitSet] = {}
         self._typed: dict[tuple[int, int], DigitSet] = {}
+        self._tables: dict[object, LengthSets] = {}
         # Country.length() for every length: it reads only the length
         self._reason = [country.length("0" * size) for size in range(_MAX_DIGITS + 1)]
 
@@ -87,6 +88,12 @@ class PlainVerdicts:
         if any(int(country.text[:size]) in known for size in range(1, len(country.text))):
             return None  # a '+' number would be read with that shorter code
         return cls(country)
+
+    def table(self, key: object, for_length: Callable[[int], DigitSet]) -> LengthSets:
+        """The sets of every length of one test, built on first use."""
+        if key not in self._tables:
+            self._tables[key] = LengthSets(for_length)
+        return self._tables[key]
 
     def viable(self, length: int) -> DigitSet:
         if length not in self._viable:
@@ -145,6 +152,7 @@ class PlainVerdicts:
     def _judge(self, digits: Ints, counts: Ints, plus: Flags) -> tuple[Verdicts, Ints]:
         """Each cell's verdict (_ASK, _INVALID, _SHORT, _LONG) and national number length."""
         code, idd = self._code, self._idd
+        viable = self.table("viable", self.viable)
         verdict = np.full(len(digits), _ASK, dtype=np.int8)
         # _is_viable_phone_number (and a '+' too short for a country code, TOO_SHORT_AFTER_IDD):
         # fewer than three digits are left to decide_plain
@@ -166,8 +174,7 @@ class PlainVerdicts:
         too_long = np.array([r == _REASON_TOO_LONG for r in self._reason])[counts]
         strip = ~plus & with_code
         strip &= (
-            ~by_length(self.viable, digits, counts)
-            & by_length(self.viable, potential, potential_length)
+            ~viable.contains(digits, counts) & viable.contains(potential, potential_length)
         ) | too_long
         np.copyto(nsn, after_code, where=plus & with_code)
         np.copyto(length, rest, where=plus & with_code)
@@ -181,20 +188,22 @@ class PlainVerdicts:
         verdict[length < MIN_NSN] = _SHORT
         verdict[length > MAX_NSN] = _LONG
         judged = (length >= MIN_NSN) & (length <= MAX_NSN)
+        bounded = np.minimum(length, _MAX_DIGITS)  # beyond 17 digits: not judged anyway
         # the region: the first that claims the number by its leading digits, or whose types
         # accept it; a number some region accepts is valid: decide_plain words it
         valid = np.zeros(len(digits), dtype=np.bool_)
         unclaimed = judged.copy()
         regions = self._country.regions
         for at, region in enumerate(regions):
-            typed = partial(self.typed, at)
+            typed = self.table(("typed", at), partial(self.typed, at)).contains(nsn, bounded)
             if len(regions) == 1:
                 mine = unclaimed
             elif region.leading is not None:
-                mine = unclaimed & by_length(partial(self.claims, at), nsn, length, unclaimed)
+                claims = self.table(("claims", at), partial(self.claims, at))
+                mine = unclaimed & claims.contains(nsn, bounded)
             else:
-                mine = unclaimed & by_length(typed, nsn, length, unclaimed)
-            valid |= mine & by_length(typed, nsn, length, mine)
+                mine = unclaimed & typed
+            valid |= mine & typed
             unclaimed &= ~mine
         verdict[judged & ~valid] = _INVALID
         verdict[ask] = _ASK
@@ -209,7 +218,8 @@ class PlainVerdicts:
         rest = np.maximum(lengths - len(national), 0)
         after = numbers % POWERS[rest]
         goes = starts_with(numbers, lengths, national) & (lengths > 0)
-        goes &= ~(by_length(self.viable, numbers, lengths) & ~by_length(self.viable, after, rest))
+        viable = self.table("viable", self.viable)
+        goes &= ~(viable.contains(numbers, lengths) & ~viable.contains(after, rest))
         return np.where(goes, after, numbers), np.where(goes, rest, lengths)
 
 
