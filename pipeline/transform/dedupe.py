@@ -1,8 +1,8 @@
 """Duplicates inside one input file, by the policy in ``dedupe.key``, a chunk at a time.
 
 Only what the decision needs is kept: one 64-bit key per accepted row and its row number, in
-a :class:`~pipeline.transform.keyset.KeyRowMap` (12 bytes per row, so memory stays nearly flat
-as files grow). The key is:
+a :class:`~pipeline.transform.keyset.KeyRowMap` (12 bytes per row and 8 MiB of flags, so
+memory stays nearly flat as files grow). The key is:
 
 * ``phone``: the phone's digits as an integer — exact;
 * ``phone_payload``: Python's 64-bit ``hash`` of ``(phone, *values)``, where ``values``

@@ -3,6 +3,8 @@
 The in-file dedupe remembers one key per accepted row. A ``dict[int, int]`` costs ~100 bytes
 per entry, so memory grew with the file; here the keys live in sorted numpy runs (``int64``
 keys beside ``uint32`` rows) and a chunk of keys is answered with one ``searchsorted`` per run.
+In front of the runs, a fixed 8 MiB of flags (one per hashed slot) answers most lookups of new
+keys without a search: a key whose slot was never flagged was never inserted.
 
 Runs are merged like a binary counter (two runs of similar size become one), which keeps their
 number logarithmic, but never beyond ``max_run`` entries: merging copies both runs, and a merge

@@ -96,9 +96,10 @@ class PhoneNormalizer:
         differs).
 
         The fast path judges the column at once (:meth:`FastPath.digits_many`); the values it
-        leaves are worked out once each, and the answers kept in the same bounded cache as
-        :meth:`normalize`'s, so junk repeated across the file (``нет``, empty cells) costs a
-        dict lookup.
+        leaves are worked out once each — the invalid home-country numbers among them again as
+        a column (:class:`.fastverdict.PlainVerdicts`) — and the answers kept in the same
+        bounded cache as :meth:`normalize`'s, so junk repeated across the file (``нет``, empty
+        cells) costs a dict lookup.
         """
         if self._fast is None:
             nothing: list[str | PhoneProblem | None] = [None] * len(raws)
