@@ -128,7 +128,27 @@ def test_normalize_many_answers_like_normalize(
 @settings(max_examples=200, deadline=None)
 @given(
     cells=st.lists(
-        st.sampled_from(["", " ", "12", "-3,50", "1000.1", " 7 ", "0,5", "1\n2", "12\n", "9,"]),
+        st.sampled_from(
+            [
+                "",
+                " ",
+                "12",
+                "-3,50",
+                "1000.1",
+                " 7 ",
+                "0,5",
+                "1\n2",
+                "12\n",
+                "9,",
+                "-",
+                "01",
+                "1,2,3",
+                "1.2",
+                "-0,5",
+                "--1",
+                "7a",
+            ]
+        ),
         max_size=12,
     )
 )
