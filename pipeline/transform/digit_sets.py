@@ -106,6 +106,19 @@ class LengthSets:
         return inside
 
 
+class Tables:
+    """:class:`LengthSets` by name, each built on first use (the tests a caller makes)."""
+
+    def __init__(self) -> None:
+        self._tables: dict[object, LengthSets] = {}
+
+    def get(self, key: object, for_length: Callable[[int], DigitSet]) -> LengthSets:
+        """The table ``key``; built from ``for_length`` the first time it is asked for."""
+        if key not in self._tables:
+            self._tables[key] = LengthSets(for_length)
+        return self._tables[key]
+
+
 @functools.lru_cache(maxsize=4096)  # the same patterns serve several tests and regions
 def compile_digits(
     pattern: str, length: int, *, prefix: bool = False, limit: int = _LIMIT

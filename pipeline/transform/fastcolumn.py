@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.transform.digit_sets import DigitSet, LengthSets, compile_digits
+from pipeline.transform.digit_sets import DigitSet, Tables, compile_digits
 
 Ints = npt.NDArray[np.int64]
 Flags = npt.NDArray[np.bool_]
@@ -70,47 +70,28 @@ class DigitColumn:
         self._code, self._prefix = code, prefix
         self._idd, self._idd_text, self._leading = idd, idd_text, leading
         self._meta, self._kind_sets = meta, kind_sets
-        self._viable: dict[int, DigitSet] = {}
-        self._starts_idd: dict[int, DigitSet] = {}
-        self._allowed: dict[tuple[frozenset[str], int], DigitSet] = {}
-        self._tables: dict[object, LengthSets] = {}
-
-    def table(self, key: object, for_length: Callable[[int], DigitSet]) -> LengthSets:
-        """The sets of every length of one test, built on first use."""
-        if key not in self._tables:
-            self._tables[key] = LengthSets(for_length)
-        return self._tables[key]
+        self.tables = Tables()
 
     def viable(self, length: int) -> DigitSet:
         """The general pattern (no length test) for numbers of ``length`` digits."""
-        if length not in self._viable:
-            found = compile_digits(self._general, length) if self._general else DigitSet([])
-            self._viable[length] = found
-        return self._viable[length]
+        return compile_digits(self._general, length) if self._general else DigitSet([])
 
     def starts_with_idd(self, length: int) -> DigitSet:
-        if length not in self._starts_idd:
-            assert self._idd is not None
-            self._starts_idd[length] = compile_digits(self._idd, length, prefix=True)
-        return self._starts_idd[length]
+        assert self._idd is not None
+        return compile_digits(self._idd, length, prefix=True)
 
     def allowed(self, kinds: frozenset[str], length: int) -> DigitSet:
         """National numbers of ``length`` digits whose type (the first alternative that
         matches, as ``type_regex`` decides) is one of ``kinds``, within the leading digits."""
-        key = (kinds, length)
-        if key not in self._allowed:
-            found = DigitSet([])
-            alternatives = self._kind_sets(self._meta, length)
-            if alternatives:
-                earlier = DigitSet([])
-                for name, numbers in alternatives:
-                    if name in kinds:
-                        found = found | (numbers - earlier)
-                    earlier = earlier | numbers
-                if self._leading and found:
-                    found = found & compile_digits(self._leading, length, prefix=True)
-            self._allowed[key] = found
-        return self._allowed[key]
+        found = DigitSet([])
+        earlier = DigitSet([])
+        for name, numbers in self._kind_sets(self._meta, length) or []:
+            if name in kinds:
+                found = found | (numbers - earlier)
+            earlier = earlier | numbers
+        if self._leading and found:
+            found = found & compile_digits(self._leading, length, prefix=True)
+        return found
 
     def digits(
         self, raws: Sequence[str], kinds: frozenset[str], lookup: Lookup
@@ -145,7 +126,7 @@ class DigitColumn:
         nsn, length = digits.copy(), counts.copy()
         ok = np.ones(len(digits), dtype=np.bool_)
         with_code = starts_with(digits, counts, code)
-        viable = self.table("viable", self.viable)
+        viable = self.tables.get("viable", self.viable)
         whole_viable = viable.contains(digits, counts)
 
         def drop(mask: Flags, size: int) -> None:
@@ -159,7 +140,7 @@ class DigitColumn:
         if self._idd_text is not None:
             into = rest & starts_with(digits, counts, self._idd_text)
         elif self._idd is not None:
-            into = rest & self.table("idd", self.starts_with_idd).contains(digits, counts)
+            into = rest & self.tables.get("idd", self.starts_with_idd).contains(digits, counts)
         else:
             into = np.zeros(len(digits), dtype=np.bool_)
         ok[into] = False
@@ -180,7 +161,7 @@ class DigitColumn:
                 nsn % POWERS[shorter], shorter
             )
             ok &= ~again
-        allowed = self.table(kinds, partial(self.allowed, kinds))
+        allowed = self.tables.get(kinds, partial(self.allowed, kinds))
         ok &= allowed.contains(nsn, np.minimum(length, _MAX_DIGITS))
         return ok, nsn[ok], length[ok]
 

@@ -24,7 +24,7 @@ Usage::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import partial
 
 import numpy as np
@@ -33,7 +33,7 @@ import phonenumbers
 from phonenumbers import NumberParseException
 from phonenumbers.phonemetadata import PhoneMetadata
 
-from pipeline.transform.digit_sets import DigitSet, LengthSets, UncompilableError, compile_digits
+from pipeline.transform.digit_sets import DigitSet, Tables, UncompilableError, compile_digits
 from pipeline.transform.fastcolumn import POWERS, Flags, Ints, read_cells, starts_with
 from pipeline.transform.fastpath import kind_sets
 from pipeline.transform.numbering import (
@@ -61,10 +61,7 @@ class PlainVerdicts:
         self._national = national or ""
         idd = country.meta.international_prefix
         self._idd = idd or ""
-        self._viable: dict[int, DigitSet] = {}
-        self._claims: dict[tuple[int, int], DigitSet] = {}
-        self._typed: dict[tuple[int, int], DigitSet] = {}
-        self._tables: dict[object, LengthSets] = {}
+        self._tables = Tables()
         # Country.length() for every length: it reads only the length
         self._reason = [country.length("0" * size) for size in range(_MAX_DIGITS + 1)]
 
@@ -89,36 +86,21 @@ class PlainVerdicts:
             return None  # a '+' number would be read with that shorter code
         return cls(country)
 
-    def table(self, key: object, for_length: Callable[[int], DigitSet]) -> LengthSets:
-        """The sets of every length of one test, built on first use."""
-        if key not in self._tables:
-            self._tables[key] = LengthSets(for_length)
-        return self._tables[key]
-
     def viable(self, length: int) -> DigitSet:
-        if length not in self._viable:
-            pattern = self._country.general.pattern
-            self._viable[length] = compile_digits(pattern, length)
-        return self._viable[length]
+        return compile_digits(self._country.general.pattern, length)
 
     def claims(self, at: int, length: int) -> DigitSet:
         """Numbers region ``at`` of the country claims by its leading digits."""
-        key = (at, length)
-        if key not in self._claims:
-            leading = self._country.regions[at].leading
-            assert leading is not None
-            self._claims[key] = compile_digits(leading.pattern, length, prefix=True)
-        return self._claims[key]
+        leading = self._country.regions[at].leading
+        assert leading is not None
+        return compile_digits(leading.pattern, length, prefix=True)
 
     def typed(self, at: int, length: int) -> DigitSet:
         """Numbers of some type in region ``at`` (``Region.kind`` is not None)."""
-        key = (at, length)
-        if key not in self._typed:
-            found = DigitSet([])
-            for _, numbers in kind_sets(self._country.regions[at].meta, length) or []:
-                found = found | numbers
-            self._typed[key] = found
-        return self._typed[key]
+        found = DigitSet([])
+        for _, numbers in kind_sets(self._country.regions[at].meta, length) or []:
+            found = found | numbers
+        return found
 
     def decide(self, raws: Sequence[str]) -> list[Decision | None]:
         """``decide_plain``'s verdict for each cell where it is one this module gives, else
@@ -152,7 +134,7 @@ class PlainVerdicts:
     def _judge(self, digits: Ints, counts: Ints, plus: Flags) -> tuple[Verdicts, Ints]:
         """Each cell's verdict (_ASK, _INVALID, _SHORT, _LONG) and national number length."""
         code, idd = self._code, self._idd
-        viable = self.table("viable", self.viable)
+        viable = self._tables.get("viable", self.viable)
         verdict = np.full(len(digits), _ASK, dtype=np.int8)
         # _is_viable_phone_number (and a '+' too short for a country code, TOO_SHORT_AFTER_IDD):
         # fewer than three digits are left to decide_plain
@@ -195,11 +177,11 @@ class PlainVerdicts:
         unclaimed = judged.copy()
         regions = self._country.regions
         for at, region in enumerate(regions):
-            typed = self.table(("typed", at), partial(self.typed, at)).contains(nsn, bounded)
+            typed = self._tables.get(("typed", at), partial(self.typed, at)).contains(nsn, bounded)
             if len(regions) == 1:
                 mine = unclaimed
             elif region.leading is not None:
-                claims = self.table(("claims", at), partial(self.claims, at))
+                claims = self._tables.get(("claims", at), partial(self.claims, at))
                 mine = unclaimed & claims.contains(nsn, bounded)
             else:
                 mine = unclaimed & typed
@@ -218,7 +200,7 @@ class PlainVerdicts:
         rest = np.maximum(lengths - len(national), 0)
         after = numbers % POWERS[rest]
         goes = starts_with(numbers, lengths, national) & (lengths > 0)
-        viable = self.table("viable", self.viable)
+        viable = self._tables.get("viable", self.viable)
         goes &= ~(viable.contains(numbers, lengths) & ~viable.contains(after, rest))
         return np.where(goes, after, numbers), np.where(goes, rest, lengths)
 
