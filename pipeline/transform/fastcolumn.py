@@ -5,16 +5,17 @@ separators, read a ``+``, an international prefix, the country code or the natio
 then test the national number's type. For a column of a million cells this module takes the
 same steps on every cell together: the column becomes one byte array, each cell's digits one
 int64, and each regex test (the general pattern, the types of one length, the leading digits,
-the international prefix) a lookup in the pattern's :class:`.digit_sets.DigitSet` for that
-length. The answers are :meth:`lookup_many`'s, cell for cell (tests/transform/
+the international prefix) one ``searchsorted`` in a :class:`.digit_sets.LengthSets` table of
+the pattern's numbers of every length. The answers are :meth:`lookup_many`'s, cell for cell (tests/transform/
 test_fastpath_bulk.py compares them in every region); cells this module does not read (a tab,
 more than 18 digits) are handed to ``lookup_many`` one by one.
 
-Usage (through ``FastPath.digits_many``)::
+Usage (``FastPath`` builds one for its region and calls it from ``digits_many``)::
 
-    column = DigitColumn.build(meta, "7", "8", idd="810", leading="[3489]")
+    column = DigitColumn(meta, "7", "8", idd="810", idd_text="810", leading=None,
+                         kind_sets=kind_sets)
     column.digits(["8 (916) 123-45-67", "нет"], frozenset({"mobile"}), lookup)
-    # ["79161234567", None]
+    # ["79161234567", None]; ``lookup`` judges the cells it does not read
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ _CLASS[ord("\t")] = _TAB
 
 
 class DigitColumn:
-    """One region's fast path over numpy columns; tables built per length on first use."""
+    """One region's fast path over numpy columns; its tables are built on first use."""
 
     def __init__(
         self,

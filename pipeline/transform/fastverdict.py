@@ -18,8 +18,8 @@ gets ``None``: ask ``decide_plain``. The answers equal ``decide_plain``'s wherev
 Usage::
 
     verdicts = PlainVerdicts.build("RU")
-    verdicts.decide(["8 (900) 000-00-00", "+7 916 123 45 67", "12"])
-    # [Invalid(7, IS_POSSIBLE), None, None]
+    verdicts.decide(["+7 (000) 123-45-67", "+7 916 123 45 67", "12"])
+    # [Invalid(7, IS_POSSIBLE), None (valid: decide_plain words it), None (two digits)]
 """
 
 from __future__ import annotations
