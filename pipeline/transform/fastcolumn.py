@@ -6,9 +6,9 @@ then test the national number's type. For a column of a million cells this modul
 same steps on every cell together: the column becomes one byte array, each cell's digits one
 int64, and each regex test (the general pattern, the types of one length, the leading digits,
 the international prefix) one ``searchsorted`` in a :class:`.digit_sets.LengthSets` table of
-the pattern's numbers of every length. The answers are :meth:`lookup_many`'s, cell for cell (tests/transform/
-test_fastpath_bulk.py compares them in every region); cells this module does not read (a tab,
-more than 18 digits) are handed to ``lookup_many`` one by one.
+the pattern's numbers of every length. The answers are :meth:`lookup_many`'s, cell for cell
+(tests/transform/test_fastpath_bulk.py compares them in every region); cells this module does
+not read (a tab, more than 18 digits) are handed to ``lookup_many`` one by one.
 
 Usage (``FastPath`` builds one for its region and calls it from ``digits_many``)::
 
