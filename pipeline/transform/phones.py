@@ -44,6 +44,12 @@ class PhoneProblem:
 _LOSSY = re.compile(r"[#*?]|[0-9]\s*[eE\u0435\u0415]\s*[+-]?\s*[0-9]|[xX\u0445\u0425]{2,}")
 # Separators between several numbers in one cell; a part counts as a number from 7 digits on.
 _SEVERAL = re.compile(r"[,;/|\n]|\s(?:или|or)\s", re.IGNORECASE)
+# A plain number, spaces, a lower-case "доб" or "ext" label, up to six digits: a subset of the
+# labelled branch of phonenumbers' extension grammar (_EXTN_PATTERNS_FOR_PARSING), in which
+# the extension starts where the spaces before the label do.
+_LABELLED_EXTENSION = re.compile(
+    r"(?P<main>\+?[0-9 ().\-]*[0-9][0-9().\-]*) *(?:доб|ext)[.:]? *[0-9]{1,6}"
+)
 _NUMBERISH_DIGITS = 7
 _COLUMN_FROM = 32  # cells left by the fast path from which they are judged as a column
 _PARSE_CODES = {
@@ -192,19 +198,15 @@ class PhoneNormalizer:
     def _parse(self, text: str) -> str | PhoneProblem:
         # Plain cells are decided on compiled metadata, with phonenumbers' exact verdict and
         # wording (numbering.py); the rest, and the reference (fast=False), by phonenumbers.
-        decision = self._numbering.decide(text) if self._numbering is not None else None
-        if decision is not None:
-            return self._decided(decision, text)
+        known = self._on_metadata(text)
+        if known is not None:
+            return known
         try:
             number = phonenumbers.parse(text, self.region)
         except NumberParseException as exc:
             return _parse_problem(exc, text)
         if number.extension and self.config.extensions == "reject":
-            return PhoneProblem(
-                codes.PHONE_EXTENSION,
-                "the number has an extension the dialer cannot dial; the main line may reach "
-                "someone else. Fix the cell, or set phone.extensions: strip",
-            )
+            return _extension_problem()
         if not phonenumbers.is_valid_number(number):
             reason = phonenumbers.is_possible_number_with_reason(number)
             return self._invalid(number.country_code or 0, reason, text)
@@ -219,6 +221,26 @@ class PhoneNormalizer:
         region = phonenumbers.region_code_for_number(number) or ""
         kind = TYPE_NAMES.get(phonenumbers.number_type(number), "unknown")
         return self._admit(f"{number.country_code}{nsn}", region, kind)
+
+    def _on_metadata(self, text: str) -> str | PhoneProblem | None:
+        """The verdict decided on compiled metadata (numbering.py), or None: ask phonenumbers."""
+        if self._numbering is None:
+            return None
+        decision = self._numbering.decide(text)
+        if decision is not None:
+            return self._decided(decision, text)
+        if self.config.extensions == "reject":
+            # "8 916 123-45-67 доб. 12": phonenumbers cuts the labelled extension off and
+            # parses the rest as if alone; when that rest parses (valid or not), the verdict is
+            # the extension, decided here instead of by a full parse
+            labelled = _LABELLED_EXTENSION.fullmatch(text)
+            # (phonenumbers reads the whole cell as a number only with three digits before
+            # the label: "12 доб. 5" is no number at all)
+            main = labelled["main"] if labelled is not None else ""
+            rest = self._numbering.decide(main) if _count_digits(main) >= 3 else None
+            if isinstance(rest, Valid | Invalid):
+                return _extension_problem()
+        return None
 
     def _decided(self, decision: Decision, text: str) -> str | PhoneProblem:
         if isinstance(decision, Valid):
@@ -251,6 +273,14 @@ class PhoneNormalizer:
                 f"({', '.join(sorted(self._types))})",
             )
         return digits
+
+
+def _extension_problem() -> PhoneProblem:
+    return PhoneProblem(
+        codes.PHONE_EXTENSION,
+        "the number has an extension the dialer cannot dial; the main line may reach "
+        "someone else. Fix the cell, or set phone.extensions: strip",
+    )
 
 
 def _parse_problem(exc: NumberParseException, text: str) -> PhoneProblem:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -11,6 +12,8 @@ from hypothesis import strategies as st
 from pipeline.config import PhoneConfig
 from pipeline.transform import codes
 from pipeline.transform.phones import PhoneNormalizer, PhoneProblem
+
+from .test_fastpath import regular_shapes
 
 
 def _code(result: str | PhoneProblem) -> str:
@@ -148,3 +151,55 @@ def test_scientific_notation_of_any_number_is_rejected(digits: str) -> None:
     norm = PhoneNormalizer(PhoneConfig())
     text = f"{digits[0]},{digits[1:6]}E+{len(digits) - 1}"
     assert _code(norm.normalize(text)) == codes.PHONE_LOSSY
+
+
+_LABELS = st.sampled_from(["доб.", "доб", "ext.", "ext", "доб:", "ДОБ.", "x", "#", "доп."])
+
+
+@pytest.mark.parametrize("region", ["RU", "US", "DE", "BY"])
+@settings(max_examples=300, deadline=None)
+@given(
+    main=regular_shapes(),
+    label=st.tuples(
+        st.sampled_from(["", " ", "  ", ", ", "\t"]),
+        _LABELS,
+        st.sampled_from(["", " ", "-"]),
+        st.text(alphabet="0123456789", min_size=0, max_size=8),
+    ).map("".join),
+)
+def test_labelled_extensions_read_as_phonenumbers_reads_them(
+    region: str, main: str, label: str
+) -> None:
+    # "8 916 123-45-67 доб. 12" is decided on compiled metadata; the verdict (code and
+    # message) must be plain phonenumbers' for every shape around it
+    cell = main + label
+    config = PhoneConfig(default_region=region)
+    assert PhoneNormalizer(config).normalize(cell) == PhoneNormalizer(config, fast=False).normalize(
+        cell
+    )
+
+
+def test_a_labelled_extension_needs_no_full_parse(monkeypatch: pytest.MonkeyPatch) -> None:
+    normalizer = PhoneNormalizer(PhoneConfig(default_region="RU"))
+
+    def no_parse(*_: object) -> None:
+        raise AssertionError("phonenumbers.parse was called")
+
+    monkeypatch.setattr(phonenumbers, "parse", no_parse)  # the module phones.py calls
+    cells = ["8 916 123 45 67 доб. 12", "+7 (495) 123-45-67 ext 5", "8 (000) 000-00-00 доб 1"]
+    for cell in cells:
+        problem = normalizer.normalize(cell)
+        assert isinstance(problem, PhoneProblem)
+        assert problem.code == codes.PHONE_EXTENSION
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["12 доб. 5", "1 доб. 5", "+7 доб. 1", "123 доб. 4", "8 доб 12", "(12) ext 3", "+12 ext. 3",
+     "8 916 123 45 67 доб. 1234567", "8 916 123 45 67 доб.", "доб. 5", "8 800 доб. 2"],
+)  # fmt: skip
+def test_short_or_odd_labelled_cells_read_as_phonenumbers_reads_them(cell: str) -> None:
+    config = PhoneConfig(default_region="RU")
+    assert PhoneNormalizer(config).normalize(cell) == PhoneNormalizer(config, fast=False).normalize(
+        cell
+    )
