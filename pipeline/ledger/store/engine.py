@@ -17,7 +17,10 @@ import functools
 import logging
 import os
 import re
+import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
@@ -38,6 +41,7 @@ log = logging.getLogger("pipeline.ledger")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+_WAL_RETRY_S = 0.01  # between tries of the switch to WAL (see enter_wal)
 # Page cache per connection, at most (allocated only as used). Only planning's connection
 # fills it: in WAL mode a connection drops its whole cache when another one has committed
 # since its last transaction, so the senders' connections (and planning's, between its
@@ -116,11 +120,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    enter_wal(cursor)
     cursor.execute("PRAGMA synchronous = FULL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # negative: KiB
     cursor.close()
+
+
+def enter_wal(cursor: Any, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    """``PRAGMA journal_mode = WAL``, tried again while SQLite answers "database is locked".
+
+    Two processes opening a new ledger file at the same moment (two cron jobs) both switch it
+    to WAL; the switch upgrades a lock, and where both hold the lower one SQLite answers one of
+    them SQLITE_BUSY at once instead of waiting (busy_timeout does not apply to a lock that
+    could deadlock). The other finishes in milliseconds, so a short wait and another try is
+    what busy_timeout would have done: ~3 % of simultaneous opens of a new file failed with
+    exit 3 before. Gives up after busy_timeout, as any other wait on the file does.
+    """
+    waited = 0.0
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or str(getattr(exc, "sqlite_errorname", "")).startswith(
+                "SQLITE_BUSY"
+            )
+            if not busy or waited >= BUSY_TIMEOUT_MS / 1000:
+                raise
+        sleep(_WAL_RETRY_S)
+        waited += _WAL_RETRY_S
 
 
 def _sqlite_begin(conn: sa.Connection) -> None:
