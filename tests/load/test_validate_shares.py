@@ -10,23 +10,19 @@ from typing import Any
 
 import pytest
 
-from pipeline.config import load_config
 from pipeline.extract.ranges import CsvRange
 from pipeline.load.dryrun import csv_ranges
 from pipeline.load.dryrun.dry_run import run_validate
 
-CONFIG = "version: 1\ncolumns: {phone: phone, payload: {name: name}}\n"
+from .phone_name_export import phone_name_export
 
 
 @pytest.mark.parametrize("writes", [False, True])
 def test_the_first_range_is_smaller_and_least_when_this_process_writes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writes: bool
 ) -> None:
-    config_path = tmp_path / "config.yaml"
-    config_path.write_text(CONFIG)
-    export = tmp_path / "export.csv"
     rows = [f"7916{n % 2500:07d},n{n % 2500}" for n in range(5000)]  # half of them repeats
-    export.write_text("phone,name\n" + "".join(f"{row}\n" for row in rows))
+    config, export = phone_name_export(tmp_path, rows)
     plans: list[list[CsvRange]] = []
     plan = csv_ranges.plan_ranges  # type: ignore[attr-defined]  # the name the module reads
 
@@ -39,7 +35,6 @@ def test_the_first_range_is_smaller_and_least_when_this_process_writes(
     monkeypatch.setattr(csv_ranges, "plan_ranges", watched)
     monkeypatch.setattr("pipeline.load.dryrun.dry_run.PARALLEL_MIN_BYTES", 0)
     accepted = tmp_path / "accepted.csv" if writes else None
-    config = load_config(config_path)
     summary = run_validate(config, export, now=datetime.now(UTC), workers=2, accepted=accepted)
     assert (summary.read, summary.accepted, summary.duplicate) == (5000, 2500, 2500)
     [parts] = plans
