@@ -30,7 +30,7 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 import phonenumbers
-from phonenumbers import NumberParseException
+from phonenumbers import NumberParseException, ValidationResult
 from phonenumbers.phonemetadata import PhoneMetadata
 
 from pipeline.transform.digit_sets import DigitSet, Tables, UncompilableError, compile_digits
@@ -64,6 +64,11 @@ class PlainVerdicts:
         self._tables = Tables()
         # Country.length() for every length: it reads only the length
         self._reason = [country.length("0" * size) for size in range(_MAX_DIGITS + 1)]
+        # per length: whether a whole number is too long, and whether a national prefix stays
+        # (the rest would be too short or only local); looked up per cell by its length
+        self._too_long = np.array([r == ValidationResult.TOO_LONG for r in self._reason])
+        self._keeps_prefix = np.array([r in KEEP_PREFIX for r in self._reason])
+        self._invalid = {reason: Invalid(country.code, reason) for reason in set(self._reason)}
 
     @classmethod
     def build(cls, region: str) -> PlainVerdicts | None:
@@ -110,18 +115,16 @@ class PlainVerdicts:
         if cells is None or not len(cells.chosen):
             return out
         try:
-            kinds, lengths = self._judge(
+            verdicts, lengths = self._judge(
                 cells.values, cells.counts[cells.usable], cells.plus[cells.usable]
             )
         except UncompilableError:
             return out
-        code = self._country.code
         too_short = NumberParseException(NumberParseException.TOO_SHORT_NSN, TOO_SHORT_TEXT)
         too_long = NumberParseException(NumberParseException.TOO_LONG, TOO_LONG_TEXT)
-        invalid = {reason: Invalid(code, reason) for reason in set(self._reason)}
-        reasons = self._reason
+        invalid, reasons = self._invalid, self._reason
         for at, verdict, size in zip(
-            cells.chosen.tolist(), kinds.tolist(), lengths.tolist(), strict=True
+            cells.chosen.tolist(), verdicts.tolist(), lengths.tolist(), strict=True
         ):
             if verdict == _INVALID:
                 out[at] = invalid[reasons[size]]
@@ -153,7 +156,7 @@ class PlainVerdicts:
         # +code: the rest; code without '+': the rest with the prefix stripped when that
         # makes a viable number of a non-viable one, or when the whole is too long
         potential, potential_length = self._strip(after_code, rest)
-        too_long = np.array([r == _REASON_TOO_LONG for r in self._reason])[counts]
+        too_long = self._too_long[counts]
         strip = ~plus & with_code
         strip &= (
             ~viable.contains(digits, counts) & viable.contains(potential, potential_length)
@@ -164,7 +167,7 @@ class PlainVerdicts:
         np.copyto(length, potential_length, where=strip)
         # _judge: the national prefix goes unless the rest is too short or only local
         stripped, stripped_length = self._strip(nsn, length)
-        keep = np.array([r in KEEP_PREFIX for r in self._reason])[stripped_length]
+        keep = self._keeps_prefix[stripped_length]
         np.copyto(nsn, stripped, where=~keep & (length >= MIN_NSN))
         np.copyto(length, stripped_length, where=~keep & (length >= MIN_NSN))
         verdict[length < MIN_NSN] = _SHORT
@@ -206,4 +209,3 @@ class PlainVerdicts:
 
 
 _ASK, _INVALID, _SHORT, _LONG = range(4)
-_REASON_TOO_LONG = 3  # ValidationResult.TOO_LONG
